@@ -1,0 +1,1 @@
+//! Generic PowerShell Format-List records. STUB.

@@ -1,0 +1,282 @@
+//! Bytes → text. Files reach us in whatever encoding the admin's shell produced:
+//! UTF-8 with or without BOM (Exchange logs, PowerShell 7), UTF-16LE with BOM
+//! (Windows PowerShell 5.1 `>`), UTF-16LE without BOM (raw console captures),
+//! UTF-16BE with BOM (rare) and OEM/ANSI code pages (cmd.exe `>`, old Notepad).
+//! Everything downstream parses `&str` with `\n` line ends only.
+
+use serde::Serialize;
+
+/// How the input bytes were decoded. Serialised as a stable kebab-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Utf16leBom,
+    Utf16le,
+    Utf16beBom,
+    /// Not valid UTF-8; decoded as Windows-1252 (also covers the ASCII subset of every OEM page).
+    Windows1252,
+    /// Not valid UTF-8 and the bytes look like box-drawing/umlauts of OEM 850 (cmd.exe redirection).
+    Ibm850,
+    /// Binary `.evtx` files are not text; they carry their own encoding.
+    Binary,
+}
+
+impl Encoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Utf8Bom => "utf-8-bom",
+            Encoding::Utf16leBom => "utf-16le-bom",
+            Encoding::Utf16le => "utf-16le",
+            Encoding::Utf16beBom => "utf-16be-bom",
+            Encoding::Windows1252 => "windows-1252",
+            Encoding::Ibm850 => "ibm850",
+            Encoding::Binary => "binary",
+        }
+    }
+}
+
+/// Decoded text, with line ends normalised to `\n`.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub text: String,
+    pub encoding: Encoding,
+}
+
+/// Detect the encoding of `bytes` and decode it. Never fails: undecodable
+/// sequences become U+FFFD, as a support engineer would rather see a partly
+/// garbled line than nothing.
+pub fn decode(bytes: &[u8]) -> Decoded {
+    let (text, encoding) = decode_raw(bytes);
+    Decoded {
+        text: normalize_newlines(text),
+        encoding,
+    }
+}
+
+fn decode_raw(bytes: &[u8]) -> (String, Encoding) {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return (
+            String::from_utf8_lossy(rest).into_owned(),
+            Encoding::Utf8Bom,
+        );
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return (utf16(rest, true), Encoding::Utf16leBom);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return (utf16(rest, false), Encoding::Utf16beBom);
+    }
+    if looks_like_utf16le(bytes) {
+        return (utf16(bytes, true), Encoding::Utf16le);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_owned(), Encoding::Utf8),
+        Err(_) => legacy(bytes),
+    }
+}
+
+/// UTF-16LE without BOM: ASCII-heavy text has a NUL in most odd positions.
+fn looks_like_utf16le(bytes: &[u8]) -> bool {
+    if bytes.len() < 4 {
+        return false;
+    }
+    let sample = &bytes[..bytes.len().min(4096) & !1];
+    let pairs = sample.len() / 2;
+    let odd_nuls = sample.chunks_exact(2).filter(|p| p[1] == 0).count();
+    let even_nuls = sample.chunks_exact(2).filter(|p| p[0] == 0).count();
+    // Mostly NUL high bytes, and not mostly NUL low bytes (that would be UTF-16BE or binary).
+    odd_nuls * 10 >= pairs * 6 && even_nuls * 10 < pairs * 2
+}
+
+fn utf16(bytes: &[u8], little_endian: bool) -> String {
+    let units = bytes.chunks_exact(2).map(|p| {
+        if little_endian {
+            u16::from_le_bytes([p[0], p[1]])
+        } else {
+            u16::from_be_bytes([p[0], p[1]])
+        }
+    });
+    char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
+}
+
+/// Not UTF-8: choose between Windows-1252 (ANSI, Notepad) and IBM850 (cmd.exe
+/// redirection on western European systems). German umlauts in CP850 are
+/// 0x81 (ü), 0x84 (ä), 0x94 (ö), 0x8E (Ä), 0x99 (Ö), 0x9A (Ü), 0xE1 (ß) — bytes
+/// that are rare or unassigned in text written in Windows-1252.
+fn legacy(bytes: &[u8]) -> (String, Encoding) {
+    let cp850_hits = bytes
+        .iter()
+        .filter(|b| matches!(b, 0x81 | 0x84 | 0x94 | 0x8E | 0x99 | 0x9A | 0xE1 | 0x82))
+        .count();
+    let w1252_hits = bytes
+        .iter()
+        .filter(|b| matches!(b, 0xE4 | 0xF6 | 0xFC | 0xC4 | 0xD6 | 0xDC | 0xDF | 0xE9))
+        .count();
+    if cp850_hits > w1252_hits {
+        (ibm850(bytes), Encoding::Ibm850)
+    } else {
+        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+        (text.into_owned(), Encoding::Windows1252)
+    }
+}
+
+/// encoding_rs implements only WHATWG encodings, which exclude IBM850, so the
+/// upper half is a table.
+fn ibm850(bytes: &[u8]) -> String {
+    const HIGH: &str = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜø£Ø×ƒáíóúñÑªº¿®¬½¼¡«»░▒▓│┤ÁÂÀ©╣║╗╝¢¥┐└┴┬├─┼ãÃ╚╔╩╦╠═╬¤ðÐÊËÈıÍÎÏ┘┌█▄¦Ì▀ÓßÔÒõÕµþÞÚÛÙýÝ¯´\u{AD}±‗¾¶§÷¸°¨·¹³²■\u{A0}";
+    let table: Vec<char> = HIGH.chars().collect();
+    bytes
+        .iter()
+        .map(|&b| {
+            if b < 0x80 {
+                char::from(b)
+            } else {
+                table
+                    .get(usize::from(b - 0x80))
+                    .copied()
+                    .unwrap_or(char::REPLACEMENT_CHARACTER)
+            }
+        })
+        .collect()
+}
+
+/// CRLF and lone CR → LF, and a stray leading BOM character (left by a
+/// concatenation of two files) is dropped.
+fn normalize_newlines(text: String) -> String {
+    let text = text.strip_prefix('\u{FEFF}').map(str::to_owned).unwrap_or(text);
+    if !text.contains('\r') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Byte offset → 1-based line number over a decoded text.
+#[derive(Debug, Clone)]
+pub struct LineMap {
+    starts: Vec<usize>,
+}
+
+impl LineMap {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineMap { starts }
+    }
+
+    /// 1-based line holding byte `offset` (offsets past the end map to the last line).
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+}
+
+/// A piece of decoded text and where it starts in its file, so that parsers
+/// running on a segment of a pasted console session still report file lines.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    pub text: &'a str,
+    /// 1-based line number of the first line of `text` in the original file.
+    pub first_line: usize,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Source {
+            text,
+            first_line: 1,
+        }
+    }
+
+    /// Lines with their 1-based file line numbers. A trailing `\r` (input that
+    /// bypassed `decode`) and trailing spaces from forum pastes are kept; trim as needed.
+    pub fn lines(&self) -> impl Iterator<Item = (usize, &'a str)> + 'a {
+        let first = self.first_line;
+        self.text
+            .split('\n')
+            .enumerate()
+            .map(move |(i, l)| (first + i, l.strip_suffix('\r').unwrap_or(l)))
+    }
+
+    /// File line of byte `offset` within this source.
+    pub fn line_at(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let before = self.text.as_bytes().get(..offset).unwrap_or_default();
+        self.first_line + before.iter().filter(|&&b| b == b'\n').count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_bom_and_crlf() {
+        let d = decode(b"\xEF\xBB\xBFa\r\nb\r\n");
+        assert_eq!(d.encoding, Encoding::Utf8Bom);
+        assert_eq!(d.text, "a\nb\n");
+    }
+
+    #[test]
+    fn utf16le_with_and_without_bom() {
+        let s: Vec<u8> = "Proxy\r\nÄ".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let mut with_bom = vec![0xFF, 0xFE];
+        with_bom.extend(&s);
+        assert_eq!(decode(&with_bom).encoding, Encoding::Utf16leBom);
+        assert_eq!(decode(&with_bom).text, "Proxy\nÄ");
+        assert_eq!(decode(&s).encoding, Encoding::Utf16le);
+        assert_eq!(decode(&s).text, "Proxy\nÄ");
+    }
+
+    #[test]
+    fn utf16be_with_bom() {
+        let mut b = vec![0xFE, 0xFF];
+        b.extend("Hi".encode_utf16().flat_map(u16::to_be_bytes));
+        assert_eq!(decode(&b).text, "Hi");
+    }
+
+    #[test]
+    fn oem850_and_windows1252() {
+        // "Umgehungsliste für" in CP850: ü = 0x81
+        let d = decode(b"Umgehungsliste f\x81r");
+        assert_eq!(d.encoding, Encoding::Ibm850);
+        assert_eq!(d.text, "Umgehungsliste für");
+        let d = decode(b"Umgehungsliste f\xFCr");
+        assert_eq!(d.encoding, Encoding::Windows1252);
+        assert_eq!(d.text, "Umgehungsliste für");
+    }
+
+    #[test]
+    fn line_map() {
+        let m = LineMap::new("a\nbc\n\nd");
+        assert_eq!(m.line_of(0), 1);
+        assert_eq!(m.line_of(2), 2);
+        assert_eq!(m.line_of(5), 3);
+        assert_eq!(m.line_of(6), 4);
+        let s = Source { text: "x\ny", first_line: 10 };
+        assert_eq!(s.line_at(2), 11);
+        assert_eq!(s.lines().map(|(n, _)| n).collect::<Vec<_>>(), vec![10, 11]);
+    }
+}

@@ -1,0 +1,1 @@
+//! eems-reports
