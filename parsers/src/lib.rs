@@ -122,3 +122,95 @@ pub fn parse_as(kind: Kind, src: Source<'_>) -> Option<Parsed<Content>> {
         Kind::EvidenceManifest | Kind::Mixed | Kind::Unrecognized => None,
     }
 }
+
+/// Read one input: detect its encoding, split a pasted console session into
+/// segments, recognise each and run its typed parser. Never panics; what
+/// cannot be read is reported in `problems` and `status`.
+pub fn parse_input(bytes: &[u8], name_hint: Option<&str>) -> ParsedInput {
+    if bytes.starts_with(sniff::EVTX_MAGIC) {
+        let p = events::parse_evtx(bytes);
+        let status = if p.problems.is_empty() {
+            Status::Parsed
+        } else {
+            Status::Partial
+        };
+        return ParsedInput {
+            kind: Kind::EventExport,
+            status,
+            encoding: Encoding::Binary,
+            segments: vec![Segment {
+                kind: Kind::EventExport,
+                status,
+                first_line: 1,
+                last_line: 1,
+                command: None,
+                content: Some(Content::EventExport(p.value)),
+                problems: p.problems,
+            }],
+            problems: Vec::new(),
+        };
+    }
+    let decoded = text::decode(bytes);
+    let raw = sniff::split_segments(&decoded.text);
+    let mut segments = Vec::with_capacity(raw.len());
+    for seg in &raw {
+        let kind = sniff::sniff_segment(seg.source.text, seg.command.as_deref(), name_hint);
+        let lines = seg.source.text.lines().count().max(1);
+        let first_line = seg.source.first_line;
+        let last_line = first_line + lines - 1;
+        if seg.source.text.trim().is_empty() {
+            continue; // a prompt with nothing after it (the final prompt of a paste)
+        }
+        let (status, content, problems) = match parse_as(kind, seg.source) {
+            Some(p) => {
+                let status = if p.problems.is_empty() {
+                    Status::Parsed
+                } else {
+                    Status::Partial
+                };
+                (status, Some(p.value), p.problems)
+            }
+            None => (Status::Unrecognized, None, Vec::new()),
+        };
+        segments.push(Segment {
+            kind,
+            status,
+            first_line,
+            last_line,
+            command: seg.command.clone(),
+            content,
+            problems,
+        });
+    }
+    let recognised: Vec<&Segment> = segments
+        .iter()
+        .filter(|s| s.kind != Kind::Unrecognized)
+        .collect();
+    let kind = match recognised.as_slice() {
+        [] => Kind::Unrecognized,
+        [one] => one.kind,
+        _ => Kind::Mixed,
+    };
+    let status = if recognised.is_empty() {
+        Status::Unrecognized
+    } else if segments.iter().all(|s| s.status == Status::Parsed) {
+        Status::Parsed
+    } else {
+        Status::Partial
+    };
+    let mut problems = Vec::new();
+    if kind == Kind::Unrecognized {
+        problems.push(Problem::whole(format!(
+            "not a format eems-doctor recognises ({} lines, decoded as {})",
+            text::LineMap::new(&decoded.text).line_count(),
+            decoded.encoding.as_str()
+        )));
+    }
+    ParsedInput {
+        kind,
+        status,
+        encoding: decoded.encoding,
+        segments,
+        problems,
+    }
+}
