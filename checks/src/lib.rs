@@ -1,1 +1,64 @@
-//! eems-checks
+//! eems-checks: from parsed evidence to findings and a root-cause diagnosis.
+//!
+//! Flow: parsed inputs → [`collect`] (one [`evidence::ServerEvidence`] per
+//! server) → every registered [`check::Check`] → findings → [`diagnosis`].
+
+pub mod build;
+pub mod builds;
+pub mod check;
+pub mod classify;
+pub mod evidence;
+pub mod fetch;
+pub mod finding;
+pub mod flags;
+pub mod meta;
+pub mod network;
+pub mod proxy;
+pub mod registry;
+pub mod revocation;
+pub mod service;
+pub mod tls;
+
+use check::{Context, Outcome};
+use evidence::ServerEvidence;
+use finding::Finding;
+use serde::Serialize;
+
+/// How one check ended for one server.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub id: &'static str,
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Run every registered check. A check that panics ends as `error`; the
+/// others still run.
+pub fn run_checks(ev: &ServerEvidence, ctx: &Context<'_>) -> (Vec<CheckResult>, Vec<Finding>) {
+    let mut results = Vec::new();
+    let mut findings = Vec::new();
+    for check in registry::all() {
+        let id = check.meta().id;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check.run(ev, ctx)))
+            .unwrap_or_else(|_| {
+                Outcome::Error("the check panicked (a bug: please report it)".into())
+            });
+        let (word, reason) = match outcome {
+            Outcome::Pass => ("pass", None),
+            Outcome::Fail(fs) => {
+                let reason = fs.first().map(|f| f.title.clone());
+                findings.extend(fs);
+                ("fail", reason)
+            }
+            Outcome::Skip(r) => ("skip", Some(r)),
+            Outcome::Error(r) => ("error", Some(r)),
+        };
+        results.push(CheckResult {
+            id,
+            outcome: word,
+            reason,
+        });
+    }
+    (results, findings)
+}

@@ -83,7 +83,10 @@ mod tests {
     fn names_round_trip_and_match_serde() {
         for k in Kind::ALL {
             assert_eq!(Kind::from_name(k.as_str()), Some(k));
-            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.as_str()));
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.as_str())
+            );
         }
     }
 }

@@ -52,7 +52,15 @@ pub fn split_segments(text: &str) -> Vec<RawSegment<'_>> {
         let line_no = i + 1;
         let next_offset = offset + line.len() + 1;
         if let Some(cmd) = prompt_command(line) {
-            push_segment(&mut out, text, start, offset, start_line, command.take(), prompt_line);
+            push_segment(
+                &mut out,
+                text,
+                start,
+                offset,
+                start_line,
+                command.take(),
+                prompt_line,
+            );
             command = Some(cmd.to_owned()).filter(|c| !c.is_empty());
             prompt_line = Some(line_no);
             start = next_offset.min(text.len());
@@ -60,7 +68,15 @@ pub fn split_segments(text: &str) -> Vec<RawSegment<'_>> {
         }
         offset = next_offset;
     }
-    push_segment(&mut out, text, start, text.len(), start_line, command, prompt_line);
+    push_segment(
+        &mut out,
+        text,
+        start,
+        text.len(),
+        start_line,
+        command,
+        prompt_line,
+    );
     out
 }
 
@@ -116,6 +132,14 @@ pub fn prompt_command(line: &str) -> Option<&str> {
 /// Recognise one segment.
 pub fn sniff_segment(text: &str, command: Option<&str>, name_hint: Option<&str>) -> Kind {
     let by_content = sniff_text(text);
+    // `ERROR: … unable to find the specified registry key or value.` alone
+    // says nothing about which value was queried: the command or file name does.
+    if by_content == Kind::RegistryValues && !text.contains("HKEY_") {
+        let about_winhttp = |s: &str| s.to_ascii_lowercase().contains("winhttp");
+        if command.is_some_and(about_winhttp) || name_hint.is_some_and(about_winhttp) {
+            return Kind::WinhttpRegistry;
+        }
+    }
     if by_content != Kind::Unrecognized {
         return by_content;
     }
@@ -137,7 +161,9 @@ fn fl_labels(text: &str) -> Vec<String> {
             let label = label.trim();
             (!label.is_empty()
                 && !l.starts_with([' ', '\t'])
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-'))
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-'))
             .then(|| label.to_ascii_lowercase())
         })
         .collect()
@@ -180,6 +206,9 @@ pub fn sniff_text(text: &str) -> Kind {
         || head.contains("\"ProxyIsEnabled\"")
         || head.contains("\"AutoDetect\"")
         || head.contains("\"PerUserProxySettings\"")
+        || head.contains("\"ProxyBypass\"")
+        || (trimmed.starts_with('{') && head.contains("\"Proxy\""))
+        || has_line_starting(head, "ProxyBypass")
         || contains_ci(head, "winhttp show advproxy")
         || (trimmed.starts_with('{') && trimmed.trim_end().ends_with('}') && trimmed.len() < 8)
     {
@@ -273,7 +302,10 @@ fn is_event_export(head: &str) -> bool {
         || (contains_ci(head, "MSExchange Mitigation Service")
             && (head.contains("1008") || head.contains("Event ID")))
         || (contains_ci(head, "M.E.Mitigation.Service") && head.contains("4999"))
-        || contains_ci(head, "An unexpected exception occurred. Diagnostic information")
+        || contains_ci(
+            head,
+            "An unexpected exception occurred. Diagnostic information",
+        )
 }
 
 fn is_mitigation_log(head: &str) -> bool {
@@ -289,15 +321,23 @@ fn is_mitigation_log(head: &str) -> bool {
 }
 
 fn is_bare_version(head: &str) -> bool {
-    let lines: Vec<&str> = head.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = head
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let [only] = lines.as_slice() else {
         return false;
     };
     let v = only.strip_prefix("Version ").unwrap_or(only);
     let parts: Vec<&str> = v.split('.').collect();
     parts.len() == 4
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-        && parts.first().is_some_and(|p| p.trim_start_matches('0') == "15")
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && parts
+            .first()
+            .is_some_and(|p| p.trim_start_matches('0') == "15")
 }
 
 /// The command typed before an output says what it is when the output alone does not.
@@ -335,7 +375,11 @@ pub fn kind_from_command(cmd: &str) -> Option<Kind> {
 
 /// Last resort: the file name. Never overrides content.
 pub fn kind_from_name(name: &str) -> Option<Kind> {
-    let n = name.rsplit(['/', '\\']).next().unwrap_or(name).to_ascii_lowercase();
+    let n = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase();
     if n.ends_with(".evtx") {
         Some(Kind::EventExport)
     } else if n.contains("mitigation") && n.ends_with(".log") {
@@ -357,9 +401,15 @@ mod tests {
             prompt_command("[PS] C:\\Windows\\system32>netsh winhttp show proxy"),
             Some("netsh winhttp show proxy")
         );
-        assert_eq!(prompt_command("PS C:\\Users\\admin> Get-Service x"), Some("Get-Service x"));
+        assert_eq!(
+            prompt_command("PS C:\\Users\\admin> Get-Service x"),
+            Some("Get-Service x")
+        );
         assert_eq!(prompt_command("C:\\>"), Some(""));
-        assert_eq!(prompt_command("C:\\Program Files\\Microsoft\\ExSetup.exe"), None);
+        assert_eq!(
+            prompt_command("C:\\Program Files\\Microsoft\\ExSetup.exe"),
+            None
+        );
         assert_eq!(prompt_command("Name : EX01"), None);
         assert_eq!(prompt_command("C:"), None);
     }
@@ -373,16 +423,25 @@ mod tests {
             .filter(|s| !s.source.text.trim().is_empty())
             .map(|s| sniff_segment(s.source.text, s.command.as_deref(), None))
             .collect();
-        assert_eq!(kinds, vec![Kind::NetshWinhttpProxy, Kind::OrganizationConfig]);
+        assert_eq!(
+            kinds,
+            vec![Kind::NetshWinhttpProxy, Kind::OrganizationConfig]
+        );
         assert_eq!(segs[0].source.first_line, 2);
         assert_eq!(segs[1].source.first_line, 8);
-        assert_eq!(segs[1].command.as_deref(), Some("Get-OrganizationConfig | fl MitigationsEnabled"));
+        assert_eq!(
+            segs[1].command.as_deref(),
+            Some("Get-OrganizationConfig | fl MitigationsEnabled")
+        );
         assert_eq!(sniff(text.as_bytes(), None), Kind::Mixed);
     }
 
     #[test]
     fn org_config_vs_exchange_server() {
-        assert_eq!(sniff_text("\nMitigationsEnabled : True\n\n"), Kind::OrganizationConfig);
+        assert_eq!(
+            sniff_text("\nMitigationsEnabled : True\n\n"),
+            Kind::OrganizationConfig
+        );
         assert_eq!(
             sniff_text("\nName               : EX01\nMitigationsEnabled : True\n"),
             Kind::ExchangeServer
@@ -391,9 +450,15 @@ mod tests {
 
     #[test]
     fn name_is_only_a_hint() {
-        assert_eq!(sniff(b"garbage", Some("MitigationService_2024.LOG")), Kind::MitigationLog);
         assert_eq!(
-            sniff(b"\nMitigationsEnabled : True\n", Some("MitigationService_2024.LOG")),
+            sniff(b"garbage", Some("MitigationService_2024.LOG")),
+            Kind::MitigationLog
+        );
+        assert_eq!(
+            sniff(
+                b"\nMitigationsEnabled : True\n",
+                Some("MitigationService_2024.LOG")
+            ),
             Kind::OrganizationConfig
         );
         assert_eq!(sniff(b"hello world", Some("notes.txt")), Kind::Unrecognized);

@@ -148,7 +148,10 @@ fn ibm850(bytes: &[u8]) -> String {
 /// CRLF and lone CR → LF, and a stray leading BOM character (left by a
 /// concatenation of two files) is dropped.
 fn normalize_newlines(text: String) -> String {
-    let text = text.strip_prefix('\u{FEFF}').map(str::to_owned).unwrap_or(text);
+    let text = text
+        .strip_prefix('\u{FEFF}')
+        .map(str::to_owned)
+        .unwrap_or(text);
     if !text.contains('\r') {
         return text;
     }
@@ -241,7 +244,10 @@ mod tests {
 
     #[test]
     fn utf16le_with_and_without_bom() {
-        let s: Vec<u8> = "Proxy\r\nÄ".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let s: Vec<u8> = "Proxy\r\nÄ"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
         let mut with_bom = vec![0xFF, 0xFE];
         with_bom.extend(&s);
         assert_eq!(decode(&with_bom).encoding, Encoding::Utf16leBom);
@@ -275,7 +281,10 @@ mod tests {
         assert_eq!(m.line_of(2), 2);
         assert_eq!(m.line_of(5), 3);
         assert_eq!(m.line_of(6), 4);
-        let s = Source { text: "x\ny", first_line: 10 };
+        let s = Source {
+            text: "x\ny",
+            first_line: 10,
+        };
         assert_eq!(s.line_at(2), 11);
         assert_eq!(s.lines().map(|(n, _)| n).collect::<Vec<_>>(), vec![10, 11]);
     }

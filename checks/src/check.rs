@@ -1,0 +1,74 @@
+//! The check interface. One check per file under `checks/src/<area>/`, one
+//! stable kebab-case id (also its finding id and its docs anchor), registered
+//! in the explicit list in `registry.rs`.
+
+use crate::builds::BuildTable;
+use crate::evidence::ServerEvidence;
+use crate::finding::{Finding, Severity};
+use serde::Serialize;
+
+/// Evidence a check reads. Used to say what is missing when a check skips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Need {
+    Build,
+    MitigationFlags,
+    ExchangeProxy,
+    WinHttp,
+    Policy,
+    Service,
+    Log,
+    Events,
+    Probes,
+}
+
+/// Static description of a check.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CheckMeta {
+    /// Stable kebab-case id; also the id of the finding it raises.
+    pub id: &'static str,
+    pub area: &'static str,
+    pub title: &'static str,
+    /// Severity of the finding when it fails.
+    pub severity: Severity,
+    pub needs: &'static [Need],
+    /// True when only live probes can decide it (it skips without them,
+    /// unless the service's own logs/events already show the failure).
+    pub needs_probes: bool,
+}
+
+/// Shared, read-only inputs for every check.
+pub struct Context<'a> {
+    pub builds: &'a BuildTable,
+}
+
+/// How a check ended for one server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Fail(Vec<Finding>),
+    /// Not enough evidence; the reason says what to collect.
+    Skip(String),
+    /// The check itself failed (a bug or an inconsistency); others go on.
+    Error(String),
+}
+
+impl Outcome {
+    pub fn fail(f: Finding) -> Self {
+        Outcome::Fail(vec![f])
+    }
+}
+
+pub trait Check: Send + Sync {
+    fn meta(&self) -> &'static CheckMeta;
+    fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome;
+}
+
+/// A finding for `meta`'s id and severity.
+pub fn finding(
+    meta: &CheckMeta,
+    confidence: crate::finding::Confidence,
+    title: impl Into<String>,
+) -> Finding {
+    Finding::new(meta.id, meta.severity, confidence, title)
+}

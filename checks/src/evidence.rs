@@ -1,0 +1,238 @@
+//! The evidence model: what is known about one server, each fact with the
+//! file and line it came from. Built from parsed inputs (`collect.rs`); the
+//! checks read only this.
+
+use crate::builds::{Precision, Version};
+use crate::classify::Cause;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Where a fact was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cite {
+    pub source: String,
+    pub line: Option<usize>,
+    pub excerpt: String,
+}
+
+impl Cite {
+    pub fn new(source: &str, line: Option<usize>, excerpt: impl Into<String>) -> Self {
+        Cite {
+            source: source.to_owned(),
+            line,
+            excerpt: excerpt.into(),
+        }
+    }
+
+    pub fn to_evidence(&self) -> crate::finding::Evidence {
+        crate::finding::Evidence::new(self.source.clone(), self.line, &self.excerpt)
+    }
+}
+
+/// A value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fact<T> {
+    pub value: T,
+    pub cite: Cite,
+}
+
+impl<T> Fact<T> {
+    pub fn new(value: T, cite: Cite) -> Self {
+        Fact { value, cite }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BuildFact {
+    pub version: Version,
+    pub precision: Precision,
+}
+
+/// Which WinHTTP setting a value describes. `netsh winhttp show proxy` shows
+/// the view of the process that ran it; the registry has both views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WinHttpView {
+    Netsh,
+    Advproxy,
+    RegistryNative,
+    RegistryWow6432,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WinHttpSetting {
+    pub view: WinHttpView,
+    /// `None` = direct access (no proxy).
+    pub proxy: Option<String>,
+    pub bypass: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceFact {
+    /// `running`, `stopped`, … as read.
+    pub status: String,
+    /// `automatic`, `manual`, `disabled`, … when the evidence shows it.
+    pub start_type: Option<String>,
+}
+
+/// How often something happened, with the first and last occurrence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Occurrences {
+    pub count: u64,
+    pub first_time: Option<DateTime<Utc>>,
+    pub last_time: Option<DateTime<Utc>>,
+    pub first: Cite,
+    pub last: Cite,
+}
+
+impl Occurrences {
+    pub fn new(time: Option<DateTime<Utc>>, cite: Cite) -> Self {
+        Occurrences {
+            count: 1,
+            first_time: time,
+            last_time: time,
+            first: cite.clone(),
+            last: cite,
+        }
+    }
+
+    pub fn add(&mut self, time: Option<DateTime<Utc>>, cite: Cite) {
+        self.count += 1;
+        match (time, self.first_time) {
+            (Some(t), Some(f)) if t < f => {
+                self.first_time = Some(t);
+                self.first = cite.clone();
+            }
+            (Some(t), None) => {
+                self.first_time = Some(t);
+                self.first = cite.clone();
+            }
+            _ => {}
+        }
+        match (time, self.last_time) {
+            (Some(t), Some(l)) if t < l => {}
+            (None, Some(_)) => {}
+            _ => {
+                self.last_time = time.or(self.last_time);
+                self.last = cite;
+            }
+        }
+    }
+
+    /// A finding citation: the first occurrence, with the count and time span.
+    pub fn to_evidence(&self) -> crate::finding::Evidence {
+        let mut e = self.first.to_evidence();
+        if self.count > 1 {
+            e.count = Some(self.count);
+            e.first_seen = self.first_time.map(|t| t.to_rfc3339());
+            e.last_seen = self.last_time.map(|t| t.to_rfc3339());
+        }
+        e
+    }
+}
+
+/// What the MitigationService log says, reduced to what the checks need.
+/// Built by streaming: memory does not grow with the number of rows.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LogTimeline {
+    pub rows: u64,
+    /// Fetch attempts (`Fetching mitigations from …`).
+    pub fetch_attempts: u64,
+    pub fetch_successes: u64,
+    pub first_time: Option<DateTime<Utc>>,
+    pub last_time: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_attempt: Option<DateTime<Utc>>,
+    /// Longest interval between two consecutive fetch attempts, in minutes.
+    pub longest_gap_minutes: Option<i64>,
+    pub longest_gap_end: Option<DateTime<Utc>>,
+    /// Failures by cause (log `TLS … validation failed`, `untrusted endpoint`, exception details).
+    pub causes: BTreeMap<Cause, Occurrences>,
+    /// `Using Proxy http://…/ To Fetch Configurations`.
+    pub proxy_used: Option<Fact<String>>,
+    /// `#Version:` of the log header: the Exchange build that wrote it (exact).
+    pub software_version: Option<Fact<String>>,
+    /// Local (zone-unknown) timestamps were seen: gaps and staleness are approximate.
+    pub local_times: bool,
+}
+
+/// Everything known about one server.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ServerEvidence {
+    /// Short server name (domain part removed), when any input names it.
+    pub server: Option<String>,
+    pub inputs: Vec<InputSummary>,
+    /// The most precise build known (ExSetup/log `#Version` beat AdminDisplayVersion).
+    pub build: Option<Fact<BuildFact>>,
+    pub is_edge: Option<Fact<bool>>,
+    pub org_mitigations_enabled: Option<Fact<bool>>,
+    pub server_mitigations_enabled: Option<Fact<bool>>,
+    pub mitigations_applied: Option<Fact<Vec<String>>>,
+    pub mitigations_blocked: Option<Fact<Vec<String>>>,
+    /// `Some(fact with None)` = the evidence shows InternetWebProxy is not set.
+    pub exchange_proxy: Option<Fact<Option<String>>>,
+    pub exchange_bypass: Option<Fact<Vec<String>>>,
+    pub winhttp: Vec<Fact<WinHttpSetting>>,
+    pub disable_root_auto_update: Option<Fact<u64>>,
+    pub chain_engine_options: Option<Fact<u64>>,
+    pub service: Option<Fact<ServiceFact>>,
+    pub log: Option<LogTimeline>,
+    /// Mitigation-service events (1008 …) by classified cause.
+    pub event_causes: BTreeMap<Cause, Occurrences>,
+    pub events_seen: u64,
+    /// Watson (4999) crash reports naming the mitigation service.
+    pub watson: Option<Occurrences>,
+    /// `Test-MitigationServiceConnectivity.ps1` said Success (true) or Failed (false).
+    pub connectivity_test: Option<Fact<bool>>,
+    /// `Get-Mitigations.ps1` printed "Connection with Mitigation Endpoint was not successful".
+    pub get_mitigations_warning: Option<Cite>,
+    /// HealthChecker's EEMS block, when pasted.
+    pub healthchecker_pattern_reachable: Option<Fact<bool>>,
+    /// Live probe results (the probes issue fills these).
+    pub probes: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputSummary {
+    pub path: String,
+    pub kind: String,
+    pub status: String,
+}
+
+impl ServerEvidence {
+    /// All causes seen, in the log and in events, with their occurrences.
+    pub fn cause(&self, c: Cause) -> Vec<&Occurrences> {
+        let mut v = Vec::new();
+        if let Some(o) = self.log.as_ref().and_then(|l| l.causes.get(&c)) {
+            v.push(o);
+        }
+        if let Some(o) = self.event_causes.get(&c) {
+            v.push(o);
+        }
+        v
+    }
+
+    pub fn has_cause(&self, c: Cause) -> bool {
+        !self.cause(c).is_empty()
+    }
+
+    /// Evidence citations for a cause (log and events), capped.
+    pub fn cause_evidence(&self, c: Cause) -> Vec<crate::finding::Evidence> {
+        self.cause(c).iter().map(|o| o.to_evidence()).collect()
+    }
+
+    /// The server name to put in commands (`<server>` when unknown).
+    pub fn server_or_placeholder(&self) -> &str {
+        self.server.as_deref().unwrap_or("<server>")
+    }
+
+    /// Any WinHTTP setting with a proxy.
+    pub fn winhttp_proxy(&self) -> Option<&Fact<WinHttpSetting>> {
+        self.winhttp.iter().find(|f| f.value.proxy.is_some())
+    }
+
+    pub fn has_winhttp_evidence(&self) -> bool {
+        !self.winhttp.is_empty()
+    }
+}

@@ -1,0 +1,69 @@
+use crate::builds::{Verdict, judge};
+use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::classify::Cause;
+use crate::evidence::ServerEvidence;
+use crate::finding::{Confidence, Severity, Step};
+
+pub struct FetchFailing;
+
+static META: CheckMeta = CheckMeta {
+    id: "fetch-failing",
+    area: "fetch",
+    title: "Fetches do not fail repeatedly for an unexplained reason",
+    severity: Severity::Critical,
+    needs: &[Need::Log, Need::Events],
+    needs_probes: false,
+};
+
+/// Causes that another check names precisely.
+const SPECIFIC: &[Cause] = &[
+    Cause::TlsTrust,
+    Cause::UntrustedEndpoint,
+    Cause::XmlSignature,
+    Cause::Dns,
+    Cause::ProxyDns,
+    Cause::ProxyAuth,
+    Cause::Connect,
+    Cause::Timeout,
+    Cause::TlsProtocol,
+    Cause::HttpStatus,
+];
+
+impl Check for FetchFailing {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome {
+        if ev.events_seen == 0 && ev.log.is_none() {
+            return Outcome::Skip("no MitigationService log or mitigation events".into());
+        }
+        if SPECIFIC.iter().any(|c| ev.has_cause(*c)) {
+            return Outcome::Pass;
+        }
+        if let Some(b) = &ev.build
+            && matches!(
+                judge(ctx.builds, b.value.version, b.value.precision),
+                Verdict::TooOld { .. } | Verdict::PredatesEems
+            )
+        {
+            return Outcome::Pass; // explained by the build checks
+        }
+        let generic: Vec<_> = [Cause::Unspecified, Cause::Other]
+            .iter()
+            .flat_map(|c| ev.cause(*c))
+            .collect();
+        let total: u64 = generic.iter().map(|o| o.count).sum();
+        if total < 2 {
+            return Outcome::Pass;
+        }
+        Outcome::fail(
+            finding(&META, Confidence::Medium, format!("Fetches fail repeatedly ({total} failures) without a named cause"))
+                .detail("The service reports failures (\"Exception encountered while fetching mitigations\") whose text names no specific cause. On a build older than the March 2023 SU this is the expected symptom of the OCS certificate change; otherwise the MitigationService log around the failures, and the live probes, tell more.")
+                .evidence(generic.iter().map(|o| o.to_evidence()))
+                .step(Step::cmd("Read the exact build (builds before March 2023 fail exactly like this):", "(Get-Command ExSetup.exe).FileVersionInfo | Format-List FileVersion"))
+                .step(Step::cmd("Probe the path the service uses:", "eems-doctor probe"))
+                .step(Step::text("Collect the MitigationService log folder and the Application log events 1008 for the same hours.")),
+        )
+    }
+}

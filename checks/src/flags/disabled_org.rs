@@ -1,0 +1,35 @@
+use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::evidence::ServerEvidence;
+use crate::finding::{Confidence, Severity, Step};
+
+pub struct MitigationsDisabledOrg;
+
+static META: CheckMeta = CheckMeta {
+    id: "mitigations-disabled-org",
+    area: "flags",
+    title: "Mitigations are enabled for the organization",
+    severity: Severity::Warning,
+    needs: &[Need::MitigationFlags],
+    needs_probes: false,
+};
+
+impl Check for MitigationsDisabledOrg {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+        let Some(org) = &ev.org_mitigations_enabled else {
+            return Outcome::Skip("no organization setting: run `Get-OrganizationConfig | Format-List MitigationsEnabled`".into());
+        };
+        if org.value {
+            return Outcome::Pass;
+        }
+        Outcome::fail(
+            finding(&META, Confidence::High, "Mitigations are disabled for the whole organization")
+                .detail("Get-OrganizationConfig shows MitigationsEnabled False. This overrides every server: EEMS keeps checking OCS every hour but applies nothing anywhere. The September 2021 CU was seen to leave it False. If this is not a deliberate decision, enable it.")
+                .evidence([org.cite.to_evidence()])
+                .step(Step::cmd("Enable automatic mitigations for the organization (if intended):", "Set-OrganizationConfig -MitigationsEnabled $true")),
+        )
+    }
+}

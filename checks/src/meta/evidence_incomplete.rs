@@ -1,0 +1,70 @@
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::evidence::ServerEvidence;
+use crate::finding::{Confidence, Severity, Step};
+
+pub struct EvidenceIncomplete;
+
+static META: CheckMeta = CheckMeta {
+    id: "evidence-incomplete",
+    area: "meta",
+    title: "The evidence covers what is needed to decide",
+    severity: Severity::Info,
+    needs: &[],
+    needs_probes: false,
+};
+
+impl Check for EvidenceIncomplete {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+        let mut missing: Vec<(&str, &str)> = Vec::new();
+        if ev.build.is_none() {
+            missing.push((
+                "the exact build",
+                "(Get-Command ExSetup.exe).FileVersionInfo | Format-List FileVersion",
+            ));
+        }
+        if ev.server_mitigations_enabled.is_none() || ev.exchange_proxy.is_none() {
+            missing.push((
+                "the server's mitigation and proxy settings",
+                "Get-ExchangeServer $env:COMPUTERNAME | Format-List Name,AdminDisplayVersion,*Mitigation*,InternetWebProxy,InternetWebProxyBypassList",
+            ));
+        }
+        if ev.org_mitigations_enabled.is_none() {
+            missing.push((
+                "the organization setting",
+                "Get-OrganizationConfig | Format-List MitigationsEnabled",
+            ));
+        }
+        if !ev.has_winhttp_evidence() {
+            missing.push(("the WinHTTP proxy", "netsh winhttp show proxy"));
+        }
+        if ev.service.is_none() {
+            missing.push((
+                "the service state",
+                "Get-Service MSExchangeMitigation | Format-List Name,Status,StartType",
+            ));
+        }
+        if ev.log.is_none() {
+            missing.push(("the MitigationService log", "Copy-Item \"$env:ExchangeInstallPath\\Logging\\MitigationService\" -Recurse -Destination .\\evidence"));
+        }
+        if ev.events_seen == 0 {
+            missing.push((
+                "the mitigation service events",
+                "wevtutil qe Application /q:\"*[System[Provider[@Name='MSExchange Mitigation Service'] or (EventID=4999)]]\" /f:xml /rd:true /c:500 > events.xml",
+            ));
+        }
+        if missing.is_empty() {
+            return Outcome::Pass;
+        }
+        let what: Vec<&str> = missing.iter().map(|(w, _)| *w).collect();
+        let mut f = finding(&META, Confidence::High, format!("Missing evidence: {}", what.join(", ")))
+            .detail("eems-doctor decides only from what it was given. These inputs would let more checks run (`eems-doctor collect` gathers all of them in one go on the server):");
+        for (w, cmd) in missing {
+            f = f.step(Step::cmd(format!("Collect {w}:"), cmd));
+        }
+        Outcome::fail(f)
+    }
+}

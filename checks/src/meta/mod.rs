@@ -1,0 +1,3 @@
+//! Checks about the evidence itself.
+
+pub mod evidence_incomplete;

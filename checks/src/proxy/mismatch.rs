@@ -1,0 +1,56 @@
+use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::evidence::ServerEvidence;
+use crate::finding::{Confidence, Severity, Step};
+use crate::proxy::authority;
+
+pub struct ProxyMismatch;
+
+static META: CheckMeta = CheckMeta {
+    id: "proxy-mismatch",
+    area: "proxy",
+    title: "Exchange and WinHTTP use the same proxy",
+    severity: Severity::Warning,
+    needs: &[Need::ExchangeProxy, Need::WinHttp],
+    needs_probes: false,
+};
+
+impl Check for ProxyMismatch {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+        let (Some(ex), Some(w)) = (&ev.exchange_proxy, ev.winhttp_proxy()) else {
+            return Outcome::Skip("needs both InternetWebProxy and a WinHTTP proxy".into());
+        };
+        let Some(ex_proxy) = &ex.value else {
+            return Outcome::Skip(
+                "InternetWebProxy is not set (see proxy-exchange-missing)".into(),
+            );
+        };
+        let (Some(a), Some(b)) = (
+            authority(ex_proxy),
+            w.value.proxy.as_deref().and_then(authority),
+        ) else {
+            return Outcome::Skip("a proxy value could not be read as host:port".into());
+        };
+        // Different WinHTTP views disagreeing is itself worth a look.
+        let views: Vec<(String, u16)> = ev
+            .winhttp
+            .iter()
+            .filter_map(|f| f.value.proxy.as_deref().and_then(authority))
+            .collect();
+        if a == b && views.iter().all(|v| *v == a) {
+            return Outcome::Pass;
+        }
+        let name = ev.server_or_placeholder();
+        Outcome::fail(
+            finding(&META, Confidence::Medium, format!("Exchange uses {}:{} but WinHTTP uses {}:{}", a.0, a.1, b.0, b.1))
+                .detail("The OCS request goes through Exchange's InternetWebProxy, while CRL/CTL/AIA downloads go through WinHTTP. Two different proxies can have different rules (one may block HTTP/80 to the CRL hosts, or inspect TLS). HealthChecker reports this as \"Exchange Internet Web Proxy doesn't match OS Web Proxy\".")
+                .evidence([ex.cite.to_evidence()])
+                .evidence(ev.winhttp.iter().map(|w| w.cite.to_evidence()))
+                .step(Step::cmd("Use one proxy for both (choose the one that allows the OCS, CRL and CTL URLs):", format!("Set-ExchangeServer -Identity {name} -InternetWebProxy http://{}:{}", b.0, b.1)))
+                .step(Step::cmd("…or set WinHTTP to Exchange's proxy:", format!("netsh winhttp set proxy proxy-server=\"{}:{}\" bypass-list=\"<local>\"", a.0, a.1))),
+        )
+    }
+}

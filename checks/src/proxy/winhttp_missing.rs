@@ -1,0 +1,48 @@
+use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::evidence::ServerEvidence;
+use crate::finding::{Confidence, Severity, Step};
+use crate::proxy::authority;
+
+pub struct ProxyWinhttpMissing;
+
+static META: CheckMeta = CheckMeta {
+    id: "proxy-winhttp-missing",
+    area: "proxy",
+    title: "When Exchange uses a proxy, WinHTTP uses it too",
+    severity: Severity::Critical,
+    needs: &[Need::ExchangeProxy, Need::WinHttp],
+    needs_probes: false,
+};
+
+impl Check for ProxyWinhttpMissing {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+        let Some(ex) = &ev.exchange_proxy else {
+            return Outcome::Skip("no InternetWebProxy value: run `Get-ExchangeServer <name> | Format-List InternetWebProxy`".into());
+        };
+        let Some(proxy) = &ex.value else {
+            return Outcome::Pass;
+        };
+        if !ev.has_winhttp_evidence() {
+            return Outcome::Skip("no WinHTTP evidence: run `netsh winhttp show proxy`".into());
+        }
+        if ev.winhttp_proxy().is_some() {
+            return Outcome::Pass;
+        }
+        let hp = authority(proxy)
+            .map_or_else(|| "<proxy>:<port>".to_owned(), |(h, p)| format!("{h}:{p}"));
+        Outcome::fail(
+            finding(&META, Confidence::High, "Exchange uses a proxy but WinHTTP goes direct: revocation and CTL downloads bypass the proxy")
+                .detail(format!(
+                    "InternetWebProxy is {proxy}, so the service sends its OCS request through the proxy. Certificate validation, however, runs in Windows (CryptoAPI), which fetches CRLs, the CTL and issuer certificates through the WinHTTP proxy — and WinHTTP is set to direct access. Where only the proxy reaches the Internet, the chain's revocation check fails and the service reports a TLS/chain validation failure every hour."
+                ))
+                .evidence([ex.cite.to_evidence()])
+                .evidence(ev.winhttp.iter().map(|w| w.cite.to_evidence()))
+                .step(Step::cmd("Set the WinHTTP proxy to the same proxy (elevated prompt on the server):", format!("netsh winhttp set proxy proxy-server=\"{hp}\" bypass-list=\"<local>\"")))
+                .step(Step::text("Restart the service so the next fetch uses it: Restart-Service MSExchangeMitigation")),
+        )
+    }
+}

@@ -1,0 +1,63 @@
+use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::evidence::ServerEvidence;
+use crate::finding::{Confidence, Severity, Step};
+
+pub struct ServiceNotRunning;
+
+static META: CheckMeta = CheckMeta {
+    id: "service-not-running",
+    area: "service",
+    title: "MSExchangeMitigation is running and starts automatically",
+    severity: Severity::Critical,
+    needs: &[Need::Service],
+    needs_probes: false,
+};
+
+impl Check for ServiceNotRunning {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+        let Some(svc) = &ev.service else {
+            return Outcome::Skip("no service state: run `Get-Service MSExchangeMitigation | Format-List Name,Status,StartType`".into());
+        };
+        let running = svc.value.status.eq_ignore_ascii_case("running");
+        let start = svc.value.start_type.as_deref().map(str::to_ascii_lowercase);
+        let automatic = start.as_deref().is_none_or(|s| s.starts_with("automatic"));
+        if running && automatic {
+            return Outcome::Pass;
+        }
+        let mut problems = Vec::new();
+        if !running {
+            problems.push(format!("status is {}", svc.value.status));
+        }
+        if let Some(s) = start.as_deref().filter(|_| !automatic) {
+            problems.push(format!("start type is {s}"));
+        }
+        let name = ev.server_or_placeholder();
+        let mut f = finding(&META, Confidence::High, format!("The mitigation service is not running normally ({})", problems.join(", ")))
+            .detail("EEMS runs as the Windows service MSExchangeMitigation (Microsoft Exchange Emergency Mitigation Service). When it is stopped or disabled, no mitigation is fetched or applied, and no event 1008 is logged either: silence is not health.")
+            .evidence([svc.cite.to_evidence()]);
+        if start
+            .as_deref()
+            .is_some_and(|s| s != "automatic" && !s.starts_with("automatic"))
+        {
+            f = f.step(Step::cmd(
+                "Set the service to start automatically:",
+                format!("Invoke-Command -ComputerName {name} {{ Set-Service MSExchangeMitigation -StartupType Automatic }}"),
+            ));
+        }
+        f = f.step(Step::cmd(
+            "Start the service:",
+            format!("Invoke-Command -ComputerName {name} {{ Start-Service MSExchangeMitigation }}"),
+        ));
+        if svc.value.start_type.is_none() {
+            f = f.step(Step::cmd(
+                "The default Get-Service view hides the start type; check it:",
+                "Get-Service MSExchangeMitigation | Format-List Name,Status,StartType",
+            ));
+        }
+        Outcome::fail(f)
+    }
+}

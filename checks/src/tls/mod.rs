@@ -1,0 +1,7 @@
+//! The TLS connection to OCS: validation failures reported by the service,
+//! and (with live probes) the chain actually presented.
+
+pub mod chain_untrusted;
+pub mod interception;
+pub mod protocol_failure;
+pub mod validation_failed;

@@ -1,0 +1,39 @@
+use crate::check::{Check, CheckMeta, Context, Need, Outcome};
+use crate::classify::Cause;
+use crate::evidence::ServerEvidence;
+use crate::finding::{Severity, Step};
+use crate::network::from_causes;
+
+pub struct TlsValidationFailed;
+
+static META: CheckMeta = CheckMeta {
+    id: "tls-validation-failed",
+    area: "tls",
+    title: "The service validates the OCS certificate chain",
+    severity: Severity::Critical,
+    needs: &[Need::Events, Need::Log],
+    needs_probes: false,
+};
+
+impl Check for TlsValidationFailed {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+        from_causes(
+            &META,
+            ev,
+            &[Cause::TlsTrust],
+            "The service rejects the OCS certificate chain (TLS validation failed)",
+            "The service logs \"TLS certificate or its chain validation failed\" and/or event 1008 carries \"Could not establish trust relationship for the SSL/TLS secure channel\" + \"The remote certificate is invalid according to the validation procedure\". This is a symptom with three usual causes: CRL endpoints unreachable (revocation cannot be checked), an SSL-inspecting proxy re-signing the connection, or a missing intermediate. See the diagnosis for which one the evidence supports.",
+            vec![
+                Step::cmd(
+                    "Tell the causes apart with the live probes, run on the server with its proxies:",
+                    "eems-doctor probe --proxy <InternetWebProxy> --winhttp-proxy <WinHTTP proxy>",
+                ),
+                Step::text("Never disable certificate or revocation checking to work around it."),
+            ],
+        )
+    }
+}

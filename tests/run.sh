@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (README: "Run the tests").
+# Installs what the tests need, then: rustfmt check, clippy with warnings as
+# errors, and every test in the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages for network tests (added by the probes work). Installing
+# needs root; on a developer machine without root the tests that need these
+# servers say so and fail loudly rather than pass silently.
+APT_PACKAGES=()
+if ((${#APT_PACKAGES[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT_PACKAGES[@]}" >/dev/null
+  else
+    echo "tests/run.sh: not root, skipping apt-get install ${APT_PACKAGES[*]}" >&2
+  fi
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
