@@ -709,3 +709,332 @@ fn reg_quoted(i: &str) -> IResult<&str, String> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::{Encoding, decode};
+    use proptest::prelude::*;
+
+    macro_rules! fixture {
+        ($p:literal) => {
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/fixtures/",
+                $p
+            ))
+        };
+    }
+
+    fn run(bytes: &[u8]) -> Parsed<RegistryValues> {
+        let d = decode(bytes);
+        parse(Source::new(&d.text))
+    }
+
+    const CONNECTIONS: &str = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections";
+
+    #[test]
+    fn authroot_dword() {
+        let p = run(fixture!("extra/winhttp/reg-query-authroot.txt"));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let r = p.value;
+        assert_eq!(r.format, RegFormat::RegQuery);
+        assert!(!r.missing);
+        assert_eq!(r.keys.len(), 1);
+        let k = &r.keys[0];
+        assert_eq!(
+            k.path,
+            "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates\\AuthRoot"
+        );
+        assert_eq!(k.line, 2);
+        assert_eq!(k.view, RegView::Native);
+        let v = k.value("disablerootautoupdate").unwrap();
+        assert_eq!(v.reg_type, "REG_DWORD");
+        assert_eq!(v.data, RegData::Dword(1));
+        assert_eq!(v.raw, "0x1");
+        assert_eq!(v.line, 3);
+    }
+
+    #[test]
+    fn chainengine_options() {
+        let p = run(fixture!("extra/winhttp/reg-query-chainengine-config.txt"));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let (k, v) = p.value.find("Options").next().unwrap();
+        assert!(
+            k.path
+                .ends_with("\\SystemCertificates\\ChainEngine\\Config")
+        );
+        assert_eq!(v.data.as_u64(), Some(2));
+        assert_eq!(v.line, 3);
+    }
+
+    #[test]
+    fn exchange_setup() {
+        let p = run(fixture!("extra/winhttp/reg-query-exchange-setup.txt"));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let r = p.value;
+        assert_eq!(r.keys.len(), 3);
+        let setup = &r.keys[0];
+        assert_eq!(setup.values.len(), 8);
+        let path = setup.value("MsiInstallPath").unwrap();
+        assert_eq!(
+            path.data.as_str(),
+            Some("C:\\Program Files\\Microsoft\\Exchange Server\\V15\\")
+        );
+        assert_eq!(path.line, 3);
+        let num = |n: &str| setup.value(n).and_then(|v| v.data.as_u64());
+        assert_eq!(
+            (
+                num("MsiProductMajor"),
+                num("MsiProductMinor"),
+                num("MsiBuildMajor"),
+                num("MsiBuildMinor")
+            ),
+            (Some(15), Some(2), Some(1544), Some(4))
+        );
+        assert_eq!(setup.value("Watermark").unwrap().data.as_str(), Some(""));
+        assert_eq!(
+            setup.value("InstalledRoles").unwrap().data,
+            RegData::MultiString(vec!["Mailbox".into(), "ClientAccess".into()])
+        );
+        assert_eq!(
+            setup.subkeys,
+            [
+                "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup\\Installed Features",
+                "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup\\Mailbox"
+            ]
+        );
+        assert_eq!(r.keys[1].line, 12);
+        assert!(r.keys[1].values.is_empty());
+    }
+
+    #[test]
+    fn several_keys_s() {
+        let p = run(fixture!("extra/winhttp/reg-query-systemcertificates-s.txt"));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let r = p.value;
+        let lines: Vec<_> = r.keys.iter().map(|k| (k.line, k.values.len())).collect();
+        assert_eq!(lines, [(2, 2), (6, 0), (8, 2), (12, 1)]);
+        assert_eq!(r.keys[1].subkeys.len(), 1);
+        assert!(r.keys[1].subkeys[0].ends_with("ChainEngine\\Config"));
+        assert_eq!(r.keys[2].value("Options").unwrap().data, RegData::Dword(2));
+        assert_eq!(
+            r.keys[2]
+                .value("ChainUrlRetrievalTimeoutMilliseconds")
+                .unwrap()
+                .data,
+            RegData::Dword(15000)
+        );
+        let def = r.keys[3].value("(Default)").unwrap();
+        assert_eq!(def.data.as_str(), Some("(value not set)"));
+        assert_eq!(r.find("DisableRootAutoUpdate").count(), 1);
+    }
+
+    #[test]
+    fn missing_german_oem850() {
+        let bytes = fixture!("extra/winhttp/reg-query-missing_de-DE_oem850.txt");
+        assert_eq!(decode(bytes).encoding, Encoding::Ibm850);
+        let p = run(bytes);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert!(p.value.missing);
+        assert!(p.value.keys.is_empty());
+        assert_eq!(p.value.errors[0].line, 1);
+        assert!(
+            p.value.errors[0]
+                .message
+                .contains("Registrierungsschlüssel")
+        );
+    }
+
+    #[test]
+    fn missing_english_sample() {
+        let p = run(fixture!(
+            "reference/os/variants/reg-query-winhttpsettings_missing.txt"
+        ));
+        assert!(p.problems.is_empty());
+        assert!(p.value.missing);
+        assert_eq!(
+            p.value.errors[0].message,
+            "ERROR: The system was unable to find the specified registry key or value."
+        );
+    }
+
+    #[test]
+    fn export_all_types() {
+        let bytes = fixture!("extra/winhttp/reg-export-policies.reg");
+        assert_eq!(decode(bytes).encoding, Encoding::Utf16leBom);
+        let p = run(bytes);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let r = p.value;
+        assert_eq!(r.format, RegFormat::RegExport);
+        assert_eq!(r.keys.len(), 3);
+        let auth = &r.keys[0];
+        assert_eq!(auth.line, 3);
+        let v = auth.value("DisableRootAutoUpdate").unwrap();
+        assert_eq!(
+            (v.data.clone(), v.line, v.raw.as_str()),
+            (RegData::Dword(1), 4, "00000001")
+        );
+        let cfg = &r.keys[1];
+        assert_eq!(cfg.value("Options").unwrap().data, RegData::Dword(2));
+        assert_eq!(
+            cfg.value("@").unwrap().data.as_str(),
+            Some("default \"quoted\" C:\\Temp")
+        );
+        let exp = cfg.value("ExpandPath").unwrap();
+        assert_eq!(exp.reg_type, "REG_EXPAND_SZ");
+        assert_eq!(exp.data.as_str(), Some("%SystemRoot%\\Temp"));
+        assert_eq!(exp.line, 10);
+        assert_eq!(
+            cfg.value("Multi").unwrap().data,
+            RegData::MultiString(vec!["a".into(), "bc".into()])
+        );
+        let multi_line = cfg.value("Multi").unwrap().line;
+        assert_eq!(
+            multi_line, 12,
+            "continuation line must not shift later lines"
+        );
+        assert_eq!(
+            cfg.value("Blob").unwrap().data,
+            RegData::Binary(vec![1, 2, 10, 255])
+        );
+        assert_eq!(cfg.value("Big").unwrap().data, RegData::Qword(1 << 32));
+        assert_eq!(cfg.value("Removed").unwrap().data, RegData::Deleted);
+        assert!(r.keys[2].deleted);
+        assert!(r.keys[2].path.ends_with("\\Obsolete"));
+    }
+
+    #[test]
+    fn winhttp_outputs_are_generic_registry_too() {
+        let p = run(fixture!(
+            "reference/os/misconfigured_EX04/reg-query-winhttpsettings.txt"
+        ));
+        assert!(p.problems.is_empty());
+        let (k, v) = p.value.find("WinHttpSettings").next().unwrap();
+        assert_eq!(k.path, CONNECTIONS);
+        assert_eq!(v.data.as_bytes().map(<[u8]>::len), Some(62));
+        let p = run(fixture!(
+            "reference/os/variants/reg-export-winhttpsettings.reg"
+        ));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let (_, v) = p.value.find("WinHttpSettings").next().unwrap();
+        assert_eq!(v.data.as_bytes().map(<[u8]>::len), Some(20));
+        assert_eq!(v.line, 4);
+    }
+
+    #[test]
+    fn odd_lines_are_problems_not_panics() {
+        let src = "    Orphan    REG_DWORD    0x5\nHKLM\\X\n    Bad    REG_DWORD    zz\n    Hx    REG_BINARY    0A0\nwhat is this\n    Spaced Name    REG_SZ    a  b  \n";
+        let p = parse(Source::new(src));
+        assert_eq!(p.value.keys.len(), 2);
+        assert_eq!(p.value.keys[0].path, "");
+        assert_eq!(p.value.keys[0].values[0].data, RegData::Dword(5));
+        let lines: Vec<_> = p.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [Some(1), Some(3), Some(4), Some(5)]);
+        assert!(p.problems[2].message.contains("odd number of hex digits"));
+        let x = &p.value.keys[1];
+        assert_eq!(x.value("Bad").unwrap().data, RegData::Invalid);
+        assert_eq!(x.value("Hx").unwrap().data, RegData::Binary(vec![0x0A]));
+        assert_eq!(x.value("Spaced Name").unwrap().data.as_str(), Some("a  b"));
+        let p = parse(Source::new("\n\n"));
+        assert_eq!(p.problems.len(), 1);
+    }
+
+    #[test]
+    fn export_oddities() {
+        let src = "REGEDIT4\n\n[HKEY_CURRENT_USER\\A\n\"S\"=hex(2):41,42,00\n\"U\"=\"open\n\"D\"=dword:1234567890\n\"H\"=hex:01,\\\n";
+        let p = parse(Source::new(src));
+        let k = &p.value.keys[0];
+        assert_eq!(k.path, "HKEY_CURRENT_USER\\A");
+        assert_eq!(k.value("S").unwrap().data.as_str(), Some("AB"));
+        assert_eq!(k.value("U").unwrap().data, RegData::Invalid);
+        assert_eq!(k.value("D").unwrap().data, RegData::Invalid);
+        assert_eq!(k.value("H").unwrap().data, RegData::Binary(vec![1]));
+        let lines: Vec<_> = p.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [Some(3), Some(5), Some(6), Some(7)]);
+    }
+
+    #[test]
+    fn hex_variants() {
+        assert_eq!(parse_hex("18000000").0, [0x18, 0, 0, 0]);
+        assert_eq!(parse_hex("18,00, 0a ,FF").0, [0x18, 0, 0x0a, 0xff]);
+        assert_eq!(
+            parse_hex("28000000 03000000").0,
+            [0x28, 0, 0, 0, 3, 0, 0, 0]
+        );
+        assert_eq!(parse_hex("01,\\\n  02").0, [1, 2]);
+        let (b, p) = parse_hex("18,0,00");
+        assert_eq!(b, [0x18, 0]);
+        assert!(p.unwrap().contains("odd number"));
+        let (b, p) = parse_hex("1800zz00");
+        assert_eq!(b, [0x18, 0]);
+        assert!(p.unwrap().starts_with("not hex: 'zz00'"));
+        assert_eq!(parse_hex(""), (vec![], None));
+    }
+
+    #[test]
+    fn sniffing() {
+        let d = |b: &[u8]| decode(b).text;
+        assert!(looks_like_registry_values(&d(fixture!(
+            "extra/winhttp/reg-query-authroot.txt"
+        ))));
+        assert!(looks_like_registry_values(&d(fixture!(
+            "extra/winhttp/reg-export-policies.reg"
+        ))));
+        assert!(looks_like_registry_values(&d(fixture!(
+            "extra/winhttp/reg-query-exchange-setup.txt"
+        ))));
+        assert!(!looks_like_registry_values(&d(fixture!(
+            "reference/os/healthy_EX01/netsh-winhttp-show-proxy.txt"
+        ))));
+        assert!(!looks_like_registry_values("ERROR: nope"));
+    }
+
+    fn mutate(text: &str, edits: &[(usize, u8, char)]) -> String {
+        let mut chars: Vec<char> = text.chars().collect();
+        for &(pos, op, c) in edits {
+            if chars.is_empty() {
+                chars.push(c);
+                continue;
+            }
+            let i = pos % chars.len();
+            match op % 3 {
+                0 => {
+                    chars.remove(i);
+                }
+                1 => chars.insert(i, c),
+                _ => chars.truncate(i),
+            }
+        }
+        chars.into_iter().collect()
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_text(s in "\\PC*") {
+            let _ = parse(Source::new(&s));
+        }
+
+        #[test]
+        fn never_panics_on_reg_like_text(s in "[ \\n\\\\\"=:,@\\[\\]\\-A-Za-z0-9_()]{0,200}") {
+            let _ = parse(Source::new(&s));
+            let _ = parse_hex(&s);
+        }
+
+        #[test]
+        fn never_panics_on_mutated_samples(
+            which in 0usize..4,
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>(), any::<char>()), 0..12),
+        ) {
+            let samples: [&[u8]; 4] = [
+                fixture!("extra/winhttp/reg-export-policies.reg"),
+                fixture!("extra/winhttp/reg-query-exchange-setup.txt"),
+                fixture!("extra/winhttp/reg-query-systemcertificates-s.txt"),
+                fixture!("reference/os/variants/reg-export-winhttpsettings.reg"),
+            ];
+            let text = decode(samples[which]).text;
+            let m = mutate(&text, &edits);
+            let _ = parse(Source::new(&m));
+        }
+    }
+}
