@@ -226,7 +226,9 @@ fn label_value(line: &str) -> Option<(&str, &str)> {
         }
         idx = at + 1;
     }
-    None
+    // `Proxy Server(s):host:8080`: no whitespace at all, accepted for known labels only.
+    let (label, value) = t.split_once(':')?;
+    known_label(&label.to_lowercase()).then_some((label.trim_end(), value.trim()))
 }
 
 /// Cheap content check for the sniffer.
