@@ -689,3 +689,37 @@ proptest! {
         all_parsers(&mutate(&t, &edits));
     }
 }
+
+#[test]
+fn segment_offsets_are_file_lines() {
+    let t = text(fixture!(
+        "reference/os/variants/netsh-winhttp-show-advproxy_full.txt"
+    ));
+    let src = Source {
+        text: &t,
+        first_line: 40,
+    };
+    let a = parse_advproxy(src).value;
+    assert_eq!(
+        (a.header_line, a.lines.auto_config_url),
+        (Some(41), Some(48))
+    );
+    let t = text(fixture!(
+        "reference/os/misconfigured_EX04/netsh-winhttp-show-proxy.txt"
+    ));
+    let n = parse_netsh_proxy(Source {
+        text: &t,
+        first_line: 40,
+    })
+    .value;
+    assert_eq!(n.bypass.unwrap().line, 44);
+    let t = text(fixture!(
+        "reference/os/variants/reg-export-winhttpsettings.reg"
+    ));
+    let r = parse_registry(Source {
+        text: &t,
+        first_line: 40,
+    })
+    .value;
+    assert_eq!(r.entries[0].line, 43);
+}
