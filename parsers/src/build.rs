@@ -251,7 +251,10 @@ pub fn parse_exsetup(src: Source<'_>) -> Parsed<ExsetupVersion> {
                     line: ln,
                 }),
                 _ if value.is_empty() => {}
-                _ => problems.push(Problem::at(ln, format!("{label} is not a version: {value}"))),
+                _ => problems.push(Problem::at(
+                    ln,
+                    format!("{label} is not a version: {value}"),
+                )),
             }
         } else if is_file_label(label) {
             set_file(&mut out, value);
@@ -376,7 +379,10 @@ mod tests {
     #[test]
     fn parse_forms() {
         let x = b("15.2.1118.26");
-        assert_eq!((x.major, x.minor, x.build, x.revision), (15, 2, 1118, Some(26)));
+        assert_eq!(
+            (x.major, x.minor, x.build, x.revision),
+            (15, 2, 1118, Some(26))
+        );
         assert_eq!(x.precision, Precision::Exact);
         let z = b("15.02.1118.026");
         assert_eq!(z, x);
@@ -470,7 +476,9 @@ mod tests {
 
     #[test]
     fn exsetup_bare_and_get_command_and_version_table() {
-        let p = parse_exsetup(Source::new("PS C:\\> (Get-Command ExSetup.exe).FileVersionInfo.FileVersion\n15.02.1748.037\n"));
+        let p = parse_exsetup(Source::new(
+            "PS C:\\> (Get-Command ExSetup.exe).FileVersionInfo.FileVersion\n15.02.1748.037\n",
+        ));
         assert!(p.problems.is_empty());
         assert_eq!(p.value.build.unwrap().to_string(), "15.2.1748.37");
         assert_eq!(p.value.source.as_deref(), Some("bare"));

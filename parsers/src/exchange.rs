@@ -120,10 +120,9 @@ impl StartType {
             .to_ascii_lowercase();
         match norm.as_str() {
             "automatic" | "auto" | "autostart" => StartType::Automatic,
-            "automaticdelayedstart"
-            | "automaticdelayed"
-            | "autostartdelayed"
-            | "autodelayed" => StartType::AutomaticDelayed,
+            "automaticdelayedstart" | "automaticdelayed" | "autostartdelayed" | "autodelayed" => {
+                StartType::AutomaticDelayed
+            }
             "manual" | "demandstart" | "demand" => StartType::Manual,
             "disabled" => StartType::Disabled,
             _ => StartType::Other(t.to_owned()),
@@ -197,7 +196,10 @@ fn bool_prop(r: &FlRecord, name: &str, problems: &mut Vec<Problem>) -> Option<bo
     let v = p.as_str()?;
     let b = p.as_bool();
     if b.is_none() {
-        problems.push(Problem::at(p.line, format!("{name} is not True/False: {v}")));
+        problems.push(Problem::at(
+            p.line,
+            format!("{name} is not True/False: {v}"),
+        ));
     }
     b
 }
@@ -237,7 +239,10 @@ pub fn parse_exchange_server(src: Source<'_>) -> Parsed<ExchangeServers> {
             continue;
         }
         let mut s = ExchangeServer {
-            name: r.get_any(&["Name", "Identity"]).and_then(|p| p.as_str()).map(str::to_owned),
+            name: r
+                .get_any(&["Name", "Identity"])
+                .and_then(|p| p.as_str())
+                .map(str::to_owned),
             fqdn: r.get_str("Fqdn").map(str::to_owned),
             admin_display_version: r.get_str("AdminDisplayVersion").map(str::to_owned),
             server_role: r.get_str("ServerRole").map(str::to_owned),
@@ -309,7 +314,10 @@ pub fn parse_organization_config(src: Source<'_>) -> Parsed<OrganizationConfig> 
             }
             if records.len() > 1 {
                 problems.push(Problem::at(
-                    records.iter().find(|x| x.line != r.line).map_or(r.line, |x| x.line),
+                    records
+                        .iter()
+                        .find(|x| x.line != r.line)
+                        .map_or(r.line, |x| x.line),
                     "several records; only the one with MitigationsEnabled is used",
                 ));
             }
@@ -352,7 +360,9 @@ fn sc_number_word(i: &str) -> IResult<&str, (u32, &str)> {
 
 fn sc_start_type(v: &str) -> StartType {
     match sc_number_word(v) {
-        Ok((_, (2, w))) if w.to_ascii_uppercase().contains("DELAYED") => StartType::AutomaticDelayed,
+        Ok((_, (2, w))) if w.to_ascii_uppercase().contains("DELAYED") => {
+            StartType::AutomaticDelayed
+        }
         Ok((_, (2, _))) => StartType::Automatic,
         Ok((_, (3, _))) => StartType::Manual,
         Ok((_, (4, _))) => StartType::Disabled,
@@ -406,7 +416,10 @@ fn parse_sc(src: Source<'_>, out: &mut ServiceStatus, problems: &mut Vec<Problem
             _ => {
                 let Some(svc) = current.and_then(|i| out.services.get_mut(i)) else {
                     if pending_missing.is_none() && matches!(key, "STATE" | "START_TYPE") {
-                        problems.push(Problem::at(ln, format!("{key} outside a SERVICE_NAME block")));
+                        problems.push(Problem::at(
+                            ln,
+                            format!("{key} outside a SERVICE_NAME block"),
+                        ));
                     }
                     continue;
                 };
@@ -485,7 +498,10 @@ pub fn parse_service_status(src: Source<'_>) -> Parsed<ServiceStatus> {
             let name = name_p.value.trim();
             let display = r.get_str("DisplayName");
             let mut s = new_service(name, display, r.line);
-            s.status = r.get_any(&["Status", "State"]).and_then(|p| p.as_str()).map(ServiceState::parse);
+            s.status = r
+                .get_any(&["Status", "State"])
+                .and_then(|p| p.as_str())
+                .map(ServiceState::parse);
             s.start_type = r
                 .get_any(&["StartType", "StartMode"])
                 .and_then(|p| p.as_str())
@@ -501,7 +517,10 @@ pub fn parse_service_status(src: Source<'_>) -> Parsed<ServiceStatus> {
 
     for s in &out.services {
         if let Some(ServiceState::Other(raw)) = &s.status {
-            problems.push(Problem::at(s.line, format!("unknown service status: {raw}")));
+            problems.push(Problem::at(
+                s.line,
+                format!("unknown service status: {raw}"),
+            ));
         }
     }
     if out.services.is_empty() && out.missing.is_empty() {
@@ -549,13 +568,16 @@ pub fn looks_like_organization_config(text: &str) -> bool {
 /// mitigation service.
 pub fn looks_like_service_status(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
-    let mentions = lower.contains("msexchangemitig") || lower.contains("emergency mitigation service");
+    let mentions =
+        lower.contains("msexchangemitig") || lower.contains("emergency mitigation service");
     let layout = text.lines().any(|l| {
         let toks: Vec<&str> = l.split_whitespace().collect();
         toks.contains(&"Status") && (toks.contains(&"Name") || toks.contains(&"DisplayName"))
             || l.trim_start().starts_with("SERVICE_NAME:")
-    }) || fl_labels(text).any(|k| k.eq_ignore_ascii_case("Status") || k.eq_ignore_ascii_case("StartType"));
-    mentions && layout || lower.contains("cannot find any service with service name 'msexchangemitigation'")
+    }) || fl_labels(text)
+        .any(|k| k.eq_ignore_ascii_case("Status") || k.eq_ignore_ascii_case("StartType"));
+    mentions && layout
+        || lower.contains("cannot find any service with service name 'msexchangemitigation'")
 }
 
 #[cfg(test)]
@@ -641,7 +663,10 @@ mod tests {
         assert_eq!(v.len(), 3);
         let names: Vec<_> = v.iter().map(|s| s.name.as_deref().unwrap()).collect();
         assert_eq!(names, vec!["EX01", "EX02", "EX2013"]);
-        assert_eq!(v.iter().map(|s| s.line).collect::<Vec<_>>(), vec![3, 10, 17]);
+        assert_eq!(
+            v.iter().map(|s| s.line).collect::<Vec<_>>(),
+            vec![3, 10, 17]
+        );
 
         assert_eq!(v[0].mitigations_enabled, Some(true));
         assert_eq!(v[0].mitigations_applied, vec!["PING1", "M1.1"]);
@@ -675,7 +700,10 @@ mod tests {
         assert_eq!(a.server_role.as_deref(), Some("Mailbox"));
         assert_eq!(a.is_edge_server, Some(false));
         assert_eq!(a.mitigations_enabled, Some(true));
-        assert_eq!(a.mitigations_applied, vec!["M01.1", "M01.2", "M01.3", "M02.1"]);
+        assert_eq!(
+            a.mitigations_applied,
+            vec!["M01.1", "M01.2", "M01.3", "M02.1"]
+        );
         assert!(a.mitigations_applied_incomplete);
         assert_eq!(a.mitigations_blocked, vec!["M01.2"]);
         assert!(!a.mitigations_blocked_incomplete);
@@ -845,17 +873,32 @@ mod tests {
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert!(p.value.services.is_empty());
         assert_eq!(p.value.missing.len(), 2);
-        assert_eq!(p.value.missing[0].name.as_deref(), Some("MSExchangeMitigation"));
+        assert_eq!(
+            p.value.missing[0].name.as_deref(),
+            Some("MSExchangeMitigation")
+        );
         assert_eq!(p.value.missing[0].line, 2);
         assert_eq!(p.value.missing[1].line, 10);
     }
 
     #[test]
     fn service_enums() {
-        assert_eq!(ServiceState::parse("Start Pending"), ServiceState::StartPending);
-        assert_eq!(ServiceState::parse("STOP_PENDING"), ServiceState::StopPending);
-        assert_eq!(ServiceState::parse("Läuft"), ServiceState::Other("Läuft".into()));
-        assert_eq!(StartType::parse("Automatic (Delayed Start)"), StartType::AutomaticDelayed);
+        assert_eq!(
+            ServiceState::parse("Start Pending"),
+            ServiceState::StartPending
+        );
+        assert_eq!(
+            ServiceState::parse("STOP_PENDING"),
+            ServiceState::StopPending
+        );
+        assert_eq!(
+            ServiceState::parse("Läuft"),
+            ServiceState::Other("Läuft".into())
+        );
+        assert_eq!(
+            StartType::parse("Automatic (Delayed Start)"),
+            StartType::AutomaticDelayed
+        );
         assert_eq!(StartType::parse("DEMAND_START"), StartType::Manual);
         assert_eq!(StartType::parse("Boot"), StartType::Other("Boot".into()));
         let j = serde_json::to_value(ServiceState::StartPending).unwrap();

@@ -93,7 +93,10 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     let s = s.strip_prefix('$').unwrap_or(s);
     if ["true", "wahr"].iter().any(|w| s.eq_ignore_ascii_case(w)) {
         Some(true)
-    } else if ["false", "falsch"].iter().any(|w| s.eq_ignore_ascii_case(w)) {
+    } else if ["false", "falsch"]
+        .iter()
+        .any(|w| s.eq_ignore_ascii_case(w))
+    {
         Some(false)
     } else {
         None
@@ -506,7 +509,9 @@ mod tests {
 
     #[test]
     fn basic_record_with_lines_and_nil() {
-        let p = recs("\nName                : EX01\nMitigationsApplied  : {PING1}\nInternetWebProxy    :\n\n");
+        let p = recs(
+            "\nName                : EX01\nMitigationsApplied  : {PING1}\nInternetWebProxy    :\n\n",
+        );
         assert!(p.problems.is_empty());
         assert_eq!(p.value.len(), 1);
         let r = &p.value[0];
@@ -521,7 +526,9 @@ mod tests {
 
     #[test]
     fn odd_spacing_and_labels_with_spaces() {
-        let p = recs("Name            :   Server1\nMitigationsApplied  :   {M01.1, M01.2, M01.3}\nServer Name    : EX01\nMitigation Id  : PING1");
+        let p = recs(
+            "Name            :   Server1\nMitigationsApplied  :   {M01.1, M01.2, M01.3}\nServer Name    : EX01\nMitigation Id  : PING1",
+        );
         let r = &p.value[0];
         assert_eq!(r.get_str("Name"), Some("Server1"));
         assert_eq!(
@@ -579,7 +586,9 @@ mod tests {
 
     #[test]
     fn truncation_markers() {
-        let p = recs("A : {M1, M2, M3, M4...}\nB : {M1, M2, M3, M4\u{2026}}\nC : some text...\nD : {x}\n");
+        let p = recs(
+            "A : {M1, M2, M3, M4...}\nB : {M1, M2, M3, M4\u{2026}}\nC : some text...\nD : {x}\n",
+        );
         let r = &p.value[0];
         assert!(r.get("A").unwrap().incomplete);
         assert_eq!(r.get_list("A").unwrap(), vec!["M1", "M2", "M3", "M4"]);
@@ -619,9 +628,15 @@ mod tests {
             prompt_command("[PS] C:\\Windows\\system32>Get-ExchangeServer | fl"),
             Some("Get-ExchangeServer | fl")
         );
-        assert_eq!(prompt_command("PS C:\\Users\\admin> sc query x"), Some("sc query x"));
+        assert_eq!(
+            prompt_command("PS C:\\Users\\admin> sc query x"),
+            Some("sc query x")
+        );
         assert_eq!(prompt_command("C:\\>"), Some(""));
-        assert_eq!(prompt_command("[EX01]: PS C:\\> hostname"), Some("hostname"));
+        assert_eq!(
+            prompt_command("[EX01]: PS C:\\> hostname"),
+            Some("hostname")
+        );
         assert_eq!(prompt_command("Name : C:\\x>y"), None);
         assert_eq!(prompt_command("C:\\Program Files\\x.exe"), None);
     }
@@ -664,7 +679,10 @@ mod tests {
     fn table_with_empty_cell() {
         let text = "Aa     Bb     Cc\n--     --     --\nx             z\n";
         let t = &parse_tables(Source::new(text))[0];
-        assert_eq!(t.rows[0].cells, vec![Some("x".into()), None, Some("z".into())]);
+        assert_eq!(
+            t.rows[0].cells,
+            vec![Some("x".into()), None, Some("z".into())]
+        );
     }
 
     proptest! {
