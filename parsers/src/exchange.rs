@@ -224,10 +224,15 @@ const SERVER_LABELS: [&str; 9] = [
 
 /// Read one or many servers of `Get-ExchangeServer | Format-List …`.
 pub fn parse_exchange_server(src: Source<'_>) -> Parsed<ExchangeServers> {
-    let parsed = parse_records(src);
-    let mut problems = parsed.problems;
+    let tables = server_tables(src);
+    let (records, mut problems) = if tables.is_empty() {
+        let parsed = parse_records(src);
+        (parsed.value, parsed.problems)
+    } else {
+        (tables, Vec::new())
+    };
     let mut servers = Vec::new();
-    for r in parsed.value {
+    for r in records {
         let is_server = r.has("MitigationsEnabled")
             || SERVER_LABELS.iter().any(|l| r.has(l))
             || r.has("Name") && r.properties.len() == 1;
@@ -262,7 +267,12 @@ pub fn parse_exchange_server(src: Source<'_>) -> Parsed<ExchangeServers> {
         if let Some(p) = r.get("AdminDisplayVersion") {
             if let Some(v) = p.as_str() {
                 s.build = parse_build(v);
-                if s.build.is_none() {
+                if p.incomplete {
+                    problems.push(Problem::at(
+                        p.line,
+                        format!("AdminDisplayVersion was cut off by the console width: {v}"),
+                    ));
+                } else if s.build.is_none() {
                     problems.push(Problem::at(
                         p.line,
                         format!("AdminDisplayVersion is not a build: {v}"),
@@ -279,6 +289,44 @@ pub fn parse_exchange_server(src: Source<'_>) -> Parsed<ExchangeServers> {
         problems.push(Problem::whole("no Get-ExchangeServer record found"));
     }
     Parsed::with_problems(ExchangeServers { servers }, problems)
+}
+
+/// `Get-ExchangeServer` in its default table (`Name Site ServerRole Edition
+/// AdminDisplayVersion`) or `| ft Name,*Mitig*`: rows as records.
+fn server_tables(src: Source<'_>) -> Vec<FlRecord> {
+    let mut out = Vec::new();
+    for t in format_list::parse_tables(src) {
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        let server_table = names.iter().any(|n| n.eq_ignore_ascii_case("Name"))
+            && names.iter().any(|n| {
+                n.eq_ignore_ascii_case("MitigationsEnabled")
+                    || SERVER_LABELS.iter().any(|l| l.eq_ignore_ascii_case(n))
+            });
+        if !server_table {
+            continue;
+        }
+        for row in &t.rows {
+            let properties = t
+                .columns
+                .iter()
+                .zip(&row.cells)
+                .map(|(c, v)| {
+                    let value = v.clone().unwrap_or_default();
+                    FlProperty {
+                        name: c.name.clone(),
+                        incomplete: strip_truncation(&value).1,
+                        value,
+                        line: row.line,
+                    }
+                })
+                .collect();
+            out.push(FlRecord {
+                properties,
+                line: row.line,
+            });
+        }
+    }
+    out
 }
 
 /// Read `Get-OrganizationConfig | fl MitigationsEnabled` (or `fl *mitig*`,
@@ -545,7 +593,15 @@ pub fn looks_like_exchange_server(text: &str) -> bool {
         mitigations_enabled |= k.eq_ignore_ascii_case("MitigationsEnabled");
         named |= k.eq_ignore_ascii_case("Name") || k.eq_ignore_ascii_case("Identity");
     }
-    mitigations_enabled && named
+    // Table header: `Name … AdminDisplayVersion` / `Name … MitigationsEnabled`.
+    let table = text.lines().any(|l| {
+        let toks: Vec<&str> = l.split_whitespace().collect();
+        toks.contains(&"Name")
+            && toks
+                .iter()
+                .any(|t| *t == "MitigationsEnabled" || SERVER_LABELS[..7].iter().any(|l| l == t))
+    });
+    table || mitigations_enabled && named
 }
 
 /// Cheap check for the sniffer: a Format-List record with
@@ -722,6 +778,36 @@ mod tests {
         assert_eq!(b.data_collection_enabled, Some(true), "German Wahr");
         assert_eq!(b.is_edge_server, Some(false));
         assert_eq!(b.build.unwrap().to_string(), "15.1.2507.6");
+    }
+
+    #[test]
+    fn server_default_table() {
+        // Default view at 80 columns: AdminDisplayVersion is cut off.
+        let t = extra!("get-exchangeserver-table.txt");
+        assert!(looks_like_exchange_server(&t));
+        let p = parse_exchange_server(Source::new(&t));
+        let v = &p.value.servers;
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].name.as_deref(), Some("EX01"));
+        assert_eq!(v[0].server_role.as_deref(), Some("Mailbox"));
+        assert_eq!(v[0].line, 5);
+        assert!(v[0].build.is_none());
+        assert_eq!(v[1].name.as_deref(), Some("EX2013"));
+        assert_eq!(v[1].server_role.as_deref(), Some("Mailbox, ClientAc..."));
+        assert_eq!(v[1].mitigations_enabled, None);
+        let lines: Vec<_> = p.problems.iter().map(|x| x.line).collect();
+        assert_eq!(lines, vec![Some(5), Some(6)]);
+        assert!(p.problems[0].message.contains("cut off"));
+
+        let p = parse_exchange_server(Source::new(
+            "Name   MitigationsEnabled AdminDisplayVersion\n----   ------------------ -------------------\nEX01                 True Version 15.2 (Build 1544.4)\nEX02                False Version 15.2 (Build 1258.12)\n",
+        ));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let v = &p.value.servers;
+        assert_eq!(v[0].mitigations_enabled, Some(true));
+        assert_eq!(v[0].build.unwrap().to_string(), "15.2.1544.4");
+        assert_eq!(v[1].mitigations_enabled, Some(false));
+        assert_eq!(v[1].line, 4);
     }
 
     #[test]

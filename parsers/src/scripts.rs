@@ -863,6 +863,123 @@ mod tests {
         assert_eq!(j, "disabled-on-org-level");
     }
 
+    /// Each sample is claimed by its own `looks_like_*` helper and no other.
+    #[test]
+    fn sniff_helpers_are_exclusive() {
+        type Check = fn(&str) -> bool;
+        let checks: [(&str, Check); 7] = [
+            (
+                "exchange-server",
+                crate::exchange::looks_like_exchange_server,
+            ),
+            (
+                "organization-config",
+                crate::exchange::looks_like_organization_config,
+            ),
+            ("service-status", crate::exchange::looks_like_service_status),
+            ("exsetup-version", crate::build::looks_like_exsetup_version),
+            ("connectivity-test", looks_like_connectivity_test),
+            ("get-mitigations", looks_like_get_mitigations),
+            ("healthchecker", looks_like_healthchecker),
+        ];
+        let samples = [
+            (
+                "exchange-server",
+                reference!("os/healthy_EX01/get-exchangeserver-fl.txt"),
+            ),
+            (
+                "exchange-server",
+                reference!("os/misconfigured_EX04/get-exchangeserver-fl.txt"),
+            ),
+            (
+                "exchange-server",
+                reference!("os/variants/get-exchangeserver-fl_multi-server.txt"),
+            ),
+            (
+                "exchange-server",
+                extra!("get-exchangeserver-fl_wrapped-truncated.txt"),
+            ),
+            ("exchange-server", extra!("get-exchangeserver-table.txt")),
+            (
+                "organization-config",
+                reference!("os/healthy_EX01/get-organizationconfig-fl.txt"),
+            ),
+            (
+                "organization-config",
+                extra!("get-organizationconfig-fl-mitig.txt"),
+            ),
+            (
+                "service-status",
+                reference!("os/healthy_EX01/get-service.txt"),
+            ),
+            (
+                "service-status",
+                reference!("os/variants/get-service-select_stopped-disabled.txt"),
+            ),
+            (
+                "service-status",
+                reference!("os/variants/get-service_ps7-ellipsis.txt"),
+            ),
+            ("service-status", extra!("get-service-fl.txt")),
+            ("service-status", extra!("sc-query-qc.txt")),
+            ("service-status", extra!("get-service-missing.txt")),
+            (
+                "exsetup-version",
+                extra!("exsetup-fileversioninfo-table.txt"),
+            ),
+            ("exsetup-version", extra!("exsetup-fl-fileversion.txt")),
+            ("exsetup-version", extra!("exsetup-versioninfo.txt")),
+            (
+                "exsetup-version",
+                extra!("exsetup-get-command-autosize.txt"),
+            ),
+            (
+                "connectivity-test",
+                reference!("os/healthy_EX01/test-mitigationserviceconnectivity.txt"),
+            ),
+            (
+                "connectivity-test",
+                reference!("os/misconfigured_EX04/test-mitigationserviceconnectivity.txt"),
+            ),
+            (
+                "get-mitigations",
+                reference!("os/healthy_EX01/get-mitigations.txt"),
+            ),
+            (
+                "get-mitigations",
+                reference!("os/misconfigured_EX04/get-mitigations.txt"),
+            ),
+            (
+                "get-mitigations",
+                extra!("get-mitigations-warning-wrapped.txt"),
+            ),
+            (
+                "healthchecker",
+                reference!("os/variants/healthchecker-eems-section.txt"),
+            ),
+            (
+                "healthchecker",
+                extra!("healthchecker-eems-disabled-unreachable.txt"),
+            ),
+        ];
+        for (want, text) in &samples {
+            let claimed: Vec<&str> = checks
+                .iter()
+                .filter(|(_, f)| f(text))
+                .map(|(k, _)| *k)
+                .collect();
+            assert_eq!(claimed, vec![*want], "{text}");
+        }
+        // Other kinds' samples are claimed by none of these helpers.
+        for text in [
+            reference!("os/healthy_EX01/netsh-winhttp-show-proxy.txt"),
+            reference!("os/healthy_EX01/reg-query-winhttpsettings.txt"),
+            reference!("os/healthy_EX01/netsh-winhttp-show-advproxy.txt"),
+        ] {
+            assert!(checks.iter().all(|(_, f)| !f(&text)), "{text}");
+        }
+    }
+
     proptest! {
         #[test]
         fn never_panics(s in "\\PC*") {
