@@ -1,1 +1,703 @@
-//! Generic PowerShell Format-List records. STUB.
+//! Generic PowerShell console formatting: `Format-List` records and
+//! `Format-Table` tables (header + dash ruler), plus the prompt lines admins
+//! paste between outputs.
+//!
+//! Everything here is culture-neutral layout; what a property *means* is up
+//! to the callers (`exchange`, `build`, `scripts`).
+
+use crate::problem::{Parsed, Problem};
+use crate::text::Source;
+use nom::bytes::complete::take_while1;
+use nom::character::complete::{char, space0};
+use nom::{IResult, Parser};
+use serde::Serialize;
+
+/// One `Name : value` property of a Format-List record.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlProperty {
+    /// Label as printed (may contain spaces: `Server Name`).
+    pub name: String,
+    /// Value with wrapped continuation lines joined; empty for Nil.
+    pub value: String,
+    pub line: usize,
+    /// The value ends in a truncation marker (`...` or `…`, also inside a
+    /// closing brace: `{M1, M2, M3, M4...}`): more existed than was printed.
+    pub incomplete: bool,
+}
+
+impl FlProperty {
+    /// `True`/`False` (also German `Wahr`/`Falsch`), case-insensitive.
+    pub fn as_bool(&self) -> Option<bool> {
+        parse_bool(&self.value)
+    }
+
+    /// `{a, b}` → `[a, b]`; a bare value → one element; empty/`{}` → empty.
+    pub fn as_list(&self) -> Vec<String> {
+        parse_list(&self.value)
+    }
+
+    /// The value, or `None` when empty (Nil).
+    pub fn as_str(&self) -> Option<&str> {
+        let v = self.value.trim();
+        (!v.is_empty()).then_some(v)
+    }
+}
+
+/// One Format-List record (the block between blank lines).
+#[derive(Debug, Clone, Serialize)]
+pub struct FlRecord {
+    /// In printed order.
+    pub properties: Vec<FlProperty>,
+    /// Line of the first property.
+    pub line: usize,
+}
+
+impl FlRecord {
+    /// First property whose label equals `name`, ignoring ASCII case and
+    /// inner spacing differences (`Server Name` vs `ServerName` do NOT match:
+    /// callers list both when both occur).
+    pub fn get(&self, name: &str) -> Option<&FlProperty> {
+        self.properties
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// First of several alternative labels that is present.
+    pub fn get_any(&self, names: &[&str]) -> Option<&FlProperty> {
+        names.iter().find_map(|n| self.get(n))
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Property as bool; `None` when absent, empty or not a boolean word.
+    pub fn get_bool(&self, name: &str) -> Option<bool> {
+        self.get(name).and_then(FlProperty::as_bool)
+    }
+
+    /// Property as list; `None` when the property is absent.
+    pub fn get_list(&self, name: &str) -> Option<Vec<String>> {
+        self.get(name).map(FlProperty::as_list)
+    }
+
+    /// Property as string; `None` when absent or empty.
+    pub fn get_str(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(FlProperty::as_str)
+    }
+}
+
+/// `True`/`False`, `$true`/`$false`, German `Wahr`/`Falsch`.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    let s = s.trim();
+    let s = s.strip_prefix('$').unwrap_or(s);
+    if ["true", "wahr"].iter().any(|w| s.eq_ignore_ascii_case(w)) {
+        Some(true)
+    } else if ["false", "falsch"]
+        .iter()
+        .any(|w| s.eq_ignore_ascii_case(w))
+    {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Split off a trailing truncation marker (`...` / `…`), looking inside a
+/// closing brace. Returns the value without the marker and whether one was found.
+pub fn strip_truncation(s: &str) -> (String, bool) {
+    let t = s.trim_end();
+    let (body, brace) = match t.strip_suffix('}') {
+        Some(b) => (b.trim_end(), "}"),
+        None => (t, ""),
+    };
+    for marker in ["...", "\u{2026}"] {
+        if let Some(b) = body.strip_suffix(marker) {
+            return (format!("{}{brace}", b.trim_end()), true);
+        }
+    }
+    (t.to_owned(), false)
+}
+
+/// Format-List rendering of a collection: `{a, b}`, `{}`, empty, or one bare
+/// value. The truncation marker is removed (see [`strip_truncation`]).
+pub fn parse_list(s: &str) -> Vec<String> {
+    let (v, _) = strip_truncation(s.trim());
+    let v = v.trim();
+    if v.is_empty() {
+        return Vec::new();
+    }
+    let inner = match v.strip_prefix('{') {
+        // A wrapped list cut off before its brace still lists its items.
+        Some(rest) => rest.strip_suffix('}').unwrap_or(rest),
+        None => return vec![v.to_owned()],
+    };
+    inner
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A console prompt line: `[PS] C:\Windows\system32>cmd`, `PS C:\>cmd`,
+/// `C:\>cmd`, `[EX01]: PS C:\>cmd`. Returns the command typed after `>`.
+pub fn prompt_command(line: &str) -> Option<&str> {
+    let mut s = line.trim_start();
+    // Remoting prefix `[EX01]: `.
+    if let Some(rest) = s.strip_prefix('[') {
+        if let Some((inner, after)) = rest.split_once(']') {
+            if inner.eq_ignore_ascii_case("PS") {
+                s = after.trim_start();
+            } else if let Some(a) = after.strip_prefix(':') {
+                s = a.trim_start();
+            } else {
+                return None;
+            }
+        }
+    }
+    if let Some(rest) = s.strip_prefix("PS ") {
+        s = rest.trim_start();
+    }
+    let mut chars = s.chars();
+    let drive = chars.next()?;
+    if !drive.is_ascii_alphabetic() || chars.next()? != ':' || chars.next()? != '\\' {
+        return None;
+    }
+    let (path, cmd) = s.split_once('>')?;
+    // Paths contain no characters that PowerShell would print in an output line.
+    if path.contains(['<', '|', '"']) {
+        return None;
+    }
+    Some(cmd.trim())
+}
+
+pub fn is_prompt_line(line: &str) -> bool {
+    prompt_command(line).is_some()
+}
+
+fn is_label_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, ' ' | '\t' | '_' | '-' | '.' | '(' | ')' | '/' | '#')
+}
+
+/// `label : value` — label is the text before the first colon, the colon is
+/// followed by whitespace or the end of the line. Returns (label, value) trimmed.
+fn label_line(input: &str) -> IResult<&str, (&str, &str)> {
+    let (rest, _) = space0(input)?;
+    let (rest, label) = take_while1(is_label_char).parse(rest)?;
+    let (rest, _) = char(':').parse(rest)?;
+    if rest.chars().next().is_some_and(|c| !c.is_whitespace()) {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            rest,
+            nom::error::ErrorKind::Space,
+        )));
+    }
+    Ok(("", (label.trim(), rest.trim())))
+}
+
+/// Parse one line as a Format-List property: `(label, value)`.
+pub fn split_property(line: &str) -> Option<(&str, &str)> {
+    let (_, (label, value)) = label_line(line).ok()?;
+    let first = label.chars().next()?;
+    if !first.is_alphabetic() || label.chars().count() > 64 {
+        return None;
+    }
+    Some((label, value))
+}
+
+/// Stream markers PowerShell prints with a colon; they are never properties.
+fn is_stream_marker(label: &str) -> bool {
+    ["WARNING", "VERBOSE", "DEBUG", "WARNUNG", "AUSFÜHRLICH"].contains(&label)
+}
+
+fn leading_ws(line: &str) -> usize {
+    line.chars().take_while(|c| c.is_whitespace()).count()
+}
+
+/// Char column where the value of a property line starts.
+fn value_column(line: &str) -> usize {
+    let Some((before, after)) = line.split_once(':') else {
+        return 0;
+    };
+    before.chars().count() + 1 + leading_ws(after)
+}
+
+/// Join a wrapped continuation onto a value. PowerShell word-wraps values
+/// with spaces (the space is consumed at the break), while a single long
+/// token (URL, path) is hard-split: join with a space only in the first case.
+fn join_continuation(value: &mut String, more: &str) {
+    if value.is_empty() {
+        value.push_str(more);
+    } else if value.contains(char::is_whitespace) || value.ends_with([',', ';']) {
+        value.push(' ');
+        value.push_str(more);
+    } else {
+        value.push_str(more);
+    }
+}
+
+struct Builder {
+    record: Option<FlRecord>,
+    value_col: usize,
+    out: Vec<FlRecord>,
+}
+
+impl Builder {
+    fn finish(&mut self) {
+        if let Some(mut r) = self.record.take() {
+            for p in &mut r.properties {
+                p.incomplete = strip_truncation(&p.value).1;
+            }
+            if !r.properties.is_empty() {
+                self.out.push(r);
+            }
+        }
+    }
+
+    fn last_mut(&mut self) -> Option<&mut FlProperty> {
+        self.record.as_mut().and_then(|r| r.properties.last_mut())
+    }
+}
+
+/// Read every Format-List record of `src`. Lines that are neither properties
+/// nor continuations are reported and skipped; prompt lines end a record.
+pub fn parse_records(src: Source<'_>) -> Parsed<Vec<FlRecord>> {
+    let mut b = Builder {
+        record: None,
+        value_col: 0,
+        out: Vec::new(),
+    };
+    let mut problems = Vec::new();
+    for (ln, raw) in src.lines() {
+        let line = raw.trim_end();
+        if line.trim().is_empty() || is_prompt_line(line) {
+            b.finish();
+            continue;
+        }
+        let indent = leading_ws(line);
+        let in_value = b.last_mut().is_some();
+        // PS 5.1 indents wrapped values to the value column; such a line is a
+        // continuation even when it happens to contain ` : `.
+        let deep_continuation = in_value && indent > 0 && indent >= b.value_col;
+        let prop = if deep_continuation {
+            None
+        } else {
+            split_property(line)
+        };
+        match prop {
+            Some((label, _)) if is_stream_marker(label) => {}
+            Some((label, value)) => {
+                // Blank lines lost in a paste: a repeated first label starts a new record.
+                let restart = b.record.as_ref().is_some_and(|r| {
+                    r.properties.len() > 1
+                        && r.properties
+                            .first()
+                            .is_some_and(|p| p.name.eq_ignore_ascii_case(label))
+                });
+                if restart {
+                    b.finish();
+                }
+                b.value_col = value_column(line);
+                let record = b.record.get_or_insert_with(|| FlRecord {
+                    properties: Vec::new(),
+                    line: ln,
+                });
+                record.properties.push(FlProperty {
+                    name: label.to_owned(),
+                    value: value.to_owned(),
+                    line: ln,
+                    incomplete: false,
+                });
+            }
+            None => {
+                if let Some(last) = b.last_mut() {
+                    join_continuation(&mut last.value, line.trim());
+                } else {
+                    problems.push(Problem::at(ln, "not a Format-List property line; skipped"));
+                }
+            }
+        }
+    }
+    b.finish();
+    Parsed::with_problems(b.out, problems)
+}
+
+/// One column of a Format-Table output, located by its dash ruler.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableColumn {
+    pub name: String,
+    /// Char columns of the ruler run, `end` exclusive.
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TableRow {
+    /// One cell per column; `None` when nothing was printed there.
+    pub cells: Vec<Option<String>>,
+    pub line: usize,
+}
+
+/// A Format-Table block: header, dash ruler, rows up to a blank line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Table {
+    pub columns: Vec<TableColumn>,
+    pub rows: Vec<TableRow>,
+    /// Line of the header.
+    pub line: usize,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn cell<'t>(&self, row: &'t TableRow, name: &str) -> Option<&'t str> {
+        let i = self.column(name)?;
+        row.cells.get(i)?.as_deref()
+    }
+}
+
+/// Dash runs of a ruler line (`------   ----`), as char extents.
+fn ruler_runs(line: &str) -> Option<Vec<(usize, usize)>> {
+    let t = line.trim();
+    if t.is_empty() || !t.chars().all(|c| c == '-' || c == ' ') || !t.contains("--") {
+        return None;
+    }
+    let mut runs = Vec::new();
+    let mut start = None;
+    for (i, c) in line.chars().enumerate() {
+        match (c == '-', start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                runs.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        runs.push((s, line.chars().count()));
+    }
+    Some(runs)
+}
+
+/// Whitespace-separated tokens with their char extents.
+fn tokens(line: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut n = 0;
+    for (i, c) in line.chars().enumerate() {
+        n = i + 1;
+        match (c.is_whitespace(), start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, n));
+    }
+    out
+}
+
+fn char_slice(chars: &[char], start: usize, end: usize) -> String {
+    chars
+        .get(start..end.min(chars.len()))
+        .map(|c| c.iter().collect::<String>())
+        .unwrap_or_default()
+}
+
+/// Assign each token to the column it overlaps most (right-aligned enum
+/// columns overflow to the left, long last columns run past their ruler),
+/// or the nearest one when it overlaps none.
+fn split_row(line: &str, columns: &[TableColumn]) -> Vec<Option<String>> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut spans: Vec<Option<(usize, usize)>> = vec![None; columns.len()];
+    for (ts, te) in tokens(line) {
+        let mut best: Option<(usize, (usize, usize))> = None; // (col, (overlap, -distance as key))
+        for (ci, c) in columns.iter().enumerate() {
+            let overlap = te.min(c.end).saturating_sub(ts.max(c.start));
+            let distance = if overlap > 0 {
+                0
+            } else if te <= c.start {
+                c.start - te
+            } else {
+                ts.saturating_sub(c.end)
+            };
+            let key = (overlap, usize::MAX - distance);
+            if best.is_none_or(|(_, k)| key > k) {
+                best = Some((ci, key));
+            }
+        }
+        if let Some((ci, _)) = best {
+            if let Some(slot) = spans.get_mut(ci) {
+                *slot = Some(match *slot {
+                    Some((s, _)) => (s, te),
+                    None => (ts, te),
+                });
+            }
+        }
+    }
+    spans
+        .into_iter()
+        .map(|s| s.map(|(a, e)| char_slice(&chars, a, e).trim().to_owned()))
+        .collect()
+}
+
+/// Every Format-Table block of `src` (a header line directly followed by a
+/// dash ruler). Rows run up to a blank or prompt line.
+pub fn parse_tables(src: Source<'_>) -> Vec<Table> {
+    let lines: Vec<(usize, &str)> = src.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let header = lines.get(i).copied();
+        let ruler = lines.get(i + 1).and_then(|(_, l)| ruler_runs(l));
+        let (Some((hl, htext)), Some(runs)) = (header, ruler) else {
+            i += 1;
+            continue;
+        };
+        if htext.trim().is_empty() || is_prompt_line(htext) {
+            i += 1;
+            continue;
+        }
+        let hchars: Vec<char> = htext.chars().collect();
+        let columns: Vec<TableColumn> = runs
+            .iter()
+            .map(|&(s, e)| TableColumn {
+                name: char_slice(&hchars, s, e).trim().to_owned(),
+                start: s,
+                end: e,
+            })
+            .collect();
+        let mut rows = Vec::new();
+        let mut j = i + 2;
+        while let Some(&(ln, l)) = lines.get(j) {
+            if l.trim().is_empty() || is_prompt_line(l) {
+                break;
+            }
+            rows.push(TableRow {
+                cells: split_row(l.trim_end(), &columns),
+                line: ln,
+            });
+            j += 1;
+        }
+        out.push(Table {
+            columns,
+            rows,
+            line: hl,
+        });
+        i = j;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn recs(text: &str) -> Parsed<Vec<FlRecord>> {
+        parse_records(Source::new(text))
+    }
+
+    #[test]
+    fn basic_record_with_lines_and_nil() {
+        let p = recs(
+            "\nName                : EX01\nMitigationsApplied  : {PING1}\nInternetWebProxy    :\n\n",
+        );
+        assert!(p.problems.is_empty());
+        assert_eq!(p.value.len(), 1);
+        let r = &p.value[0];
+        assert_eq!(r.line, 2);
+        assert_eq!(r.get("name").unwrap().value, "EX01");
+        assert_eq!(r.get("NAME").unwrap().line, 2);
+        assert_eq!(r.get_list("MitigationsApplied").unwrap(), vec!["PING1"]);
+        assert_eq!(r.get_str("InternetWebProxy"), None);
+        assert!(r.has("InternetWebProxy"));
+        assert_eq!(r.get("InternetWebProxy").unwrap().line, 4);
+    }
+
+    #[test]
+    fn odd_spacing_and_labels_with_spaces() {
+        let p = recs(
+            "Name            :   Server1\nMitigationsApplied  :   {M01.1, M01.2, M01.3}\nServer Name    : EX01\nMitigation Id  : PING1",
+        );
+        let r = &p.value[0];
+        assert_eq!(r.get_str("Name"), Some("Server1"));
+        assert_eq!(
+            r.get_list("MitigationsApplied").unwrap(),
+            vec!["M01.1", "M01.2", "M01.3"]
+        );
+        assert_eq!(r.get_str("server name"), Some("EX01"));
+        assert_eq!(r.get_str("Mitigation Id"), Some("PING1"));
+    }
+
+    #[test]
+    fn several_records_and_prompts() {
+        let text = "[PS] C:\\Windows\\system32>Get-X | fl\n\nName : A\nX : 1\n\nName : B\nX : 2\nPS C:\\> \nC:\\>\nName : C\n";
+        let p = recs(text);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let names: Vec<_> = p.value.iter().map(|r| r.get_str("name").unwrap()).collect();
+        assert_eq!(names, vec!["A", "B", "C"]);
+        assert_eq!(p.value[1].line, 6);
+        assert_eq!(p.value[2].line, 10);
+    }
+
+    #[test]
+    fn lost_blank_lines_split_on_repeated_first_label() {
+        let p = recs("Name : A\nX : 1\nName : B\nX : 2\n");
+        assert_eq!(p.value.len(), 2);
+    }
+
+    #[test]
+    fn wrapped_values_join() {
+        let text = "MitigationsApplied  : {PING1, M1.1, M2.1,\n                      M3.1}\nInternetWebProxy    : http://averyveryveryverylongproxyname.contoso.c\n                      om:8080/\nDescription         : EEMS Heartbeat probe. Does not modify\n                      any exchange settings.\n";
+        let p = recs(text);
+        let r = &p.value[0];
+        assert_eq!(
+            r.get_list("MitigationsApplied").unwrap(),
+            vec!["PING1", "M1.1", "M2.1", "M3.1"]
+        );
+        assert_eq!(
+            r.get_str("InternetWebProxy"),
+            Some("http://averyveryveryverylongproxyname.contoso.com:8080/")
+        );
+        assert_eq!(
+            r.get_str("Description"),
+            Some("EEMS Heartbeat probe. Does not modify any exchange settings.")
+        );
+        assert_eq!(r.get("Description").unwrap().line, 5);
+    }
+
+    #[test]
+    fn deep_indented_continuation_with_colon_is_not_a_property() {
+        let p = recs("Message : first part\n          second : part\nNext    : x\n");
+        let r = &p.value[0];
+        assert_eq!(r.properties.len(), 2);
+        assert_eq!(r.get_str("Message"), Some("first part second : part"));
+    }
+
+    #[test]
+    fn truncation_markers() {
+        let p = recs(
+            "A : {M1, M2, M3, M4...}\nB : {M1, M2, M3, M4\u{2026}}\nC : some text...\nD : {x}\n",
+        );
+        let r = &p.value[0];
+        assert!(r.get("A").unwrap().incomplete);
+        assert_eq!(r.get_list("A").unwrap(), vec!["M1", "M2", "M3", "M4"]);
+        assert!(r.get("B").unwrap().incomplete);
+        assert_eq!(r.get_list("B").unwrap().len(), 4);
+        assert!(r.get("C").unwrap().incomplete);
+        assert!(!r.get("D").unwrap().incomplete);
+    }
+
+    #[test]
+    fn booleans_lists_strings() {
+        assert_eq!(parse_bool("True"), Some(true));
+        assert_eq!(parse_bool(" falsch "), Some(false));
+        assert_eq!(parse_bool("Wahr"), Some(true));
+        assert_eq!(parse_bool("$false"), Some(false));
+        assert_eq!(parse_bool(""), None);
+        assert_eq!(parse_bool("yes"), None);
+        assert_eq!(parse_list("{}"), Vec::<String>::new());
+        assert_eq!(parse_list(""), Vec::<String>::new());
+        assert_eq!(parse_list("PING1"), vec!["PING1"]);
+        assert_eq!(parse_list("{a,b , c}"), vec!["a", "b", "c"]);
+        assert_eq!(parse_list("{a, b"), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn junk_lines_reported_and_stream_markers_ignored() {
+        let p = recs("garbage here\n\nWARNING: something odd\nName : A\n");
+        assert_eq!(p.problems.len(), 1);
+        assert_eq!(p.problems[0].line, Some(1));
+        assert_eq!(p.value.len(), 1);
+        assert_eq!(p.value[0].properties.len(), 1);
+    }
+
+    #[test]
+    fn prompt_forms() {
+        assert_eq!(
+            prompt_command("[PS] C:\\Windows\\system32>Get-ExchangeServer | fl"),
+            Some("Get-ExchangeServer | fl")
+        );
+        assert_eq!(
+            prompt_command("PS C:\\Users\\admin> sc query x"),
+            Some("sc query x")
+        );
+        assert_eq!(prompt_command("C:\\>"), Some(""));
+        assert_eq!(
+            prompt_command("[EX01]: PS C:\\> hostname"),
+            Some("hostname")
+        );
+        assert_eq!(prompt_command("Name : C:\\x>y"), None);
+        assert_eq!(prompt_command("C:\\Program Files\\x.exe"), None);
+    }
+
+    #[test]
+    fn first_line_offset_is_respected() {
+        let p = parse_records(Source {
+            text: "A : 1\nB : 2",
+            first_line: 40,
+        });
+        assert_eq!(p.value[0].get("B").unwrap().line, 41);
+    }
+
+    #[test]
+    fn tables_with_ruler_extents() {
+        let text = "\nName                  Status StartType\n----                  ------ ---------\nMSExchangeMitigation Stopped  Disabled\n\n";
+        let t = parse_tables(Source::new(text));
+        assert_eq!(t.len(), 1);
+        let t = &t[0];
+        assert_eq!(t.line, 2);
+        let names: Vec<_> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["Name", "Status", "StartType"]);
+        let r = &t.rows[0];
+        assert_eq!(r.line, 4);
+        assert_eq!(t.cell(r, "name"), Some("MSExchangeMitigation"));
+        assert_eq!(t.cell(r, "Status"), Some("Stopped"));
+        assert_eq!(t.cell(r, "StartType"), Some("Disabled"));
+
+        let text = "Status   Name               DisplayName\n------   ----               -----------\nRunning  MSExchangeMitig... Microsoft Exchange Emergency Mitigation Service\n";
+        let t = &parse_tables(Source::new(text))[0];
+        let r = &t.rows[0];
+        assert_eq!(t.cell(r, "Name"), Some("MSExchangeMitig..."));
+        assert_eq!(
+            t.cell(r, "DisplayName"),
+            Some("Microsoft Exchange Emergency Mitigation Service")
+        );
+    }
+
+    #[test]
+    fn table_with_empty_cell() {
+        let text = "Aa     Bb     Cc\n--     --     --\nx             z\n";
+        let t = &parse_tables(Source::new(text))[0];
+        assert_eq!(
+            t.rows[0].cells,
+            vec![Some("x".into()), None, Some("z".into())]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "\\PC*") {
+            let _ = parse_records(Source::new(&s));
+            let _ = parse_tables(Source::new(&s));
+            let _ = prompt_command(&s);
+            let _ = parse_list(&s);
+        }
+
+        #[test]
+        fn never_panics_on_layout_chars(s in "[ \\-:{}.,\u{2026}a-zA-Z\\n\\t>\\\\\\[\\]]{0,200}") {
+            let _ = parse_records(Source::new(&s));
+            let _ = parse_tables(Source::new(&s));
+        }
+    }
+}
