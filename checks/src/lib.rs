@@ -8,6 +8,7 @@ pub mod builds;
 pub mod check;
 pub mod classify;
 pub mod diagnosis;
+pub mod docs;
 pub mod evidence;
 pub mod fetch;
 pub mod finding;
