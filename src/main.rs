@@ -2,6 +2,7 @@
 //! terminal; the library crates return data.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod analyze;
 mod inputs;
 mod parse_cmd;
 mod render;
@@ -34,6 +35,29 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ParseFormat::Text)]
         format: ParseFormat,
     },
+    /// Diagnose EEMS from evidence: files, directories (one per server), or `-`.
+    Analyze {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = analyze::Format::Text)]
+        format: analyze::Format,
+        /// Write the report to FILE instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Use this build table (CSV: product,update,build,released[,confidence]) instead of the embedded one.
+        #[arg(long, value_name = "FILE")]
+        builds: Option<PathBuf>,
+        /// Colour in text output (`auto` honours NO_COLOR and whether stdout is a terminal).
+        #[arg(long, value_enum, default_value_t = analyze::ColorChoice::Auto)]
+        color: analyze::ColorChoice,
+    },
+    /// List every check (its id is also its finding id).
+    Checks,
+    /// Print the documentation of a check: what it checks, why, evidence, remediation.
+    Explain {
+        /// A check / finding id, e.g. `build-before-march-2023`.
+        id: String,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,5 +82,42 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Parse { paths, format } => parse_cmd::run(&paths, format),
+        Command::Analyze {
+            paths,
+            format,
+            output,
+            builds,
+            color,
+        } => ExitCode::from(analyze::run(analyze::Options {
+            paths,
+            format,
+            output,
+            builds,
+            color,
+        })),
+        Command::Checks => {
+            for c in eems_checks::registry::all() {
+                let m = c.meta();
+                println!(
+                    "{:<28} {:<9} {:<11} {}{}",
+                    m.id,
+                    m.severity.as_str(),
+                    m.area,
+                    m.title,
+                    if m.needs_probes { " [needs probes]" } else { "" }
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Explain { id } => match eems_checks::docs::explain(&id) {
+            Some(doc) => {
+                println!("{doc}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("error: no check with id `{id}` (see `eems-doctor checks`)");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
     }
 }

@@ -7,6 +7,7 @@ pub mod build;
 pub mod builds;
 pub mod check;
 pub mod classify;
+pub mod collect;
 pub mod diagnosis;
 pub mod docs;
 pub mod evidence;

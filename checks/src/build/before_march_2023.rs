@@ -41,7 +41,9 @@ impl Check for BuildBeforeMarch2023 {
         } else {
             "Its CU line never received the March 2023 Security Update, so no patch level of this CU qualifies: a newer CU is required.".to_owned()
         };
-        let symptom = ev.cause_evidence(crate::classify::Cause::UntrustedEndpoint);
+        let mut symptom = ev.cause_evidence(crate::classify::Cause::UntrustedEndpoint);
+        // Get-Mitigations.ps1 prints this warning for the same reason (Exchange Team Blog, Jan 2025).
+        symptom.extend(ev.get_mitigations_warning.iter().map(|c| c.to_evidence()));
         let confidence = Confidence::High;
         let mut f = finding(&META, confidence, "The build is older than the March 2023 Security Update: EEMS cannot trust the current OCS certificate")
             .detail(format!(

@@ -76,7 +76,7 @@ impl Check for FetchStale {
             e.source = v.cite.source.clone();
         }
         Outcome::fail(
-            finding(&META, if span >= 24 || log.local_times { Confidence::Medium } else { Confidence::Low }, "Mitigations are stale: no recent successful fetch")
+            finding(&META, if span >= 24 && !log.local_times { Confidence::Medium } else { Confidence::Low }, "Mitigations are stale: no recent successful fetch")
                 .detail(format!(
                     "{}. Without a successful fetch the server does not learn about new emergency mitigations.{}",
                     problems.join("; "),

@@ -16,11 +16,15 @@ static META: CheckMeta = CheckMeta {
 };
 
 /// Mitigations and the SU that fixes the vulnerability behind them (by the
-/// SU name in the build table), with the rollback the docs give.
+/// SU name in the build table), with the rollback the docs give. M1
+/// (CVE-2022-41040) is "applicable up to the October 2022 SU": the fix
+/// shipped in the November 2022 SU (CSS-Exchange EOMTv2 thresholds
+/// 15.1.2507.16, 15.1.2375.37, 15.2.1118.20, 15.2.986.36), so an Oct22SU
+/// build still needs it.
 const FIXED_BY: &[(&str, &str, &str, &str)] = &[(
     "M1",
-    "Oct22SU",
-    "2022-10-11",
+    "Nov22SU",
+    "2022-11-08",
     "EEMS M1.1 PowerShell - inbound",
 )];
 

@@ -21,6 +21,12 @@ impl Check for OcsHttpError {
     }
 
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+        let proxy = ev
+            .exchange_proxy
+            .as_ref()
+            .and_then(|p| p.value.as_deref())
+            .map(|p| format!(" -Proxy {p}"))
+            .unwrap_or_default();
         from_causes(
             &META,
             ev,
@@ -32,8 +38,8 @@ impl Check for OcsHttpError {
                     "Allow https://officeclient.microsoft.com/getexchangemitigations in the proxy's URL filter.",
                 ),
                 Step::cmd(
-                    "See what the server gets (through the same proxy):",
-                    "Invoke-WebRequest https://officeclient.microsoft.com/getexchangemitigations -UseBasicParsing | Select-Object StatusCode,Headers",
+                    "See what the server gets (through Exchange's proxy, as the service does):",
+                    format!("Invoke-WebRequest https://officeclient.microsoft.com/getexchangemitigations -UseBasicParsing{proxy} | Select-Object StatusCode,Headers"),
                 ),
             ],
         )

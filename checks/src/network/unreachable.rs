@@ -21,7 +21,18 @@ impl Check for OcsUnreachable {
     }
 
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
-        let via = match ev.exchange_proxy.as_ref().and_then(|p| p.value.as_deref()) {
+        let proxy = ev.exchange_proxy.as_ref().and_then(|p| p.value.as_deref());
+        let test = match proxy.and_then(crate::proxy::authority) {
+            Some((h, port)) => Step::cmd(
+                "Test the connection to the proxy the service uses:",
+                format!("Test-NetConnection {h} -Port {port}"),
+            ),
+            None => Step::cmd(
+                "Test the direct connection from the server:",
+                "Test-NetConnection officeclient.microsoft.com -Port 443",
+            ),
+        };
+        let via = match proxy {
             Some(p) => format!("through the proxy {p}"),
             None => "directly (no InternetWebProxy is set)".to_owned(),
         };
@@ -34,10 +45,7 @@ impl Check for OcsUnreachable {
                 "The fetch fails with \"Unable to connect to the remote server\" / a socket timeout / \"A task was canceled\": the TCP connection {via} is refused or silently dropped. If the network requires a proxy, Exchange's InternetWebProxy must name it."
             ),
             vec![
-                Step::cmd(
-                    "Test the connection from the server:",
-                    "Test-NetConnection officeclient.microsoft.com -Port 443",
-                ),
+                test,
                 Step::text(
                     "Allow outbound TCP 443 to officeclient.microsoft.com on the firewall, or set InternetWebProxy to the proxy that has Internet access.",
                 ),

@@ -1,7 +1,7 @@
 use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
-use crate::proxy::{OCS_HOST, bypass_matches};
+use crate::proxy::{OCS_HOST, exchange_bypass_matches};
 
 pub struct ProxyBypassOcs;
 
@@ -10,7 +10,7 @@ static META: CheckMeta = CheckMeta {
     area: "proxy",
     title: "officeclient.microsoft.com is not in a proxy bypass list",
     severity: Severity::Warning,
-    needs: &[Need::ExchangeProxy, Need::WinHttp],
+    needs: &[Need::ExchangeProxy],
     needs_probes: false,
 };
 
@@ -23,21 +23,18 @@ impl Check for ProxyBypassOcs {
         let mut hits = Vec::new();
         if let (Some(ex), Some(list)) = (&ev.exchange_proxy, &ev.exchange_bypass)
             && ex.value.is_some()
-            && let Some(e) = list.value.iter().find(|e| bypass_matches(e, OCS_HOST))
+            && let Some(e) = list.value.iter().find(|e| exchange_bypass_matches(e, OCS_HOST))
         {
             hits.push((
                 format!("Exchange InternetWebProxyBypassList entry `{e}`"),
                 list.cite.to_evidence(),
             ));
         }
-        for w in ev.winhttp.iter().filter(|w| w.value.proxy.is_some()) {
-            if let Some(e) = w.value.bypass.iter().find(|e| bypass_matches(e, OCS_HOST)) {
-                hits.push((format!("WinHTTP bypass entry `{e}`"), w.cite.to_evidence()));
-            }
-        }
+        // WinHTTP's bypass list is not consulted: the OCS request never goes
+        // through WinHTTP (only CRL/CTL/AIA downloads do).
         if hits.is_empty() {
-            if ev.exchange_bypass.is_none() && !ev.has_winhttp_evidence() {
-                return Outcome::Skip("no bypass lists in the evidence".into());
+            if ev.exchange_bypass.is_none() {
+                return Outcome::Skip("no InternetWebProxyBypassList in the evidence: run `Get-ExchangeServer <name> | Format-List InternetWebProxy,InternetWebProxyBypassList`".into());
             }
             return Outcome::Pass;
         }

@@ -41,7 +41,10 @@ impl Check for ProxyExchangeMissing {
             .collect();
         let name = ev.server_or_placeholder();
         Outcome::fail(
-            finding(&META, Confidence::High, "WinHTTP has a proxy but Exchange's InternetWebProxy is empty: the service connects directly")
+            finding(
+                &META,
+                if symptoms.is_empty() { Confidence::Medium } else { Confidence::High },
+                "WinHTTP has a proxy but Exchange's InternetWebProxy is empty: the service connects directly")
                 .detail(format!(
                     "WinHTTP uses {wp}, which suggests direct Internet access is blocked, but the mitigation service takes its proxy from Exchange's InternetWebProxy (not from WinHTTP), which is not set. It therefore connects straight to officeclient.microsoft.com:443 and, where direct egress is blocked, times out every hour.{}",
                     if symptoms.is_empty() { "" } else { " The events show exactly those connection failures." }

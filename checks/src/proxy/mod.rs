@@ -46,6 +46,20 @@ pub fn authority(proxy: &str) -> Option<(String, u16)> {
     Some((host.trim_matches(['[', ']']).to_ascii_lowercase(), port))
 }
 
+/// Whether an Exchange `InternetWebProxyBypassList` entry matches `host`.
+/// .NET treats entries as unanchored regular expressions, so a plain
+/// `microsoft.com` matches `officeclient.microsoft.com`; wildcard entries are
+/// matched as WinHTTP would.
+pub fn exchange_bypass_matches(entry: &str, host: &str) -> bool {
+    let e = entry.trim().to_ascii_lowercase();
+    if e.contains('*') || e == "<local>" {
+        return bypass_matches(&e, host);
+    }
+    let e = e.replace("\\.", ".");
+    let e = e.trim_start_matches('^').trim_end_matches('$');
+    !e.is_empty() && host.to_ascii_lowercase().contains(e)
+}
+
 /// Whether a WinHTTP/Exchange bypass entry matches `host`. `*` is a wildcard,
 /// `<local>` matches names without a dot.
 pub fn bypass_matches(entry: &str, host: &str) -> bool {
@@ -127,5 +141,8 @@ mod tests {
         assert!(bypass_matches("<local>", "ex01"));
         assert!(!bypass_matches("*.contoso.com", OCS_HOST));
         assert!(!bypass_matches("10.*", OCS_HOST));
+        assert!(exchange_bypass_matches("microsoft.com", OCS_HOST));
+        assert!(exchange_bypass_matches("*.microsoft.com", OCS_HOST));
+        assert!(!exchange_bypass_matches("contoso.com", OCS_HOST));
     }
 }

@@ -32,6 +32,13 @@ impl Check for ProxyWinhttpMissing {
         if ev.winhttp_proxy().is_some() {
             return Outcome::Pass;
         }
+        // Carry Exchange's bypass entries over rather than wiping WinHTTP's list.
+        let bypass = ev
+            .exchange_bypass
+            .as_ref()
+            .map(|b| b.value.join(";"))
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| "<local>".to_owned());
         let hp = authority(proxy)
             .map_or_else(|| "<proxy>:<port>".to_owned(), |(h, p)| format!("{h}:{p}"));
         Outcome::fail(
@@ -41,7 +48,7 @@ impl Check for ProxyWinhttpMissing {
                 ))
                 .evidence([ex.cite.to_evidence()])
                 .evidence(ev.winhttp.iter().map(|w| w.cite.to_evidence()))
-                .step(Step::cmd("Set the WinHTTP proxy to the same proxy (elevated prompt on the server):", format!("netsh winhttp set proxy proxy-server=\"{hp}\" bypass-list=\"<local>\"")))
+                .step(Step::cmd("Set the WinHTTP proxy to the same proxy (elevated prompt on the server):", format!("netsh winhttp set proxy proxy-server=\"{hp}\" bypass-list=\"{bypass}\"")))
                 .step(Step::text("Restart the service so the next fetch uses it: Restart-Service MSExchangeMitigation")),
         )
     }

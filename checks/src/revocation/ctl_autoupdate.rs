@@ -29,7 +29,7 @@ impl Check for CtlAutoupdateDisabled {
             finding(&META, Confidence::High, "Automatic root certificate updates are disabled by policy (DisableRootAutoUpdate = 1)")
                 .detail("With DisableRootAutoUpdate = 1 Windows does not download the Certificate Trust List or missing roots from Windows Update. A root that OCS's chain (or its signing chain) needs and that is not already in the machine store makes validation fail.")
                 .evidence([v.cite.to_evidence()])
-                .step(Step::text("Re-enable automatic root updates (remove the policy or set it to 0), or deploy DigiCert Global Root G2/G3 and Microsoft RSA/ECC Root CA 2017 to LocalMachine\\Root yourself."))
+                .step(Step::text("Re-enable automatic root updates (remove the policy or set it to 0), or deploy the roots yourself to LocalMachine\\Root: DigiCert Global Root G2/G3 and Microsoft RSA/ECC Root CA 2017 (TLS chain) and Microsoft Root Certificate Authority 2011 (the mitigation XML signing chain)."))
                 .step(Step::cmd("Check which policy sets it:", "gpresult /h gpresult.html")),
         )
     }

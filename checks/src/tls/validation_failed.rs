@@ -6,6 +6,8 @@ use crate::network::from_causes;
 
 pub struct TlsValidationFailed;
 
+const DETAIL: &str = "The service logs \"TLS certificate or its chain validation failed\" and/or event 1008 carries \"Could not establish trust relationship for the SSL/TLS secure channel\" + \"The remote certificate is invalid according to the validation procedure\". This is a symptom with three usual causes: CRL endpoints unreachable (revocation cannot be checked), an SSL-inspecting proxy re-signing the connection, or a missing intermediate. See the diagnosis for which one the evidence supports.";
+
 static META: CheckMeta = CheckMeta {
     id: "tls-validation-failed",
     area: "tls",
@@ -21,12 +23,18 @@ impl Check for TlsValidationFailed {
     }
 
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+        let shallow = if ev.connectivity_test.as_ref().is_some_and(|t| t.value) {
+            " Test-MitigationServiceConnectivity.ps1 reported Success in the same evidence: that script sends one plain request and does not validate the chain the way the service does, so its Success does not contradict this."
+        } else {
+            ""
+        };
+        let detail = format!("{DETAIL}{shallow}");
         from_causes(
             &META,
             ev,
             &[Cause::TlsTrust],
             "The service rejects the OCS certificate chain (TLS validation failed)",
-            "The service logs \"TLS certificate or its chain validation failed\" and/or event 1008 carries \"Could not establish trust relationship for the SSL/TLS secure channel\" + \"The remote certificate is invalid according to the validation procedure\". This is a symptom with three usual causes: CRL endpoints unreachable (revocation cannot be checked), an SSL-inspecting proxy re-signing the connection, or a missing intermediate. See the diagnosis for which one the evidence supports.",
+            &detail,
             vec![
                 Step::cmd(
                     "Tell the causes apart with the live probes, run on the server with its proxies:",

@@ -1,0 +1,580 @@
+//! Parsed inputs → one [`ServerEvidence`] per server.
+//!
+//! Inputs are grouped by the caller (files in one directory are one server's
+//! evidence). Inside a group, names found in the files (log `ServerName`,
+//! event `Computer`, Format-List `Name`) are matched case-insensitively with
+//! the domain part ignored; a multi-server `Get-ExchangeServer` listing
+//! yields one server per record.
+
+use crate::builds::{Precision, Version};
+use crate::classify::{Cause, classify};
+use crate::evidence::{
+    BuildFact, Cite, Fact, InputSummary, LogTimeline, Occurrences, ServerEvidence, ServiceFact,
+    WinHttpSetting, WinHttpView,
+};
+use chrono::{DateTime, Utc};
+use eems_parsers::events::{Event, EventExport};
+use eems_parsers::mitigation_log::{LogRecord, MessageClass, MitigationLog};
+use eems_parsers::{Content, ParsedInput, Status};
+
+/// One parsed file, with the path to cite.
+pub struct Input<'a> {
+    pub path: &'a str,
+    pub parsed: &'a ParsedInput,
+}
+
+/// `EX01.contoso.local` → `ex01` for matching.
+pub fn server_key(name: &str) -> String {
+    name.trim()
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+fn short_name(name: &str) -> String {
+    name.trim().split('.').next().unwrap_or_default().to_owned()
+}
+
+fn status_str(s: Status) -> &'static str {
+    match s {
+        Status::Parsed => "parsed",
+        Status::Partial => "partial",
+        Status::Unrecognized => "unrecognized",
+        Status::Error => "error",
+    }
+}
+
+/// Precision and version of a parsed build.
+fn to_version(b: &eems_parsers::build::Build) -> Option<BuildFact> {
+    let version = Version {
+        major: b.major,
+        minor: b.minor,
+        build: b.build,
+        revision: b.revision.unwrap_or(0),
+    };
+    let precision = match b.precision {
+        eems_parsers::build::Precision::Exact if b.revision.is_some() => Precision::Exact,
+        _ => Precision::Cu,
+    };
+    Some(BuildFact { version, precision })
+}
+
+/// Keep the more precise build: exact beats CU; among equals the first wins.
+fn offer_build(slot: &mut Option<Fact<BuildFact>>, fact: Fact<BuildFact>) {
+    match slot {
+        Some(cur) if cur.value.precision == Precision::Exact => {}
+        Some(_) if fact.value.precision == Precision::Cu => {}
+        _ => *slot = Some(fact),
+    }
+}
+
+fn ts(t: &Option<eems_parsers::time::Timestamp>) -> Option<DateTime<Utc>> {
+    t.as_ref().map(|t| t.approx_utc())
+}
+
+/// Collect one group of inputs (one directory) into server evidence.
+pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
+    // Pass 1: which servers does this group name?
+    let mut names: Vec<(String, String, u32)> = Vec::new(); // key, display, weight
+    let mut listed: Vec<String> = Vec::new();
+    let mut note = |n: &str, w: u32, names: &mut Vec<(String, String, u32)>| {
+        let k = server_key(n);
+        if k.is_empty() {
+            return;
+        }
+        match names.iter_mut().find(|(key, ..)| *key == k) {
+            Some(e) => e.2 += w,
+            None => names.push((k, short_name(n).to_ascii_uppercase(), w)),
+        }
+    };
+    for i in inputs {
+        for c in contents(i.parsed) {
+            match c {
+                Content::MitigationLog(l) => {
+                    for s in &l.servers {
+                        note(s, 3, &mut names);
+                    }
+                }
+                Content::EventExport(e) => {
+                    for ev in &e.events {
+                        if let Some(c) = &ev.computer {
+                            note(c, 2, &mut names);
+                        }
+                    }
+                }
+                Content::ExchangeServers(s) => {
+                    for srv in &s.servers {
+                        if let Some(n) = &srv.name {
+                            note(n, 1, &mut names);
+                            listed.push(server_key(n));
+                        }
+                    }
+                }
+                Content::ExsetupVersion(x) => {
+                    if let Some(c) = &x.computer_name {
+                        note(c, 2, &mut names);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // The group's own server: the name local evidence (log, events, ExSetup)
+    // points at most; with only a listing, its single record.
+    let primary: Option<(String, String)> = names
+        .iter()
+        .filter(|(k, _, w)| *w > 1 || listed.len() == 1 || !listed.contains(k))
+        .max_by_key(|(_, _, w)| *w)
+        .or_else(|| names.first().filter(|_| listed.len() == 1))
+        .map(|(k, d, _)| (k.clone(), d.clone()));
+
+    let mut servers: Vec<ServerEvidence> = Vec::new();
+    let mut main = ServerEvidence {
+        server: primary.as_ref().map(|(_, d)| d.clone()),
+        ..Default::default()
+    };
+    let primary_key = primary.map(|(k, _)| k);
+    // Other servers of a multi-server listing get their own entries.
+    let mut others: Vec<ServerEvidence> = names
+        .iter()
+        .filter(|(k, ..)| Some(k) != primary_key.as_ref() && listed.contains(k))
+        .map(|(_, d, _)| ServerEvidence {
+            server: Some(d.clone()),
+            ..Default::default()
+        })
+        .collect();
+
+    for i in inputs {
+        main.inputs.push(InputSummary {
+            path: i.path.to_owned(),
+            kind: i.parsed.kind.as_str().to_owned(),
+            status: status_str(i.parsed.status).to_owned(),
+        });
+        for c in contents(i.parsed) {
+            add_content(&mut main, &mut others, primary_key.as_deref(), i.path, c);
+        }
+    }
+    // The organization setting applies to every server of the org.
+    for o in &mut others {
+        o.org_mitigations_enabled = main.org_mitigations_enabled.clone();
+        o.inputs = main
+            .inputs
+            .iter()
+            .filter(|i| i.kind == "exchange-server" || i.kind == "organization-config" || i.kind == "mixed")
+            .cloned()
+            .collect();
+    }
+    servers.push(main);
+    servers.extend(others);
+    servers
+}
+
+fn contents(p: &ParsedInput) -> impl Iterator<Item = &Content> {
+    p.segments.iter().filter_map(|s| s.content.as_ref())
+}
+
+fn add_content(
+    main: &mut ServerEvidence,
+    others: &mut [ServerEvidence],
+    primary: Option<&str>,
+    path: &str,
+    c: &Content,
+) {
+    match c {
+        Content::ExchangeServers(list) => {
+            for srv in &list.servers {
+                let key = srv.name.as_deref().map(server_key);
+                let target: &mut ServerEvidence = match key.as_deref() {
+                    Some(k) if Some(k) != primary => {
+                        match others.iter_mut().find(|o| o.server.as_deref().map(server_key).as_deref() == Some(k)) {
+                            Some(o) => o,
+                            None => continue,
+                        }
+                    }
+                    _ => &mut *main,
+                };
+                add_exchange_server(target, path, srv);
+            }
+        }
+        Content::OrganizationConfig(org) => {
+            if let Some(v) = org.mitigations_enabled {
+                main.org_mitigations_enabled = Some(Fact::new(
+                    v,
+                    Cite::new(path, Some(org.line), format!("MitigationsEnabled : {}", if v { "True" } else { "False" })),
+                ));
+            }
+        }
+        Content::ServiceStatus(s) => {
+            if let Some(svc) = s.services.iter().find(|s| s.is_mitigation_service) {
+                let status = svc.status.as_ref().map_or_else(|| "unknown".to_owned(), service_state_word);
+                let start_type = svc.start_type.as_ref().map(start_type_word);
+                main.service = Some(Fact::new(
+                    ServiceFact { status: status.clone(), start_type: start_type.clone() },
+                    Cite::new(
+                        path,
+                        Some(svc.line),
+                        format!("{} {}{}", svc.name, status, start_type.map(|s| format!(" {s}")).unwrap_or_default()),
+                    ),
+                ));
+            } else if let Some(m) = s.missing.first() {
+                main.service = Some(Fact::new(
+                    ServiceFact { status: "not-installed".into(), start_type: None },
+                    Cite::new(path, Some(m.line), "service MSExchangeMitigation not found"),
+                ));
+            }
+        }
+        Content::ExsetupVersion(x) => {
+            if let Some(b) = x.build.as_ref().and_then(to_version) {
+                offer_build(
+                    &mut main.build,
+                    Fact::new(b, Cite::new(path, Some(x.line), x.raw.clone().unwrap_or_else(|| b.version.to_string()))),
+                );
+            }
+        }
+        Content::NetshProxy(n) => {
+            let line = n.proxy_server.as_ref().map(|v| v.line).or(n.direct_line).or(n.header_line);
+            let proxy = (!n.direct).then(|| n.proxy_server.as_ref().map(|v| v.value.clone())).flatten();
+            if n.direct || proxy.is_some() {
+                let excerpt = match &proxy {
+                    Some(p) => format!("Proxy Server(s) : {p}; Bypass List : {}", n.bypass_list.join(";")),
+                    None => "Direct access (no proxy server).".into(),
+                };
+                main.winhttp.push(Fact::new(
+                    WinHttpSetting { view: WinHttpView::Netsh, proxy, bypass: n.bypass_list.clone() },
+                    Cite::new(path, line, excerpt),
+                ));
+            }
+        }
+        Content::AdvProxy(a) => {
+            if a.available && !a.per_user_proxy_settings.unwrap_or(false) {
+                let proxy = if a.proxy_is_enabled == Some(false) { None } else { a.proxy.clone() };
+                main.winhttp.push(Fact::new(
+                    WinHttpSetting { view: WinHttpView::Advproxy, proxy: proxy.clone(), bypass: a.proxy_bypass.clone() },
+                    Cite::new(path, a.lines.proxy.or(a.lines.proxy_is_enabled).or(a.header_line), match proxy {
+                        Some(p) => format!("\"Proxy\": \"{p}\""),
+                        None => "\"ProxyIsEnabled\": false".into(),
+                    }),
+                ));
+            }
+        }
+        Content::WinHttpRegistry(r) => {
+            for e in r.entries.iter().filter(|e| !e.incomplete) {
+                let Some(s) = &e.settings else { continue };
+                let view = match e.view {
+                    eems_parsers::registry::RegView::Native => WinHttpView::RegistryNative,
+                    eems_parsers::registry::RegView::Wow6432node => WinHttpView::RegistryWow6432,
+                };
+                let proxy = (!s.is_direct()).then(|| s.proxy.clone()).flatten();
+                main.winhttp.push(Fact::new(
+                    WinHttpSetting { view, proxy: proxy.clone(), bypass: s.bypass_list.clone() },
+                    Cite::new(path, Some(e.line), match proxy {
+                        Some(p) => format!("WinHttpSettings: proxy {p}, bypass {}", s.bypass.clone().unwrap_or_default()),
+                        None => "WinHttpSettings: direct access".to_owned(),
+                    }),
+                ));
+            }
+        }
+        Content::RegistryValues(r) => {
+            for key in &r.keys {
+                let p = key.path.to_ascii_lowercase();
+                for v in &key.values {
+                    let dword = match v.data {
+                        eems_parsers::registry::RegData::Dword(d) | eems_parsers::registry::RegData::Qword(d) => Some(d),
+                        _ => None,
+                    };
+                    let cite = || Cite::new(path, Some(v.line), format!("{}\\{}    {}    {}", key.path, v.name, v.reg_type, v.raw));
+                    if p.ends_with("systemcertificates\\authroot") && v.name.eq_ignore_ascii_case("DisableRootAutoUpdate") {
+                        if let Some(d) = dword {
+                            main.disable_root_auto_update = Some(Fact::new(d, cite()));
+                        }
+                    } else if p.ends_with("chainengine\\config") && v.name.eq_ignore_ascii_case("Options") {
+                        if let Some(d) = dword {
+                            main.chain_engine_options = Some(Fact::new(d, cite()));
+                        }
+                    }
+                }
+                if p.ends_with("exchangeserver\\v15\\setup") {
+                    let get = |n: &str| {
+                        key.values.iter().find(|v| v.name.eq_ignore_ascii_case(n)).and_then(|v| match v.data {
+                            eems_parsers::registry::RegData::Dword(d) => u32::try_from(d).ok(),
+                            _ => None,
+                        })
+                    };
+                    if let (Some(a), Some(b), Some(c), Some(d)) =
+                        (get("MsiProductMajor"), get("MsiProductMinor"), get("MsiBuildMajor"), get("MsiBuildMinor"))
+                    {
+                        // The Setup key records the CU installed; SUs do not update it.
+                        let version = Version { major: a, minor: b, build: c, revision: d };
+                        offer_build(
+                            &mut main.build,
+                            Fact::new(
+                                BuildFact { version, precision: Precision::Cu },
+                                Cite::new(path, Some(key.line), format!("{} MsiBuild {version}", key.path)),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        Content::ConnectivityTest(t) => {
+            use eems_parsers::scripts::TestResult;
+            let ok = match t.result {
+                TestResult::Success => Some(true),
+                TestResult::Failed => Some(false),
+                TestResult::Unknown => None,
+            };
+            if let Some(ok) = ok {
+                main.connectivity_test = Some(Fact::new(
+                    ok,
+                    Cite::new(path, Some(t.line), t.result_raw.clone().unwrap_or_default()),
+                ));
+            }
+        }
+        Content::GetMitigations(g) => {
+            if let Some(w) = &g.endpoint_warning {
+                main.get_mitigations_warning = Some(Cite::new(path, Some(w.line), w.text.clone()));
+            }
+        }
+        Content::HealthChecker(h) => {
+            if let Some(p) = &h.pattern_service
+                && let Some(r) = p.value.reachable
+            {
+                main.healthchecker_pattern_reachable =
+                    Some(Fact::new(r, Cite::new(path, Some(p.line), format!("Pattern service: {}", p.raw))));
+            }
+        }
+        Content::MitigationLog(log) => add_log(main, path, log),
+        Content::EventExport(e) => add_events(main, path, e),
+    }
+}
+
+fn service_state_word(s: &eems_parsers::exchange::ServiceState) -> String {
+    use eems_parsers::exchange::ServiceState::*;
+    match s {
+        Running => "running".into(),
+        Stopped => "stopped".into(),
+        StartPending => "start-pending".into(),
+        StopPending => "stop-pending".into(),
+        Paused => "paused".into(),
+        PausePending => "pause-pending".into(),
+        ContinuePending => "continue-pending".into(),
+        Other(o) => o.to_ascii_lowercase(),
+    }
+}
+
+fn start_type_word(s: &eems_parsers::exchange::StartType) -> String {
+    use eems_parsers::exchange::StartType::*;
+    match s {
+        Automatic => "automatic".into(),
+        AutomaticDelayed => "automatic-delayed".into(),
+        Manual => "manual".into(),
+        Disabled => "disabled".into(),
+        Other(o) => o.to_ascii_lowercase(),
+    }
+}
+
+fn add_exchange_server(ev: &mut ServerEvidence, path: &str, srv: &eems_parsers::exchange::ExchangeServer) {
+    let cite = |label: &str, value: &str| Cite::new(path, Some(srv.line), format!("{} {label} : {value}", srv.name.as_deref().unwrap_or("")).trim().to_owned());
+    if let Some(b) = srv.build.as_ref().and_then(to_version) {
+        offer_build(&mut ev.build, Fact::new(b, cite("AdminDisplayVersion", srv.admin_display_version.as_deref().unwrap_or(""))));
+    }
+    if let Some(e) = srv.is_edge_server {
+        ev.is_edge = Some(Fact::new(e, cite("IsEdgeServer", if e { "True" } else { "False" })));
+    }
+    if let Some(v) = srv.mitigations_enabled {
+        ev.server_mitigations_enabled = Some(Fact::new(v, cite("MitigationsEnabled", if v { "True" } else { "False" })));
+    }
+    let shown = |name: &str| srv.shown.iter().any(|s| s.eq_ignore_ascii_case(name));
+    if shown("MitigationsApplied") {
+        ev.mitigations_applied = Some(Fact::new(
+            srv.mitigations_applied.clone(),
+            cite("MitigationsApplied", &format!("{{{}}}", srv.mitigations_applied.join(", "))),
+        ));
+    }
+    if shown("MitigationsBlocked") {
+        ev.mitigations_blocked = Some(Fact::new(
+            srv.mitigations_blocked.clone(),
+            cite("MitigationsBlocked", &format!("{{{}}}", srv.mitigations_blocked.join(", "))),
+        ));
+    }
+    if shown("InternetWebProxy") {
+        ev.exchange_proxy = Some(Fact::new(
+            srv.internet_web_proxy.clone(),
+            cite("InternetWebProxy", srv.internet_web_proxy.as_deref().unwrap_or("")),
+        ));
+    }
+    if shown("InternetWebProxyBypassList") {
+        ev.exchange_bypass = Some(Fact::new(
+            srv.internet_web_proxy_bypass_list.clone(),
+            cite("InternetWebProxyBypassList", &srv.internet_web_proxy_bypass_list.join(", ")),
+        ));
+    }
+}
+
+/// State of one hourly run while walking the log.
+#[derive(Default)]
+struct Attempt {
+    time: Option<DateTime<Utc>>,
+    causes: Vec<(Cause, Option<DateTime<Utc>>, Cite)>,
+    succeeded: bool,
+    truncated: bool,
+}
+
+fn close_attempt(tl: &mut LogTimeline, a: Attempt) {
+    let specific = a.causes.iter().any(|(c, ..)| !matches!(c, Cause::Unspecified | Cause::Other));
+    let failed = !a.causes.is_empty();
+    for (c, t, cite) in a.causes {
+        if specific && matches!(c, Cause::Unspecified | Cause::Other) {
+            continue; // the generic "One or more errors occurred" row repeats the specific one
+        }
+        match tl.causes.get_mut(&c) {
+            Some(o) => o.add(t, cite),
+            None => {
+                tl.causes.insert(c, Occurrences::new(t, cite));
+            }
+        }
+    }
+    if (a.succeeded || !failed) && !a.truncated {
+        tl.fetch_successes += 1;
+        if let Some(t) = a.time {
+            tl.last_success = tl.last_success.max(Some(t));
+        }
+    }
+}
+
+fn record_cause(r: &LogRecord) -> Option<Cause> {
+    match &r.class {
+        MessageClass::TlsValidationFailed => Some(Cause::TlsTrust),
+        MessageClass::UntrustedEndpoint => Some(Cause::UntrustedEndpoint),
+        MessageClass::XmlNotSafe => Some(Cause::XmlSignature),
+        MessageClass::FetchException { .. } => Some(classify(r.message.as_deref().unwrap_or(""))),
+        _ if r.is_error() => Some(classify(r.message.as_deref().unwrap_or(""))),
+        _ => None,
+    }
+}
+
+fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
+    let mut tl = ev.log.take().unwrap_or_default();
+    if tl.software_version.is_none()
+        && let Some(v) = &log.software_version
+    {
+        let line = log.headers.iter().find(|h| h.key.eq_ignore_ascii_case("Version")).map(|h| h.line);
+        tl.software_version = Some(Fact::new(v.clone(), Cite::new(path, line, format!("#Version: {v}"))));
+        if let Some(version) = Version::parse(v) {
+            offer_build(
+                &mut ev.build,
+                Fact::new(BuildFact { version, precision: Precision::Exact }, Cite::new(path, line, format!("#Version: {v} (MitigationService log header)"))),
+            );
+        }
+    }
+    let mut current: Option<Attempt> = None;
+    for r in &log.records {
+        tl.rows += 1;
+        let t = ts(&r.time);
+        if r.time.as_ref().is_some_and(|t| !t.is_utc()) {
+            tl.local_times = true;
+        }
+        if let Some(t) = t {
+            tl.first_time = Some(tl.first_time.map_or(t, |f| f.min(t)));
+            tl.last_time = Some(tl.last_time.map_or(t, |l| l.max(t)));
+        }
+        let cite = || Cite::new(path, Some(r.line), r.message.clone().unwrap_or_default());
+        match &r.class {
+            MessageClass::FetchingMitigations { .. } => {
+                if let Some(a) = current.take() {
+                    close_attempt(&mut tl, a);
+                }
+                tl.fetch_attempts += 1;
+                if let (Some(prev), Some(now)) = (tl.last_attempt, t) {
+                    let gap = (now - prev).num_minutes();
+                    if tl.longest_gap_minutes.is_none_or(|g| gap > g) {
+                        tl.longest_gap_minutes = Some(gap);
+                        tl.longest_gap_end = Some(now);
+                    }
+                }
+                if t.is_some() {
+                    tl.last_attempt = t;
+                }
+                current = Some(Attempt { time: t, ..Default::default() });
+            }
+            MessageClass::UsingProxy { .. } => {
+                if tl.proxy_used.is_none() {
+                    let msg = r.message.clone().unwrap_or_default();
+                    let proxy = msg.split_whitespace().nth(2).unwrap_or_default().to_owned();
+                    tl.proxy_used = Some(Fact::new(proxy, cite()));
+                }
+            }
+            MessageClass::FetchSucceeded { .. } => {
+                if let Some(a) = current.as_mut() {
+                    a.succeeded = true;
+                }
+            }
+            _ => {}
+        }
+        if let Some(c) = record_cause(r) {
+            let a = current.get_or_insert_with(|| Attempt { time: t, ..Default::default() });
+            a.causes.push((c, t, cite()));
+        }
+        if r.truncated
+            && let Some(a) = current.as_mut()
+        {
+            a.truncated = true;
+        }
+    }
+    if let Some(a) = current.take() {
+        close_attempt(&mut tl, a);
+    }
+    ev.log = Some(tl);
+}
+
+fn event_excerpt(e: &Event) -> String {
+    let inner = e.exception.exceptions.last().map(|x| format!("{}: {}", x.type_name, x.message));
+    let first = e.message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    let head = format!(
+        "{} {} {}",
+        e.provider.as_deref().unwrap_or("event"),
+        e.event_id.map(|i| i.to_string()).unwrap_or_default(),
+        match inner {
+            Some(i) => i,
+            None => first,
+        }
+    );
+    crate::finding::clip(&head, crate::finding::MAX_EXCERPT_CHARS)
+}
+
+fn add_events(ev: &mut ServerEvidence, path: &str, export: &EventExport) {
+    for e in &export.events {
+        ev.events_seen += 1;
+        let t = ts(&e.time);
+        let cite = Cite::new(path, Some(e.line), event_excerpt(e));
+        if e.watson.is_some() || e.event_id == Some(4999) {
+            match ev.watson.as_mut() {
+                Some(o) => o.add(t, cite.clone()),
+                None => ev.watson = Some(Occurrences::new(t, cite.clone())),
+            }
+            if e.message.contains("OutOfMemoryException") {
+                add_cause(&mut ev.event_causes, Cause::OutOfMemory, t, cite);
+            }
+            continue;
+        }
+        if e.event_id != Some(1008) {
+            continue;
+        }
+        let mut text = e.message.clone();
+        for x in &e.exception.exceptions {
+            text.push(' ');
+            text.push_str(&x.message);
+        }
+        add_cause(&mut ev.event_causes, classify(&text), t, cite);
+    }
+}
+
+fn add_cause(map: &mut std::collections::BTreeMap<Cause, Occurrences>, c: Cause, t: Option<DateTime<Utc>>, cite: Cite) {
+    match map.get_mut(&c) {
+        Some(o) => o.add(t, cite),
+        None => {
+            map.insert(c, Occurrences::new(t, cite));
+        }
+    }
+}
