@@ -544,6 +544,7 @@ fn event_excerpt(e: &Event) -> String {
 }
 
 fn add_events(ev: &mut ServerEvidence, path: &str, export: &EventExport) {
+    ev.event_exports += 1;
     for e in &export.events {
         ev.events_seen += 1;
         let t = ts(&e.time);

@@ -181,6 +181,8 @@ pub struct ServerEvidence {
     /// Mitigation-service events (1008 …) by classified cause.
     pub event_causes: BTreeMap<Cause, Occurrences>,
     pub events_seen: u64,
+    /// Event exports read (an export with no matching event still counts).
+    pub event_exports: u64,
     /// Watson (4999) crash reports naming the mitigation service.
     pub watson: Option<Occurrences>,
     /// `Test-MitigationServiceConnectivity.ps1` said Success (true) or Failed (false).

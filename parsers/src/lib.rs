@@ -151,6 +151,9 @@ pub fn parse_input(bytes: &[u8], name_hint: Option<&str>) -> ParsedInput {
         };
     }
     let decoded = text::decode(bytes);
+    if decoded.text.trim().is_empty() {
+        return empty_input(&decoded, name_hint);
+    }
     let raw = sniff::split_segments(&decoded.text);
     let mut segments = Vec::with_capacity(raw.len());
     for seg in &raw {
@@ -212,5 +215,40 @@ pub fn parse_input(bytes: &[u8], name_hint: Option<&str>) -> ParsedInput {
         encoding: decoded.encoding,
         segments,
         problems,
+    }
+}
+
+/// An empty file is a fact too: `wevtutil` writes nothing when no event
+/// matched. Its name (when it says what it is) keeps that fact.
+fn empty_input(decoded: &text::Decoded, name_hint: Option<&str>) -> ParsedInput {
+    let kind = name_hint
+        .and_then(sniff::kind_from_name)
+        .unwrap_or(Kind::Unrecognized);
+    let content = match kind {
+        Kind::EventExport => Some(Content::EventExport(events::EventExport::default())),
+        _ => None,
+    };
+    let status = if content.is_some() {
+        Status::Parsed
+    } else {
+        Status::Unrecognized
+    };
+    ParsedInput {
+        kind,
+        status,
+        encoding: decoded.encoding,
+        segments: content
+            .map(|c| Segment {
+                kind,
+                status,
+                first_line: 1,
+                last_line: 1,
+                command: None,
+                content: Some(c),
+                problems: Vec::new(),
+            })
+            .into_iter()
+            .collect(),
+        problems: vec![Problem::whole("the file is empty")],
     }
 }

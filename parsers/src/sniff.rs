@@ -382,6 +382,10 @@ pub fn kind_from_name(name: &str) -> Option<Kind> {
         .to_ascii_lowercase();
     if n.ends_with(".evtx") {
         Some(Kind::EventExport)
+    } else if n.contains("event")
+        && [".xml", ".txt", ".csv"].iter().any(|e| n.ends_with(e))
+    {
+        Some(Kind::EventExport)
     } else if n.contains("mitigation") && n.ends_with(".log") {
         Some(Kind::MitigationLog)
     } else if n == "manifest.json" {

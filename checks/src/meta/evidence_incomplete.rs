@@ -18,7 +18,14 @@ impl Check for EvidenceIncomplete {
         &META
     }
 
-    fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+    fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome {
+        // A build without EEMS has no log or events to ask for.
+        if let Some(b) = &ev.build
+            && crate::builds::judge(ctx.builds, b.value.version, b.value.precision)
+                == crate::builds::Verdict::PredatesEems
+        {
+            return Outcome::Pass;
+        }
         let mut missing: Vec<(&str, &str)> = Vec::new();
         if ev.build.is_none() {
             missing.push((
@@ -50,7 +57,7 @@ impl Check for EvidenceIncomplete {
         if ev.log.is_none() {
             missing.push(("the MitigationService log", "Copy-Item \"$env:ExchangeInstallPath\\Logging\\MitigationService\" -Recurse -Destination .\\evidence"));
         }
-        if ev.events_seen == 0 {
+        if ev.events_seen == 0 && ev.event_exports == 0 {
             missing.push((
                 "the mitigation service events",
                 "wevtutil qe Application /q:\"*[System[Provider[@Name='MSExchange Mitigation Service'] or (EventID=4999)]]\" /f:xml /rd:true /c:500 > events.xml",

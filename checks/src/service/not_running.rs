@@ -18,10 +18,19 @@ impl Check for ServiceNotRunning {
         &META
     }
 
-    fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+    fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome {
         let Some(svc) = &ev.service else {
             return Outcome::Skip("no service state: run `Get-Service MSExchangeMitigation | Format-List Name,Status,StartType`".into());
         };
+        // No service on a build without EEMS is expected (build-predates-eems says why).
+        if svc.value.status == "not-installed"
+            && ev.build.as_ref().is_some_and(|b| {
+                crate::builds::judge(ctx.builds, b.value.version, b.value.precision)
+                    == crate::builds::Verdict::PredatesEems
+            })
+        {
+            return Outcome::Pass;
+        }
         let running = svc.value.status.eq_ignore_ascii_case("running");
         let start = svc.value.start_type.as_deref().map(str::to_ascii_lowercase);
         let automatic = start.as_deref().is_none_or(|s| s.starts_with("automatic"));
