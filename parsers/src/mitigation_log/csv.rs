@@ -16,12 +16,18 @@ pub(super) struct Col {
     pub unterminated: bool,
 }
 
-/// Split `line` into `cols` (cleared first; reused to avoid per-row allocation).
-pub(super) fn split(line: &str, cols: &mut Vec<Col>) {
+/// Split `line` into `cols` (cleared first; reused to avoid per-row
+/// allocation). Column number `limit` (1-based) takes the rest of the line
+/// unless it is quoted.
+pub(super) fn split(line: &str, cols: &mut Vec<Col>, limit: usize) {
     cols.clear();
     let b = line.as_bytes();
     let mut pos = 0;
     loop {
+        if cols.len() + 1 >= limit && b.get(pos) != Some(&b'"') {
+            cols.push(Col::plain(pos.min(b.len()), b.len()));
+            return;
+        }
         if b.get(pos) == Some(&b'"') {
             let mut i = pos + 1;
             let mut escaped = false;
@@ -42,13 +48,17 @@ pub(super) fn split(line: &str, cols: &mut Vec<Col>) {
                 escaped,
                 unterminated: next.is_none(),
             });
+            if cols.len() >= limit {
+                return;
+            }
             // Text between the closing quote and the next comma is dropped.
             match next.and_then(|n| Some(n + memchr(b',', b.get(n..)?)?)) {
                 Some(comma) => pos = comma + 1,
                 None => return,
             }
         } else {
-            match b.get(pos..).and_then(|s| memchr(b',', s)) {
+            // Columns before the KV one are short: a plain loop beats memchr here.
+            match b.get(pos..).and_then(|s| s.iter().position(|&c| c == b',')) {
                 Some(k) => {
                     cols.push(Col::plain(pos, pos + k));
                     pos += k + 1;
@@ -80,7 +90,7 @@ mod tests {
 
     fn texts(line: &str) -> Vec<(String, bool)> {
         let mut cols = Vec::new();
-        split(line, &mut cols);
+        split(line, &mut cols, usize::MAX);
         cols.iter()
             .map(|c| {
                 let t = line.get(c.start..c.end).unwrap_or("<bad>");
@@ -111,10 +121,18 @@ mod tests {
     #[test]
     fn unterminated_quote_runs_to_end() {
         let mut cols = Vec::new();
-        split(r#"x,"abc,def"#, &mut cols);
+        split(r#"x,"abc,def"#, &mut cols, usize::MAX);
         assert_eq!(cols.len(), 2);
         assert!(cols.get(1).is_some_and(|c| c.unterminated && c.end == 10));
-        split(r#"""#, &mut cols);
+        split(r#"""#, &mut cols, usize::MAX);
         assert_eq!(cols.len(), 1);
+        split("a,b,c,d", &mut cols, 2);
+        assert_eq!(cols.get(1).map(|c| (c.start, c.end)), Some((2, 7)));
+        split(r#"a,"b,c",d"#, &mut cols, 2);
+        assert_eq!(
+            cols.get(1).map(|c| (c.start, c.end, c.quoted)),
+            Some((3, 6, true))
+        );
+        assert_eq!(cols.len(), 2);
     }
 }

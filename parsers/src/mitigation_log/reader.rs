@@ -251,6 +251,8 @@ pub struct LogReader<R> {
     core: LineParser,
     pending: Option<Problem>,
     done: bool,
+    /// Bytes of `inner`'s buffer the current entry borrows; consumed on the next call.
+    borrowed: usize,
 }
 
 /// How a physical line ended.
@@ -315,6 +317,7 @@ impl<R: BufRead> LogReader<R> {
             core: LineParser::default(),
             pending: None,
             done: false,
+            borrowed: 0,
         }
     }
 
@@ -336,9 +339,34 @@ impl<R: BufRead> LogReader<R> {
         if let Some(p) = self.pending.take() {
             return Some(Entry::Problem(p));
         }
+        self.inner.consume(std::mem::take(&mut self.borrowed));
         let scanned = loop {
             if self.done {
                 return None;
+            }
+            // Fast path: the whole line sits in `inner`'s buffer and is valid
+            // UTF-8, so scan it in place instead of copying it.
+            let in_place = match self.inner.fill_buf() {
+                Ok(avail) => memchr::memchr(b'\n', avail)
+                    .filter(|&i| i < MAX_LINE)
+                    .and_then(|i| {
+                        let text = std::str::from_utf8(avail.get(..=i)?).ok()?;
+                        Some((i + 1, text))
+                    }),
+                Err(_) => None, // the copying path reports it
+            };
+            if let Some((len, text)) = in_place {
+                self.line_no += 1;
+                match self.core.scan(clean_line(text), false) {
+                    Scanned::Skip => {
+                        self.inner.consume(len);
+                        continue;
+                    }
+                    s => {
+                        self.borrowed = len;
+                        break s;
+                    }
+                }
             }
             match self.read_line() {
                 Err(e) => {
@@ -368,7 +396,15 @@ impl<R: BufRead> LogReader<R> {
                 }
             }
         };
-        let line = clean_line(&self.line);
+        let line = if self.borrowed > 0 {
+            // `fill_buf` on a non-empty buffer returns the same bytes again
+            // (BufRead contract); re-validating is cheaper than copying.
+            let avail = self.inner.fill_buf().unwrap_or_default();
+            let bytes = avail.get(..self.borrowed).unwrap_or_default();
+            clean_line(std::str::from_utf8(bytes).unwrap_or_default())
+        } else {
+            clean_line(&self.line)
+        };
         let (entry, problem) = view(&self.core, line, self.line_no, scanned);
         self.pending = problem;
         entry

@@ -131,6 +131,7 @@ pub(super) struct LineParser {
     /// Trimmed value of the last `#Fields:` line, to skip bare copies of it.
     fields_line: String,
     cols: Vec<csv::Col>,
+    date_cache: Option<([u8; 10], NaiveDate)>,
     pub kv: Vec<KvSpan>,
     pub csv: String,
     pub val: String,
@@ -189,6 +190,12 @@ fn looks_like_field_list(line: &str) -> bool {
     n >= 2
 }
 
+/// Position of `c` in a short span: a plain loop beats memchr's dispatch
+/// below a few dozen bytes (keys, column values).
+fn find_short(b: &[u8], c: u8) -> Option<usize> {
+    b.iter().position(|&x| x == c)
+}
+
 fn digits<const N: usize>(b: [u8; N]) -> Option<u32> {
     b.iter().try_fold(0u32, |acc, &c| {
         c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
@@ -197,7 +204,7 @@ fn digits<const N: usize>(b: [u8; N]) -> Option<u32> {
 
 /// Fast path for the fixed `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` layout Exchange
 /// writes; anything else goes through `time::parse_timestamp`.
-pub(super) fn fast_utc(s: &str) -> Option<Timestamp> {
+pub(super) fn fast_utc(s: &str, cache: &mut Option<([u8; 10], NaiveDate)>) -> Option<Timestamp> {
     let [
         y0,
         y1,
@@ -237,12 +244,21 @@ pub(super) fn fast_utc(s: &str) -> Option<Timestamp> {
         }
         _ => return None,
     };
-    let y = digits([*y0, *y1, *y2, *y3])?;
-    let date = NaiveDate::from_ymd_opt(
-        i32::try_from(y).ok()?,
-        digits([*mo0, *mo1])?,
-        digits([*d0, *d1])?,
-    )?;
+    // Consecutive rows share the date: skip the calendar check for them.
+    let key = [*y0, *y1, *y2, *y3, b'-', *mo0, *mo1, b'-', *d0, *d1];
+    let date = match cache {
+        Some((k, d)) if *k == key => *d,
+        _ => {
+            let y = digits([*y0, *y1, *y2, *y3])?;
+            let d = NaiveDate::from_ymd_opt(
+                i32::try_from(y).ok()?,
+                digits([*mo0, *mo1])?,
+                digits([*d0, *d1])?,
+            )?;
+            *cache = Some((key, d));
+            d
+        }
+    };
     let dt = date.and_hms_nano_opt(
         digits([*h0, *h1])?,
         digits([*mi0, *mi1])?,
@@ -252,9 +268,9 @@ pub(super) fn fast_utc(s: &str) -> Option<Timestamp> {
     Some(Timestamp::Utc { utc: dt.and_utc() })
 }
 
-fn parse_time(s: &str) -> Option<Timestamp> {
-    let s = s.trim();
-    fast_utc(s).or_else(|| {
+fn parse_time(s: &str, cache: &mut Option<([u8; 10], NaiveDate)>) -> Option<Timestamp> {
+    let s = s.trim_ascii();
+    fast_utc(s, cache).or_else(|| {
         // Cheap reject before the general parser: every form starts with a digit.
         s.as_bytes()
             .first()
@@ -266,8 +282,8 @@ fn parse_time(s: &str) -> Option<Timestamp> {
 /// Sub-range of `l` after trimming whitespace of the text it points at.
 fn trimmed(bufs: &Bufs<'_>, l: Loc) -> Loc {
     let s = bufs.get(l);
-    let start = l.start + (s.len() - s.trim_start().len());
-    let end = l.end - (s.len() - s.trim_end().len());
+    let start = l.start + (s.len() - s.trim_ascii_start().len());
+    let end = l.end - (s.len() - s.trim_ascii_end().len());
     Loc {
         start,
         end: end.max(start),
@@ -276,20 +292,20 @@ fn trimmed(bufs: &Bufs<'_>, l: Loc) -> Loc {
 }
 
 /// Undo `quote` doubling of `text` into `buf`; returns the range written.
-fn unescape_into(buf: &mut String, text: &str, quote: char) -> (usize, usize) {
+/// A lone quote is kept as is.
+fn unescape_into(buf: &mut String, text: &str, quote: u8) -> (usize, usize) {
     let start = buf.len();
-    let mut pending = false;
-    for c in text.chars() {
-        if c == quote && !pending {
-            pending = true;
-            buf.push(c);
-        } else if c == quote {
-            pending = false;
-        } else {
-            pending = false;
-            buf.push(c);
-        }
+    let mut rest = text;
+    while let Some(q) = memchr::memchr(quote, rest.as_bytes()) {
+        // `quote` is ASCII: `q + 1` is a char boundary.
+        let (head, tail) = rest.split_at_checked(q + 1).unwrap_or((rest, ""));
+        buf.push_str(head);
+        rest = match tail.as_bytes().first() {
+            Some(&b) if b == quote => tail.get(1..).unwrap_or_default(),
+            _ => tail,
+        };
     }
+    buf.push_str(rest);
     (start, buf.len())
 }
 
@@ -307,7 +323,7 @@ impl LineParser {
         let c = *self.cols.get(idx)?;
         let raw = if c.escaped {
             let text = line.get(c.start..c.end).unwrap_or_default();
-            let (start, end) = unescape_into(&mut self.csv, text, '"');
+            let (start, end) = unescape_into(&mut self.csv, text, b'"');
             Loc {
                 buf: Buf::Csv,
                 start,
@@ -344,7 +360,7 @@ impl LineParser {
         self.kv.clear();
         self.csv.clear();
         self.val.clear();
-        let trimmed_line = line.trim();
+        let trimmed_line = line.trim_ascii();
         if trimmed_line.is_empty() {
             return Scanned::Skip;
         }
@@ -363,7 +379,15 @@ impl LineParser {
                 return Scanned::Skip;
             }
         }
-        csv::split(line, &mut self.cols);
+        // When the KV column is the last one, it runs to the end of the line:
+        // its commas need no scanning (and an unquoted comma stays in it).
+        let limit = match self.schema {
+            Some(Schema {
+                kv: Some(k), ncols, ..
+            }) if k + 1 == ncols => ncols,
+            _ => usize::MAX,
+        };
+        csv::split(line, &mut self.cols, limit);
         self.record(line, unterminated)
     }
 
@@ -373,9 +397,14 @@ impl LineParser {
         let time_idx = schema.as_ref().and_then(|s| s.time).unwrap_or(0);
         let time_loc = self.col(line, time_idx);
         let (time, time_looked_like) = {
-            let text = time_loc.map(|l| self.bufs(line).get(l)).unwrap_or_default();
+            let bufs = Bufs {
+                line,
+                csv: &self.csv,
+                val: &self.val,
+            };
+            let text = time_loc.map(|l| bufs.get(l)).unwrap_or_default();
             (
-                parse_time(text),
+                parse_time(text, &mut self.date_cache),
                 text.as_bytes().first().is_some_and(u8::is_ascii_digit),
             )
         };
@@ -423,14 +452,13 @@ impl LineParser {
         let (mut level, mut message, mut source) = (None, None, None);
         for span in &self.kv {
             let key = bufs.get(span.key);
-            let slot = if key.eq_ignore_ascii_case("Message") {
-                &mut message
-            } else if key.eq_ignore_ascii_case("LogLevel") || key.eq_ignore_ascii_case("Level") {
-                &mut level
-            } else if key.eq_ignore_ascii_case("Source") {
-                &mut source
-            } else {
-                continue;
+            // Length first: most keys are rejected without a string compare.
+            let slot = match key.len() {
+                7 if key.eq_ignore_ascii_case("Message") => &mut message,
+                8 if key.eq_ignore_ascii_case("LogLevel") => &mut level,
+                5 if key.eq_ignore_ascii_case("Level") => &mut level,
+                6 if key.eq_ignore_ascii_case("Source") => &mut source,
+                _ => continue,
             };
             slot.get_or_insert(span.value);
         }
@@ -447,13 +475,15 @@ impl LineParser {
             start: m.start + a,
             end: m.start + b,
         });
-        let level_known = level.is_some_and(|l| {
-            let l = bufs.get(l).trim();
-            KNOWN_LEVELS.iter().any(|k| k.eq_ignore_ascii_case(l))
-        });
+        let level_known = || {
+            level.is_some_and(|l| {
+                let l = bufs.get(l).trim_ascii();
+                KNOWN_LEVELS.iter().any(|k| k.eq_ignore_ascii_case(l))
+            })
+        };
         let short = schema.as_ref().is_some_and(|s| ncols < s.ncols);
         let truncated =
-            unterminated && (csv_open || kv_open || message.is_none() || !level_known || short);
+            unterminated && (csv_open || kv_open || message.is_none() || short || !level_known());
 
         let mut problem = None;
         if truncated {
@@ -492,7 +522,7 @@ impl LineParser {
         } = self;
         let (buf, base, text) = if c.escaped {
             let raw = line.get(c.start..c.end).unwrap_or_default();
-            let (s, e) = unescape_into(csv, raw, '"');
+            let (s, e) = unescape_into(csv, raw, b'"');
             (Buf::Csv, s, csv.get(s..e).unwrap_or_default())
         } else {
             // An unquoted message with a comma (pasted or hand-edited rows) splits
@@ -523,7 +553,7 @@ impl LineParser {
         kv::tokenize(text, |it| {
             open |= it.unterminated;
             let item = text.get(it.start..it.end).unwrap_or_default();
-            let Some(eq) = memchr::memchr(b'=', item.as_bytes()) else {
+            let Some(eq) = find_short(item.as_bytes(), b'=') else {
                 // No `=`: an unquoted `;` inside the previous value (it was not
                 // quoted by the writer or by the paste); extend that value.
                 match kv.last_mut() {
@@ -543,7 +573,7 @@ impl LineParser {
             let vstart = it.start + eq + 1;
             let vtext = text.get(vstart..it.end).unwrap_or_default();
             let value = if it.quoted && vtext.contains("''") {
-                let (s, e) = unescape_into(val, vtext, '\'');
+                let (s, e) = unescape_into(val, vtext, b'\'');
                 Loc {
                     buf: Buf::Val,
                     start: s,
@@ -565,19 +595,19 @@ impl LineParser {
 /// Split `S:Key` into type and key ranges (relative to `key_part`), trimmed.
 /// `S_Key` (a paste artefact of `S:Key`) is accepted for known types.
 fn split_type(key_part: &str) -> (Option<(usize, usize)>, (usize, usize)) {
-    let lead = key_part.len() - key_part.trim_start().len();
-    let kp = key_part.trim();
-    let sep = memchr::memchr(b':', kp.as_bytes()).or_else(|| {
-        let u = memchr::memchr(b'_', kp.as_bytes())?;
+    let lead = key_part.len() - key_part.trim_ascii_start().len();
+    let kp = key_part.trim_ascii();
+    let sep = find_short(kp.as_bytes(), b':').or_else(|| {
+        let u = find_short(kp.as_bytes(), b'_')?;
         kp.get(..u).filter(|t| KNOWN_TYPES.contains(t)).map(|_| u)
     });
     match sep {
         Some(s) => {
             let ty = kp.get(..s).unwrap_or_default();
             let key = kp.get(s + 1..).unwrap_or_default();
-            let key_lead = key.len() - key.trim_start().len();
+            let key_lead = key.len() - key.trim_ascii_start().len();
             (
-                Some((lead, lead + ty.trim_end().len())),
+                Some((lead, lead + ty.trim_ascii_end().len())),
                 (lead + s + 1 + key_lead, lead + kp.len()),
             )
         }
@@ -605,8 +635,8 @@ mod tests {
             "2021-04-21T19:22:38.739886100Z",
             "2024-02-29T23:59:59.9Z",
         ] {
-            assert_eq!(fast_utc(s), time::parse_timestamp(s), "{s}");
-            assert!(fast_utc(s).is_some(), "{s}");
+            assert_eq!(fast_utc(s, &mut None), time::parse_timestamp(s), "{s}");
+            assert!(fast_utc(s, &mut None).is_some(), "{s}");
         }
         for s in [
             "2024-13-14T10:00:04Z",
@@ -614,7 +644,7 @@ mod tests {
             "2024-03-14 10:00:04Z",
             "2024-03-14T10:00:04.1234567890Z",
         ] {
-            assert_eq!(fast_utc(s), None, "{s}");
+            assert_eq!(fast_utc(s, &mut None), None, "{s}");
         }
     }
 

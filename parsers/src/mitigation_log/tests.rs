@@ -545,6 +545,10 @@ fn reader_invalid_utf8_and_overlong_lines() {
     assert_eq!(p.value.records.get(1).map(|r| r.line), Some(3));
     assert_eq!(p.problems.len(), 1);
     assert_eq!(p.problems.first().and_then(|p| p.line), Some(2));
+    assert!(p.problems.iter().all(|p| p.message.contains("longer than")));
+    // Same through a BufReader (lines copied, not borrowed in place).
+    let q = read_log(std::io::BufReader::with_capacity(64, &bytes[..]));
+    assert_eq!((q.value, q.problems), (p.value, p.problems));
 }
 
 #[test]
