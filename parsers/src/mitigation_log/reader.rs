@@ -1,0 +1,431 @@
+//! Streaming reader: one entry at a time from any `BufRead`, borrowing from
+//! buffers it reuses, so memory stays flat however large the log is.
+
+use super::classify::MessageKind;
+use super::scan::{Bufs, KvSpan, LineParser, Loc, Scanned};
+use super::{Header, KvItem, LogRecord, MessageClass};
+use crate::problem::Problem;
+use crate::time::Timestamp;
+use serde::Serialize;
+use std::io::{self, BufRead};
+
+/// Longest line kept (1 MiB). Real rows are a few hundred bytes; a longer
+/// "line" is binary junk or a file without line ends, and must not make the
+/// reader's buffer grow with the file.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// A `#Key: value` line, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderView<'a> {
+    pub line: usize,
+    pub key: &'a str,
+    pub value: &'a str,
+}
+
+impl HeaderView<'_> {
+    pub fn to_header(&self) -> Header {
+        Header {
+            line: self.line,
+            key: self.key.to_owned(),
+            value: self.value.to_owned(),
+        }
+    }
+}
+
+/// One KV item, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldView<'a> {
+    pub ty: Option<&'a str>,
+    pub key: &'a str,
+    pub value: &'a str,
+}
+
+/// The KV items of a [`RecordView`].
+#[derive(Debug, Clone, Copy)]
+pub struct Fields<'a> {
+    spans: &'a [KvSpan],
+    bufs: Bufs<'a>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = FieldView<'a>> + 'a {
+        let bufs = self.bufs;
+        self.spans.iter().map(move |s| FieldView {
+            ty: s.ty.map(|t| bufs.get(t)),
+            key: bufs.get(s.key),
+            value: bufs.get(s.value),
+        })
+    }
+
+    /// First item with this key (case-insensitive).
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        self.iter()
+            .find(|f| f.key.eq_ignore_ascii_case(key))
+            .map(|f| f.value)
+    }
+}
+
+/// One data row, borrowed from the reader's buffers (valid until the next call).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordView<'a> {
+    pub line: usize,
+    pub time: Option<Timestamp>,
+    pub server: Option<&'a str>,
+    pub operation: Option<&'a str>,
+    pub level: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub kind: MessageKind,
+    /// The class's value: url, proxy, exception detail or mitigation id.
+    pub class_arg: Option<&'a str>,
+    /// `This XML is not deemed safe to consume`, alone or inside an exception.
+    pub xml_not_safe: bool,
+    /// `Mitigations count: N` of a success message.
+    pub mitigations_count: Option<u32>,
+    pub truncated: bool,
+    pub fields: Fields<'a>,
+}
+
+impl RecordView<'_> {
+    pub fn class(&self) -> MessageClass {
+        let arg = || self.class_arg.unwrap_or_default().to_owned();
+        match self.kind {
+            MessageKind::Started => MessageClass::Started,
+            MessageKind::FetchingMitigations => MessageClass::FetchingMitigations { url: arg() },
+            MessageKind::UsingProxy => MessageClass::UsingProxy { proxy: arg() },
+            MessageKind::NoDiagnosticData => MessageClass::NoDiagnosticData,
+            MessageKind::TlsValidationFailed => MessageClass::TlsValidationFailed,
+            MessageKind::UntrustedEndpoint => MessageClass::UntrustedEndpoint,
+            MessageKind::FetchException => MessageClass::FetchException {
+                detail: arg(),
+                xml_not_safe: self.xml_not_safe,
+            },
+            MessageKind::XmlNotSafe => MessageClass::XmlNotSafe,
+            MessageKind::FetchSucceeded => MessageClass::FetchSucceeded {
+                count: self.mitigations_count,
+            },
+            MessageKind::MitigationAlreadyApplied => {
+                MessageClass::MitigationAlreadyApplied { mitigation: arg() }
+            }
+            MessageKind::Other => MessageClass::Other,
+        }
+    }
+
+    pub fn to_record(&self) -> LogRecord {
+        let own = |s: Option<&str>| s.map(str::to_owned);
+        LogRecord {
+            line: self.line,
+            time: self.time,
+            server: own(self.server),
+            operation: own(self.operation),
+            level: own(self.level),
+            message: own(self.message),
+            source: own(self.source),
+            fields: self
+                .fields
+                .iter()
+                .map(|f| KvItem {
+                    ty: own(f.ty),
+                    key: f.key.to_owned(),
+                    value: f.value.to_owned(),
+                })
+                .collect(),
+            class: self.class(),
+            truncated: self.truncated,
+        }
+    }
+}
+
+/// What the reader found next.
+#[derive(Debug, Clone)]
+pub enum Entry<'a> {
+    Header(HeaderView<'a>),
+    Record(RecordView<'a>),
+    Problem(Problem),
+}
+
+impl Entry<'_> {
+    pub fn to_owned_entry(&self) -> OwnedEntry {
+        match self {
+            Entry::Header(h) => OwnedEntry::Header(h.to_header()),
+            Entry::Record(r) => OwnedEntry::Record(r.to_record()),
+            Entry::Problem(p) => OwnedEntry::Problem(p.clone()),
+        }
+    }
+}
+
+/// [`Entry`] with owned data, for the [`Entries`] iterator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "entry", rename_all = "kebab-case")]
+pub enum OwnedEntry {
+    Header(Header),
+    Record(LogRecord),
+    Problem(Problem),
+}
+
+/// Drop the line end and a BOM (first line, or a second file's BOM after a `cat`).
+pub(super) fn clean_line(raw: &str) -> &str {
+    let s = raw.strip_suffix('\n').unwrap_or(raw);
+    let s = s.strip_suffix('\r').unwrap_or(s);
+    s.strip_prefix('\u{FEFF}').unwrap_or(s)
+}
+
+/// Turn a scan into an entry (plus a problem that goes with a record).
+pub(super) fn view<'a>(
+    core: &'a LineParser,
+    line: &'a str,
+    n: usize,
+    s: Scanned,
+) -> (Option<Entry<'a>>, Option<Problem>) {
+    let bufs = Bufs {
+        line,
+        csv: &core.csv,
+        val: &core.val,
+    };
+    let get = |l: Option<Loc>| l.map(|l| bufs.get(l));
+    match s {
+        Scanned::Skip => (None, None),
+        Scanned::Problem(msg) => (Some(Entry::Problem(Problem::at(n, msg))), None),
+        Scanned::Header { key, value } => (
+            Some(Entry::Header(HeaderView {
+                line: n,
+                key: bufs.get(key),
+                value: bufs.get(value),
+            })),
+            None,
+        ),
+        Scanned::Record(r) => (
+            Some(Entry::Record(RecordView {
+                line: n,
+                time: r.time,
+                server: get(r.server),
+                operation: get(r.operation),
+                level: get(r.level),
+                message: get(r.message),
+                source: get(r.source),
+                kind: r.kind,
+                class_arg: get(r.arg),
+                xml_not_safe: r.xml_not_safe,
+                mitigations_count: r.count,
+                truncated: r.truncated,
+                fields: Fields {
+                    spans: &core.kv,
+                    bufs,
+                },
+            })),
+            r.problem.map(|m| Problem::at(n, m)),
+        ),
+    }
+}
+
+/// Streaming MitigationService log reader over UTF-8 (optional BOM, CRLF or
+/// LF; invalid bytes replaced). Memory is bounded by the longest line (at most
+/// [`MAX_LINE`]), not by the file.
+///
+/// ```
+/// use eems_parsers::mitigation_log::{Entry, LogReader};
+/// let log = b"2024-03-14T10:10:05.402Z,EX02,FetchMitigation,S:LogLevel=Warning;S:Message=TLS certificate or its chain validation failed\r\n";
+/// let mut r = LogReader::new(&log[..]);
+/// let mut warnings = 0;
+/// while let Some(e) = r.next_entry() {
+///     if let Entry::Record(rec) = e {
+///         warnings += usize::from(rec.level == Some("Warning"));
+///     }
+/// }
+/// assert_eq!(warnings, 1);
+/// ```
+#[derive(Debug)]
+pub struct LogReader<R> {
+    inner: R,
+    /// Current line, line end included; reused between lines.
+    line: String,
+    line_no: usize,
+    core: LineParser,
+    pending: Option<Problem>,
+    done: bool,
+    /// Bytes of `inner`'s buffer the current entry borrows; consumed on the next call.
+    borrowed: usize,
+}
+
+/// How a physical line ended.
+struct LineEnd {
+    newline: bool,
+    overlong: bool,
+}
+
+/// Append the next line (up to and including `\n`) to `bytes`, keeping at
+/// most [`MAX_LINE`] bytes of it. `None` at end of input.
+fn fill_line<R: BufRead>(r: &mut R, bytes: &mut Vec<u8>) -> io::Result<Option<LineEnd>> {
+    let mut any = false;
+    let mut overlong = false;
+    loop {
+        let (used, newline) = {
+            let avail = match r.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                return Ok(any.then_some(LineEnd {
+                    newline: false,
+                    overlong,
+                }));
+            }
+            any = true;
+            let (take, newline) = match memchr::memchr(b'\n', avail) {
+                Some(i) => (i + 1, true),
+                None => (avail.len(), false),
+            };
+            if !overlong {
+                if bytes.len() + take > MAX_LINE {
+                    overlong = true;
+                } else {
+                    bytes.extend_from_slice(avail.get(..take).unwrap_or_default());
+                }
+            }
+            (take, newline)
+        };
+        r.consume(used);
+        if newline {
+            return Ok(Some(LineEnd {
+                newline: true,
+                overlong,
+            }));
+        }
+    }
+}
+
+impl<R: BufRead> LogReader<R> {
+    pub fn new(inner: R) -> Self {
+        Self::with_first_line(inner, 1)
+    }
+
+    /// Number lines from `first_line` (when the stream starts mid-file).
+    pub fn with_first_line(inner: R, first_line: usize) -> Self {
+        LogReader {
+            inner,
+            line: String::with_capacity(512),
+            line_no: first_line.saturating_sub(1),
+            core: LineParser::default(),
+            pending: None,
+            done: false,
+            borrowed: 0,
+        }
+    }
+
+    /// Read one physical line into `self.line`, reusing its allocation.
+    fn read_line(&mut self) -> io::Result<Option<LineEnd>> {
+        let mut bytes = std::mem::take(&mut self.line).into_bytes();
+        bytes.clear();
+        let res = fill_line(&mut self.inner, &mut bytes);
+        self.line = match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        res
+    }
+
+    /// The next header, record or problem, skipping blank lines and bare
+    /// field lists; `None` at the end. The entry borrows the reader.
+    pub fn next_entry(&mut self) -> Option<Entry<'_>> {
+        if let Some(p) = self.pending.take() {
+            return Some(Entry::Problem(p));
+        }
+        self.inner.consume(std::mem::take(&mut self.borrowed));
+        let scanned = loop {
+            if self.done {
+                return None;
+            }
+            // Fast path: the whole line sits in `inner`'s buffer and is valid
+            // UTF-8, so scan it in place instead of copying it.
+            let in_place = match self.inner.fill_buf() {
+                Ok(avail) => memchr::memchr(b'\n', avail)
+                    .filter(|&i| i < MAX_LINE)
+                    .and_then(|i| {
+                        let text = std::str::from_utf8(avail.get(..=i)?).ok()?;
+                        Some((i + 1, text))
+                    }),
+                Err(_) => None, // the copying path reports it
+            };
+            if let Some((len, text)) = in_place {
+                self.line_no += 1;
+                match self.core.scan(clean_line(text), false) {
+                    Scanned::Skip => {
+                        self.inner.consume(len);
+                        continue;
+                    }
+                    s => {
+                        self.borrowed = len;
+                        break s;
+                    }
+                }
+            }
+            match self.read_line() {
+                Err(e) => {
+                    self.done = true;
+                    return Some(Entry::Problem(Problem::at(
+                        self.line_no + 1,
+                        format!("read error: {e}"),
+                    )));
+                }
+                Ok(None) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(Some(end)) => {
+                    self.line_no += 1;
+                    if end.overlong {
+                        return Some(Entry::Problem(Problem::at(
+                            self.line_no,
+                            format!("line longer than {MAX_LINE} bytes skipped"),
+                        )));
+                    }
+                    let line = clean_line(&self.line);
+                    match self.core.scan(line, !end.newline) {
+                        Scanned::Skip => continue,
+                        s => break s,
+                    }
+                }
+            }
+        };
+        let line = if self.borrowed > 0 {
+            // `fill_buf` on a non-empty buffer returns the same bytes again
+            // (BufRead contract); re-validating is cheaper than copying.
+            let avail = self.inner.fill_buf().unwrap_or_default();
+            let bytes = avail.get(..self.borrowed).unwrap_or_default();
+            clean_line(std::str::from_utf8(bytes).unwrap_or_default())
+        } else {
+            clean_line(&self.line)
+        };
+        let (entry, problem) = view(&self.core, line, self.line_no, scanned);
+        self.pending = problem;
+        entry
+    }
+
+    /// Owned entries, one allocation set per record.
+    pub fn into_entries(self) -> Entries<R> {
+        Entries { reader: self }
+    }
+}
+
+/// Iterator of [`OwnedEntry`] over a [`LogReader`].
+#[derive(Debug)]
+pub struct Entries<R> {
+    reader: LogReader<R>,
+}
+
+impl<R: BufRead> Iterator for Entries<R> {
+    type Item = OwnedEntry;
+
+    fn next(&mut self) -> Option<OwnedEntry> {
+        self.reader.next_entry().map(|e| e.to_owned_entry())
+    }
+}
