@@ -448,7 +448,8 @@ fn record_cause(r: &LogRecord) -> Option<Cause> {
         MessageClass::TlsValidationFailed => Some(Cause::TlsTrust),
         MessageClass::UntrustedEndpoint => Some(Cause::UntrustedEndpoint),
         MessageClass::XmlNotSafe => Some(Cause::XmlSignature),
-        MessageClass::FetchException { .. } => Some(classify(r.message.as_deref().unwrap_or(""))),
+        MessageClass::FetchException { xml_not_safe: true, .. } => Some(Cause::XmlSignature),
+        MessageClass::FetchException { detail, .. } => Some(classify(detail)),
         _ if r.is_error() => Some(classify(r.message.as_deref().unwrap_or(""))),
         _ => None,
     }
@@ -498,11 +499,9 @@ fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
                 }
                 current = Some(Attempt { time: t, ..Default::default() });
             }
-            MessageClass::UsingProxy { .. } => {
+            MessageClass::UsingProxy { proxy } => {
                 if tl.proxy_used.is_none() {
-                    let msg = r.message.clone().unwrap_or_default();
-                    let proxy = msg.split_whitespace().nth(2).unwrap_or_default().to_owned();
-                    tl.proxy_used = Some(Fact::new(proxy, cite()));
+                    tl.proxy_used = Some(Fact::new(proxy.clone(), cite()));
                 }
             }
             MessageClass::FetchSucceeded { .. } => {
