@@ -42,7 +42,10 @@ pub struct ExceptionChain {
 impl ExceptionChain {
     /// Type names outer → inner.
     pub fn types(&self) -> Vec<&str> {
-        self.exceptions.iter().map(|e| e.type_name.as_str()).collect()
+        self.exceptions
+            .iter()
+            .map(|e| e.type_name.as_str())
+            .collect()
     }
 
     /// The innermost exception, usually the root cause.
@@ -106,7 +109,10 @@ impl Builder {
         if let Some(frame) = frame_text(p) {
             // A frame, possibly followed by more chain on a flattened line.
             let (frame, more) = match frame.find("--->") {
-                Some(i) => (frame.get(..i).unwrap_or(frame), frame.get(i..).unwrap_or("")),
+                Some(i) => (
+                    frame.get(..i).unwrap_or(frame),
+                    frame.get(i..).unwrap_or(""),
+                ),
                 None => (frame, ""),
             };
             self.chain.frames.push(frame.trim().to_owned());
@@ -311,8 +317,7 @@ fn find_head(p: &str) -> Option<usize> {
         .map(|(i, _)| i)
         .find(|&i| {
             p.get(i..)
-                .and_then(head)
-                .is_some_and(|_| p.get(i..).is_some_and(|r| has_colon_after_type(r)))
+                .is_some_and(|r| has_colon_after_type(r) && head(r).is_some())
         })
 }
 
@@ -456,7 +461,10 @@ Any idea?";
         );
         assert_eq!(
             c.types(),
-            ["System.InvalidOperationException", "System.OutOfMemoryException"]
+            [
+                "System.InvalidOperationException",
+                "System.OutOfMemoryException"
+            ]
         );
         let c = parse_chain(
             "An unexpected exception occurred.\nDiagnostic information: Exception encountered while fetching mitigations.",
@@ -469,7 +477,9 @@ Any idea?";
             )
         );
         // A bare type name in prose is not a head; `at` in prose is not a frame.
-        let c = parse_chain("Watson report with parameters: System.OutOfMemoryException, 4c2f, look at this.");
+        let c = parse_chain(
+            "Watson report with parameters: System.OutOfMemoryException, 4c2f, look at this.",
+        );
         assert!(c.exceptions.is_empty() && c.frames.is_empty());
     }
 

@@ -149,8 +149,10 @@ pub(super) fn parse_eventviewer(src: Source<'_>, format: EventFormat) -> Parsed<
             continue; // header
         }
         if r.unterminated {
-            c.problems
-                .push(Problem::at(line, "description quote never closed (file cut off?)"));
+            c.problems.push(Problem::at(
+                line,
+                "description quote never closed (file cut off?)",
+            ));
         }
         if r.fields.len() < 5 {
             c.problems.push(Problem::at(
@@ -172,7 +174,11 @@ pub(super) fn parse_eventviewer(src: Source<'_>, format: EventFormat) -> Parsed<
             c.problems
                 .push(Problem::at(line, format!("unreadable event id `{id}`")));
         }
-        let description = r.fields.get(5..).unwrap_or_default().join(&delim.to_string());
+        let description = r
+            .fields
+            .get(5..)
+            .unwrap_or_default()
+            .join(&delim.to_string());
         let level_raw = Some(f(0).to_owned()).filter(|s| !s.is_empty());
         c.push(
             format,
@@ -210,7 +216,8 @@ pub(super) fn parse_export_csv(src: Source<'_>) -> Parsed<EventExport> {
     let delim = export_delim(first);
     let records = read_records(body, delim);
     let Some((header, rows)) = records.split_first() else {
-        c.problems.push(Problem::whole("Export-Csv file without a header"));
+        c.problems
+            .push(Problem::whole("Export-Csv file without a header"));
         return c.finish();
     };
     let col = |names: &[&str]| {
@@ -235,8 +242,10 @@ pub(super) fn parse_export_csv(src: Source<'_>) -> Parsed<EventExport> {
     for r in rows {
         let line = src.line_at(offset + r.start);
         if r.unterminated {
-            c.problems
-                .push(Problem::at(line, "quoted field never closed (file cut off?)"));
+            c.problems.push(Problem::at(
+                line,
+                "quoted field never closed (file cut off?)",
+            ));
         }
         let get = |i: Option<usize>| {
             i.and_then(|i| r.fields.get(i))
@@ -249,13 +258,11 @@ pub(super) fn parse_export_csv(src: Source<'_>) -> Parsed<EventExport> {
             c.problems
                 .push(Problem::at(line, format!("unreadable time `{t}`")));
         }
-        let event_id = get(c_id)
-            .and_then(|v| v.parse::<u32>().ok())
-            .or_else(|| {
-                get(c_instance)
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .map(|v| (v & 0xFFFF) as u32)
-            });
+        let event_id = get(c_id).and_then(|v| v.parse::<u32>().ok()).or_else(|| {
+            get(c_instance)
+                .and_then(|v| v.parse::<u64>().ok())
+                .map(|v| (v & 0xFFFF) as u32)
+        });
         let level_raw = get(c_level).or_else(|| get(c_level_num)).map(str::to_owned);
         c.push(
             EventFormat::ExportCsv,

@@ -16,8 +16,9 @@ pub fn parse_evtx(bytes: &[u8]) -> Parsed<EventExport> {
         read(bytes, &mut c);
     }));
     if run.is_err() {
-        c.problems
-            .push(Problem::whole("the evtx reader failed on this file (internal error)"));
+        c.problems.push(Problem::whole(
+            "the evtx reader failed on this file (internal error)",
+        ));
     }
     c.finish()
 }
@@ -54,7 +55,8 @@ fn read(bytes: &[u8], c: &mut Collector) {
         }
     }
     if seen == 0 {
-        c.problems.push(Problem::whole("the .evtx file holds no records"));
+        c.problems
+            .push(Problem::whole("the .evtx file holds no records"));
     }
 }
 
@@ -105,7 +107,9 @@ pub(crate) mod synth {
                 .u16(0)
         }
         fn open(&mut self, name: &str, attrs: bool) -> &mut Self {
-            self.raw(&[if attrs { 0x41 } else { 0x01 }]).u32(0).name(name);
+            self.raw(&[if attrs { 0x41 } else { 0x01 }])
+                .u32(0)
+                .name(name);
             if attrs {
                 self.u32(0);
             }

@@ -45,7 +45,13 @@ const WINEVENT_KEYS: [&str; 6] = [
     "RecordId",
     "MachineName",
 ];
-const EVENTLOG_KEYS: [&str; 5] = ["Index", "EntryType", "InstanceId", "TimeGenerated", "Source"];
+const EVENTLOG_KEYS: [&str; 5] = [
+    "Index",
+    "EntryType",
+    "InstanceId",
+    "TimeGenerated",
+    "Source",
+];
 
 /// Format-List event output among the first lines?
 pub(super) fn detect(head: &[&str]) -> Option<EventFormat> {
@@ -59,7 +65,11 @@ pub(super) fn detect(head: &[&str]) -> Option<EventFormat> {
             .filter(|k| keys.iter().any(|x| x.eq_ignore_ascii_case(k)))
             .count()
     };
-    if has(&EVENTLOG_KEYS) >= 2 && keys.iter().any(|k| k.eq_ignore_ascii_case("EntryType") || k.eq_ignore_ascii_case("InstanceId")) {
+    if has(&EVENTLOG_KEYS) >= 2
+        && keys
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case("EntryType") || k.eq_ignore_ascii_case("InstanceId"))
+    {
         return Some(EventFormat::GetEventlogList);
     }
     if has(&WINEVENT_KEYS) >= 2
@@ -120,7 +130,11 @@ impl Pending<'_> {
             .min()
             .unwrap_or(0)
             .min(self.value_col.max(1));
-        let mut value = String::from(self.first.trim_end_matches(' '));
+        let mut value = if self.first_full {
+            String::from(self.first)
+        } else {
+            String::from(self.first.trim_end_matches(' '))
+        };
         let mut prev_full = self.first_full;
         for (text, _, full, blanks) in self.cont {
             let content = text.get(indent..).unwrap_or_else(|| text.trim_start());
@@ -232,7 +246,11 @@ pub(super) fn parse(src: Source<'_>, format: EventFormat) -> Parsed<EventExport>
         if !is_event {
             continue;
         }
-        let some = |v: Option<&str>| v.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let some = |v: Option<&str>| {
+            v.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         let mut raw = RawEvent {
             line: r.line,
             last_line: r.last_line,

@@ -225,7 +225,11 @@ impl Collector {
         if raw.is_empty() {
             return;
         }
-        let provider = raw.provider.as_deref().map(str::trim).filter(|p| !p.is_empty());
+        let provider = raw
+            .provider
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
         let Some(reason) = keep_reason(provider, raw.event_id, &raw.message) else {
             self.export.skipped.total += 1;
             let key = provider.unwrap_or("(unknown)").to_owned();
@@ -424,9 +428,7 @@ pub fn decode_entities(s: &str) -> Cow<'_, str> {
 pub fn parse(src: Source<'_>) -> Parsed<EventExport> {
     match detect_format(src.text) {
         Some(EventFormat::EventXml) => xml::parse(src),
-        Some(f @ (EventFormat::EventviewerText | EventFormat::WevtutilText)) => {
-            text::parse(src, f)
-        }
+        Some(f @ (EventFormat::EventviewerText | EventFormat::WevtutilText)) => text::parse(src, f),
         Some(EventFormat::ForumPaste) => text::parse_paste(src),
         Some(f @ (EventFormat::GetWineventList | EventFormat::GetEventlogList)) => {
             list::parse(src, f)
@@ -439,7 +441,8 @@ pub fn parse(src: Source<'_>) -> Parsed<EventExport> {
             let mut p = text::parse_paste(src);
             if p.value.events.is_empty() && p.value.skipped.total == 0 {
                 p.value.format = None;
-                p.problems.push(Problem::whole("no event export format recognised"));
+                p.problems
+                    .push(Problem::whole("no event export format recognised"));
             }
             p
         }

@@ -70,9 +70,16 @@ fn field_of(label: &str) -> Option<Field> {
         "log name" | "protokollname" | "nom du journal" | "nombre de registro" => Field::LogName,
         "source" | "quelle" | "origen" | "provider" => Field::Source,
         "date" | "datum" | "fecha" | "logged" | "protokolliert" | "date and time" => Field::Date,
-        "event id" | "eventid" | "ereignis-id" | "id de l'événement" | "id. del evento"
+        "event id"
+        | "eventid"
+        | "ereignis-id"
+        | "id de l'événement"
+        | "id. del evento"
         | "id del evento" => Field::EventId,
-        "task category" | "task" | "aufgabenkategorie" | "catégorie de la tâche"
+        "task category"
+        | "task"
+        | "aufgabenkategorie"
+        | "catégorie de la tâche"
         | "categoría de la tarea" => Field::Task,
         "level" | "ebene" | "niveau" | "nivel" => Field::Level,
         "opcode" | "code opération" => Field::Opcode,
@@ -119,10 +126,7 @@ pub(super) fn label_line(line: &str) -> Option<LabelLine<'_>> {
     {
         return None;
     }
-    let value_col = indent.chars().count()
-        + label.chars().count()
-        + 1
-        + gap.chars().count();
+    let value_col = indent.chars().count() + label.chars().count() + 1 + gap.chars().count();
     Some(LabelLine {
         label: trimmed,
         value: value.trim_end(),
@@ -517,8 +521,7 @@ fn event(lines: &[Line<'_>], start: usize, format: EventFormat, c: &mut Collecto
             j = end + 1;
             break;
         }
-        let next_is_header = label_line(t)
-            .is_some_and(|l| l.label.to_lowercase() == first_label)
+        let next_is_header = label_line(t).is_some_and(|l| l.label.to_lowercase() == first_label)
             && next_nonblank(lines, j + 1).is_some_and(|n| label_line(&n.text).is_some());
         if next_is_header && !first_label.is_empty() {
             break;

@@ -87,7 +87,9 @@ impl XmlEvent {
         if raw.level_raw.is_none() {
             raw.level_raw = level_raw;
         }
-        if raw.level.is_none() && raw.level_raw.as_deref().map(Level::from_raw) == Some(Level::Unknown) {
+        if raw.level.is_none()
+            && raw.level_raw.as_deref().map(Level::from_raw) == Some(Level::Unknown)
+        {
             raw.level = level;
         }
         if raw.message.trim().is_empty() {
