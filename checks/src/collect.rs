@@ -78,7 +78,7 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     // Pass 1: which servers does this group name?
     let mut names: Vec<(String, String, u32)> = Vec::new(); // key, display, weight
     let mut listed: Vec<String> = Vec::new();
-    let mut note = |n: &str, w: u32, names: &mut Vec<(String, String, u32)>| {
+    let note = |n: &str, w: u32, names: &mut Vec<(String, String, u32)>| {
         let k = server_key(n);
         if k.is_empty() {
             return;

@@ -189,6 +189,19 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
         })
         .collect();
     causes.sort_by_key(|c| rank(c.id));
+    // A consequence is not a cause of its own: connection failures are what
+    // a missing or bypassed proxy produces.
+    const EXPLAINED_BY: &[(&str, &[&str])] = &[
+        ("ocs-unreachable", &["proxy-exchange-missing", "proxy-bypass-ocs", "proxy-invalid-scheme"]),
+        ("ocs-dns-failure", &["proxy-exchange-missing", "proxy-bypass-ocs"]),
+        ("proxy-mismatch", &["proxy-exchange-missing", "proxy-winhttp-missing"]),
+    ];
+    let present: Vec<&'static str> = causes.iter().map(|c| c.id).collect();
+    causes.retain(|c| {
+        !EXPLAINED_BY
+            .iter()
+            .any(|(id, by)| *id == c.id && by.iter().any(|b| present.contains(b)))
+    });
 
     let symptom = |id: &str| findings.iter().find(|f| f.id == id);
     let build_too_old = ev
