@@ -1,1 +1,42 @@
-//! eems-reports
+//! eems-reports: renders diagnoses for people and programs.
+//!
+//! - [`to_json`]: the machine-readable contract, JSON schema v1
+//!   (`reports/schema/analyze-v1.schema.json`), built from the frozen DTOs in
+//!   [`json::v1`], never from the internal types directly.
+//! - [`to_html`]: one self-contained page (inline CSS, no script, no external
+//!   resource) for support cases.
+//! - [`to_text`]: a compact terminal summary, ANSI colours only on request.
+//!
+//! Library code never prints: every renderer returns a `String`.
+
+use chrono::{DateTime, Utc};
+use eems_checks::diagnosis::ServerDiagnosis;
+
+mod html;
+pub mod json;
+mod text;
+mod view;
+
+/// Everything one run of eems-doctor reports.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub tool_version: String,
+    pub generated_at: DateTime<Utc>,
+    pub servers: Vec<ServerDiagnosis>,
+}
+
+/// JSON schema v1, pretty-printed.
+pub fn to_json(report: &Report) -> String {
+    json::v1::to_string_pretty(&json::v1::Analyze::from_report(report))
+}
+
+/// One self-contained HTML page (no script, no external resource).
+pub fn to_html(report: &Report) -> String {
+    html::render(report)
+}
+
+/// A terminal summary; ANSI colours only when `color` is true (the words are
+/// always there).
+pub fn to_text(report: &Report, color: bool) -> String {
+    text::render(report, color)
+}

@@ -1,0 +1,354 @@
+//! The self-contained HTML page: inline CSS, no script, no external resource.
+//! Every string from the evidence goes through askama's HTML escaping; the
+//! templates never mark data `|safe`.
+
+use crate::Report;
+use crate::view::{self, Counts};
+use askama::Template;
+use chrono::SecondsFormat;
+use eems_checks::diagnosis::{RootCause, ServerDiagnosis};
+use eems_checks::finding::{Evidence, Finding, Step};
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct Page {
+    tool_version: String,
+    generated_at: String,
+    /// More than one server: show the summary table.
+    multi: bool,
+    servers: Vec<ServerView>,
+    totals: String,
+}
+
+struct ServerView {
+    anchor: String,
+    name: String,
+    /// CSS class suffix: `ok`, `warning`, `critical`, `unknown`.
+    status: &'static str,
+    status_word: &'static str,
+    build: String,
+    build_source: Option<String>,
+    headline: Option<CauseView>,
+    others: Vec<CauseView>,
+    counts: String,
+    checks: Vec<CheckRow>,
+    findings: Vec<FindingView>,
+    inputs: Vec<InputRow>,
+    problem_inputs: usize,
+}
+
+struct CauseView {
+    rank: usize,
+    id: String,
+    check_title: Option<String>,
+    confidence: &'static str,
+    explanation: String,
+    evidence: Vec<EvidenceView>,
+    steps: Vec<StepView>,
+    /// Anchor of the finding with the same id on this server, if any.
+    finding_anchor: Option<String>,
+}
+
+struct EvidenceView {
+    location: String,
+    excerpt: String,
+    occurrences: Option<String>,
+}
+
+struct StepView {
+    text: String,
+    command: Option<String>,
+}
+
+struct CheckRow {
+    id: String,
+    title: String,
+    outcome: &'static str,
+    reason: String,
+    finding_anchor: Option<String>,
+}
+
+struct FindingView {
+    anchor: String,
+    id: String,
+    severity: &'static str,
+    severity_word: &'static str,
+    confidence: &'static str,
+    title: String,
+    detail: String,
+    evidence: Vec<EvidenceView>,
+    steps: Vec<StepView>,
+    /// The docs link, only when it is relative (never a scheme or `//host`).
+    docs: Option<String>,
+}
+
+struct InputRow {
+    path: String,
+    kind: String,
+    status: String,
+    problem: bool,
+}
+
+pub(crate) fn render(report: &Report) -> String {
+    let page = Page::from_report(report);
+    match page.render() {
+        Ok(s) => s,
+        // Rendering into a String only fails on a template bug; the page
+        // still says what happened, escaped.
+        Err(e) => format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>eems-doctor report</title></head><body><p>The report could not be rendered: {}</p></body></html>\n",
+            escape_text(&e.to_string())
+        ),
+    }
+}
+
+fn escape_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Page {
+    fn from_report(report: &Report) -> Self {
+        let servers: Vec<ServerView> = report
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, d)| ServerView::new(i, d))
+            .collect();
+        let mut by_status = [0usize; 4];
+        for d in &report.servers {
+            let slot = match d.status {
+                eems_checks::diagnosis::Status::Critical => 0,
+                eems_checks::diagnosis::Status::Warning => 1,
+                eems_checks::diagnosis::Status::Unknown => 2,
+                eems_checks::diagnosis::Status::Ok => 3,
+            };
+            by_status[slot] += 1;
+        }
+        let totals = format!(
+            "{} server{}: {} critical, {} warning, {} unknown, {} ok",
+            servers.len(),
+            if servers.len() == 1 { "" } else { "s" },
+            by_status[0],
+            by_status[1],
+            by_status[2],
+            by_status[3]
+        );
+        Page {
+            tool_version: report.tool_version.clone(),
+            generated_at: report
+                .generated_at
+                .to_rfc3339_opts(SecondsFormat::Secs, true),
+            multi: servers.len() > 1,
+            servers,
+            totals,
+        }
+    }
+}
+
+/// A fragment id made of `[a-z0-9-]` only.
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
+}
+
+/// Only relative links are rendered as links: no scheme, no `//host`.
+fn relative_link(docs: &str) -> Option<String> {
+    let d = docs.trim();
+    let scheme = d
+        .split_once(':')
+        .is_some_and(|(s, _)| !s.is_empty() && !s.contains(['/', '#', '?']));
+    if d.is_empty() || scheme || d.starts_with("//") || d.starts_with('\\') {
+        None
+    } else {
+        Some(d.to_owned())
+    }
+}
+
+impl ServerView {
+    fn new(index: usize, d: &ServerDiagnosis) -> Self {
+        let name = view::server_name(d);
+        let anchor = format!("s{}-{}", index + 1, slug(&name));
+        let finding_anchor = |id: &str| -> Option<String> {
+            d.findings
+                .iter()
+                .any(|f| f.id == id)
+                .then(|| format!("{anchor}-f-{id}"))
+        };
+        let mut causes = d
+            .root_causes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CauseView::new(i + 1, c, finding_anchor(c.id)));
+        let headline = causes.next();
+        let others = causes.collect();
+        let counts = Counts::of(&d.checks);
+        // Problems first (fail, error, skip, pass); registry order within.
+        let mut ordered: Vec<_> = d.checks.iter().collect();
+        ordered.sort_by_key(|c| match view::outcome_word(c.outcome) {
+            "fail" => 0,
+            "error" => 1,
+            "skip" => 2,
+            _ => 3,
+        });
+        let checks = ordered
+            .into_iter()
+            .map(|c| {
+                let outcome = view::outcome_word(c.outcome);
+                CheckRow {
+                    id: c.id.to_owned(),
+                    title: view::check_title(c.id).unwrap_or_default().to_owned(),
+                    outcome,
+                    reason: c.reason.clone().unwrap_or_default(),
+                    finding_anchor: if outcome == "fail" {
+                        finding_anchor(c.id)
+                    } else {
+                        None
+                    },
+                }
+            })
+            .collect();
+        // Several findings may share an id: the first one carries the anchor.
+        let mut seen = Vec::new();
+        let findings = d
+            .findings
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let anchor = if seen.contains(&f.id) {
+                    format!("{anchor}-f-{}-{}", f.id, i + 1)
+                } else {
+                    seen.push(f.id);
+                    format!("{anchor}-f-{}", f.id)
+                };
+                FindingView::new(anchor, f)
+            })
+            .collect();
+        let inputs: Vec<InputRow> = d
+            .inputs
+            .iter()
+            .map(|i| InputRow {
+                path: i.path.clone(),
+                kind: i.kind.clone(),
+                status: i.status.clone(),
+                problem: view::is_problem_input(i),
+            })
+            .collect();
+        ServerView {
+            problem_inputs: inputs.iter().filter(|i| i.problem).count(),
+            anchor,
+            name,
+            status: d.status.as_str(),
+            status_word: view::status_upper(d.status),
+            build: view::build_line(d.build.as_ref()),
+            build_source: d.build.as_ref().map(|b| b.source.clone()),
+            headline,
+            others,
+            counts: counts.line(),
+            checks,
+            findings,
+            inputs,
+        }
+    }
+
+    /// One line for the summary table.
+    fn headline_text(&self) -> String {
+        match &self.headline {
+            Some(c) => c.id.clone(),
+            None => "none found".to_owned(),
+        }
+    }
+}
+
+impl CauseView {
+    fn new(rank: usize, c: &RootCause, finding_anchor: Option<String>) -> Self {
+        CauseView {
+            rank,
+            id: c.id.to_owned(),
+            check_title: view::check_title(c.id).map(str::to_owned),
+            confidence: c.confidence.as_str(),
+            explanation: c.explanation.clone(),
+            evidence: c.evidence.iter().map(EvidenceView::from).collect(),
+            steps: c.next_steps.iter().map(StepView::from).collect(),
+            finding_anchor,
+        }
+    }
+}
+
+impl FindingView {
+    fn new(anchor: String, f: &Finding) -> Self {
+        FindingView {
+            anchor,
+            id: f.id.to_owned(),
+            severity: f.severity.as_str(),
+            severity_word: view::severity_upper(f.severity),
+            confidence: f.confidence.as_str(),
+            title: f.title.clone(),
+            detail: f.detail.clone(),
+            evidence: f.evidence.iter().map(EvidenceView::from).collect(),
+            steps: f.remediation.iter().map(StepView::from).collect(),
+            docs: relative_link(&f.docs),
+        }
+    }
+}
+
+impl From<&Evidence> for EvidenceView {
+    fn from(e: &Evidence) -> Self {
+        EvidenceView {
+            location: view::location(e),
+            excerpt: e.excerpt.clone(),
+            occurrences: view::occurrences(e),
+        }
+    }
+}
+
+impl From<&Step> for StepView {
+    fn from(s: &Step) -> Self {
+        StepView {
+            text: s.text.clone(),
+            command: s.command.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_relative_docs_links() {
+        assert_eq!(
+            relative_link("docs/checks.md#crl-unreachable").as_deref(),
+            Some("docs/checks.md#crl-unreachable")
+        );
+        assert_eq!(relative_link("#x").as_deref(), Some("#x"));
+        assert_eq!(relative_link("https://evil.example/"), None);
+        assert_eq!(relative_link("javascript:alert(1)"), None);
+        assert_eq!(relative_link("//evil.example/x"), None);
+        assert_eq!(relative_link(""), None);
+    }
+
+    #[test]
+    fn slugs_are_fragment_safe() {
+        assert_eq!(slug("EX01.contoso.com"), "ex01-contoso-com");
+        assert_eq!(slug("(unnamed server)"), "unnamed-server");
+        assert_eq!(slug("<script>"), "script");
+    }
+}

@@ -1,0 +1,371 @@
+//! JSON schema v1: a contract. Scripts, dashboards and support tooling parse
+//! this; fields are never renamed or removed, only added. The internal types
+//! of `eems-checks` are mapped here field by field so that a refactoring
+//! there cannot silently change the output.
+//!
+//! The schema that describes this output is `reports/schema/analyze-v1.schema.json`.
+
+use crate::Report;
+use chrono::SecondsFormat;
+use eems_checks::builds::Precision;
+use eems_checks::diagnosis::{BuildInfo, RootCause, ServerDiagnosis, Status};
+use eems_checks::evidence::InputSummary;
+use eems_checks::finding::{Confidence, Evidence, Finding, Severity, Step};
+use eems_checks::{CheckResult, registry};
+use serde::{Deserialize, Serialize};
+
+/// The value of `schema_version`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Analyze {
+    pub schema_version: u32,
+    pub tool_version: String,
+    /// RFC 3339, UTC, whole seconds (`2026-11-23T17:00:00Z`).
+    pub generated_at: String,
+    pub servers: Vec<Server>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Server {
+    /// `null` when no input names the server.
+    pub server: Option<String>,
+    pub status: ServerStatus,
+    pub build: Option<Build>,
+    /// Most likely first.
+    pub root_causes: Vec<RootCauseV1>,
+    pub findings: Vec<FindingV1>,
+    /// Every check that ran, in registry order.
+    pub checks: Vec<CheckV1>,
+    pub inputs: Vec<Input>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerStatus {
+    Ok,
+    Warning,
+    Critical,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityV1 {
+    Info,
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfidenceV1 {
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrecisionV1 {
+    /// The full build, SU included (ExSetup.exe, log `#Version`).
+    Exact,
+    /// The CU only (`AdminDisplayVersion`): the SU is unknown.
+    Cu,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutcomeV1 {
+    Pass,
+    Fail,
+    Skip,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Build {
+    /// Dotted build number, `15.2.1118.26`.
+    pub version: String,
+    /// `Exchange Server 2019`; `null` when the build table does not know it.
+    pub product: Option<String>,
+    /// `CU12`, `CU12 Mar23SU`, `CU12 Mar23SU or later`.
+    pub update: Option<String>,
+    /// Release date of that exact build (`YYYY-MM-DD`) when known.
+    pub released: Option<String>,
+    pub precision: PrecisionV1,
+    /// Extra (v1): the input the build was read from.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootCauseV1 {
+    /// A check/finding id.
+    pub id: String,
+    pub confidence: ConfidenceV1,
+    pub explanation: String,
+    /// Extra (v1): the evidence that supports it.
+    pub evidence: Vec<EvidenceV1>,
+    /// Extra (v1): the fix, or the command that decides between candidates.
+    pub next_steps: Vec<StepV1>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingV1 {
+    pub id: String,
+    pub severity: SeverityV1,
+    pub confidence: ConfidenceV1,
+    pub title: String,
+    pub detail: String,
+    pub evidence: Vec<EvidenceV1>,
+    pub remediation: Vec<StepV1>,
+    /// Relative link to the check's section, `docs/checks.md#<id>`.
+    pub docs: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceV1 {
+    /// The input file (or pseudo-source such as `probe`).
+    pub source: String,
+    /// 1-based line in `source`, when it has lines.
+    pub line: Option<usize>,
+    pub excerpt: String,
+    /// Extra (v1): how many times the same pattern was seen (absent = once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// Extra (v1): RFC 3339 time of the first occurrence, with `count`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<String>,
+    /// Extra (v1): RFC 3339 time of the last occurrence, with `count`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepV1 {
+    pub text: String,
+    /// A command to copy, when the step has one.
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckV1 {
+    pub id: String,
+    pub outcome: OutcomeV1,
+    /// Why it failed, skipped or errored; `null` for a pass.
+    pub reason: Option<String>,
+    /// Extra (v1): the check's title (what a pass means).
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Input {
+    pub path: String,
+    /// The format recognized (`mitigation-log`, `netsh-winhttp`, …).
+    pub kind: String,
+    /// `parsed`, `partial`, `unrecognized` or `error`.
+    pub status: String,
+}
+
+impl Analyze {
+    pub fn from_report(report: &Report) -> Self {
+        Analyze {
+            schema_version: SCHEMA_VERSION,
+            tool_version: report.tool_version.clone(),
+            generated_at: report
+                .generated_at
+                .to_rfc3339_opts(SecondsFormat::Secs, true),
+            servers: report.servers.iter().map(Server::from_diagnosis).collect(),
+        }
+    }
+}
+
+/// Pretty JSON with a trailing newline. Serialising these plain DTOs cannot
+/// fail; should it ever, the output is still valid JSON naming the error.
+pub fn to_string_pretty(doc: &Analyze) -> String {
+    match serde_json::to_string_pretty(doc) {
+        Ok(mut s) => {
+            s.push('\n');
+            s
+        }
+        Err(e) => format!(
+            "{{\"schema_version\": {SCHEMA_VERSION}, \"error\": {}}}\n",
+            serde_json::Value::String(e.to_string())
+        ),
+    }
+}
+
+impl Server {
+    pub fn from_diagnosis(d: &ServerDiagnosis) -> Self {
+        Server {
+            server: d.server.clone(),
+            status: d.status.into(),
+            build: d.build.as_ref().map(Build::from),
+            root_causes: d.root_causes.iter().map(RootCauseV1::from).collect(),
+            findings: d.findings.iter().map(FindingV1::from).collect(),
+            checks: d.checks.iter().map(CheckV1::from).collect(),
+            inputs: d.inputs.iter().map(Input::from).collect(),
+        }
+    }
+}
+
+impl From<Status> for ServerStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Ok => ServerStatus::Ok,
+            Status::Warning => ServerStatus::Warning,
+            Status::Critical => ServerStatus::Critical,
+            Status::Unknown => ServerStatus::Unknown,
+        }
+    }
+}
+
+impl From<Severity> for SeverityV1 {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Info => SeverityV1::Info,
+            Severity::Warning => SeverityV1::Warning,
+            Severity::Critical => SeverityV1::Critical,
+        }
+    }
+}
+
+impl From<Confidence> for ConfidenceV1 {
+    fn from(c: Confidence) -> Self {
+        match c {
+            Confidence::Low => ConfidenceV1::Low,
+            Confidence::Medium => ConfidenceV1::Medium,
+            Confidence::High => ConfidenceV1::High,
+        }
+    }
+}
+
+impl From<Precision> for PrecisionV1 {
+    fn from(p: Precision) -> Self {
+        match p {
+            Precision::Exact => PrecisionV1::Exact,
+            Precision::Cu => PrecisionV1::Cu,
+        }
+    }
+}
+
+impl From<&BuildInfo> for Build {
+    fn from(b: &BuildInfo) -> Self {
+        Build {
+            version: b.version.clone(),
+            product: b.product.clone(),
+            update: b.update.clone(),
+            released: b.released.clone(),
+            precision: b.precision.into(),
+            source: b.source.clone(),
+        }
+    }
+}
+
+impl From<&RootCause> for RootCauseV1 {
+    fn from(c: &RootCause) -> Self {
+        RootCauseV1 {
+            id: c.id.to_owned(),
+            confidence: c.confidence.into(),
+            explanation: c.explanation.clone(),
+            evidence: c.evidence.iter().map(EvidenceV1::from).collect(),
+            next_steps: c.next_steps.iter().map(StepV1::from).collect(),
+        }
+    }
+}
+
+impl From<&Finding> for FindingV1 {
+    fn from(f: &Finding) -> Self {
+        FindingV1 {
+            id: f.id.to_owned(),
+            severity: f.severity.into(),
+            confidence: f.confidence.into(),
+            title: f.title.clone(),
+            detail: f.detail.clone(),
+            evidence: f.evidence.iter().map(EvidenceV1::from).collect(),
+            remediation: f.remediation.iter().map(StepV1::from).collect(),
+            docs: f.docs.clone(),
+        }
+    }
+}
+
+impl From<&Evidence> for EvidenceV1 {
+    fn from(e: &Evidence) -> Self {
+        EvidenceV1 {
+            source: e.source.clone(),
+            line: e.line,
+            excerpt: e.excerpt.clone(),
+            count: e.count,
+            first_seen: e.first_seen.clone(),
+            last_seen: e.last_seen.clone(),
+        }
+    }
+}
+
+impl From<&Step> for StepV1 {
+    fn from(s: &Step) -> Self {
+        StepV1 {
+            text: s.text.clone(),
+            command: s.command.clone(),
+        }
+    }
+}
+
+impl From<&CheckResult> for CheckV1 {
+    fn from(c: &CheckResult) -> Self {
+        let (outcome, reason) = match OutcomeV1::parse(c.outcome) {
+            Some(o) => (o, c.reason.clone()),
+            // A word this version does not know is reported, not dropped.
+            None => (
+                OutcomeV1::Error,
+                Some(format!(
+                    "unknown outcome {:?}{}",
+                    c.outcome,
+                    c.reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                )),
+            ),
+        };
+        CheckV1 {
+            id: c.id.to_owned(),
+            outcome,
+            reason,
+            title: registry::find(c.id).map(|k| k.meta().title.to_owned()),
+        }
+    }
+}
+
+impl OutcomeV1 {
+    /// The words `eems_checks::run_checks` uses.
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "pass" => Some(OutcomeV1::Pass),
+            "fail" => Some(OutcomeV1::Fail),
+            "skip" => Some(OutcomeV1::Skip),
+            "error" => Some(OutcomeV1::Error),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeV1::Pass => "pass",
+            OutcomeV1::Fail => "fail",
+            OutcomeV1::Skip => "skip",
+            OutcomeV1::Error => "error",
+        }
+    }
+}
+
+impl From<&InputSummary> for Input {
+    fn from(i: &InputSummary) -> Self {
+        Input {
+            path: i.path.clone(),
+            kind: i.kind.clone(),
+            status: i.status.clone(),
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! The terminal summary. Compact: per server a header line, the root causes
+//! with their first fix, the failed checks, the check counts, the skip
+//! reasons when there are few, and the inputs that were not understood.
+//! ANSI colours only when asked; the words are always there.
+
+use crate::Report;
+use crate::view::{self, Counts};
+use eems_checks::diagnosis::{RootCause, ServerDiagnosis, Status};
+use eems_checks::finding::{Severity, Step};
+use std::fmt::Write;
+
+/// Lines are wrapped to this many columns (commands are never wrapped).
+pub(crate) const WIDTH: usize = 100;
+/// Root causes listed before "… more".
+const MAX_CAUSES: usize = 5;
+/// Distinct skip reasons listed; more than that is summarised in one line.
+const MAX_SKIP_GROUPS: usize = 5;
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const MAGENTA: &str = "\x1b[35m";
+const DIM: &str = "\x1b[2m";
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn with(&self, code: &str, s: &str) -> String {
+        if self.color && !code.is_empty() {
+            format!("{code}{s}{RESET}")
+        } else {
+            s.to_owned()
+        }
+    }
+
+    fn status(&self, s: Status) -> String {
+        let code = match s {
+            Status::Critical => RED,
+            Status::Warning => YELLOW,
+            Status::Ok => GREEN,
+            Status::Unknown => MAGENTA,
+        };
+        self.with(code, view::status_upper(s))
+    }
+
+    /// A severity word padded to a column (padding outside the colour codes).
+    fn severity(&self, s: Severity) -> String {
+        let word = view::severity_upper(s);
+        let code = match s {
+            Severity::Critical => RED,
+            Severity::Warning => YELLOW,
+            Severity::Info => "",
+        };
+        format!("{}{}", self.with(code, word), pad(word, 8))
+    }
+}
+
+fn pad(word: &str, width: usize) -> String {
+    " ".repeat(width.saturating_sub(word.chars().count()))
+}
+
+pub(crate) fn render(report: &Report, color: bool) -> String {
+    let p = Paint { color };
+    let mut out = String::new();
+    if report.servers.is_empty() {
+        out.push_str("No server to report: no input was read.\n");
+        return out;
+    }
+    if report.servers.len() > 1 {
+        let n = |s: Status| report.servers.iter().filter(|d| d.status == s).count();
+        let _ = writeln!(
+            out,
+            "{} servers: {} {}, {} {}, {} {}, {} {}",
+            report.servers.len(),
+            n(Status::Critical),
+            p.with(RED, "critical"),
+            n(Status::Warning),
+            p.with(YELLOW, "warning"),
+            n(Status::Unknown),
+            p.with(MAGENTA, "unknown"),
+            n(Status::Ok),
+            p.with(GREEN, "ok"),
+        );
+        out.push('\n');
+    }
+    for (i, d) in report.servers.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        server(&mut out, d, &p);
+    }
+    out
+}
+
+fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
+    let _ = writeln!(
+        out,
+        "{}  {}  {}",
+        p.with(BOLD, &view::server_name(d)),
+        p.status(d.status),
+        view::build_line(d.build.as_ref())
+    );
+
+    // Root causes, most likely first.
+    if d.root_causes.is_empty() {
+        let _ = writeln!(out, "  No root cause found.");
+    } else {
+        let _ = writeln!(out, "  Root causes:");
+        for (i, c) in d.root_causes.iter().take(MAX_CAUSES).enumerate() {
+            cause(out, i + 1, c, p);
+        }
+        if d.root_causes.len() > MAX_CAUSES {
+            let _ = writeln!(
+                out,
+                "  … {} more root cause(s) in the HTML/JSON report",
+                d.root_causes.len() - MAX_CAUSES
+            );
+        }
+    }
+
+    // Failed (and errored) checks, one line each.
+    let problems: Vec<_> = d
+        .checks
+        .iter()
+        .filter(|c| matches!(view::outcome_word(c.outcome), "fail" | "error"))
+        .collect();
+    if !problems.is_empty() {
+        let _ = writeln!(out, "  Failed checks:");
+        let id_width = problems.iter().map(|c| c.id.len()).max().unwrap_or(0);
+        for c in problems {
+            let failed = view::outcome_word(c.outcome) == "fail";
+            let (word, painted) = if failed {
+                let sev = view::failed_severity(d, c.id);
+                (view::severity_upper(sev), p.severity(sev))
+            } else {
+                (
+                    "ERROR",
+                    format!("{}{}", p.with(MAGENTA, "ERROR"), pad("ERROR", 8)),
+                )
+            };
+            // Check titles say what a pass means; for a failure the finding's
+            // title (the check's reason) says what is wrong.
+            let what = match (&c.reason, failed) {
+                (Some(r), _) => r.clone(),
+                (None, true) => view::check_title(c.id).unwrap_or_default().to_owned(),
+                (None, false) => "no reason given".to_owned(),
+            };
+            let plain = format!("    {word}{}", pad(word, 8));
+            let lead = format!("{plain}  {}{}  ", c.id, pad(c.id, id_width));
+            let rest = " ".repeat(lead.chars().count());
+            for (i, l) in wrap(&what, &lead, &rest, WIDTH).into_iter().enumerate() {
+                // Colour the severity word only.
+                match l.strip_prefix(&plain) {
+                    Some(tail) if i == 0 => {
+                        let _ = writeln!(out, "    {painted}{tail}");
+                    }
+                    _ => {
+                        let _ = writeln!(out, "{l}");
+                    }
+                }
+            }
+        }
+    }
+
+    let counts = Counts::of(&d.checks);
+    let _ = writeln!(out, "  {}", counts.line());
+
+    // Skip reasons, grouped, only when there are few.
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for c in d.checks.iter().filter(|c| c.outcome == "skip") {
+        let reason = c.reason.as_deref().unwrap_or("no reason given");
+        match groups.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, ids)) => ids.push(c.id),
+            None => groups.push((reason, vec![c.id])),
+        }
+    }
+    if !groups.is_empty() {
+        if groups.len() <= MAX_SKIP_GROUPS {
+            let _ = writeln!(out, "  Skipped:");
+            for (reason, ids) in &groups {
+                let line = format!("{reason} ({})", ids.join(", "));
+                for l in wrap(&line, "    - ", "      ", WIDTH) {
+                    let _ = writeln!(out, "{}", p.with(DIM, &l));
+                }
+            }
+        } else {
+            let _ = writeln!(
+                out,
+                "  {} checks skipped for {} different reasons: see the HTML or JSON report.",
+                counts.skip,
+                groups.len()
+            );
+        }
+    }
+
+    let unread: Vec<_> = d
+        .inputs
+        .iter()
+        .filter(|i| view::is_problem_input(i))
+        .collect();
+    if !unread.is_empty() {
+        let _ = writeln!(out, "  Inputs not understood:");
+        for i in unread {
+            let _ = writeln!(out, "    {}  {}", p.with(YELLOW, &i.status), i.path);
+        }
+    }
+}
+
+fn cause(out: &mut String, n: usize, c: &RootCause, p: &Paint) {
+    let head = format!("{n:>3}. ");
+    let _ = writeln!(
+        out,
+        "{head}{} {}",
+        p.with(BOLD, c.id),
+        p.with(DIM, &format!("(confidence {})", c.confidence.as_str()))
+    );
+    let indent = " ".repeat(head.chars().count());
+    for l in wrap(&c.explanation, &indent, &indent, WIDTH) {
+        let _ = writeln!(out, "{l}");
+    }
+    for (i, s) in first_steps(&c.next_steps).into_iter().enumerate() {
+        let lead = format!("{indent}{}", if i == 0 { "Fix:  " } else { "Then: " });
+        let rest = " ".repeat(lead.chars().count());
+        for l in wrap(&s.text, &lead, &rest, WIDTH) {
+            let _ = writeln!(out, "{l}");
+        }
+        if let Some(cmd) = &s.command {
+            for line in cmd.lines() {
+                let _ = writeln!(out, "{rest}{}", p.with(BOLD, &format!("$ {line}")));
+            }
+        }
+    }
+}
+
+/// The first step, and when it carries no command, the first one that does.
+fn first_steps(steps: &[Step]) -> Vec<&Step> {
+    let mut v = Vec::new();
+    if let Some(first) = steps.first() {
+        v.push(first);
+        if first.command.is_none()
+            && let Some(with_cmd) = steps.iter().find(|s| s.command.is_some())
+        {
+            v.push(with_cmd);
+        }
+    }
+    v
+}
+
+/// Greedy word wrap: `first` prefixes the first line, `rest` the others.
+/// A word longer than a line gets a line of its own (URLs stay whole).
+pub(crate) fn wrap(text: &str, first: &str, rest: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_owned();
+    let mut len = first.chars().count();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        if !empty && len + 1 + w > width {
+            lines.push(std::mem::replace(&mut line, rest.to_owned()));
+            len = rest.chars().count();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+            len += 1;
+        }
+        line.push_str(word);
+        len += w;
+        empty = false;
+    }
+    if !empty || lines.is_empty() {
+        lines.push(line.trim_end().to_owned());
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_respects_width_and_indents() {
+        let text = "one two three four five six seven eight nine ten eleven twelve";
+        let lines = wrap(text, "  - ", "    ", 20);
+        assert!(lines.iter().all(|l| l.chars().count() <= 20), "{lines:?}");
+        assert!(lines[0].starts_with("  - one"));
+        assert!(lines[1..].iter().all(|l| l.starts_with("    ")));
+        assert_eq!(
+            lines.join(" ").split_whitespace().collect::<Vec<_>>(),
+            [
+                "-", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                "eleven", "twelve"
+            ]
+        );
+    }
+
+    #[test]
+    fn wrap_keeps_long_words_whole() {
+        let lines = wrap(
+            "see https://officeclient.microsoft.com/getexchangemitigations now",
+            "",
+            "",
+            20,
+        );
+        assert_eq!(
+            lines,
+            [
+                "see",
+                "https://officeclient.microsoft.com/getexchangemitigations",
+                "now"
+            ]
+        );
+        assert_eq!(wrap("", "  ", "  ", 10), [""]);
+    }
+}

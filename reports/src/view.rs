@@ -1,0 +1,192 @@
+//! Small helpers shared by the HTML and text renderers: names, build line,
+//! check counts, evidence location. Plain strings, no markup.
+
+use eems_checks::CheckResult;
+use eems_checks::builds::Precision;
+use eems_checks::diagnosis::{BuildInfo, ServerDiagnosis, Status};
+use eems_checks::evidence::InputSummary;
+use eems_checks::finding::{Evidence, Severity};
+use eems_checks::registry;
+
+/// The server's name, or a placeholder when no input named it.
+pub(crate) fn server_name(d: &ServerDiagnosis) -> String {
+    d.server
+        .clone()
+        .unwrap_or_else(|| "(unnamed server)".to_owned())
+}
+
+pub(crate) fn status_upper(s: Status) -> &'static str {
+    match s {
+        Status::Ok => "OK",
+        Status::Warning => "WARNING",
+        Status::Critical => "CRITICAL",
+        Status::Unknown => "UNKNOWN",
+    }
+}
+
+pub(crate) fn severity_upper(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "INFO",
+        Severity::Warning => "WARNING",
+        Severity::Critical => "CRITICAL",
+    }
+}
+
+/// `Exchange Server 2019 CU12 (15.2.1118.7, CU precision)`.
+pub(crate) fn build_line(b: Option<&BuildInfo>) -> String {
+    let Some(b) = b else {
+        return "build unknown".to_owned();
+    };
+    let precision = match b.precision {
+        Precision::Exact => "exact build",
+        Precision::Cu => "CU precision",
+    };
+    match (&b.product, &b.update) {
+        (Some(p), Some(u)) => format!("{p} {u} ({}, {precision})", b.version),
+        (Some(p), None) => format!("{p}, build {} ({precision})", b.version),
+        _ => format!("build {} ({precision}, not in the build table)", b.version),
+    }
+}
+
+/// The title of a registered check.
+pub(crate) fn check_title(id: &str) -> Option<&'static str> {
+    registry::find(id).map(|c| c.meta().title)
+}
+
+/// The severity of a failed check: its finding's, else the registered one.
+pub(crate) fn failed_severity(d: &ServerDiagnosis, id: &str) -> Severity {
+    d.findings
+        .iter()
+        .filter(|f| f.id == id)
+        .map(|f| f.severity)
+        .max()
+        .or_else(|| registry::find(id).map(|c| c.meta().severity))
+        .unwrap_or(Severity::Warning)
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub total: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub skip: usize,
+    pub error: usize,
+}
+
+impl Counts {
+    pub fn of(checks: &[CheckResult]) -> Self {
+        let mut c = Counts {
+            total: checks.len(),
+            ..Counts::default()
+        };
+        for r in checks {
+            match r.outcome {
+                "pass" => c.pass += 1,
+                "fail" => c.fail += 1,
+                "skip" => c.skip += 1,
+                // Anything else is reported as an error, as in the JSON.
+                _ => c.error += 1,
+            }
+        }
+        c
+    }
+
+    /// `31 checks: 3 fail, 20 pass, 8 skip, 0 error`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} check{}: {} fail, {} pass, {} skip, {} error",
+            self.total,
+            if self.total == 1 { "" } else { "s" },
+            self.fail,
+            self.pass,
+            self.skip,
+            self.error
+        )
+    }
+}
+
+/// The outcome word shown for a check (unknown words count as `error`).
+pub(crate) fn outcome_word(outcome: &str) -> &'static str {
+    match outcome {
+        "pass" => "pass",
+        "fail" => "fail",
+        "skip" => "skip",
+        _ => "error",
+    }
+}
+
+/// `source:line`, or `source` when the evidence has no line.
+pub(crate) fn location(e: &Evidence) -> String {
+    match e.line {
+        Some(l) => format!("{}:{l}", e.source),
+        None => e.source.clone(),
+    }
+}
+
+/// `seen 720 times, 2026-10-01T00:00:00+00:00 – 2026-10-30T23:00:00+00:00`
+/// when the citation stands for repeated occurrences.
+pub(crate) fn occurrences(e: &Evidence) -> Option<String> {
+    let count = e.count.map(|n| format!("seen {n} times"));
+    let span = match (&e.first_seen, &e.last_seen) {
+        (Some(f), Some(l)) if f == l => Some(format!("at {f}")),
+        (Some(f), Some(l)) => Some(format!("first {f}, last {l}")),
+        (Some(f), None) => Some(format!("first {f}")),
+        (None, Some(l)) => Some(format!("last {l}")),
+        (None, None) => None,
+    };
+    match (count, span) {
+        (Some(c), Some(s)) => Some(format!("{c}, {s}")),
+        (Some(c), None) => Some(c),
+        (None, Some(s)) => Some(s),
+        (None, None) => None,
+    }
+}
+
+/// Inputs a reader should notice: not understood, or failed to read.
+pub(crate) fn is_problem_input(i: &InputSummary) -> bool {
+    matches!(i.status.as_str(), "unrecognized" | "error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_line_and_unknown_outcomes() {
+        let checks = vec![
+            CheckResult {
+                id: "a",
+                outcome: "pass",
+                reason: None,
+            },
+            CheckResult {
+                id: "b",
+                outcome: "fail",
+                reason: None,
+            },
+            CheckResult {
+                id: "c",
+                outcome: "weird",
+                reason: None,
+            },
+        ];
+        assert_eq!(
+            Counts::of(&checks).line(),
+            "3 checks: 1 fail, 1 pass, 0 skip, 1 error"
+        );
+    }
+
+    #[test]
+    fn occurrences_wording() {
+        let mut e = Evidence::new("log.csv", Some(3), "x");
+        assert_eq!(occurrences(&e), None);
+        e.count = Some(5);
+        e.first_seen = Some("A".into());
+        e.last_seen = Some("B".into());
+        assert_eq!(
+            occurrences(&e).as_deref(),
+            Some("seen 5 times, first A, last B")
+        );
+        assert_eq!(location(&e), "log.csv:3");
+    }
+}
