@@ -41,11 +41,12 @@ pub struct Group {
 /// loose files are grouped by their parent directory.
 pub fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
-    let mut push = |name: String, files: Vec<Input>, groups: &mut Vec<Group>| {
-        match groups.iter_mut().find(|g| g.name == name) {
-            Some(g) => g.files.extend(files),
-            None => groups.push(Group { name, files }),
-        }
+    let push = |name: String, files: Vec<Input>, groups: &mut Vec<Group>| match groups
+        .iter_mut()
+        .find(|g| g.name == name)
+    {
+        Some(g) => g.files.extend(files),
+        None => groups.push(Group { name, files }),
     };
     for p in paths {
         if p.is_dir() && only_subdirectories(p) {
@@ -54,13 +55,25 @@ pub fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
                 .unwrap_or_default();
             children.sort();
             for c in children {
-                push(c.display().to_string(), inputs::collect(std::slice::from_ref(&c)), &mut groups);
+                push(
+                    c.display().to_string(),
+                    inputs::collect(std::slice::from_ref(&c)),
+                    &mut groups,
+                );
             }
         } else if p.is_dir() || p.as_os_str() == "-" {
-            push(p.display().to_string(), inputs::collect(std::slice::from_ref(p)), &mut groups);
+            push(
+                p.display().to_string(),
+                inputs::collect(std::slice::from_ref(p)),
+                &mut groups,
+            );
         } else {
             let parent = p.parent().map(Path::to_path_buf).unwrap_or_default();
-            push(parent.display().to_string(), inputs::collect(std::slice::from_ref(p)), &mut groups);
+            push(
+                parent.display().to_string(),
+                inputs::collect(std::slice::from_ref(p)),
+                &mut groups,
+            );
         }
     }
     groups
@@ -93,7 +106,9 @@ pub fn analyze_groups(groups: &[Group], table: &BuildTable) -> (Vec<ServerDiagno
                 (f.path.clone(), p)
             })
             .collect();
-        any_read |= parsed.iter().any(|(_, p)| p.kind != eems_parsers::Kind::Unrecognized);
+        any_read |= parsed
+            .iter()
+            .any(|(_, p)| p.kind != eems_parsers::Kind::Unrecognized);
         let inputs: Vec<collect::Input<'_>> = parsed
             .iter()
             .map(|(path, parsed)| collect::Input { path, parsed })
@@ -147,7 +162,9 @@ pub fn run(opts: Options) -> u8 {
     let groups = group_paths(&opts.paths);
     let (servers, any_read) = analyze_groups(&groups, &table);
     if !any_read {
-        eprintln!("error: none of the inputs could be read as EEMS evidence (see `eems-doctor parse` for how each file was recognised)");
+        eprintln!(
+            "error: none of the inputs could be read as EEMS evidence (see `eems-doctor parse` for how each file was recognised)"
+        );
     }
     let report = eems_reports::Report {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -167,7 +184,7 @@ pub fn run(opts: Options) -> u8 {
                 return crate::EXIT_USAGE;
             }
         }
-        None => print!("{body}"),
+        None => crate::out::print(&body),
     }
     if !any_read {
         return crate::EXIT_USAGE;

@@ -4,6 +4,7 @@
 
 mod analyze;
 mod inputs;
+mod out;
 mod parse_cmd;
 mod render;
 
@@ -98,20 +99,24 @@ fn main() -> ExitCode {
         Command::Checks => {
             for c in eems_checks::registry::all() {
                 let m = c.meta();
-                println!(
+                out::println(&format!(
                     "{:<28} {:<9} {:<11} {}{}",
                     m.id,
                     m.severity.as_str(),
                     m.area,
                     m.title,
-                    if m.needs_probes { " [needs probes]" } else { "" }
-                );
+                    if m.needs_probes {
+                        " [needs probes]"
+                    } else {
+                        ""
+                    }
+                ));
             }
             ExitCode::SUCCESS
         }
         Command::Explain { id } => match eems_checks::docs::explain(&id) {
             Some(doc) => {
-                println!("{doc}");
+                out::println(doc);
                 ExitCode::SUCCESS
             }
             None => {

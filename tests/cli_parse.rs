@@ -1,5 +1,7 @@
 //! `eems-doctor parse` end to end: the JSON contract and files never seen before.
 
+#![allow(clippy::unwrap_used)] // a panic in a test is a test failure
+
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,7 +15,13 @@ fn fixtures() -> PathBuf {
 }
 
 fn parse_json(args: &[&std::ffi::OsStr]) -> (Value, i32) {
-    let out = bin().arg("parse").arg("--format").arg("json").args(args).output().unwrap();
+    let out = bin()
+        .arg("parse")
+        .arg("--format")
+        .arg("json")
+        .args(args)
+        .output()
+        .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
     (v, out.status.code().unwrap_or(-1))
@@ -22,25 +30,52 @@ fn parse_json(args: &[&std::ffi::OsStr]) -> (Value, i32) {
 #[test]
 fn json_contract_over_every_reference_sample() {
     let root = fixtures();
-    let (v, code) = parse_json(&[root.join("events").as_os_str(), root.join("mitigation-log").as_os_str(), root.join("os").as_os_str()]);
+    let (v, code) = parse_json(&[
+        root.join("events").as_os_str(),
+        root.join("mitigation-log").as_os_str(),
+        root.join("os").as_os_str(),
+    ]);
     assert_eq!(code, 0, "every sample is recognised");
     assert_eq!(v["schema_version"], 1);
     let inputs = v["inputs"].as_array().unwrap();
-    assert_eq!(inputs.len(), 35);
+    assert_eq!(inputs.len(), 36);
     for i in inputs {
-        for key in ["path", "kind", "status", "encoding", "segments", "items", "problems"] {
+        for key in [
+            "path", "kind", "status", "encoding", "segments", "items", "problems",
+        ] {
             assert!(i.get(key).is_some(), "{key} missing in {i}");
         }
-        assert!(matches!(i["status"].as_str(), Some("parsed" | "partial")), "{}: {}", i["path"], i["status"]);
+        assert!(
+            matches!(i["status"].as_str(), Some("parsed" | "partial")),
+            "{}: {}",
+            i["path"],
+            i["status"]
+        );
         assert_ne!(i["kind"], "unrecognized", "{}", i["path"]);
-        assert!(!i["items"].as_array().unwrap().is_empty(), "{} has no items", i["path"]);
+        assert!(
+            !i["items"].as_array().unwrap().is_empty(),
+            "{} has no items",
+            i["path"]
+        );
     }
     // The truncated last line of log 02 is reported with its line number.
-    let log02 = inputs.iter().find(|i| i["path"].as_str().unwrap().contains("02-tls-chain")).unwrap();
+    let log02 = inputs
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().contains("02-tls-chain"))
+        .unwrap();
     assert_eq!(log02["status"], "partial");
-    assert!(log02["problems"].as_array().unwrap().iter().any(|p| p["line"].as_u64().is_some()));
+    assert!(
+        log02["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["line"].as_u64().is_some())
+    );
     // UTF-16 sample decoded as such.
-    let de = inputs.iter().find(|i| i["path"].as_str().unwrap().contains("de-DE_EX06")).unwrap();
+    let de = inputs
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().contains("de-DE_EX06"))
+        .unwrap();
     assert_eq!(de["encoding"], "utf-16le-bom");
 }
 
@@ -56,7 +91,12 @@ fn unknown_and_unreadable_files_are_listed_not_fatal() {
     let inputs = v["inputs"].as_array().unwrap();
     assert_eq!(inputs[0]["status"], "unrecognized");
     assert_eq!(inputs[1]["status"], "error");
-    assert!(inputs[1]["problems"][0]["message"].as_str().unwrap().contains("cannot read"));
+    assert!(
+        inputs[1]["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read")
+    );
     assert_eq!(inputs[2]["kind"], "netsh-winhttp-proxy");
     assert_eq!(inputs[2]["items"][0]["direct"], true);
 }
@@ -64,7 +104,11 @@ fn unknown_and_unreadable_files_are_listed_not_fatal() {
 #[test]
 fn a_never_seen_console_paste_in_utf16_without_bom() {
     let mut text = String::from("[PS] C:\\Windows\\system32>netsh winhttp show proxy\r\n");
-    text += &String::from_utf8(std::fs::read(fixtures().join("os/misconfigured_EX04/netsh-winhttp-show-proxy.txt")).unwrap()).unwrap();
+    text += &String::from_utf8(
+        std::fs::read(fixtures().join("os/misconfigured_EX04/netsh-winhttp-show-proxy.txt"))
+            .unwrap(),
+    )
+    .unwrap();
     text += "[PS] C:\\Windows\\system32>Get-OrganizationConfig | fl MitigationsEnabled\r\n\r\nMitigationsEnabled : False\r\n\r\n";
     let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
     let dir = tempfile::tempdir().unwrap();
@@ -75,14 +119,23 @@ fn a_never_seen_console_paste_in_utf16_without_bom() {
     let i = &v["inputs"][0];
     assert_eq!(i["kind"], "mixed");
     assert_eq!(i["encoding"], "utf-16le");
-    let kinds: Vec<&str> = i["segments"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = i["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["netsh-winhttp-proxy", "organization-config"]);
     assert_eq!(i["items"][1]["mitigations_enabled"], false);
 }
 
 #[test]
 fn text_format_names_kind_and_encoding() {
-    let out = bin().arg("parse").arg(fixtures().join("events/03-get-winevent-fl_dns_de-DE_EX06.txt")).output().unwrap();
+    let out = bin()
+        .arg("parse")
+        .arg(fixtures().join("events/03-get-winevent-fl_dns_de-DE_EX06.txt"))
+        .output()
+        .unwrap();
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(s.contains("event-export [parsed] (utf-16le-bom)"), "{s}");
     assert!(s.contains("Remotename"), "{s}");

@@ -37,7 +37,12 @@ fn events() -> (String, Vec<u8>) {
     let mut s = String::new();
     for day in 0..DAYS {
         for h in 0..24 {
-            let _ = write!(s, "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='MSExchange Mitigation Service'/><EventID Qualifiers='49152'>1008</EventID><Level>2</Level><Task>1</Task><Keywords>0x80000000000000</Keywords><TimeCreated SystemTime='2024-10-{:02}T{h:02}:10:05.4470000Z'/><EventRecordID>{}</EventRecordID><Channel>Application</Channel><Computer>EX02.contoso.com</Computer><Security/></System><EventData><Data>An unexpected exception occurred.&#13;&#10;Diagnostic information: Exception encountered while fetching mitigations : System.AggregateException: One or more errors occurred. ---&gt; System.Net.Http.HttpRequestException: An error occurred while sending the request. ---&gt; System.Net.WebException: The underlying connection was closed: Could not establish trust relationship for the SSL/TLS secure channel. ---&gt; System.Security.Authentication.AuthenticationException: The remote certificate is invalid according to the validation procedure.&#13;&#10;   at System.Net.TlsStream.EndWrite(IAsyncResult asyncResult)&#13;&#10;   --- End of inner exception stack trace ---</Data></EventData></Event>\n", day + 1, 100_000 + day * 24 + h);
+            let _ = writeln!(
+                s,
+                "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='MSExchange Mitigation Service'/><EventID Qualifiers='49152'>1008</EventID><Level>2</Level><Task>1</Task><Keywords>0x80000000000000</Keywords><TimeCreated SystemTime='2024-10-{:02}T{h:02}:10:05.4470000Z'/><EventRecordID>{}</EventRecordID><Channel>Application</Channel><Computer>EX02.contoso.com</Computer><Security/></System><EventData><Data>An unexpected exception occurred.&#13;&#10;Diagnostic information: Exception encountered while fetching mitigations : System.AggregateException: One or more errors occurred. ---&gt; System.Net.Http.HttpRequestException: An error occurred while sending the request. ---&gt; System.Net.WebException: The underlying connection was closed: Could not establish trust relationship for the SSL/TLS secure channel. ---&gt; System.Security.Authentication.AuthenticationException: The remote certificate is invalid according to the validation procedure.&#13;&#10;   at System.Net.TlsStream.EndWrite(IAsyncResult asyncResult)&#13;&#10;   --- End of inner exception stack trace ---</Data></EventData></Event>",
+                day + 1,
+                100_000 + day * 24 + h
+            );
         }
     }
     ("events-1008.xml".into(), s.into_bytes())
@@ -46,10 +51,22 @@ fn events() -> (String, Vec<u8>) {
 fn os_outputs() -> Vec<(String, Vec<u8>)> {
     let f = |n: &str, s: &str| (n.to_owned(), s.replace('\n', "\r\n").into_bytes());
     vec![
-        f("get-exchangeserver-fl.txt", "\nName                       : EX02\nAdminDisplayVersion        : Version 15.2 (Build 1258.12)\nMitigationsEnabled         : True\nMitigationsApplied         : {PING1}\nMitigationsBlocked         : {}\nInternetWebProxy           : http://10.20.30.40:8080/\nInternetWebProxyBypassList : {}\n\n"),
-        f("get-organizationconfig-fl.txt", "\nMitigationsEnabled : True\n\n"),
-        f("netsh-winhttp-show-proxy.txt", "\nCurrent WinHTTP proxy settings:\n\n    Proxy Server(s) :  10.20.30.40:8080\n    Bypass List     :  <local>\n\n"),
-        f("get-service.txt", "\nStatus   Name               DisplayName\n------   ----               -----------\nRunning  MSExchangeMitig... Microsoft Exchange Emergency Mitigation Service\n\n"),
+        f(
+            "get-exchangeserver-fl.txt",
+            "\nName                       : EX02\nAdminDisplayVersion        : Version 15.2 (Build 1258.12)\nMitigationsEnabled         : True\nMitigationsApplied         : {PING1}\nMitigationsBlocked         : {}\nInternetWebProxy           : http://10.20.30.40:8080/\nInternetWebProxyBypassList : {}\n\n",
+        ),
+        f(
+            "get-organizationconfig-fl.txt",
+            "\nMitigationsEnabled : True\n\n",
+        ),
+        f(
+            "netsh-winhttp-show-proxy.txt",
+            "\nCurrent WinHTTP proxy settings:\n\n    Proxy Server(s) :  10.20.30.40:8080\n    Bypass List     :  <local>\n\n",
+        ),
+        f(
+            "get-service.txt",
+            "\nStatus   Name               DisplayName\n------   ----               -----------\nRunning  MSExchangeMitig... Microsoft Exchange Emergency Mitigation Service\n\n",
+        ),
         f("exsetup-version.txt", "\nFileVersion : 15.02.1258.038\n\n"),
     ]
 }
@@ -69,7 +86,10 @@ fn bench(c: &mut Criterion) {
                 .iter()
                 .map(|(n, b)| (n.clone(), eems_parsers::parse_input(b, Some(n))))
                 .collect();
-            let inputs: Vec<Input<'_>> = parsed.iter().map(|(p, x)| Input { path: p, parsed: x }).collect();
+            let inputs: Vec<Input<'_>> = parsed
+                .iter()
+                .map(|(p, x)| Input { path: p, parsed: x })
+                .collect();
             let servers = collect_group(&inputs);
             let d: Vec<_> = servers.iter().map(|ev| diagnose(ev, &ctx)).collect();
             black_box(d)

@@ -161,7 +161,9 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
         o.inputs = main
             .inputs
             .iter()
-            .filter(|i| i.kind == "exchange-server" || i.kind == "organization-config" || i.kind == "mixed")
+            .filter(|i| {
+                i.kind == "exchange-server" || i.kind == "organization-config" || i.kind == "mixed"
+            })
             .cloned()
             .collect();
     }
@@ -187,7 +189,10 @@ fn add_content(
                 let key = srv.name.as_deref().map(server_key);
                 let target: &mut ServerEvidence = match key.as_deref() {
                     Some(k) if Some(k) != primary => {
-                        match others.iter_mut().find(|o| o.server.as_deref().map(server_key).as_deref() == Some(k)) {
+                        match others
+                            .iter_mut()
+                            .find(|o| o.server.as_deref().map(server_key).as_deref() == Some(k))
+                        {
                             Some(o) => o,
                             None => continue,
                         }
@@ -201,25 +206,43 @@ fn add_content(
             if let Some(v) = org.mitigations_enabled {
                 main.org_mitigations_enabled = Some(Fact::new(
                     v,
-                    Cite::new(path, Some(org.line), format!("MitigationsEnabled : {}", if v { "True" } else { "False" })),
+                    Cite::new(
+                        path,
+                        Some(org.line),
+                        format!("MitigationsEnabled : {}", if v { "True" } else { "False" }),
+                    ),
                 ));
             }
         }
         Content::ServiceStatus(s) => {
             if let Some(svc) = s.services.iter().find(|s| s.is_mitigation_service) {
-                let status = svc.status.as_ref().map_or_else(|| "unknown".to_owned(), service_state_word);
+                let status = svc
+                    .status
+                    .as_ref()
+                    .map_or_else(|| "unknown".to_owned(), service_state_word);
                 let start_type = svc.start_type.as_ref().map(start_type_word);
                 main.service = Some(Fact::new(
-                    ServiceFact { status: status.clone(), start_type: start_type.clone() },
+                    ServiceFact {
+                        status: status.clone(),
+                        start_type: start_type.clone(),
+                    },
                     Cite::new(
                         path,
                         Some(svc.line),
-                        format!("{} {}{}", svc.name, status, start_type.map(|s| format!(" {s}")).unwrap_or_default()),
+                        format!(
+                            "{} {}{}",
+                            svc.name,
+                            status,
+                            start_type.map(|s| format!(" {s}")).unwrap_or_default()
+                        ),
                     ),
                 ));
             } else if let Some(m) = s.missing.first() {
                 main.service = Some(Fact::new(
-                    ServiceFact { status: "not-installed".into(), start_type: None },
+                    ServiceFact {
+                        status: "not-installed".into(),
+                        start_type: None,
+                    },
                     Cite::new(path, Some(m.line), "service MSExchangeMitigation not found"),
                 ));
             }
@@ -228,33 +251,66 @@ fn add_content(
             if let Some(b) = x.build.as_ref().and_then(to_version) {
                 offer_build(
                     &mut main.build,
-                    Fact::new(b, Cite::new(path, Some(x.line), x.raw.clone().unwrap_or_else(|| b.version.to_string()))),
+                    Fact::new(
+                        b,
+                        Cite::new(
+                            path,
+                            Some(x.line),
+                            x.raw.clone().unwrap_or_else(|| b.version.to_string()),
+                        ),
+                    ),
                 );
             }
         }
         Content::NetshProxy(n) => {
-            let line = n.proxy_server.as_ref().map(|v| v.line).or(n.direct_line).or(n.header_line);
-            let proxy = (!n.direct).then(|| n.proxy_server.as_ref().map(|v| v.value.clone())).flatten();
+            let line = n
+                .proxy_server
+                .as_ref()
+                .map(|v| v.line)
+                .or(n.direct_line)
+                .or(n.header_line);
+            let proxy = (!n.direct)
+                .then(|| n.proxy_server.as_ref().map(|v| v.value.clone()))
+                .flatten();
             if n.direct || proxy.is_some() {
                 let excerpt = match &proxy {
-                    Some(p) => format!("Proxy Server(s) : {p}; Bypass List : {}", n.bypass_list.join(";")),
+                    Some(p) => format!(
+                        "Proxy Server(s) : {p}; Bypass List : {}",
+                        n.bypass_list.join(";")
+                    ),
                     None => "Direct access (no proxy server).".into(),
                 };
                 main.winhttp.push(Fact::new(
-                    WinHttpSetting { view: WinHttpView::Netsh, proxy, bypass: n.bypass_list.clone() },
+                    WinHttpSetting {
+                        view: WinHttpView::Netsh,
+                        proxy,
+                        bypass: n.bypass_list.clone(),
+                    },
                     Cite::new(path, line, excerpt),
                 ));
             }
         }
         Content::AdvProxy(a) => {
             if a.available && !a.per_user_proxy_settings.unwrap_or(false) {
-                let proxy = if a.proxy_is_enabled == Some(false) { None } else { a.proxy.clone() };
+                let proxy = if a.proxy_is_enabled == Some(false) {
+                    None
+                } else {
+                    a.proxy.clone()
+                };
                 main.winhttp.push(Fact::new(
-                    WinHttpSetting { view: WinHttpView::Advproxy, proxy: proxy.clone(), bypass: a.proxy_bypass.clone() },
-                    Cite::new(path, a.lines.proxy.or(a.lines.proxy_is_enabled).or(a.header_line), match proxy {
-                        Some(p) => format!("\"Proxy\": \"{p}\""),
-                        None => "\"ProxyIsEnabled\": false".into(),
-                    }),
+                    WinHttpSetting {
+                        view: WinHttpView::Advproxy,
+                        proxy: proxy.clone(),
+                        bypass: a.proxy_bypass.clone(),
+                    },
+                    Cite::new(
+                        path,
+                        a.lines.proxy.or(a.lines.proxy_is_enabled).or(a.header_line),
+                        match proxy {
+                            Some(p) => format!("\"Proxy\": \"{p}\""),
+                            None => "\"ProxyIsEnabled\": false".into(),
+                        },
+                    ),
                 ));
             }
         }
@@ -267,11 +323,22 @@ fn add_content(
                 };
                 let proxy = (!s.is_direct()).then(|| s.proxy.clone()).flatten();
                 main.winhttp.push(Fact::new(
-                    WinHttpSetting { view, proxy: proxy.clone(), bypass: s.bypass_list.clone() },
-                    Cite::new(path, Some(e.line), match proxy {
-                        Some(p) => format!("WinHttpSettings: proxy {p}, bypass {}", s.bypass.clone().unwrap_or_default()),
-                        None => "WinHttpSettings: direct access".to_owned(),
-                    }),
+                    WinHttpSetting {
+                        view,
+                        proxy: proxy.clone(),
+                        bypass: s.bypass_list.clone(),
+                    },
+                    Cite::new(
+                        path,
+                        Some(e.line),
+                        match proxy {
+                            Some(p) => format!(
+                                "WinHttpSettings: proxy {p}, bypass {}",
+                                s.bypass.clone().unwrap_or_default()
+                            ),
+                            None => "WinHttpSettings: direct access".to_owned(),
+                        },
+                    ),
                 ));
             }
         }
@@ -280,15 +347,26 @@ fn add_content(
                 let p = key.path.to_ascii_lowercase();
                 for v in &key.values {
                     let dword = match v.data {
-                        eems_parsers::registry::RegData::Dword(d) | eems_parsers::registry::RegData::Qword(d) => Some(d),
+                        eems_parsers::registry::RegData::Dword(d)
+                        | eems_parsers::registry::RegData::Qword(d) => Some(d),
                         _ => None,
                     };
-                    let cite = || Cite::new(path, Some(v.line), format!("{}\\{}    {}    {}", key.path, v.name, v.reg_type, v.raw));
-                    if p.ends_with("systemcertificates\\authroot") && v.name.eq_ignore_ascii_case("DisableRootAutoUpdate") {
+                    let cite = || {
+                        Cite::new(
+                            path,
+                            Some(v.line),
+                            format!("{}\\{}    {}    {}", key.path, v.name, v.reg_type, v.raw),
+                        )
+                    };
+                    if p.ends_with("systemcertificates\\authroot")
+                        && v.name.eq_ignore_ascii_case("DisableRootAutoUpdate")
+                    {
                         if let Some(d) = dword {
                             main.disable_root_auto_update = Some(Fact::new(d, cite()));
                         }
-                    } else if p.ends_with("chainengine\\config") && v.name.eq_ignore_ascii_case("Options") {
+                    } else if p.ends_with("chainengine\\config")
+                        && v.name.eq_ignore_ascii_case("Options")
+                    {
                         if let Some(d) = dword {
                             main.chain_engine_options = Some(Fact::new(d, cite()));
                         }
@@ -296,21 +374,39 @@ fn add_content(
                 }
                 if p.ends_with("exchangeserver\\v15\\setup") {
                     let get = |n: &str| {
-                        key.values.iter().find(|v| v.name.eq_ignore_ascii_case(n)).and_then(|v| match v.data {
-                            eems_parsers::registry::RegData::Dword(d) => u32::try_from(d).ok(),
-                            _ => None,
-                        })
+                        key.values
+                            .iter()
+                            .find(|v| v.name.eq_ignore_ascii_case(n))
+                            .and_then(|v| match v.data {
+                                eems_parsers::registry::RegData::Dword(d) => u32::try_from(d).ok(),
+                                _ => None,
+                            })
                     };
-                    if let (Some(a), Some(b), Some(c), Some(d)) =
-                        (get("MsiProductMajor"), get("MsiProductMinor"), get("MsiBuildMajor"), get("MsiBuildMinor"))
-                    {
+                    if let (Some(a), Some(b), Some(c), Some(d)) = (
+                        get("MsiProductMajor"),
+                        get("MsiProductMinor"),
+                        get("MsiBuildMajor"),
+                        get("MsiBuildMinor"),
+                    ) {
                         // The Setup key records the CU installed; SUs do not update it.
-                        let version = Version { major: a, minor: b, build: c, revision: d };
+                        let version = Version {
+                            major: a,
+                            minor: b,
+                            build: c,
+                            revision: d,
+                        };
                         offer_build(
                             &mut main.build,
                             Fact::new(
-                                BuildFact { version, precision: Precision::Cu },
-                                Cite::new(path, Some(key.line), format!("{} MsiBuild {version}", key.path)),
+                                BuildFact {
+                                    version,
+                                    precision: Precision::Cu,
+                                },
+                                Cite::new(
+                                    path,
+                                    Some(key.line),
+                                    format!("{} MsiBuild {version}", key.path),
+                                ),
                             ),
                         );
                     }
@@ -340,8 +436,10 @@ fn add_content(
             if let Some(p) = &h.pattern_service
                 && let Some(r) = p.value.reachable
             {
-                main.healthchecker_pattern_reachable =
-                    Some(Fact::new(r, Cite::new(path, Some(p.line), format!("Pattern service: {}", p.raw))));
+                main.healthchecker_pattern_reachable = Some(Fact::new(
+                    r,
+                    Cite::new(path, Some(p.line), format!("Pattern service: {}", p.raw)),
+                ));
             }
         }
         Content::MitigationLog(log) => add_log(main, path, log),
@@ -374,40 +472,79 @@ fn start_type_word(s: &eems_parsers::exchange::StartType) -> String {
     }
 }
 
-fn add_exchange_server(ev: &mut ServerEvidence, path: &str, srv: &eems_parsers::exchange::ExchangeServer) {
-    let cite = |label: &str, value: &str| Cite::new(path, Some(srv.line), format!("{} {label} : {value}", srv.name.as_deref().unwrap_or("")).trim().to_owned());
+fn add_exchange_server(
+    ev: &mut ServerEvidence,
+    path: &str,
+    srv: &eems_parsers::exchange::ExchangeServer,
+) {
+    let cite = |label: &str, value: &str| {
+        Cite::new(
+            path,
+            Some(srv.line),
+            format!("{} {label} : {value}", srv.name.as_deref().unwrap_or(""))
+                .trim()
+                .to_owned(),
+        )
+    };
     if let Some(b) = srv.build.as_ref().and_then(to_version) {
-        offer_build(&mut ev.build, Fact::new(b, cite("AdminDisplayVersion", srv.admin_display_version.as_deref().unwrap_or(""))));
+        offer_build(
+            &mut ev.build,
+            Fact::new(
+                b,
+                cite(
+                    "AdminDisplayVersion",
+                    srv.admin_display_version.as_deref().unwrap_or(""),
+                ),
+            ),
+        );
     }
     if let Some(e) = srv.is_edge_server {
-        ev.is_edge = Some(Fact::new(e, cite("IsEdgeServer", if e { "True" } else { "False" })));
+        ev.is_edge = Some(Fact::new(
+            e,
+            cite("IsEdgeServer", if e { "True" } else { "False" }),
+        ));
     }
     if let Some(v) = srv.mitigations_enabled {
-        ev.server_mitigations_enabled = Some(Fact::new(v, cite("MitigationsEnabled", if v { "True" } else { "False" })));
+        ev.server_mitigations_enabled = Some(Fact::new(
+            v,
+            cite("MitigationsEnabled", if v { "True" } else { "False" }),
+        ));
     }
     let shown = |name: &str| srv.shown.iter().any(|s| s.eq_ignore_ascii_case(name));
     if shown("MitigationsApplied") {
         ev.mitigations_applied = Some(Fact::new(
             srv.mitigations_applied.clone(),
-            cite("MitigationsApplied", &format!("{{{}}}", srv.mitigations_applied.join(", "))),
+            cite(
+                "MitigationsApplied",
+                &format!("{{{}}}", srv.mitigations_applied.join(", ")),
+            ),
         ));
     }
     if shown("MitigationsBlocked") {
         ev.mitigations_blocked = Some(Fact::new(
             srv.mitigations_blocked.clone(),
-            cite("MitigationsBlocked", &format!("{{{}}}", srv.mitigations_blocked.join(", "))),
+            cite(
+                "MitigationsBlocked",
+                &format!("{{{}}}", srv.mitigations_blocked.join(", ")),
+            ),
         ));
     }
     if shown("InternetWebProxy") {
         ev.exchange_proxy = Some(Fact::new(
             srv.internet_web_proxy.clone(),
-            cite("InternetWebProxy", srv.internet_web_proxy.as_deref().unwrap_or("")),
+            cite(
+                "InternetWebProxy",
+                srv.internet_web_proxy.as_deref().unwrap_or(""),
+            ),
         ));
     }
     if shown("InternetWebProxyBypassList") {
         ev.exchange_bypass = Some(Fact::new(
             srv.internet_web_proxy_bypass_list.clone(),
-            cite("InternetWebProxyBypassList", &srv.internet_web_proxy_bypass_list.join(", ")),
+            cite(
+                "InternetWebProxyBypassList",
+                &srv.internet_web_proxy_bypass_list.join(", "),
+            ),
         ));
     }
 }
@@ -422,7 +559,10 @@ struct Attempt {
 }
 
 fn close_attempt(tl: &mut LogTimeline, a: Attempt) {
-    let specific = a.causes.iter().any(|(c, ..)| !matches!(c, Cause::Unspecified | Cause::Other));
+    let specific = a
+        .causes
+        .iter()
+        .any(|(c, ..)| !matches!(c, Cause::Unspecified | Cause::Other));
     let failed = !a.causes.is_empty();
     for (c, t, cite) in a.causes {
         if specific && matches!(c, Cause::Unspecified | Cause::Other) {
@@ -448,7 +588,9 @@ fn record_cause(r: &LogRecord) -> Option<Cause> {
         MessageClass::TlsValidationFailed => Some(Cause::TlsTrust),
         MessageClass::UntrustedEndpoint => Some(Cause::UntrustedEndpoint),
         MessageClass::XmlNotSafe => Some(Cause::XmlSignature),
-        MessageClass::FetchException { xml_not_safe: true, .. } => Some(Cause::XmlSignature),
+        MessageClass::FetchException {
+            xml_not_safe: true, ..
+        } => Some(Cause::XmlSignature),
         MessageClass::FetchException { detail, .. } => Some(classify(detail)),
         _ if r.is_error() => Some(classify(r.message.as_deref().unwrap_or(""))),
         _ => None,
@@ -460,12 +602,29 @@ fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
     if tl.software_version.is_none()
         && let Some(v) = &log.software_version
     {
-        let line = log.headers.iter().find(|h| h.key.eq_ignore_ascii_case("Version")).map(|h| h.line);
-        tl.software_version = Some(Fact::new(v.clone(), Cite::new(path, line, format!("#Version: {v}"))));
+        let line = log
+            .headers
+            .iter()
+            .find(|h| h.key.eq_ignore_ascii_case("Version"))
+            .map(|h| h.line);
+        tl.software_version = Some(Fact::new(
+            v.clone(),
+            Cite::new(path, line, format!("#Version: {v}")),
+        ));
         if let Some(version) = Version::parse(v) {
             offer_build(
                 &mut ev.build,
-                Fact::new(BuildFact { version, precision: Precision::Exact }, Cite::new(path, line, format!("#Version: {v} (MitigationService log header)"))),
+                Fact::new(
+                    BuildFact {
+                        version,
+                        precision: Precision::Exact,
+                    },
+                    Cite::new(
+                        path,
+                        line,
+                        format!("#Version: {v} (MitigationService log header)"),
+                    ),
+                ),
             );
         }
     }
@@ -497,12 +656,13 @@ fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
                 if t.is_some() {
                     tl.last_attempt = t;
                 }
-                current = Some(Attempt { time: t, ..Default::default() });
+                current = Some(Attempt {
+                    time: t,
+                    ..Default::default()
+                });
             }
-            MessageClass::UsingProxy { proxy } => {
-                if tl.proxy_used.is_none() {
-                    tl.proxy_used = Some(Fact::new(proxy.clone(), cite()));
-                }
+            MessageClass::UsingProxy { proxy } if tl.proxy_used.is_none() => {
+                tl.proxy_used = Some(Fact::new(proxy.clone(), cite()));
             }
             MessageClass::FetchSucceeded { .. } => {
                 if let Some(a) = current.as_mut() {
@@ -512,7 +672,10 @@ fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
             _ => {}
         }
         if let Some(c) = record_cause(r) {
-            let a = current.get_or_insert_with(|| Attempt { time: t, ..Default::default() });
+            let a = current.get_or_insert_with(|| Attempt {
+                time: t,
+                ..Default::default()
+            });
             a.causes.push((c, t, cite()));
         }
         if r.truncated
@@ -528,8 +691,18 @@ fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
 }
 
 fn event_excerpt(e: &Event) -> String {
-    let inner = e.exception.exceptions.last().map(|x| format!("{}: {}", x.type_name, x.message));
-    let first = e.message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    let inner = e
+        .exception
+        .exceptions
+        .last()
+        .map(|x| format!("{}: {}", x.type_name, x.message));
+    let first = e
+        .message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     let head = format!(
         "{} {} {}",
         e.provider.as_deref().unwrap_or("event"),
@@ -570,7 +743,12 @@ fn add_events(ev: &mut ServerEvidence, path: &str, export: &EventExport) {
     }
 }
 
-fn add_cause(map: &mut std::collections::BTreeMap<Cause, Occurrences>, c: Cause, t: Option<DateTime<Utc>>, cite: Cite) {
+fn add_cause(
+    map: &mut std::collections::BTreeMap<Cause, Occurrences>,
+    c: Cause,
+    t: Option<DateTime<Utc>>,
+    cite: Cite,
+) {
     match map.get_mut(&c) {
         Some(o) => o.add(t, cite),
         None => {

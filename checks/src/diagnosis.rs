@@ -192,9 +192,22 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
     // A consequence is not a cause of its own: connection failures are what
     // a missing or bypassed proxy produces.
     const EXPLAINED_BY: &[(&str, &[&str])] = &[
-        ("ocs-unreachable", &["proxy-exchange-missing", "proxy-bypass-ocs", "proxy-invalid-scheme"]),
-        ("ocs-dns-failure", &["proxy-exchange-missing", "proxy-bypass-ocs"]),
-        ("proxy-mismatch", &["proxy-exchange-missing", "proxy-winhttp-missing"]),
+        (
+            "ocs-unreachable",
+            &[
+                "proxy-exchange-missing",
+                "proxy-bypass-ocs",
+                "proxy-invalid-scheme",
+            ],
+        ),
+        (
+            "ocs-dns-failure",
+            &["proxy-exchange-missing", "proxy-bypass-ocs"],
+        ),
+        (
+            "proxy-mismatch",
+            &["proxy-exchange-missing", "proxy-winhttp-missing"],
+        ),
     ];
     let present: Vec<&'static str> = causes.iter().map(|c| c.id).collect();
     causes.retain(|c| {

@@ -380,10 +380,8 @@ pub fn kind_from_name(name: &str) -> Option<Kind> {
         .next()
         .unwrap_or(name)
         .to_ascii_lowercase();
-    if n.ends_with(".evtx") {
-        Some(Kind::EventExport)
-    } else if n.contains("event")
-        && [".xml", ".txt", ".csv"].iter().any(|e| n.ends_with(e))
+    if n.ends_with(".evtx")
+        || (n.contains("event") && [".xml", ".txt", ".csv"].iter().any(|e| n.ends_with(e)))
     {
         Some(Kind::EventExport)
     } else if n.contains("mitigation") && n.ends_with(".log") {

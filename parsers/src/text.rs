@@ -10,12 +10,18 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Encoding {
+    #[serde(rename = "utf-8")]
     Utf8,
+    #[serde(rename = "utf-8-bom")]
     Utf8Bom,
+    #[serde(rename = "utf-16le-bom")]
     Utf16leBom,
+    #[serde(rename = "utf-16le")]
     Utf16le,
+    #[serde(rename = "utf-16be-bom")]
     Utf16beBom,
     /// Not valid UTF-8; decoded as Windows-1252 (also covers the ASCII subset of every OEM page).
+    #[serde(rename = "windows-1252")]
     Windows1252,
     /// Not valid UTF-8 and the bytes look like box-drawing/umlauts of OEM 850 (cmd.exe redirection).
     Ibm850,
@@ -272,6 +278,22 @@ mod tests {
         let d = decode(b"Umgehungsliste f\xFCr");
         assert_eq!(d.encoding, Encoding::Windows1252);
         assert_eq!(d.text, "Umgehungsliste für");
+    }
+
+    #[test]
+    fn serde_names_are_the_display_names() {
+        for e in [
+            Encoding::Utf8,
+            Encoding::Utf8Bom,
+            Encoding::Utf16leBom,
+            Encoding::Utf16le,
+            Encoding::Utf16beBom,
+            Encoding::Windows1252,
+            Encoding::Ibm850,
+            Encoding::Binary,
+        ] {
+            assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
+        }
     }
 
     #[test]

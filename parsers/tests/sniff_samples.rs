@@ -1,6 +1,8 @@
 //! Every reference sample is recognised as what it is, from its content:
 //! the file names are deliberately withheld from the sniffer.
 
+#![allow(clippy::unwrap_used)] // a panic in a test is a test failure
+
 use eems_parsers::{Kind, sniff::sniff};
 use std::path::PathBuf;
 

@@ -39,7 +39,9 @@ impl Check for OcsHttpError {
                 ),
                 Step::cmd(
                     "See what the server gets (through Exchange's proxy, as the service does):",
-                    format!("Invoke-WebRequest https://officeclient.microsoft.com/getexchangemitigations -UseBasicParsing{proxy} | Select-Object StatusCode,Headers"),
+                    format!(
+                        "Invoke-WebRequest https://officeclient.microsoft.com/getexchangemitigations -UseBasicParsing{proxy} | Select-Object StatusCode,Headers"
+                    ),
                 ),
             ],
         )

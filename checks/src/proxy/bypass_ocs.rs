@@ -23,7 +23,10 @@ impl Check for ProxyBypassOcs {
         let mut hits = Vec::new();
         if let (Some(ex), Some(list)) = (&ev.exchange_proxy, &ev.exchange_bypass)
             && ex.value.is_some()
-            && let Some(e) = list.value.iter().find(|e| exchange_bypass_matches(e, OCS_HOST))
+            && let Some(e) = list
+                .value
+                .iter()
+                .find(|e| exchange_bypass_matches(e, OCS_HOST))
         {
             hits.push((
                 format!("Exchange InternetWebProxyBypassList entry `{e}`"),

@@ -1,0 +1,382 @@
+//! `eems-doctor analyze samples/<each>`: the expected diagnosis for every
+//! scenario, as the JSON report (schema v1) says it. The full JSON of each
+//! scenario is snapshotted (timestamps and versions redacted).
+
+#![allow(clippy::unwrap_used)] // a panic in a test is a test failure
+
+use serde_json::Value;
+use std::process::Command;
+
+fn analyze(args: &[&str]) -> (Value, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("analyze")
+        .arg("--format")
+        .arg("json")
+        .args(args)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (v, out.status.code().unwrap_or(-1))
+}
+
+fn ids(server: &Value, key: &str) -> Vec<String> {
+    server[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// (folder, server, status, exit code, first root cause, finding ids that must be present, ids that must not be)
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    i32,
+    Option<&'static str>,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+const CASES: &[Case] = &[
+    (
+        "01-healthy",
+        "EXMBX01",
+        "ok",
+        0,
+        None,
+        &[],
+        &["fetch-stale", "evidence-incomplete", "build-unknown"],
+    ),
+    (
+        "02-build-before-march-2023",
+        "EXCH2019A",
+        "critical",
+        2,
+        Some("build-before-march-2023"),
+        &["build-before-march-2023", "untrusted-endpoint"],
+        &["build-unknown"],
+    ),
+    (
+        "03-build-predates-eems",
+        "EX2016-01",
+        "critical",
+        2,
+        Some("build-predates-eems"),
+        &["build-predates-eems"],
+        &["service-not-running", "evidence-incomplete"],
+    ),
+    (
+        "04-tls-inspection-proxy",
+        "EXSRV02",
+        "critical",
+        2,
+        Some("tls-interception"),
+        &["tls-validation-failed"],
+        &["build-before-march-2023"],
+    ),
+    (
+        "05-proxy-exchange-missing",
+        "LONEX04",
+        "critical",
+        2,
+        Some("proxy-exchange-missing"),
+        &["proxy-exchange-missing", "ocs-unreachable"],
+        &["build-before-march-2023"],
+    ),
+    (
+        "06-proxy-winhttp-missing",
+        "FABEX01",
+        "critical",
+        2,
+        Some("proxy-winhttp-missing"),
+        &["proxy-winhttp-missing", "tls-validation-failed"],
+        &[],
+    ),
+    (
+        "07-proxy-auth-407",
+        "EXMAIL05",
+        "critical",
+        2,
+        Some("proxy-auth-required"),
+        &["proxy-auth-required"],
+        &[],
+    ),
+    (
+        "08-dns-failure-de",
+        "EXDE06",
+        "critical",
+        2,
+        Some("ocs-dns-failure"),
+        &["ocs-dns-failure"],
+        &[],
+    ),
+    (
+        "09-xml-signature",
+        "EXMUC07",
+        "critical",
+        2,
+        Some("xml-signature-invalid"),
+        &["xml-signature-invalid"],
+        &["tls-validation-failed"],
+    ),
+    (
+        "10-mitigations-disabled-org",
+        "EXMB10",
+        "warning",
+        1,
+        Some("mitigations-disabled-org"),
+        &["mitigations-disabled-org"],
+        &["mitigations-disabled-server"],
+    ),
+    (
+        "11-mitigations-disabled-server-and-blocked",
+        "EXMB11",
+        "warning",
+        1,
+        Some("mitigations-disabled-server"),
+        &["mitigations-disabled-server", "mitigations-blocked"],
+        &[],
+    ),
+    (
+        "12-mitigation-obsolete",
+        "EXCAS12",
+        "warning",
+        1,
+        Some("mitigation-obsolete"),
+        &["mitigation-obsolete"],
+        &[],
+    ),
+    (
+        "13-service-stopped-disabled",
+        "EXMBX13",
+        "critical",
+        2,
+        Some("service-not-running"),
+        &["service-not-running"],
+        &[],
+    ),
+    (
+        "14-policy-ctl-aia",
+        "EXMB14",
+        "critical",
+        2,
+        Some("aia-retrieval-disabled"),
+        &[
+            "aia-retrieval-disabled",
+            "ctl-autoupdate-disabled",
+            "tls-validation-failed",
+        ],
+        &[],
+    ),
+    (
+        "15-watson-crashing",
+        "EXMB15",
+        "warning",
+        1,
+        Some("service-crashing"),
+        &["service-crashing"],
+        &[],
+    ),
+    (
+        "16-paste-only",
+        "MBX16",
+        "critical",
+        2,
+        Some("proxy-bypass-ocs"),
+        &["proxy-bypass-ocs", "build-unknown"],
+        &[],
+    ),
+];
+
+#[test]
+fn every_sample_gets_its_expected_diagnosis() {
+    let mut failures = Vec::new();
+    for (dir, server, status, code, first_cause, must, must_not) in CASES {
+        let (v, exit) = analyze(&[&format!("samples/{dir}")]);
+        let servers = v["servers"].as_array().unwrap();
+        assert_eq!(servers.len(), 1, "{dir}: one server per sample folder");
+        let s = &servers[0];
+        let findings = ids(s, "findings");
+        let causes = ids(s, "root_causes");
+        let mut check = |ok: bool, what: String| {
+            if !ok {
+                failures.push(format!(
+                    "{dir}: {what} (findings {findings:?}, root causes {causes:?})"
+                ));
+            }
+        };
+        check(
+            s["server"] == *server,
+            format!("server {} != {server}", s["server"]),
+        );
+        check(
+            s["status"] == *status,
+            format!("status {} != {status}", s["status"]),
+        );
+        check(exit == *code, format!("exit code {exit} != {code}"));
+        check(
+            causes.first().map(String::as_str) == *first_cause,
+            format!("first root cause != {first_cause:?}"),
+        );
+        for m in *must {
+            check(findings.iter().any(|f| f == m), format!("missing {m}"));
+        }
+        for m in *must_not {
+            check(!findings.iter().any(|f| f == m), format!("unexpected {m}"));
+        }
+        // Every check reports an outcome for every server.
+        check(
+            s["checks"].as_array().unwrap().len() == 31,
+            "not every check has an outcome".into(),
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn json_snapshots_of_every_sample() {
+    for (dir, ..) in CASES {
+        let (v, _) = analyze(&[&format!("samples/{dir}")]);
+        insta::with_settings!({snapshot_suffix => *dir}, {
+            insta::assert_json_snapshot!("analyze", v, {
+                ".generated_at" => "[generated_at]",
+                ".tool_version" => "[tool_version]",
+            });
+        });
+    }
+}
+
+#[test]
+fn a_folder_of_bundles_is_one_server_per_folder_and_the_exit_code_is_the_worst() {
+    let (v, code) = analyze(&["samples"]);
+    let servers = v["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), CASES.len());
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn one_pasted_event_is_enough_to_start() {
+    let (v, code) =
+        analyze(&["tests/fixtures/reference/events/02-wevtutil-text_proxy-407_EX05.txt"]);
+    let s = &v["servers"][0];
+    assert_eq!(s["server"], "EX05");
+    assert_eq!(code, 2);
+    assert_eq!(
+        ids(s, "root_causes").first().map(String::as_str),
+        Some("proxy-auth-required")
+    );
+    assert!(ids(s, "findings").contains(&"evidence-incomplete".to_owned()));
+}
+
+#[test]
+fn nothing_readable_is_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.txt");
+    std::fs::write(&f, "hello\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .arg("analyze")
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .arg("analyze")
+        .arg("--builds")
+        .arg(dir.path().join("none.csv"))
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn builds_file_replaces_the_table() {
+    // A table that knows only CU11 RTM and a fictitious later SU as its "Mar23SU".
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("builds.csv");
+    std::fs::write(
+        &csv,
+        "product,update,build,released,confidence\nExchange Server 2019,CU11,15.2.986.5,2021-09-28,verified\nExchange Server 2019,CU11 Mar23SU,15.2.986.3,2023-03-14,verified\n",
+    )
+    .unwrap();
+    let (v, _) = analyze(&[
+        "--builds",
+        csv.to_str().unwrap(),
+        "samples/02-build-before-march-2023",
+    ]);
+    let findings = ids(&v["servers"][0], "findings");
+    assert!(
+        !findings.contains(&"build-before-march-2023".to_owned()),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn html_report_is_written_and_self_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.html");
+    let st = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["analyze", "--format", "html", "-o"])
+        .arg(&out)
+        .arg("samples/05-proxy-exchange-missing")
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(2));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("proxy-exchange-missing"));
+    assert!(html.contains("Set-ExchangeServer -Identity LONEX04 -InternetWebProxy"));
+    assert!(!html.contains("<script src"));
+}
+
+#[test]
+fn text_output_respects_no_color() {
+    let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["analyze", "--color", "always", "samples/07-proxy-auth-407"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
+    let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(["analyze", "samples/07-proxy-auth-407"])
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(!s.contains('\u{1b}'));
+    assert!(s.contains("EXMAIL05  CRITICAL"), "{s}");
+}
+
+#[test]
+fn checks_and_explain() {
+    let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .arg("checks")
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(s.lines().count(), 31);
+    assert!(s.contains("proxy-winhttp-missing"));
+    let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .args(["explain", "crl-unreachable"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.starts_with("## crl-unreachable"), "{s}");
+    assert!(s.contains("**Remediation.**"));
+    let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .args(["explain", "no-such-check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+}
