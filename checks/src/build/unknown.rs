@@ -45,7 +45,7 @@ impl Check for BuildUnknown {
             Verdict::Undecidable { reason } => Outcome::fail(
                 finding(&META, Confidence::High, "The build is known only to its CU: the installed Security Update decides")
                     .detail(format!(
-                        "{reason}. AdminDisplayVersion (\"Version 15.x (Build n.m)\") shows the CU and never the SU. The ExSetup.exe file version (e.g. 15.02.1118.026) or the MitigationService log header `#Version` gives the exact build."
+                        "The exact build is needed: {reason}. AdminDisplayVersion (\"Version 15.x (Build n.m)\") shows the CU and never the SU. The ExSetup.exe file version (e.g. 15.02.1118.026) or the MitigationService log header `#Version` gives the exact build."
                     ))
                     .evidence([b.cite.to_evidence()])
                     .step(exsetup_step(ev)),

@@ -42,7 +42,7 @@ impl Check for FetchStale {
             )),
             Some(s) if (end - s).num_hours() >= 24 => problems.push(format!(
                 "the last successful fetch was {} ({} hours before the end of the log)",
-                s.to_rfc3339(),
+                s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 (end - s).num_hours()
             )),
             Some(_) => {}
@@ -53,7 +53,7 @@ impl Check for FetchStale {
             problems.push(format!(
                 "no fetch ran for {} hours before {}",
                 gap / 60,
-                gap_end.to_rfc3339()
+                gap_end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ));
         }
         if problems.is_empty() {
@@ -68,8 +68,8 @@ impl Check for FetchStale {
                 log.rows,
                 log.fetch_attempts,
                 log.fetch_successes,
-                log.first_time.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                end.to_rfc3339()
+                log.first_time.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default(),
+                end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ),
         );
         if let Some(v) = &log.software_version {

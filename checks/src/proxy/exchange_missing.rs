@@ -52,7 +52,10 @@ impl Check for ProxyExchangeMissing {
                 .evidence([w.cite.to_evidence(), ex.cite.to_evidence()])
                 .evidence(symptoms)
                 .step(Step::cmd("Set Exchange's proxy (an http:// URI):", format!("Set-ExchangeServer -Identity {name} -InternetWebProxy http://{hp}")))
-                .step(Step::text("Restart the service so the next fetch uses it: Restart-Service MSExchangeMitigation")),
+                .step(Step::cmd(
+                    "Restart the service so the next fetch uses it:",
+                    format!("Invoke-Command -ComputerName {} {{ Restart-Service MSExchangeMitigation }}", ev.server_or_placeholder()),
+                )),
         )
     }
 }

@@ -49,7 +49,10 @@ impl Check for ProxyWinhttpMissing {
                 .evidence([ex.cite.to_evidence()])
                 .evidence(ev.winhttp.iter().map(|w| w.cite.to_evidence()))
                 .step(Step::cmd("Set the WinHTTP proxy to the same proxy (elevated prompt on the server):", format!("netsh winhttp set proxy proxy-server=\"{hp}\" bypass-list=\"{bypass}\"")))
-                .step(Step::text("Restart the service so the next fetch uses it: Restart-Service MSExchangeMitigation")),
+                .step(Step::cmd(
+                    "Restart the service so the next fetch uses it:",
+                    format!("Invoke-Command -ComputerName {} {{ Restart-Service MSExchangeMitigation }}", ev.server_or_placeholder()),
+                )),
         )
     }
 }
