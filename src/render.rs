@@ -24,6 +24,8 @@ pub fn tree(out: &mut String, v: &Value, indent: usize, max_items: usize) {
                 }
                 if is_scalar(val) {
                     let _ = writeln!(out, "{:indent$}{k}: {}", "", scalar(val));
+                } else if let Some(line) = inline_list(val) {
+                    let _ = writeln!(out, "{:indent$}{k}: {line}", "");
                 } else {
                     let _ = writeln!(out, "{:indent$}{k}:", "");
                     tree(out, val, indent + 2, max_items);
@@ -48,6 +50,28 @@ pub fn tree(out: &mut String, v: &Value, indent: usize, max_items: usize) {
             let _ = writeln!(out, "{:indent$}{}", "", scalar(other));
         }
     }
+}
+
+/// An array of scalars on one line (`[PING1, M1.1]`), clipped: byte arrays
+/// and id lists read better that way than one item per line.
+fn inline_list(v: &Value) -> Option<String> {
+    let items = v.as_array()?;
+    if !items.iter().all(is_scalar) {
+        return None;
+    }
+    let mut line = String::from("[");
+    for (i, it) in items.iter().enumerate() {
+        if i > 0 {
+            line.push_str(", ");
+        }
+        if line.len() > 100 {
+            let _ = write!(line, "… {} more", items.len() - i);
+            break;
+        }
+        line.push_str(&scalar(it));
+    }
+    line.push(']');
+    Some(line)
 }
 
 fn is_empty(v: &Value) -> bool {

@@ -125,8 +125,12 @@ impl Occurrences {
         let mut e = self.first.to_evidence();
         if self.count > 1 {
             e.count = Some(self.count);
-            e.first_seen = self.first_time.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-            e.last_seen = self.last_time.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            e.first_seen = self
+                .first_time
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            e.last_seen = self
+                .last_time
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         }
         e
     }

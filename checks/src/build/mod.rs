@@ -35,8 +35,16 @@ pub fn upgrade_steps(table: &BuildTable, v: Version, ev: &ServerEvidence) -> Vec
     let mut steps = Vec::new();
     match target {
         Some(t) => steps.push(Step::text(format!(
-            "Install the latest Cumulative Update and Security Update for {}: {} ({}, released {}). Exchange Server SE is the supported successor of 2016/2019.",
-            t.product, t.update, t.version, t.released
+            "Install the latest Cumulative Update and Security Update for {}: {} ({}, released {}){}. Exchange Server SE is the supported successor of 2016/2019.",
+            t.product,
+            t.update,
+            t.version,
+            t.released,
+            if t.confidence == "verified" {
+                ""
+            } else {
+                "; this newest build comes from secondary sources in the build table, check it against Microsoft's build list"
+            }
         ))),
         None => steps.push(Step::text(
             "Install the latest Cumulative Update and Security Update for this Exchange version.",

@@ -68,7 +68,9 @@ impl Check for FetchStale {
                 log.rows,
                 log.fetch_attempts,
                 log.fetch_successes,
-                log.first_time.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default(),
+                log.first_time
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default(),
                 end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ),
         );
