@@ -142,9 +142,10 @@ pub(super) fn parse_eventviewer(src: Source<'_>, format: EventFormat) -> Parsed<
         ','
     };
     let mut c = Collector::new(format);
+    let lines = super::Lines::new(src);
     let records = read_records(src.text, delim);
     for (n, r) in records.iter().enumerate() {
-        let line = src.line_at(r.start);
+        let line = lines.at(r.start);
         if n == 0 && r.fields.len() == 5 {
             continue; // header
         }
@@ -191,7 +192,7 @@ pub(super) fn parse_eventviewer(src: Source<'_>, format: EventFormat) -> Parsed<
                 task: Some(f(4).to_owned()).filter(|s| !s.is_empty()),
                 message: description,
                 line,
-                last_line: src.line_at(r.end.saturating_sub(1).max(r.start)),
+                last_line: lines.at(r.end.saturating_sub(1).max(r.start)),
                 ..RawEvent::default()
             },
         );
@@ -201,6 +202,7 @@ pub(super) fn parse_eventviewer(src: Source<'_>, format: EventFormat) -> Parsed<
 
 pub(super) fn parse_export_csv(src: Source<'_>) -> Parsed<EventExport> {
     let mut c = Collector::new(EventFormat::ExportCsv);
+    let lines = super::Lines::new(src);
     // Skip `#TYPE …` (Windows PowerShell 5.1) and leading blank lines.
     let mut offset = 0;
     for l in src.text.split_inclusive('\n') {
@@ -240,7 +242,7 @@ pub(super) fn parse_export_csv(src: Source<'_>) -> Parsed<EventExport> {
     let c_log = col(&["LogName", "ContainerLog"]);
     let c_task = col(&["TaskDisplayName", "Category"]);
     for r in rows {
-        let line = src.line_at(offset + r.start);
+        let line = lines.at(offset + r.start);
         if r.unterminated {
             c.problems.push(Problem::at(
                 line,
@@ -281,7 +283,7 @@ pub(super) fn parse_export_csv(src: Source<'_>) -> Parsed<EventExport> {
                     .cloned()
                     .unwrap_or_default(),
                 line,
-                last_line: src.line_at(offset + r.end.saturating_sub(1).max(r.start)),
+                last_line: lines.at(offset + r.end.saturating_sub(1).max(r.start)),
                 ..RawEvent::default()
             },
         );

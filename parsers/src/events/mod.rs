@@ -424,6 +424,27 @@ pub fn decode_entities(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// File line of a byte offset, via one [`LineMap`](crate::text::LineMap) per
+/// input (`Source::line_at` rescans from the start, quadratic over many events).
+pub(crate) struct Lines<'a> {
+    src: Source<'a>,
+    map: crate::text::LineMap,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(src: Source<'a>) -> Self {
+        Lines {
+            src,
+            map: crate::text::LineMap::new(src.text),
+        }
+    }
+
+    pub fn at(&self, offset: usize) -> usize {
+        let offset = offset.min(self.src.text.len());
+        self.src.first_line + self.map.line_of(offset) - 1
+    }
+}
+
 /// Parse an event export in any text format.
 pub fn parse(src: Source<'_>) -> Parsed<EventExport> {
     match detect_format(src.text) {
@@ -465,7 +486,7 @@ pub fn detect_format(text: &str) -> Option<EventFormat> {
     if first.starts_with('<') && text.contains("<Event") {
         return Some(EventFormat::EventXml);
     }
-    if text::is_wevtutil_marker(first) {
+    if head.iter().any(|l| text::is_wevtutil_marker(l.trim())) {
         return Some(EventFormat::WevtutilText);
     }
     if first.starts_with("#TYPE") || csv::is_export_csv_header(first) {
@@ -480,5 +501,14 @@ pub fn detect_format(text: &str) -> Option<EventFormat> {
     if let Some(f) = list::detect(&head) {
         return Some(f);
     }
-    text::detect(&head, text)
+    if let Some(f) = text::detect(&head, text) {
+        return Some(f);
+    }
+    // XML after a pasted prompt line.
+    head.iter()
+        .any(|l| {
+            let t = l.trim_start();
+            t.starts_with("<Event ") || t.starts_with("<Events>") || t.starts_with("<?xml")
+        })
+        .then_some(EventFormat::EventXml)
 }

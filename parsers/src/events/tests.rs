@@ -649,6 +649,20 @@ fn not_an_event_export() {
         ),
         None
     );
+    // Label/value output that is not an event (no event id label).
+    assert_eq!(
+        detect_format("Source:   HealthChecker\nLevel:    2\nComputer: EX01\nUser:     admin\n"),
+        None
+    );
+    // A prompt line before the output.
+    let xml = sample!("04-wevtutil-xml_unable-to-connect_EX04.xml");
+    let prompted = format!("PS C:\\> wevtutil qe Application /f:xml\n{xml}");
+    assert_eq!(detect_format(&prompted), Some(EventFormat::EventXml));
+    assert_eq!(run(&prompted).value.events[0].line, 2);
+    let wev = sample!("02-wevtutil-text_proxy-407_EX05.txt");
+    let prompted = format!("C:\\> wevtutil qe Application /f:text /c:2\n{wev}");
+    assert_eq!(detect_format(&prompted), Some(EventFormat::WevtutilText));
+    assert_eq!(run(&prompted).value.events.len(), 2);
     let p = run("hello world");
     assert_eq!(p.value.format, None);
     assert_eq!(p.problems.len(), 1);

@@ -648,7 +648,12 @@ pub(super) fn detect(head: &[&str], text: &str) -> Option<EventFormat> {
         .collect();
     let trailing_spaces = head.iter().filter(|l| l.ends_with("  ")).count();
     let doubled = is_doubled(head.iter().copied());
-    if labels.len() >= 3 {
+    // Every Event Viewer export names the event id; other label/value outputs
+    // (Health Checker, netsh) may share `Source:`/`Level:`/`Computer:`.
+    let has_id = labels
+        .iter()
+        .any(|l| field_of(l.label) == Some(Field::EventId));
+    if labels.len() >= 3 && has_id {
         let padded = labels
             .iter()
             .filter(|l| l.value.is_empty() || l.value_col >= 12)

@@ -218,9 +218,10 @@ pub(super) fn event_ranges(text: &str) -> Vec<(usize, usize, bool)> {
 /// Parse an XML export (any number of events, any root).
 pub(super) fn parse(src: Source<'_>) -> Parsed<EventExport> {
     let mut c = Collector::new(EventFormat::EventXml);
+    let lines = super::Lines::new(src);
     for (start, end, closed) in event_ranges(src.text) {
-        let line = src.line_at(start);
-        let last = src.line_at(end.saturating_sub(1));
+        let line = lines.at(start);
+        let last = lines.at(end.saturating_sub(1));
         let xml = src.text.get(start..end).unwrap_or("");
         let (ev, err) = parse_one(xml);
         if !closed {
