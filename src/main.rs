@@ -6,6 +6,8 @@ mod analyze;
 mod inputs;
 mod out;
 mod parse_cmd;
+mod probe;
+mod probe_cmd;
 mod render;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -52,6 +54,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = analyze::ColorChoice::Auto)]
         color: analyze::ColorChoice,
     },
+    /// Walk the network path the mitigation service uses and say which step breaks.
+    Probe(probe_cmd::ProbeArgs),
     /// List every check (its id is also its finding id).
     Checks,
     /// Print the documentation of a check: what it checks, why, evidence, remediation.
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
             builds,
             color,
         })),
+        Command::Probe(args) => ExitCode::from(probe_cmd::run(args)),
         Command::Checks => {
             for c in eems_checks::registry::all() {
                 let m = c.meta();

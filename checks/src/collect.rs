@@ -442,6 +442,7 @@ fn add_content(
                 ));
             }
         }
+        Content::ProbeResults(r) => main.probes = Some((**r).clone()),
         Content::MitigationLog(log) => add_log(main, path, log),
         Content::EventExport(e) => add_events(main, path, e),
     }

@@ -195,8 +195,8 @@ pub struct ServerEvidence {
     pub get_mitigations_warning: Option<Cite>,
     /// HealthChecker's EEMS block, when pasted.
     pub healthchecker_pattern_reachable: Option<Fact<bool>>,
-    /// Live probe results (the probes issue fills these).
-    pub probes: Option<serde_json::Value>,
+    /// Live probe results (`eems-doctor probe`, or `probe-results.json` in a bundle).
+    pub probes: Option<eems_parsers::probe_results::ProbeReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -18,13 +18,14 @@ pub enum Kind {
     ConnectivityTest,
     GetMitigations,
     Healthchecker,
+    ProbeResults,
     EvidenceManifest,
     Mixed,
     Unrecognized,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::MitigationLog,
         Kind::EventExport,
         Kind::NetshWinhttpProxy,
@@ -38,6 +39,7 @@ impl Kind {
         Kind::ConnectivityTest,
         Kind::GetMitigations,
         Kind::Healthchecker,
+        Kind::ProbeResults,
         Kind::EvidenceManifest,
         Kind::Mixed,
         Kind::Unrecognized,
@@ -58,6 +60,7 @@ impl Kind {
             Kind::ConnectivityTest => "connectivity-test",
             Kind::GetMitigations => "get-mitigations",
             Kind::Healthchecker => "healthchecker",
+            Kind::ProbeResults => "probe-results",
             Kind::EvidenceManifest => "evidence-manifest",
             Kind::Mixed => "mixed",
             Kind::Unrecognized => "unrecognized",

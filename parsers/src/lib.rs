@@ -13,6 +13,7 @@ pub mod exchange;
 pub mod format_list;
 pub mod kind;
 pub mod mitigation_log;
+pub mod probe_results;
 pub mod problem;
 pub mod registry;
 pub mod scripts;
@@ -44,6 +45,7 @@ pub enum Content {
     ConnectivityTest(scripts::ConnectivityTest),
     GetMitigations(scripts::GetMitigations),
     HealthChecker(scripts::HealthChecker),
+    ProbeResults(Box<probe_results::ProbeReport>),
 }
 
 /// How far an input could be read.
@@ -119,6 +121,9 @@ pub fn parse_as(kind: Kind, src: Source<'_>) -> Option<Parsed<Content>> {
         ),
         Kind::GetMitigations => wrap(scripts::parse_get_mitigations(src), Content::GetMitigations),
         Kind::Healthchecker => wrap(scripts::parse_healthchecker(src), Content::HealthChecker),
+        Kind::ProbeResults => wrap(probe_results::parse(src), |r| {
+            Content::ProbeResults(Box::new(r))
+        }),
         Kind::EvidenceManifest | Kind::Mixed | Kind::Unrecognized => None,
     }
 }

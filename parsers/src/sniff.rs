@@ -195,6 +195,9 @@ pub fn sniff_text(text: &str) -> Kind {
     {
         return Kind::EvidenceManifest;
     }
+    if crate::probe_results::looks_like_probe_results(head) {
+        return Kind::ProbeResults;
+    }
     if is_event_export(head) {
         return Kind::EventExport;
     }
