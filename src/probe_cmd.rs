@@ -81,7 +81,9 @@ fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
 pub fn redact_url(url: &str) -> String {
     match url.split_once("://") {
         Some((scheme, rest)) => {
-            let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
+            let (authority, path) = rest
+                .split_once('/')
+                .map_or((rest, None), |(a, p)| (a, Some(p)));
             let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
             match path {
                 Some(p) => format!("{scheme}://{host}/{p}"),
@@ -172,17 +174,23 @@ fn save_evidence(dir: &Path, report: &ProbeReport) -> Result<(), String> {
     let json = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("probe-results.json"), json).map_err(|e| e.to_string())?;
     let pem = |certs: &[eems_parsers::probe_results::CertInfo]| -> String {
-        certs.iter().filter_map(|c| c.pem.clone()).collect::<Vec<_>>().join("")
+        certs
+            .iter()
+            .filter_map(|c| c.pem.clone())
+            .collect::<Vec<_>>()
+            .join("")
     };
     if let Some(tls) = &report.tls
         && !tls.chain.is_empty()
     {
-        std::fs::write(dir.join("ocs-tls-chain.pem"), pem(&tls.chain)).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("ocs-tls-chain.pem"), pem(&tls.chain))
+            .map_err(|e| e.to_string())?;
     }
     if let Some(ocs) = &report.ocs
         && !ocs.signing_chain.is_empty()
     {
-        std::fs::write(dir.join("ocs-signing-chain.pem"), pem(&ocs.signing_chain)).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("ocs-signing-chain.pem"), pem(&ocs.signing_chain))
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -195,9 +203,16 @@ mod tests {
     fn flags_parse() {
         assert_eq!(
             parse_resolve("officeclient.microsoft.com:443:127.0.0.1").unwrap(),
-            ("officeclient.microsoft.com".into(), 443, "127.0.0.1".parse().unwrap())
+            (
+                "officeclient.microsoft.com".into(),
+                443,
+                "127.0.0.1".parse().unwrap()
+            )
         );
-        assert_eq!(parse_resolve("h:80:[::1]").unwrap().2, "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            parse_resolve("h:80:[::1]").unwrap().2,
+            "::1".parse::<IpAddr>().unwrap()
+        );
         assert!(parse_resolve("h:x:127.0.0.1").is_err());
         assert!(parse_resolve("h:80").is_err());
         assert_eq!(parse_dns_server("127.0.0.1:15353").unwrap().port(), 15353);
@@ -207,7 +222,10 @@ mod tests {
 
     #[test]
     fn credentials_are_removed() {
-        assert_eq!(redact_url("http://user:pass@proxy:3128/"), "http://proxy:3128/");
+        assert_eq!(
+            redact_url("http://user:pass@proxy:3128/"),
+            "http://proxy:3128/"
+        );
         assert_eq!(redact_url("http://u:p@proxy:3128"), "http://proxy:3128");
         assert_eq!(redact_url("u:p@proxy:3128"), "proxy:3128");
         assert_eq!(redact_url("http://proxy:3128/"), "http://proxy:3128/");

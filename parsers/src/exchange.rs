@@ -63,6 +63,14 @@ pub struct OrganizationConfig {
 }
 
 /// Service state as `Get-Service` / `sc query` report it.
+/// `Start Pending`, `START_PENDING` and `startpending` compare equal.
+fn alnum_lower(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ServiceState {
@@ -80,11 +88,7 @@ impl ServiceState {
     /// PowerShell enum names, sc.exe words and sc.exe state numbers.
     pub fn parse(s: &str) -> ServiceState {
         let t = s.trim();
-        let norm: String = t
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
+        let norm = alnum_lower(t);
         match norm.as_str() {
             "running" | "4" => ServiceState::Running,
             "stopped" | "1" => ServiceState::Stopped,
@@ -113,11 +117,7 @@ impl StartType {
     /// `START_TYPE` words (`AUTO_START`, `DEMAND_START`, `DISABLED`).
     pub fn parse(s: &str) -> StartType {
         let t = s.trim();
-        let norm: String = t
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
+        let norm = alnum_lower(t);
         match norm.as_str() {
             "automatic" | "auto" | "autostart" => StartType::Automatic,
             "automaticdelayedstart" | "automaticdelayed" | "autostartdelayed" | "autodelayed" => {
@@ -643,16 +643,6 @@ mod tests {
     use crate::text::decode;
     use proptest::prelude::*;
 
-    macro_rules! reference {
-        ($p:literal) => {
-            decode(include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../tests/fixtures/reference/",
-                $p
-            )))
-            .text
-        };
-    }
     macro_rules! extra {
         ($p:literal) => {
             decode(include_bytes!(concat!(

@@ -6,6 +6,10 @@
 //! parser returns data with source lines plus the [`Problem`]s it met; none
 //! panics on any input.
 
+#[cfg(test)]
+#[macro_use]
+mod test_support;
+
 pub mod build;
 pub mod events;
 pub mod exception;

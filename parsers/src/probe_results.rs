@@ -212,9 +212,9 @@ impl ProbeReport {
     }
 
     pub fn failed(&self, kind: StepKind) -> Option<&ProbeStep> {
-        self.steps
-            .iter()
-            .find(|s| s.kind == kind && matches!(s.outcome, StepOutcome::Failed | StepOutcome::TimedOut))
+        self.steps.iter().find(|s| {
+            s.kind == kind && matches!(s.outcome, StepOutcome::Failed | StepOutcome::TimedOut)
+        })
     }
 }
 
@@ -243,7 +243,10 @@ pub fn parse(src: Source<'_>) -> Parsed<ProbeReport> {
 /// Cheap content check for the sniffer.
 pub fn looks_like_probe_results(text: &str) -> bool {
     let t = text.trim_start();
-    t.starts_with('{') && t.contains("\"ocs_url\"") && t.contains("\"steps\"") && t.contains("\"schema_version\"")
+    t.starts_with('{')
+        && t.contains("\"ocs_url\"")
+        && t.contains("\"steps\"")
+        && t.contains("\"schema_version\"")
 }
 
 #[cfg(test)]
@@ -272,10 +275,15 @@ mod tests {
         let back = parse(Source::new(&json));
         assert!(back.problems.is_empty());
         assert_eq!(back.value, r);
-        assert_eq!(back.value.failed(StepKind::Dns).unwrap().reason.as_deref(), Some("NXDOMAIN"));
+        assert_eq!(
+            back.value.failed(StepKind::Dns).unwrap().reason.as_deref(),
+            Some("NXDOMAIN")
+        );
         let bad = parse(Source::new("{\n \"schema_version\": \"x\"\n}"));
         assert_eq!(bad.problems[0].line, Some(2));
-        let newer = parse(Source::new(&json.replace("\"schema_version\": 1", "\"schema_version\": 9")));
+        let newer = parse(Source::new(
+            &json.replace("\"schema_version\": 1", "\"schema_version\": 9"),
+        ));
         assert_eq!(newer.problems.len(), 1);
     }
 }

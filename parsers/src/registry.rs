@@ -713,18 +713,9 @@ fn reg_quoted(i: &str) -> IResult<&str, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::mutate;
     use crate::text::{Encoding, decode};
     use proptest::prelude::*;
-
-    macro_rules! fixture {
-        ($p:literal) => {
-            include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../tests/fixtures/",
-                $p
-            ))
-        };
-    }
 
     fn run(bytes: &[u8]) -> Parsed<RegistryValues> {
         let d = decode(bytes);
@@ -988,25 +979,6 @@ mod tests {
             "reference/os/healthy_EX01/netsh-winhttp-show-proxy.txt"
         ))));
         assert!(!looks_like_registry_values("ERROR: nope"));
-    }
-
-    fn mutate(text: &str, edits: &[(usize, u8, char)]) -> String {
-        let mut chars: Vec<char> = text.chars().collect();
-        for &(pos, op, c) in edits {
-            if chars.is_empty() {
-                chars.push(c);
-                continue;
-            }
-            let i = pos % chars.len();
-            match op % 3 {
-                0 => {
-                    chars.remove(i);
-                }
-                1 => chars.insert(i, c),
-                _ => chars.truncate(i),
-            }
-        }
-        chars.into_iter().collect()
     }
 
     proptest! {

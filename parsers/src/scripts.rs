@@ -577,16 +577,6 @@ mod tests {
     use crate::text::decode;
     use proptest::prelude::*;
 
-    macro_rules! reference {
-        ($p:literal) => {
-            decode(include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../tests/fixtures/reference/",
-                $p
-            )))
-            .text
-        };
-    }
     macro_rules! extra {
         ($p:literal) => {
             decode(include_bytes!(concat!(

@@ -1,16 +1,7 @@
 use super::*;
+use crate::test_support::mutate;
 use crate::text::{Encoding, decode};
 use proptest::prelude::*;
-
-macro_rules! fixture {
-    ($p:literal) => {
-        include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/",
-            $p
-        ))
-    };
-}
 
 fn text(bytes: &[u8]) -> String {
     decode(bytes).text
@@ -603,25 +594,6 @@ fn sniff_helpers() {
 }
 
 // ------------------------------------------------------------------ robustness
-
-fn mutate(text: &str, edits: &[(usize, u8, char)]) -> String {
-    let mut chars: Vec<char> = text.chars().collect();
-    for &(pos, op, c) in edits {
-        if chars.is_empty() {
-            chars.push(c);
-            continue;
-        }
-        let i = pos % chars.len();
-        match op % 3 {
-            0 => {
-                chars.remove(i);
-            }
-            1 => chars.insert(i, c),
-            _ => chars.truncate(i),
-        }
-    }
-    chars.into_iter().collect()
-}
 
 const SAMPLES: [&[u8]; 12] = [
     fixture!("reference/os/healthy_EX01/netsh-winhttp-show-proxy.txt"),
