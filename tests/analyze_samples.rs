@@ -243,6 +243,28 @@ fn every_sample_gets_its_expected_diagnosis() {
 }
 
 #[test]
+fn every_sample_report_validates_against_the_v1_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/reports/schema/analyze-v1.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let (v, _) = analyze(&["samples"]);
+    let errors: Vec<String> = validator
+        .iter_errors(&v)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}");
+}
+
+#[test]
 fn json_snapshots_of_every_sample() {
     for (dir, ..) in CASES {
         let (v, _) = analyze(&[&format!("samples/{dir}")]);
@@ -275,6 +297,25 @@ fn one_pasted_event_is_enough_to_start() {
         Some("proxy-auth-required")
     );
     assert!(ids(s, "findings").contains(&"evidence-incomplete".to_owned()));
+}
+
+#[test]
+fn standard_input_is_an_input() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .args(["analyze", "--format", "json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let paste = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/reference/mitigation-log/03-untrusted-endpoint-old-build_EX03/MitigationService_2025012708-1.LOG")).unwrap();
+    child.stdin.take().unwrap().write_all(&paste).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &v["servers"][0];
+    assert_eq!(s["server"], "EX03");
+    assert!(ids(s, "findings").contains(&"untrusted-endpoint".to_owned()));
+    assert_eq!(s["inputs"][0]["path"], "-");
 }
 
 #[test]
