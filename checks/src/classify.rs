@@ -57,15 +57,18 @@ impl Cause {
     }
 }
 
-/// Case-insensitive substring test without allocating for ASCII needles.
-fn has(hay: &str, needle: &str) -> bool {
-    if needle.is_ascii() {
-        hay.as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-    } else {
-        hay.to_lowercase().contains(&needle.to_lowercase())
-    }
+/// Longest stretch of a message that is searched. Causes are named in the
+/// first lines of a chain; a hostile 16 MB "message" must not make every
+/// needle scan all of it.
+const MAX_SCAN: usize = 256 * 1024;
+
+/// `text` lower-cased once (bounded), so every needle is one fast `contains`.
+fn lowered(text: &str) -> String {
+    let end = text
+        .char_indices()
+        .nth(MAX_SCAN)
+        .map_or(text.len(), |(i, _)| i);
+    text.get(..end).unwrap_or(text).to_lowercase()
 }
 
 /// The most specific cause named anywhere in `text` (a message, a whole
@@ -154,18 +157,18 @@ pub fn classify(text: &str) -> Cause {
         ),
         (Cause::OutOfMemory, &["OutOfMemoryException"]),
     ];
+    let lower = lowered(text);
+    let has = |needle: &str| lower.contains(&needle.to_lowercase());
     for (cause, needles) in RULES {
-        if needles.iter().any(|n| has(text, n)) {
+        if needles.iter().any(|n| has(n)) {
             return *cause;
         }
     }
-    let t = text.trim().trim_end_matches('.');
+    let t = lower.trim().trim_end_matches('.');
     if t.is_empty()
-        || has(t, "An unexpected exception occurred") && !has(t, "Exception:")
-        || t.ends_with("Exception encountered while fetching mitigations")
-        || has(t, "fetching mitigations :")
-            && has(t, "One or more errors occurred")
-            && !has(t, "--->")
+        || has("An unexpected exception occurred") && !has("Exception:")
+        || t.ends_with("exception encountered while fetching mitigations")
+        || has("fetching mitigations :") && has("One or more errors occurred") && !has("--->")
     {
         return Cause::Unspecified;
     }

@@ -205,12 +205,12 @@ pub fn parse_input(bytes: &[u8], name_hint: Option<&str>) -> ParsedInput {
     };
     let status = if recognised.is_empty() {
         Status::Unrecognized
-    } else if segments.iter().all(|s| s.status == Status::Parsed) {
+    } else if decoded.warnings.is_empty() && segments.iter().all(|s| s.status == Status::Parsed) {
         Status::Parsed
     } else {
         Status::Partial
     };
-    let mut problems = Vec::new();
+    let mut problems: Vec<Problem> = decoded.warnings.iter().map(Problem::whole).collect();
     if kind == Kind::Unrecognized {
         problems.push(Problem::whole(format!(
             "not a format eems-doctor recognises ({} lines, decoded as {})",

@@ -49,6 +49,8 @@ impl Encoding {
 pub struct Decoded {
     pub text: String,
     pub encoding: Encoding,
+    /// Decoding happened but something was off (e.g. a UTF-16 file with an odd byte count).
+    pub warnings: Vec<String>,
 }
 
 /// Detect the encoding of `bytes` and decode it. Never fails: undecodable
@@ -56,9 +58,21 @@ pub struct Decoded {
 /// garbled line than nothing.
 pub fn decode(bytes: &[u8]) -> Decoded {
     let (text, encoding) = decode_raw(bytes);
+    let mut warnings = Vec::new();
+    let utf16 = matches!(
+        encoding,
+        Encoding::Utf16leBom | Encoding::Utf16le | Encoding::Utf16beBom
+    );
+    if utf16 && bytes.len() % 2 == 1 {
+        warnings.push(
+            "UTF-16 input has an odd number of bytes: the last byte was ignored (file cut off?)"
+                .to_owned(),
+        );
+    }
     Decoded {
         text: normalize_newlines(text),
         encoding,
+        warnings,
     }
 }
 
@@ -260,6 +274,16 @@ mod tests {
         assert_eq!(decode(&with_bom).text, "Proxy\nÄ");
         assert_eq!(decode(&s).encoding, Encoding::Utf16le);
         assert_eq!(decode(&s).text, "Proxy\nÄ");
+    }
+
+    #[test]
+    fn odd_utf16_is_flagged() {
+        let mut b = vec![0xFF, 0xFE, b'A', 0];
+        b.push(b'B');
+        let d = decode(&b);
+        assert_eq!(d.text, "A");
+        assert_eq!(d.warnings.len(), 1);
+        assert!(decode(b"plain").warnings.is_empty());
     }
 
     #[test]
