@@ -21,7 +21,10 @@ fn analyze_json(in_namespace: bool) -> (serde_json::Value, i32) {
         .output()
         .expect("`unshare` (util-linux) must be installed to run this test");
     let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("no JSON ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "no JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     v["generated_at"] = serde_json::Value::Null;
     (v, out.status.code().unwrap_or(-1))
@@ -39,7 +42,10 @@ fn analyze_gives_the_same_report_without_a_network() {
         !stderr.contains("Operation not permitted") && !stderr.contains("cannot"),
         "could not create a network namespace: {stderr}"
     );
-    assert!(!probe.status.success(), "a connection succeeded inside the namespace");
+    assert!(
+        !probe.status.success(),
+        "a connection succeeded inside the namespace"
+    );
 
     let (outside, code_out) = analyze_json(false);
     let (inside, code_in) = analyze_json(true);
