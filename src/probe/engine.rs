@@ -431,7 +431,7 @@ impl Engine {
             });
         let start = Instant::now();
         let mut details = Vec::new();
-        if proxy.is_some() {
+        if proxy.is_some() && target.host.parse::<IpAddr>().is_err() {
             details.push(format!(
                 "{dns_host} is the proxy; the proxy resolves {} itself",
                 target.host
