@@ -2,13 +2,16 @@
 //! (`tls-validation-failed`, `fetch-failing`, `untrusted-endpoint`) are
 //! explained by causes when the evidence names one; without live probes the
 //! candidates are listed in order of likelihood with the command that tells
-//! them apart.
+//! them apart. With live probes the candidates give way to what the probe
+//! found, and a failing step explains the steps after it.
 
 use crate::CheckResult;
 use crate::builds::{BuildTable, Precision, Verdict, judge};
 use crate::check::Context;
 use crate::evidence::{InputSummary, ServerEvidence};
 use crate::finding::{Confidence, Evidence, Finding, Severity, Step};
+use crate::probe;
+use eems_parsers::probe_results::{ProbeReport, ProbeStep, StepKind, StepOutcome};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -72,6 +75,11 @@ pub struct ServerDiagnosis {
     pub findings: Vec<Finding>,
     pub checks: Vec<CheckResult>,
     pub inputs: Vec<InputSummary>,
+    /// The live probe results, as read (versioned on their own).
+    pub probes: Option<ProbeReport>,
+    /// With probes: which step failed and what to change, in one line
+    /// (`proxy CONNECT to 10.0.0.5:3128 answered 407 Proxy Authentication Required: allow …`).
+    pub failed_step: Option<String>,
 }
 
 /// Findings that are symptoms: they say *that* fetching fails, not why.
@@ -165,6 +173,10 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
             _ => Status::Ok,
         }
     };
+    let failed_step = ev
+        .probes
+        .as_ref()
+        .and_then(|p| failed_step(ev, ctx, p, &root_causes, &findings));
     ServerDiagnosis {
         server: ev.server.clone(),
         status,
@@ -173,8 +185,33 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
         findings,
         checks,
         inputs: ev.inputs.clone(),
+        probes: ev.probes.clone(),
+        failed_step,
     }
 }
+
+/// The step of the service's request path a probe-decided finding is about.
+fn path_stage(id: &str) -> Option<u8> {
+    match id {
+        "ocs-dns-failure" => Some(0),
+        "ocs-unreachable" => Some(1),
+        "proxy-auth-required" => Some(2),
+        "tls-protocol-failure" | "tls-interception" | "tls-chain-untrusted" => Some(3),
+        "ocs-http-error" | "xml-signature-invalid" => Some(4),
+        _ => None,
+    }
+}
+
+/// Findings the TLS validation symptom can come from.
+const EXPLAINS_TLS: &[&str] = &[
+    "build-before-march-2023",
+    "tls-interception",
+    "crl-unreachable",
+    "tls-chain-untrusted",
+    "proxy-winhttp-missing",
+    "aia-retrieval-disabled",
+    "ctl-autoupdate-disabled",
+];
 
 fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> Vec<RootCause> {
     let mut causes: Vec<RootCause> = findings
@@ -216,28 +253,44 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
             .any(|(id, by)| *id == c.id && by.iter().any(|b| present.contains(b)))
     });
 
+    // A failing step explains the steps after it: after a DNS failure there
+    // is no TLS or OCS answer to judge, whatever the logs said before.
+    let first_live = ev
+        .probes
+        .as_ref()
+        .and_then(probe::first_path_failure)
+        .and_then(|s| probe::stage(s.kind));
+    if let Some(first) = first_live {
+        causes.retain(|c| path_stage(c.id).is_none_or(|st| st <= first));
+    }
+
     let symptom = |id: &str| findings.iter().find(|f| f.id == id);
     let build_too_old = ev
         .build
         .as_ref()
         .map(|b| judge(ctx.builds, b.value.version, b.value.precision));
 
-    // A TLS validation failure without a cause that explains it: list the candidates.
+    // A TLS validation failure without a cause that explains it: with live
+    // probes, what the probe found; without them, the candidates.
     if let Some(tls) = symptom("tls-validation-failed") {
-        let explained = causes.iter().any(|c| {
-            matches!(
-                c.id,
-                "build-before-march-2023"
-                    | "tls-interception"
-                    | "crl-unreachable"
-                    | "tls-chain-untrusted"
-                    | "proxy-winhttp-missing"
-                    | "aia-retrieval-disabled"
-                    | "ctl-autoupdate-disabled"
-            )
-        });
+        let explained = causes.iter().any(|c| EXPLAINS_TLS.contains(&c.id))
+            || first_live.is_some_and(|st| st <= 3);
+        if let Some(c) = causes.iter_mut().find(|c| {
+            ev.probes.is_some()
+                && matches!(
+                    c.id,
+                    "tls-interception" | "crl-unreachable" | "tls-chain-untrusted"
+                )
+        }) {
+            c.explanation.push_str(
+                " The live probe shows this; it explains the TLS validation failures the service logs (cited).",
+            );
+        }
         if !explained {
-            causes.extend(tls_candidates(ev, tls));
+            match &ev.probes {
+                Some(p) => causes.push(probe_did_not_reproduce(p, tls)),
+                None => causes.extend(tls_candidates(ev, tls)),
+            }
         }
     }
     // "untrusted endpoint" on a build we cannot place: the build is the prime suspect.
@@ -330,4 +383,355 @@ fn tls_candidates(ev: &ServerEvidence, tls: &Finding) -> Vec<RootCause> {
             next_steps: vec![decide.clone()],
         })
         .collect()
+}
+
+/// The service logs TLS failures the probe did not see.
+fn probe_did_not_reproduce(p: &ProbeReport, tls: &Finding) -> RootCause {
+    let tls_ok = p
+        .steps_of(StepKind::Tls)
+        .any(|s| s.outcome == StepOutcome::Ok);
+    RootCause {
+        id: "tls-validation-failed",
+        confidence: Confidence::Low,
+        explanation: format!(
+            "The service logs TLS validation failures, but the live probe ({}){}: the chain was Microsoft's and its CRLs reachable from where the probe ran. Run the probe on the Exchange server itself, with the proxies the service uses (InternetWebProxy for the request, the WinHTTP proxy for CRLs); if it still passes, the failures may be intermittent or fixed since.",
+            p.started_at,
+            if tls_ok {
+                " completed the TLS handshake"
+            } else {
+                " did not reproduce them"
+            }
+        ),
+        evidence: tls.evidence.clone(),
+        next_steps: vec![Step::cmd(
+            "Probe again on the server, with its proxies:",
+            "eems-doctor probe --proxy <InternetWebProxy> --winhttp-proxy <WinHTTP proxy>",
+        )],
+    }
+}
+
+fn http_phrase(code: u16) -> &'static str {
+    match code {
+        403 => " Forbidden",
+        404 => " Not Found",
+        407 => " Proxy Authentication Required",
+        500 => " Internal Server Error",
+        502 => " Bad Gateway",
+        503 => " Service Unavailable",
+        504 => " Gateway Timeout",
+        _ => "",
+    }
+}
+
+/// `DNS lookup of x failed: NXDOMAIN`, `proxy CONNECT to p answered 407 …`.
+fn describe(s: &ProbeStep) -> String {
+    let how = |verb: &str| match (s.outcome, &s.reason) {
+        (StepOutcome::TimedOut, _) => format!("timed out after {} ms", s.duration_ms),
+        (_, Some(r)) => format!("{verb}: {r}"),
+        _ => verb.to_owned(),
+    };
+    match s.kind {
+        StepKind::Dns => format!("DNS lookup of {} {}", s.target, how("failed")),
+        StepKind::Tcp => format!("TCP connection to {} {}", s.target, how("failed")),
+        StepKind::ProxyConnect => match s.http_status {
+            Some(c) => format!(
+                "proxy CONNECT to {} answered {c}{}",
+                s.target,
+                http_phrase(c)
+            ),
+            None => format!("proxy CONNECT to {} {}", s.target, how("failed")),
+        },
+        StepKind::Tls => format!("TLS handshake with {} {}", s.target, how("failed")),
+        StepKind::OcsRequest => match s.http_status {
+            Some(c) => format!("OCS request {} answered {c}{}", s.target, http_phrase(c)),
+            None => format!("OCS request {} {}", s.target, how("failed")),
+        },
+        k => format!("{} {} {}", probe::kind_word(k), s.target, how("failed")),
+    }
+}
+
+/// One line for the report header: the probe step that failed and what to change.
+fn failed_step(
+    ev: &ServerEvidence,
+    ctx: &Context<'_>,
+    p: &ProbeReport,
+    causes: &[RootCause],
+    findings: &[Finding],
+) -> Option<String> {
+    let src = probe::source(ev);
+    let live = |id: &str| {
+        findings.iter().find(|f| {
+            f.id == id && f.severity > Severity::Info && f.evidence.iter().any(|e| e.source == src)
+        })
+    };
+    // The most likely root cause the probe itself shows; else any probe finding.
+    let f = causes
+        .iter()
+        .find_map(|c| live(c.id))
+        .or_else(|| findings.iter().find(|f| live(f.id).is_some()))?;
+    let path = probe::first_path_failure(p);
+    let host = crate::tls::chain::url_host(&p.ocs_url).to_owned();
+    let (what, fix) = match f.id {
+        "ocs-dns-failure" | "ocs-unreachable" | "proxy-auth-required" | "tls-protocol-failure" => {
+            let fix = match f.id {
+                "ocs-dns-failure" => format!("make {host} resolvable from the server (DNS forwarding), or set InternetWebProxy so the proxy resolves it"),
+                "ocs-unreachable" if path.is_some_and(|s| s.kind == StepKind::ProxyConnect) => {
+                    format!("allow CONNECT to {host}:443 on the proxy for this server")
+                }
+                "ocs-unreachable" => format!("allow outbound TCP 443 to {host} (or to the proxy) on the firewall"),
+                "proxy-auth-required" => "allow the server through the proxy without authentication".to_owned(),
+                _ => "stop the middlebox resetting the handshake, and enable TLS 1.2 for .NET".to_owned(),
+            };
+            (path.map_or_else(|| f.title.clone(), describe), fix)
+        }
+        "tls-interception" => {
+            let product = p.tls.as_ref().and_then(|t| {
+                match crate::tls::chain::analyze(t, ctx.tls_issuers, ctx.vendors, crate::tls::chain::probe_time(&p.started_at)).verdict {
+                    crate::tls::chain::Verdict::Interception { product, .. } => product,
+                    _ => None,
+                }
+            });
+            match product {
+                Some(pr) => (
+                    format!("TLS to {host} is re-signed by {pr}"),
+                    format!("exclude {host} from SSL inspection on {pr}"),
+                ),
+                None => (
+                    format!("TLS to {host} is re-signed by an inspecting device"),
+                    format!("exclude {host} from SSL inspection on the proxy or firewall"),
+                ),
+            }
+        }
+        "tls-chain-untrusted" => (f.title.clone(), "install the missing certificate, or allow AIA and root updates over HTTP/80 through WinHTTP".to_owned()),
+        "ocs-http-error" => (f.title.clone(), format!("allow {} in the proxy's URL filter", p.ocs_url)),
+        "xml-signature-invalid" => (f.title.clone(), "check the clock and stop anything rewriting the response".to_owned()),
+        "crl-unreachable" => {
+            let bad: Vec<_> = p
+                .crls
+                .iter()
+                .filter(|c| !c.fetch.ok || c.fetch.timed_out)
+                .collect();
+            let mut hosts: Vec<&str> = Vec::new();
+            for c in &bad {
+                let h = probe::host(&c.fetch.url);
+                if !hosts.contains(&h) {
+                    hosts.push(h);
+                }
+            }
+            let via = bad.iter().find_map(|c| c.fetch.via_proxy.clone());
+            let fix = match (&via, hosts.is_empty()) {
+                (_, true) => "see crl-unreachable".to_owned(),
+                (Some(px), false) => format!("allow HTTP/80 to {} on the WinHTTP proxy {px}", hosts.join(", ")),
+                (None, false) => format!("allow HTTP/80 to {} or set the WinHTTP proxy (netsh winhttp set proxy)", hosts.join(", ")),
+            };
+            (f.title.clone(), fix)
+        }
+        "ctl-unreachable" => (f.title.clone(), "allow HTTP/80 to ctldl.windowsupdate.com through WinHTTP".to_owned()),
+        _ => (f.title.clone(), "see the finding".to_owned()),
+    };
+    Some(format!("{what}: {fix}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builds::BuildTable;
+    use crate::classify::Cause;
+    use crate::evidence::{Cite, LogTimeline, Occurrences};
+    use crate::probe::fixtures::*;
+    use eems_parsers::probe_results::ChainRole;
+
+    fn log_with(cause: Cause, text: &str) -> LogTimeline {
+        let mut log = LogTimeline::default();
+        log.causes.insert(
+            cause,
+            Occurrences::new(
+                None,
+                Cite::new("EX01/Mitigation-Service.log", Some(42), text),
+            ),
+        );
+        log
+    }
+
+    fn diag(ev: &ServerEvidence) -> ServerDiagnosis {
+        let b = BuildTable::embedded();
+        diagnose(ev, &Context::embedded(&b))
+    }
+
+    #[test]
+    fn logged_tls_failure_plus_live_crl_failure_makes_the_crl_the_root_cause() {
+        let mut r = healthy();
+        r.winhttp_proxy = Some("127.0.0.1:3128".into());
+        r.crls = vec![crl(
+            "http://crl.microsoft.com/pki/crl/products/MicRooCerAut2011_2011_03_22.crl",
+            ChainRole::Signing,
+            Some("127.0.0.1:3128"),
+            Some(403),
+        )];
+        let ev = ServerEvidence {
+            log: Some(log_with(
+                Cause::TlsTrust,
+                "S:Message=TLS certificate or its chain validation failed",
+            )),
+            probes: Some(r),
+            inputs: vec![InputSummary {
+                path: "(live probe)".into(),
+                kind: "probe-results".into(),
+                status: "parsed".into(),
+            }],
+            ..ServerEvidence::default()
+        };
+        let d = diag(&ev);
+        let first = &d.root_causes[0];
+        assert_eq!(first.id, "crl-unreachable", "{:#?}", d.root_causes);
+        assert!(first.evidence.iter().any(|e| e.source == "probe"));
+        assert!(
+            first
+                .evidence
+                .iter()
+                .any(|e| e.source == "EX01/Mitigation-Service.log")
+        );
+        assert!(
+            first
+                .explanation
+                .contains("explains the TLS validation failures")
+        );
+        // The probe replaced the candidates.
+        assert!(
+            !d.root_causes
+                .iter()
+                .any(|c| c.explanation.starts_with("Candidate"))
+        );
+        assert!(!d.root_causes.iter().any(|c| c.id == "tls-interception"));
+        assert_eq!(
+            d.failed_step.as_deref(),
+            Some(
+                "The CRLs of the signing chain cannot be fetched from crl.microsoft.com: HTTP 403 via the WinHTTP proxy 127.0.0.1:3128: allow HTTP/80 to crl.microsoft.com on the WinHTTP proxy 127.0.0.1:3128"
+            )
+        );
+        assert!(d.probes.is_some());
+        assert_eq!(d.status, Status::Critical);
+    }
+
+    #[test]
+    fn a_dns_failure_explains_the_later_steps() {
+        let r = report(vec![
+            step(
+                StepKind::Dns,
+                "officeclient.microsoft.com",
+                StepOutcome::Failed,
+                Some("NXDOMAIN"),
+            ),
+            skipped(
+                StepKind::Tcp,
+                "officeclient.microsoft.com:443",
+                "DNS failed",
+            ),
+            skipped(StepKind::Tls, "officeclient.microsoft.com", "DNS failed"),
+        ]);
+        let mut log = log_with(
+            Cause::TlsTrust,
+            "TLS certificate or its chain validation failed",
+        );
+        log.causes.insert(
+            Cause::HttpStatus,
+            Occurrences::new(
+                None,
+                Cite::new(
+                    "EX01/Mitigation-Service.log",
+                    Some(7),
+                    "The remote server returned an error: (403) Forbidden.",
+                ),
+            ),
+        );
+        let ev = ServerEvidence {
+            log: Some(log),
+            probes: Some(r),
+            ..ServerEvidence::default()
+        };
+        let d = diag(&ev);
+        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["ocs-dns-failure"], "{:#?}", d.root_causes);
+        // The logged 403 is still a finding, just not a separate root cause.
+        assert!(d.findings.iter().any(|f| f.id == "ocs-http-error"));
+        assert_eq!(
+            d.failed_step.as_deref(),
+            Some(
+                "DNS lookup of officeclient.microsoft.com failed: NXDOMAIN: make officeclient.microsoft.com resolvable from the server (DNS forwarding), or set InternetWebProxy so the proxy resolves it"
+            )
+        );
+    }
+
+    #[test]
+    fn proxy_407_one_line() {
+        let mut s = step(
+            StepKind::ProxyConnect,
+            "127.0.0.1:3128",
+            StepOutcome::Failed,
+            Some("proxy answered 407 Proxy Authentication Required"),
+        );
+        s.http_status = Some(407);
+        s.proxy_authenticate = Some("Basic realm=\"Squid\"".into());
+        let mut r = report(vec![ok(StepKind::Tcp, "127.0.0.1:3128"), s]);
+        r.proxy = Some("http://127.0.0.1:3128".into());
+        let d = diag(&ServerEvidence {
+            probes: Some(r),
+            ..ServerEvidence::default()
+        });
+        assert_eq!(d.root_causes[0].id, "proxy-auth-required");
+        assert_eq!(
+            d.failed_step.as_deref(),
+            Some(
+                "proxy CONNECT to 127.0.0.1:3128 answered 407 Proxy Authentication Required: allow the server through the proxy without authentication"
+            )
+        );
+    }
+
+    #[test]
+    fn interception_one_line_names_the_product() {
+        let mut r = healthy();
+        r.steps[2] = step(
+            StepKind::Tls,
+            "officeclient.microsoft.com",
+            StepOutcome::Failed,
+            Some("UnknownIssuer"),
+        );
+        if let Some(t) = r.tls.as_mut() {
+            t.chain = crate::tls::chain::fixtures::zscaler_chain();
+            t.trusted = false;
+            t.validation_error = Some("UnknownIssuer".into());
+        }
+        let d = diag(&ServerEvidence {
+            probes: Some(r),
+            ..ServerEvidence::default()
+        });
+        assert_eq!(d.root_causes[0].id, "tls-interception");
+        assert_eq!(
+            d.failed_step.as_deref(),
+            Some(
+                "TLS to officeclient.microsoft.com is re-signed by Zscaler: exclude officeclient.microsoft.com from SSL inspection on Zscaler"
+            )
+        );
+    }
+
+    #[test]
+    fn a_clean_probe_does_not_list_candidates_for_a_logged_tls_failure() {
+        let ev = ServerEvidence {
+            log: Some(log_with(
+                Cause::TlsTrust,
+                "TLS certificate or its chain validation failed",
+            )),
+            probes: Some(healthy()),
+            ..ServerEvidence::default()
+        };
+        let d = diag(&ev);
+        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["tls-validation-failed"]);
+        assert_eq!(d.root_causes[0].confidence, Confidence::Low);
+        assert_eq!(d.failed_step, None);
+        // Without probes the three candidates come back.
+        let d = diag(&ServerEvidence { probes: None, ..ev });
+        assert_eq!(d.root_causes.len(), 3);
+        assert_eq!(d.failed_step, None);
+    }
 }
