@@ -348,7 +348,6 @@ fn infra_squid_modes_and_reaping() {
         },
         &hosts,
     );
-    let t = Instant::now();
     let r = raw_http(
         b.port,
         &format!(
@@ -455,4 +454,825 @@ fn infra_dnsmasq_answers_and_nxdomain() {
     let pid_port = d.port;
     drop(d);
     assert!(TcpStream::connect(("127.0.0.1", pid_port)).is_err());
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios: the real binary against the loopback world.
+// ---------------------------------------------------------------------------
+
+/// Finding ids the probe can produce (issue 4's catalog).
+const PROBE_FINDINGS: &[&str] = &[
+    "ocs-dns-failure",
+    "ocs-unreachable",
+    "proxy-auth-required",
+    "tls-protocol-failure",
+    "tls-interception",
+    "tls-chain-untrusted",
+    "ocs-http-error",
+    "xml-signature-invalid",
+    "crl-unreachable",
+    "ctl-unreachable",
+];
+
+/// `probe --format json --timeout T --ocs-url … --ca-file … --ctl-url …` plus `extra`.
+fn probe_args(w: &World, timeout: &str, extra: &[String]) -> Vec<String> {
+    let mut a: Vec<String> = vec![
+        "probe".into(),
+        "--format".into(),
+        "json".into(),
+        "--timeout".into(),
+        timeout.into(),
+        "--ocs-url".into(),
+        w.ocs_url(),
+        "--ca-file".into(),
+        w.pki.ca_file().display().to_string(),
+        "--ctl-url".into(),
+        w.pki.ctl_url(),
+    ];
+    a.extend_from_slice(extra);
+    a
+}
+
+fn s(x: impl ToString) -> String {
+    x.to_string()
+}
+
+/// One probe run with its figures printed for BENCHMARKS.md.
+fn run_probe(scenario: &str, args: &[String]) -> (support::Run, serde_json::Value) {
+    let run = support::doctor(args);
+    eprintln!(
+        "SCENARIO {scenario}: probe wall {} ms (exit {:?})",
+        run.wall.as_millis(),
+        run.status.code()
+    );
+    let v = run.json();
+    (run, v)
+}
+
+fn server(v: &serde_json::Value) -> &serde_json::Value {
+    &v["servers"][0]
+}
+
+fn finding_ids(v: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = server(v)["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter_map(|x| x["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+fn finding<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    let found = server(v)["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|x| x["id"] == id));
+    match found {
+        Some(f) => f,
+        None => panic!(
+            "finding `{id}` missing; findings: {:?}\nprobes steps: {}",
+            finding_ids(v),
+            steps_summary(v)
+        ),
+    }
+}
+
+/// The `probes` object of the JSON report (the ProbeReport, facts only).
+fn probes(v: &serde_json::Value) -> &serde_json::Value {
+    let p = &server(v)["probes"];
+    assert!(
+        p.is_object(),
+        "servers[0].probes missing from the JSON report:\n{v:#}"
+    );
+    p
+}
+
+fn steps(v: &serde_json::Value) -> Vec<&serde_json::Value> {
+    probes(v)["steps"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
+}
+
+fn steps_summary(v: &serde_json::Value) -> String {
+    server(v)["probes"]["steps"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    format!(
+                        "{} {} {} {}",
+                        s["kind"], s["target"], s["outcome"], s["reason"]
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        })
+        .unwrap_or_else(|| "(no probes.steps)".into())
+}
+
+/// The first step of `kind` that failed or timed out.
+fn failing<'a>(v: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
+    let found = steps(v)
+        .into_iter()
+        .find(|s| s["kind"] == kind && (s["outcome"] == "failed" || s["outcome"] == "timed-out"));
+    match found {
+        Some(s) => s,
+        None => panic!("no failing `{kind}` step:\n  {}", steps_summary(v)),
+    }
+}
+
+fn assert_no_failing_steps(v: &serde_json::Value) {
+    let bad: Vec<_> = steps(v)
+        .into_iter()
+        .filter(|s| s["outcome"] == "failed" || s["outcome"] == "timed-out")
+        .collect();
+    assert!(bad.is_empty(), "failing steps:\n  {}", steps_summary(v));
+}
+
+fn assert_no_probe_findings(v: &serde_json::Value) {
+    let ids = finding_ids(v);
+    let bad: Vec<_> = ids
+        .iter()
+        .filter(|i| PROBE_FINDINGS.contains(&i.as_str()))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "unexpected findings {bad:?}\n  {}",
+        steps_summary(v)
+    );
+}
+
+/// The genuine test chain was recorded with its details.
+fn assert_genuine_chain(v: &serde_json::Value, w: &World) {
+    let tls = &probes(v)["tls"];
+    let chain = tls["chain"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no tls.chain: {tls:#}"));
+    assert_eq!(chain.len(), 2, "leaf + intermediate as presented");
+    let leaf = &chain[0];
+    assert_eq!(leaf["subject_cn"], pki::OCS_HOST);
+    assert_eq!(leaf["issuer_cn"], "Microsoft Azure RSA TLS Issuing CA 04");
+    assert_eq!(
+        chain[1]["subject_cn"],
+        "Microsoft Azure RSA TLS Issuing CA 04"
+    );
+    assert_eq!(chain[1]["issuer_cn"], "DigiCert Global Root G2");
+    use sha2::Digest;
+    let sha = sha2::Sha256::digest(&w.pki.leaf.der);
+    let hex: String = sha.iter().map(|b| format!("{b:02X}")).collect();
+    assert_eq!(leaf["sha256"], hex.as_str());
+    assert_eq!(leaf["sha1"].as_str().map(str::len), Some(40));
+    assert_eq!(leaf["key_type"], "EC");
+    assert_eq!(leaf["sct_count"], 2);
+    assert!(
+        leaf["dns_names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == pki::OCS_HOST)
+    );
+    assert_eq!(
+        leaf["crl_urls"][0],
+        format!("{}{}", w.pki.base_url, pki::LEAF_CRL_PATH).as_str()
+    );
+    assert_eq!(
+        leaf["ocsp_urls"][0],
+        format!("{}{}", w.pki.base_url, pki::OCSP_PATH).as_str()
+    );
+    assert_eq!(
+        leaf["ca_issuers_urls"][0],
+        format!("{}{}", w.pki.base_url, pki::LEAF_AIA_PATH).as_str()
+    );
+    assert!(
+        leaf["ski"].is_string() && leaf["aki"].is_string(),
+        "SKI/AKI: {leaf:#}"
+    );
+    assert_eq!(leaf["aki"], chain[1]["ski"]);
+}
+
+/// `analyze DIR` on the saved evidence gives the live run's finding ids.
+fn assert_offline_same(dir: &std::path::Path, live: &serde_json::Value) {
+    assert!(dir.join("probe-results.json").is_file());
+    let run = support::doctor(&[
+        s("analyze"),
+        dir.display().to_string(),
+        s("--format"),
+        s("json"),
+    ]);
+    assert_eq!(
+        finding_ids(&run.json()),
+        finding_ids(live),
+        "offline analyze differs from the live probe"
+    );
+}
+
+fn with_evidence(mut args: Vec<String>, dir: &std::path::Path) -> Vec<String> {
+    args.extend([s("--save-evidence"), dir.display().to_string()]);
+    args
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("eems-probe-")
+        .tempdir()
+        .unwrap()
+}
+
+#[test]
+fn healthy_direct() {
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::Healthy);
+    let (run, v) = run_probe(
+        "healthy-direct",
+        &probe_args(&w, "3", &[s("--resolve"), w.resolve()]),
+    );
+    assert_no_failing_steps(&v);
+    assert_no_probe_findings(&v);
+    assert_eq!(run.status.code(), Some(0), "{}", run.stdout);
+    assert_genuine_chain(&v, &w);
+    let p = probes(&v);
+    assert_eq!(p["tls"]["trusted"], true);
+    assert!(
+        p["tls"]["protocol"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("TLS")
+    );
+    let ocs = &p["ocs"];
+    assert_eq!(ocs["status"], 200);
+    assert_eq!(ocs["from_ocs"], true);
+    assert_eq!(ocs["eocs_xml"], true);
+    assert_eq!(ocs["has_signature"], true);
+    assert_eq!(ocs["mitigation_ids"][0], "PING1");
+    let signer = &ocs["signing_chain"][0];
+    assert_eq!(signer["subject_cn"], "Microsoft Exchange XML Signing");
+    assert_eq!(signer["issuer_cn"], "Microsoft Code Signing PCA 2011");
+    let eku = signer["eku"].to_string();
+    assert!(
+        eku.contains("codeSigning") || eku.contains("1.3.6.1.5.5.7.3.3"),
+        "{eku}"
+    );
+    // Every CRL of both chains fetched directly (no WinHTTP proxy), current, nothing revoked.
+    let crls = p["crls"].as_array().unwrap();
+    let urls: Vec<&str> = crls
+        .iter()
+        .filter_map(|c| c["fetch"]["url"].as_str())
+        .collect();
+    for path in [
+        pki::LEAF_CRL_PATH,
+        pki::INTERMEDIATE_CRL_PATH,
+        pki::SIGNER_CRL_PATH,
+        pki::PCA_CRL_PATH,
+    ] {
+        assert!(
+            urls.iter().any(|u| u.ends_with(path)),
+            "CRL {path} not fetched: {urls:?}"
+        );
+    }
+    for c in crls {
+        assert_eq!(c["fetch"]["ok"], true, "{c:#}");
+        assert!(c["fetch"]["via_proxy"].is_null());
+        assert_eq!(c["revoked"], false, "{c:#}");
+        assert_eq!(c["expired"], false, "{c:#}");
+        assert_eq!(c["issuer_matches"], true, "{c:#}");
+    }
+    assert_eq!(p["ctl"]["ok"], true);
+    assert!(w.http.requests().iter().any(|r| r.path == pki::CTL_PATH));
+    eprintln!(
+        "SCENARIO healthy-direct: total {} ms",
+        t.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn healthy_through_squid_connect_with_direct_crls() {
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::Healthy);
+    let squid = Squid::start(
+        Mode::ConnectOnly {
+            connect_ports: vec![w.ocs.port()],
+        },
+        &[pki::OCS_HOST],
+    );
+    let args = probe_args(
+        &w,
+        "3",
+        &[s("--resolve"), w.resolve(), s("--proxy"), squid.url()],
+    );
+    let (_, v) = run_probe("healthy-squid-connect", &args);
+    assert_no_failing_steps(&v);
+    assert_no_probe_findings(&v);
+    let connect = steps(&v)
+        .into_iter()
+        .find(|s| s["kind"] == "proxy-connect")
+        .expect("proxy-connect step");
+    assert_eq!(connect["outcome"], "ok");
+    assert_eq!(connect["http_status"], 200);
+    assert_genuine_chain(&v, &w);
+    assert_eq!(probes(&v)["ocs"]["from_ocs"], true);
+    // The tunnel really went through squid, and the CRLs did not.
+    assert!(
+        squid
+            .access_log()
+            .contains("CONNECT officeclient.microsoft.com"),
+        "{}",
+        squid.access_log()
+    );
+    assert!(!squid.access_log().contains(".crl"));
+    assert!(
+        w.http
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with(".crl") && r.via.is_none())
+    );
+    eprintln!(
+        "SCENARIO healthy-squid-connect: total {} ms",
+        t.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn crls_blocked_by_winhttp_proxy() {
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::Healthy);
+    let squid = Squid::start(
+        Mode::ConnectOnly {
+            connect_ports: vec![w.ocs.port()],
+        },
+        &[pki::OCS_HOST],
+    );
+    let ev = tmp();
+    let args = with_evidence(
+        probe_args(
+            &w,
+            "3",
+            &[
+                s("--resolve"),
+                w.resolve(),
+                s("--proxy"),
+                squid.url(),
+                s("--winhttp-proxy"),
+                squid.addr(),
+            ],
+        ),
+        ev.path(),
+    );
+    let (_, v) = run_probe("crl-blocked", &args);
+    finding(&v, "crl-unreachable");
+    let step = failing(&v, "crl");
+    assert_eq!(step["http_status"], 403, "{step:#}");
+    // The OCS request itself worked through the tunnel: the CRLs are the problem.
+    assert_eq!(probes(&v)["ocs"]["status"], 200);
+    assert_genuine_chain(&v, &w);
+    for c in probes(&v)["crls"].as_array().unwrap() {
+        assert_eq!(c["fetch"]["ok"], false, "{c:#}");
+        assert_eq!(c["fetch"]["status"], 403);
+        assert_eq!(c["fetch"]["via_proxy"], squid.addr().as_str());
+    }
+    assert!(
+        squid.access_log().contains("TCP_DENIED/403"),
+        "{}",
+        squid.access_log()
+    );
+    assert_offline_same(ev.path(), &v);
+    eprintln!("SCENARIO crl-blocked: total {} ms", t.elapsed().as_millis());
+}
+
+#[test]
+fn proxy_requires_authentication() {
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::Healthy);
+    let squid = Squid::start(
+        Mode::BasicAuth {
+            user: s("user"),
+            password: s("secret"),
+        },
+        &[pki::OCS_HOST],
+    );
+    let ev = tmp();
+    let args = with_evidence(
+        probe_args(
+            &w,
+            "3",
+            &[s("--resolve"), w.resolve(), s("--proxy"), squid.url()],
+        ),
+        ev.path(),
+    );
+    let (_, v) = run_probe("proxy-auth-407", &args);
+    finding(&v, "proxy-auth-required");
+    let step = failing(&v, "proxy-connect");
+    assert_eq!(step["http_status"], 407);
+    assert!(
+        step["proxy_authenticate"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Basic"),
+        "{step:#}"
+    );
+    assert!(
+        probes(&v)["tls"]["chain"]
+            .as_array()
+            .is_none_or(|c| c.is_empty())
+    );
+    assert_offline_same(ev.path(), &v);
+    eprintln!(
+        "SCENARIO proxy-auth-407: total {} ms",
+        t.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn tls_interception_by_ssl_bump_names_the_vendor() {
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::Healthy);
+    let (ca, key) = pki::vendor_ca(
+        "Zscaler Intermediate Root CA (zscalerthree.net) (t)",
+        "Zscaler Inc.",
+        Some("Zscaler Inc."),
+    );
+    let squid = Squid::start(
+        Mode::Bump {
+            ca_cert_pem: ca,
+            ca_key_pem: key,
+            upstream_ca: w.pki.tls_root_pem(),
+        },
+        &[pki::OCS_HOST],
+    );
+    let ev = tmp();
+    let args = with_evidence(
+        probe_args(
+            &w,
+            "3",
+            &[s("--resolve"), w.resolve(), s("--proxy"), squid.url()],
+        ),
+        ev.path(),
+    );
+    let (_, v) = run_probe("tls-interception", &args);
+    let f = finding(&v, "tls-interception");
+    assert!(
+        f.to_string().contains("Zscaler"),
+        "the vendor is not named: {f:#}"
+    );
+    let tls = &probes(&v)["tls"];
+    assert_eq!(tls["trusted"], false);
+    let leaf = &tls["chain"][0];
+    assert_eq!(
+        leaf["subject_cn"],
+        pki::OCS_HOST,
+        "squid mimics the real leaf's names"
+    );
+    assert_eq!(
+        leaf["issuer_cn"],
+        "Zscaler Intermediate Root CA (zscalerthree.net) (t)"
+    );
+    assert_eq!(leaf["issuer_o"], "Zscaler Inc.");
+    assert_eq!(leaf["sct_count"], 0, "a re-signed leaf carries no SCTs");
+    assert_eq!(failing(&v, "tls")["kind"], "tls");
+    assert_offline_same(ev.path(), &v);
+    eprintln!(
+        "SCENARIO tls-interception: total {} ms",
+        t.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn dns_nxdomain_from_dnsmasq() {
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::Healthy);
+    // dnsmasq knows another name only: officeclient.microsoft.com is NXDOMAIN.
+    let dns = support::dns::Dnsmasq::start(&[("crl.microsoft.com", std::net::Ipv4Addr::LOCALHOST)]);
+    let ev = tmp();
+    let args = with_evidence(
+        probe_args(&w, "3", &[s("--dns-server"), dns.addr()]),
+        ev.path(),
+    );
+    let (_, v) = run_probe("dns-nxdomain", &args);
+    finding(&v, "ocs-dns-failure");
+    let step = failing(&v, "dns");
+    assert_eq!(step["target"], pki::OCS_HOST);
+    assert!(
+        step["reason"]
+            .to_string()
+            .to_ascii_lowercase()
+            .contains("nxdomain")
+            || step["reason"]
+                .to_string()
+                .to_ascii_lowercase()
+                .contains("no record"),
+        "{step:#}"
+    );
+    assert!(
+        dns.log().contains(&format!("query[A] {}", pki::OCS_HOST)),
+        "dnsmasq was not asked:\n{}",
+        dns.log()
+    );
+    assert_eq!(w.ocs.requests().len(), 0);
+    assert_offline_same(ev.path(), &v);
+    eprintln!(
+        "SCENARIO dns-nxdomain: total {} ms",
+        t.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn dns_answer_from_dnsmasq_then_healthy() {
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::Healthy);
+    let dns = support::dns::Dnsmasq::start(&[(pki::OCS_HOST, std::net::Ipv4Addr::LOCALHOST)]);
+    let (_, v) = run_probe(
+        "dns-dnsmasq-healthy",
+        &probe_args(&w, "3", &[s("--dns-server"), dns.addr()]),
+    );
+    assert_no_failing_steps(&v);
+    assert_no_probe_findings(&v);
+    let step = steps(&v)
+        .into_iter()
+        .find(|s| s["kind"] == "dns")
+        .expect("dns step");
+    assert_eq!(step["outcome"], "ok");
+    assert!(
+        step["details"].to_string().contains("127.0.0.1"),
+        "{step:#}"
+    );
+    assert_eq!(w.ocs.requests().len(), 1);
+    eprintln!(
+        "SCENARIO dns-dnsmasq-healthy: total {} ms",
+        t.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn ocs_port_closed() {
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::Healthy);
+    let port = support::servers::closed_port();
+    let mut args = probe_args(
+        &w,
+        "3",
+        &[
+            s("--resolve"),
+            format!("{}:{port}:127.0.0.1", pki::OCS_HOST),
+        ],
+    );
+    let i = args.iter().position(|a| a == "--ocs-url").unwrap() + 1;
+    args[i] = format!("https://{}:{port}{}", pki::OCS_HOST, pki::OCS_PATH);
+    let (_, v) = run_probe("ocs-port-closed", &args);
+    finding(&v, "ocs-unreachable");
+    let step = failing(&v, "tcp");
+    assert!(
+        step["reason"]
+            .to_string()
+            .to_ascii_lowercase()
+            .contains("refused"),
+        "{step:#}"
+    );
+    eprintln!(
+        "SCENARIO ocs-port-closed: total {} ms",
+        t.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn black_holes_everywhere_end_within_the_timeout() {
+    let _g = serial();
+    let w = World::new(OcsMode::Healthy);
+    let bh = BlackHole::start();
+    let hole = format!("127.0.0.1:{}", bh.port());
+    // (1) Direct: the OCS host, the WinHTTP proxy (CRL/AIA/CTL) and the CTL are all black holes.
+    let args = vec![
+        s("probe"),
+        s("--format"),
+        s("json"),
+        s("--timeout"),
+        s("1"),
+        s("--ocs-url"),
+        format!("https://{}:{}{}", pki::OCS_HOST, bh.port(), pki::OCS_PATH),
+        s("--resolve"),
+        format!("{}:{}:127.0.0.1", pki::OCS_HOST, bh.port()),
+        s("--ca-file"),
+        w.pki.ca_file().display().to_string(),
+        s("--winhttp-proxy"),
+        hole.clone(),
+        s("--ctl-url"),
+        format!("http://{hole}{}", pki::CTL_PATH),
+    ];
+    let (run, v) = run_probe("black-hole-direct", &args);
+    assert!(
+        run.wall < Duration::from_secs(4),
+        "probe took {:?} with --timeout 1",
+        run.wall
+    );
+    assert_eq!(failing(&v, "tls")["outcome"], "timed-out");
+    assert_eq!(failing(&v, "ctl")["outcome"], "timed-out");
+    assert!(bh.accepted() >= 2);
+    // (2) The Exchange proxy is the black hole: CONNECT never answers.
+    let mut args2 = args.clone();
+    args2.extend([s("--proxy"), format!("http://{hole}")]);
+    let (run, v) = run_probe("black-hole-proxy", &args2);
+    assert!(
+        run.wall < Duration::from_secs(4),
+        "probe took {:?} with --timeout 1",
+        run.wall
+    );
+    assert_eq!(failing(&v, "proxy-connect")["outcome"], "timed-out");
+    assert_eq!(failing(&v, "ctl")["outcome"], "timed-out");
+}
+
+#[test]
+fn block_page_is_an_http_error() {
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::BlockPage);
+    let ev = tmp();
+    let args = with_evidence(
+        probe_args(&w, "3", &[s("--resolve"), w.resolve()]),
+        ev.path(),
+    );
+    let (_, v) = run_probe("block-page-403", &args);
+    finding(&v, "ocs-http-error");
+    let step = failing(&v, "ocs-request");
+    assert_eq!(step["http_status"], 403);
+    let ocs = &probes(&v)["ocs"];
+    assert_eq!(ocs["eocs_xml"], false);
+    assert_eq!(ocs["from_ocs"], false);
+    assert!(
+        ocs["body_excerpt"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Access Denied"),
+        "{ocs:#}"
+    );
+    assert_offline_same(ev.path(), &v);
+    eprintln!(
+        "SCENARIO block-page-403: total {} ms",
+        t.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn proxy_credentials_never_leave() {
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::Healthy);
+    let squid = Squid::start(
+        Mode::BasicAuth {
+            user: s("user"),
+            password: s("secret"),
+        },
+        &[pki::OCS_HOST],
+    );
+    let proxy = format!("http://user:secret@127.0.0.1:{}", squid.port);
+    let ev = tmp();
+    let out = tmp();
+    let mut outputs = Vec::new();
+    for format in ["json", "text", "html"] {
+        let mut args = probe_args(
+            &w,
+            "3",
+            &[s("--resolve"), w.resolve(), s("--proxy"), proxy.clone()],
+        );
+        let i = args.iter().position(|a| a == "--format").unwrap() + 1;
+        args[i] = s(format);
+        let file = out.path().join(format!("report.{format}"));
+        args.extend([s("-o"), file.display().to_string()]);
+        if format == "json" {
+            args = with_evidence(args, ev.path());
+        }
+        let run = support::doctor(&args);
+        eprintln!(
+            "SCENARIO proxy-credentials ({format}): probe wall {} ms",
+            run.wall.as_millis()
+        );
+        let body = std::fs::read_to_string(&file).unwrap();
+        for (what, text) in [
+            ("output", &body),
+            ("stdout", &run.stdout),
+            ("stderr", &run.stderr),
+        ] {
+            assert!(
+                !text.contains("secret"),
+                "the proxy password is in the {format} {what}:\n{text}"
+            );
+        }
+        outputs.push((format, body));
+    }
+    // The credentials were used: the tunnel opened and OCS answered.
+    let v: serde_json::Value = serde_json::from_str(&outputs[0].1).unwrap();
+    assert_no_probe_findings(&v);
+    assert_eq!(probes(&v)["ocs"]["status"], 200);
+    assert!(
+        squid.access_log().contains(" user "),
+        "squid did not see the user:\n{}",
+        squid.access_log()
+    );
+    let mut files = 0;
+    for e in std::fs::read_dir(ev.path()).unwrap() {
+        let p = e.unwrap().path();
+        let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned();
+        assert!(
+            !text.contains("secret"),
+            "the proxy password is in {}",
+            p.display()
+        );
+        files += 1;
+    }
+    assert!(files >= 1);
+    eprintln!(
+        "SCENARIO proxy-credentials: total {} ms",
+        t.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn revoked_and_expired_crls_are_reported() {
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::Healthy);
+    w.http.put(pki::LEAF_CRL_PATH, w.pki.crl_revoking_leaf());
+    w.http.put(
+        Pki::crl_path(CrlOf::SigningPca),
+        w.pki.crl_expired(CrlOf::SigningPca),
+    );
+    let (_, v) = run_probe(
+        "crl-revoked-expired",
+        &probe_args(&w, "3", &[s("--resolve"), w.resolve()]),
+    );
+    let crls = probes(&v)["crls"].as_array().unwrap();
+    let by_path = |path: &str| {
+        crls.iter()
+            .find(|c| c["fetch"]["url"].as_str().unwrap_or("").ends_with(path))
+            .unwrap_or_else(|| panic!("no CRL entry for {path}"))
+    };
+    let leaf = by_path(pki::LEAF_CRL_PATH);
+    assert_eq!(leaf["revoked"], true, "{leaf:#}");
+    assert_eq!(
+        leaf["for_subject"]
+            .as_str()
+            .map(|s| s.contains(pki::OCS_HOST)),
+        Some(true),
+        "{leaf:#}"
+    );
+    let signer = by_path(pki::SIGNER_CRL_PATH);
+    assert_eq!(signer["expired"], true, "{signer:#}");
+    assert_eq!(signer["chain"], "signing");
+    eprintln!("findings for revoked/expired CRLs: {:?}", finding_ids(&v));
+    eprintln!(
+        "SCENARIO crl-revoked-expired: total {} ms",
+        t.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn incomplete_chain_fetches_the_issuer_by_aia() {
+    let _g = serial();
+    let t = Instant::now();
+    let http = HttpServer::start();
+    let pki = Pki::new(&http.base_url());
+    http.put_all(pki.http_files());
+    // The server forgets its intermediate.
+    let ocs = OcsServer::start(
+        vec![pki.leaf.der.clone()],
+        pki.server_key(),
+        pki.eocs_body(),
+        OcsMode::Healthy,
+    );
+    let w = World { http, pki, ocs };
+    let (_, v) = run_probe(
+        "incomplete-chain-aia",
+        &probe_args(&w, "3", &[s("--resolve"), w.resolve()]),
+    );
+    assert_eq!(probes(&v)["tls"]["chain"].as_array().map(Vec::len), Some(1));
+    let aia = probes(&v)["aia"].as_array().cloned().unwrap_or_default();
+    assert!(
+        aia.iter().any(|a| a["url"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with(pki::LEAF_AIA_PATH)
+            && a["ok"] == true),
+        "AIA caIssuers not fetched: {aia:?}\n  {}",
+        steps_summary(&v)
+    );
+    assert!(
+        w.http
+            .requests()
+            .iter()
+            .any(|r| r.path == pki::LEAF_AIA_PATH)
+    );
+    eprintln!("findings for an incomplete chain: {:?}", finding_ids(&v));
+    eprintln!(
+        "SCENARIO incomplete-chain-aia: total {} ms",
+        t.elapsed().as_millis()
+    );
 }

@@ -484,7 +484,7 @@ fn crl(
     let params = CertificateRevocationListParams {
         this_update: at!(this_update),
         next_update: at!(next_update),
-        crl_number: SerialNumber::from(u64::try_from(this_update.as_secs()).unwrap_or(1)),
+        crl_number: SerialNumber::from(this_update.as_secs()),
         issuing_distribution_point: None,
         revoked_certs,
         key_identifier_method: KeyIdMethod::Sha256,
