@@ -1276,3 +1276,15 @@ fn incomplete_chain_fetches_the_issuer_by_aia() {
         t.elapsed().as_millis()
     );
 }
+
+#[test]
+fn infra_expected_issuers_csv() {
+    let p = Pki::new("http://127.0.0.1:9");
+    let csv = p.expected_issuers_csv();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1].starts_with("DigiCert Global Root G2,DigiCert Global Root G2,,"));
+    assert!(lines[2].starts_with("Microsoft Azure RSA TLS Issuing CA 04,DigiCert Global Root G2,,"));
+    let (sha1, spki) = pki::thumbprints(&p.tls_intermediate.der());
+    assert!(lines[2].contains(&format!(",{sha1},{spki},current")));
+}

@@ -382,6 +382,33 @@ impl Pki {
         v
     }
 
+    /// An expected-issuer table (the checks' `tls-expected-issuers.csv` layout)
+    /// listing this PKI's TLS CAs by name and key: the production table knows
+    /// Microsoft's keys, and a Microsoft name on another key is interception.
+    pub fn expected_issuers_csv(&self) -> String {
+        let mut out = String::from("name,issued_by,serial,sha1,spki_sha256,status\n");
+        for (ca, issued_by) in [
+            (&self.tls_root, "DigiCert Global Root G2"),
+            (&self.tls_intermediate, "DigiCert Global Root G2"),
+        ] {
+            let der = ca.der();
+            let (sha1, spki) = thumbprints(&der);
+            let cn = match x509_parser::parse_x509_certificate(&der) {
+                Ok((_, c)) => c.subject().iter_common_name().next().and_then(|n| n.as_str().ok()).unwrap_or("").to_owned(),
+                Err(e) => panic!("parse own CA: {e}"),
+            };
+            out.push_str(&format!("{cn},{issued_by},,{sha1},{spki},current\n"));
+        }
+        out
+    }
+
+    /// `expected_issuers_csv` written to the PKI's temp dir.
+    pub fn expected_issuers_file(&self) -> PathBuf {
+        let p = self.dir.path().join("expected-issuers.csv");
+        write(&p, &self.expected_issuers_csv());
+        p
+    }
+
     pub fn ctl_url(&self) -> String {
         format!("{}{CTL_PATH}", self.base_url)
     }
@@ -499,6 +526,18 @@ fn write(path: &Path, text: &str) {
     if let Err(e) = std::fs::write(path, text) {
         panic!("write {}: {e}", path.display());
     }
+}
+
+/// (SHA-1 of the certificate, SHA-256 of its SubjectPublicKeyInfo), upper-case hex.
+pub fn thumbprints(der: &[u8]) -> (String, String) {
+    use sha1::Digest as _;
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02X}")).collect::<String>();
+    let sha1 = hex(&sha1::Sha1::digest(der));
+    let spki = match x509_parser::parse_x509_certificate(der) {
+        Ok((_, c)) => hex(&sha2::Sha256::digest(c.tbs_certificate.subject_pki.raw)),
+        Err(e) => panic!("parse certificate: {e}"),
+    };
+    (sha1, spki)
 }
 
 /// The base64 body of a PEM block, on one line (what `<X509Certificate>` holds).
