@@ -77,7 +77,7 @@ fn bench(c: &mut Criterion) {
     files.extend(os_outputs());
     let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
     let table = BuildTable::embedded();
-    let ctx = Context { builds: &table };
+    let ctx = Context::embedded(&table);
     let mut g = c.benchmark_group("analyze");
     g.throughput(criterion::Throughput::Bytes(bytes as u64));
     g.bench_function("one_server_30_days", |b| {

@@ -5,6 +5,8 @@
 use crate::builds::BuildTable;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Finding, Severity};
+use crate::tls::issuers::TlsIssuerTable;
+use crate::tls::vendors::VendorTable;
 use serde::Serialize;
 
 /// Evidence a check reads. Used to say what is missing when a check skips.
@@ -37,9 +39,26 @@ pub struct CheckMeta {
     pub needs_probes: bool,
 }
 
-/// Shared, read-only inputs for every check.
+/// Shared, read-only inputs for every check. The tables are data files
+/// (`checks/data/`); each can be replaced (`from_csv`) without rebuilding.
+#[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub builds: &'a BuildTable,
+    /// The CAs Microsoft documents for its TLS endpoints.
+    pub tls_issuers: &'a TlsIssuerTable,
+    /// Issuer names of SSL-inspection products.
+    pub vendors: &'a VendorTable,
+}
+
+impl<'a> Context<'a> {
+    /// `builds` with the embedded issuer and vendor tables.
+    pub fn embedded(builds: &'a BuildTable) -> Context<'a> {
+        Context {
+            builds,
+            tls_issuers: TlsIssuerTable::embedded(),
+            vendors: VendorTable::embedded(),
+        }
+    }
 }
 
 /// How a check ended for one server.

@@ -2,13 +2,16 @@
 //! (`tls-validation-failed`, `fetch-failing`, `untrusted-endpoint`) are
 //! explained by causes when the evidence names one; without live probes the
 //! candidates are listed in order of likelihood with the command that tells
-//! them apart.
+//! them apart. With live probes the candidates give way to what the probe
+//! found, and a failing step explains the steps after it.
 
 use crate::CheckResult;
 use crate::builds::{BuildTable, Precision, Verdict, judge};
 use crate::check::Context;
 use crate::evidence::{InputSummary, ServerEvidence};
 use crate::finding::{Confidence, Evidence, Finding, Severity, Step};
+use crate::probe;
+use eems_parsers::probe_results::{ProbeReport, ProbeStep, StepKind, StepOutcome};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -72,6 +75,11 @@ pub struct ServerDiagnosis {
     pub findings: Vec<Finding>,
     pub checks: Vec<CheckResult>,
     pub inputs: Vec<InputSummary>,
+    /// The live probe results, as read (versioned on their own).
+    pub probes: Option<ProbeReport>,
+    /// With probes: which step failed and what to change, in one line
+    /// (`proxy CONNECT to 10.0.0.5:3128 answered 407 Proxy Authentication Required: allow …`).
+    pub failed_step: Option<String>,
 }
 
 /// Findings that are symptoms: they say *that* fetching fails, not why.
@@ -165,6 +173,10 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
             _ => Status::Ok,
         }
     };
+    let failed_step = ev
+        .probes
+        .as_ref()
+        .and_then(|p| failed_step(ev, ctx, p, &root_causes, &findings));
     ServerDiagnosis {
         server: ev.server.clone(),
         status,
@@ -173,8 +185,33 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
         findings,
         checks,
         inputs: ev.inputs.clone(),
+        probes: ev.probes.clone(),
+        failed_step,
     }
 }
+
+/// The step of the service's request path a probe-decided finding is about.
+fn path_stage(id: &str) -> Option<u8> {
+    match id {
+        "ocs-dns-failure" => Some(0),
+        "ocs-unreachable" => Some(1),
+        "proxy-auth-required" => Some(2),
+        "tls-protocol-failure" | "tls-interception" | "tls-chain-untrusted" => Some(3),
+        "ocs-http-error" | "xml-signature-invalid" => Some(4),
+        _ => None,
+    }
+}
+
+/// Findings the TLS validation symptom can come from.
+const EXPLAINS_TLS: &[&str] = &[
+    "build-before-march-2023",
+    "tls-interception",
+    "crl-unreachable",
+    "tls-chain-untrusted",
+    "proxy-winhttp-missing",
+    "aia-retrieval-disabled",
+    "ctl-autoupdate-disabled",
+];
 
 fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> Vec<RootCause> {
     let mut causes: Vec<RootCause> = findings
@@ -216,28 +253,44 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
             .any(|(id, by)| *id == c.id && by.iter().any(|b| present.contains(b)))
     });
 
+    // A failing step explains the steps after it: after a DNS failure there
+    // is no TLS or OCS answer to judge, whatever the logs said before.
+    let first_live = ev
+        .probes
+        .as_ref()
+        .and_then(probe::first_path_failure)
+        .and_then(|s| probe::stage(s.kind));
+    if let Some(first) = first_live {
+        causes.retain(|c| path_stage(c.id).is_none_or(|st| st <= first));
+    }
+
     let symptom = |id: &str| findings.iter().find(|f| f.id == id);
     let build_too_old = ev
         .build
         .as_ref()
         .map(|b| judge(ctx.builds, b.value.version, b.value.precision));
 
-    // A TLS validation failure without a cause that explains it: list the candidates.
+    // A TLS validation failure without a cause that explains it: with live
+    // probes, what the probe found; without them, the candidates.
     if let Some(tls) = symptom("tls-validation-failed") {
-        let explained = causes.iter().any(|c| {
-            matches!(
-                c.id,
-                "build-before-march-2023"
-                    | "tls-interception"
-                    | "crl-unreachable"
-                    | "tls-chain-untrusted"
-                    | "proxy-winhttp-missing"
-                    | "aia-retrieval-disabled"
-                    | "ctl-autoupdate-disabled"
-            )
-        });
+        let explained = causes.iter().any(|c| EXPLAINS_TLS.contains(&c.id))
+            || first_live.is_some_and(|st| st <= 3);
+        if let Some(c) = causes.iter_mut().find(|c| {
+            ev.probes.is_some()
+                && matches!(
+                    c.id,
+                    "tls-interception" | "crl-unreachable" | "tls-chain-untrusted"
+                )
+        }) {
+            c.explanation.push_str(
+                " The live probe shows this; it explains the TLS validation failures the service logs (cited).",
+            );
+        }
         if !explained {
-            causes.extend(tls_candidates(ev, tls));
+            match &ev.probes {
+                Some(p) => causes.push(probe_did_not_reproduce(p, tls)),
+                None => causes.extend(tls_candidates(ev, tls)),
+            }
         }
     }
     // "untrusted endpoint" on a build we cannot place: the build is the prime suspect.
@@ -330,4 +383,151 @@ fn tls_candidates(ev: &ServerEvidence, tls: &Finding) -> Vec<RootCause> {
             next_steps: vec![decide.clone()],
         })
         .collect()
+}
+
+/// The service logs TLS failures the probe did not see.
+fn probe_did_not_reproduce(p: &ProbeReport, tls: &Finding) -> RootCause {
+    let tls_ok = p
+        .steps_of(StepKind::Tls)
+        .any(|s| s.outcome == StepOutcome::Ok);
+    RootCause {
+        id: "tls-validation-failed",
+        confidence: Confidence::Low,
+        explanation: format!(
+            "The service logs TLS validation failures, but the live probe ({}){}: the chain was Microsoft's and its CRLs reachable from where the probe ran. Run the probe on the Exchange server itself, with the proxies the service uses (InternetWebProxy for the request, the WinHTTP proxy for CRLs); if it still passes, the failures may be intermittent or fixed since.",
+            p.started_at,
+            if tls_ok {
+                " completed the TLS handshake"
+            } else {
+                " did not reproduce them"
+            }
+        ),
+        evidence: tls.evidence.clone(),
+        next_steps: vec![Step::cmd(
+            "Probe again on the server, with its proxies:",
+            "eems-doctor probe --proxy <InternetWebProxy> --winhttp-proxy <WinHTTP proxy>",
+        )],
+    }
+}
+
+fn http_phrase(code: u16) -> &'static str {
+    match code {
+        403 => " Forbidden",
+        404 => " Not Found",
+        407 => " Proxy Authentication Required",
+        500 => " Internal Server Error",
+        502 => " Bad Gateway",
+        503 => " Service Unavailable",
+        504 => " Gateway Timeout",
+        _ => "",
+    }
+}
+
+/// `DNS lookup of x failed: NXDOMAIN`, `proxy CONNECT to p answered 407 …`.
+fn describe(s: &ProbeStep) -> String {
+    let how = |verb: &str| match (s.outcome, &s.reason) {
+        (StepOutcome::TimedOut, _) => format!("timed out after {} ms", s.duration_ms),
+        (_, Some(r)) => format!("{verb}: {r}"),
+        _ => verb.to_owned(),
+    };
+    match s.kind {
+        StepKind::Dns => format!("DNS lookup of {} {}", s.target, how("failed")),
+        StepKind::Tcp => format!("TCP connection to {} {}", s.target, how("failed")),
+        StepKind::ProxyConnect => match s.http_status {
+            Some(c) => format!(
+                "proxy CONNECT to {} answered {c}{}",
+                s.target,
+                http_phrase(c)
+            ),
+            None => format!("proxy CONNECT to {} {}", s.target, how("failed")),
+        },
+        StepKind::Tls => format!("TLS handshake with {} {}", s.target, how("failed")),
+        StepKind::OcsRequest => match s.http_status {
+            Some(c) => format!("OCS request {} answered {c}{}", s.target, http_phrase(c)),
+            None => format!("OCS request {} {}", s.target, how("failed")),
+        },
+        k => format!("{} {} {}", probe::kind_word(k), s.target, how("failed")),
+    }
+}
+
+/// One line for the report header: the probe step that failed and what to change.
+fn failed_step(
+    ev: &ServerEvidence,
+    ctx: &Context<'_>,
+    p: &ProbeReport,
+    causes: &[RootCause],
+    findings: &[Finding],
+) -> Option<String> {
+    let src = probe::source(ev);
+    let live = |id: &str| {
+        findings.iter().find(|f| {
+            f.id == id && f.severity > Severity::Info && f.evidence.iter().any(|e| e.source == src)
+        })
+    };
+    // The most likely root cause the probe itself shows; else any probe finding.
+    let f = causes
+        .iter()
+        .find_map(|c| live(c.id))
+        .or_else(|| findings.iter().find(|f| live(f.id).is_some()))?;
+    let path = probe::first_path_failure(p);
+    let host = crate::tls::chain::url_host(&p.ocs_url).to_owned();
+    let (what, fix) = match f.id {
+        "ocs-dns-failure" | "ocs-unreachable" | "proxy-auth-required" | "tls-protocol-failure" => {
+            let fix = match f.id {
+                "ocs-dns-failure" => format!("make {host} resolvable from the server (DNS forwarding), or set InternetWebProxy so the proxy resolves it"),
+                "ocs-unreachable" if path.is_some_and(|s| s.kind == StepKind::ProxyConnect) => {
+                    format!("allow CONNECT to {host}:443 on the proxy for this server")
+                }
+                "ocs-unreachable" => format!("allow outbound TCP 443 to {host} (or to the proxy) on the firewall"),
+                "proxy-auth-required" => "allow the server through the proxy without authentication".to_owned(),
+                _ => "stop the middlebox resetting the handshake, and enable TLS 1.2 for .NET".to_owned(),
+            };
+            (path.map_or_else(|| f.title.clone(), describe), fix)
+        }
+        "tls-interception" => {
+            let product = p.tls.as_ref().and_then(|t| {
+                match crate::tls::chain::analyze(t, ctx.tls_issuers, ctx.vendors, crate::tls::chain::probe_time(&p.started_at)).verdict {
+                    crate::tls::chain::Verdict::Interception { product, .. } => product,
+                    _ => None,
+                }
+            });
+            match product {
+                Some(pr) => (
+                    format!("TLS to {host} is re-signed by {pr}"),
+                    format!("exclude {host} from SSL inspection on {pr}"),
+                ),
+                None => (
+                    format!("TLS to {host} is re-signed by an inspecting device"),
+                    format!("exclude {host} from SSL inspection on the proxy or firewall"),
+                ),
+            }
+        }
+        "tls-chain-untrusted" => (f.title.clone(), "install the missing certificate, or allow AIA and root updates over HTTP/80 through WinHTTP".to_owned()),
+        "ocs-http-error" => (f.title.clone(), format!("allow {} in the proxy's URL filter", p.ocs_url)),
+        "xml-signature-invalid" => (f.title.clone(), "check the clock and stop anything rewriting the response".to_owned()),
+        "crl-unreachable" => {
+            let bad: Vec<_> = p
+                .crls
+                .iter()
+                .filter(|c| !c.fetch.ok || c.fetch.timed_out)
+                .collect();
+            let mut hosts: Vec<&str> = Vec::new();
+            for c in &bad {
+                let h = probe::host(&c.fetch.url);
+                if !hosts.contains(&h) {
+                    hosts.push(h);
+                }
+            }
+            let via = bad.iter().find_map(|c| c.fetch.via_proxy.clone());
+            let fix = match (&via, hosts.is_empty()) {
+                (_, true) => "see crl-unreachable".to_owned(),
+                (Some(px), false) => format!("allow HTTP/80 to {} on the WinHTTP proxy {px}", hosts.join(", ")),
+                (None, false) => format!("allow HTTP/80 to {} or set the WinHTTP proxy (netsh winhttp set proxy)", hosts.join(", ")),
+            };
+            (f.title.clone(), fix)
+        }
+        "ctl-unreachable" => (f.title.clone(), "allow HTTP/80 to ctldl.windowsupdate.com through WinHTTP".to_owned()),
+        _ => (f.title.clone(), "see the finding".to_owned()),
+    };
+    Some(format!("{what}: {fix}"))
 }

@@ -1,10 +1,26 @@
 //! Live probes: walk the path the mitigation service walks and record every
-//! step. STUB: the engine is being written (issue "Live probes").
+//! step as a fact (DNS, TCP, proxy CONNECT, TLS, the OCS GET, CRL/AIA/CTL
+//! downloads through the WinHTTP proxy). Judging the facts is the checks' job.
+//!
+//! Layout: `engine` runs the steps; `net` (URLs, proxies, DNS, TCP, CONNECT),
+//! `http` (a small HTTP/1.1 client), `danger` (the recording TLS verifier),
+//! `cert` (certificate and CRL facts) and `ocs` (the OCS answer) are its parts.
 
-use eems_parsers::probe_results::{PROBE_SCHEMA_VERSION, ProbeReport};
+pub mod cert;
+mod danger;
+mod engine;
+mod http;
+mod net;
+mod ocs;
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+
+use eems_parsers::probe_results::{PROBE_SCHEMA_VERSION, ProbeReport, ProbeStep, StepKind, StepOutcome};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Default OCS endpoint (the service's own URL).
 pub const DEFAULT_OCS_URL: &str = "https://officeclient.microsoft.com/getexchangemitigations";
@@ -14,7 +30,6 @@ pub const DEFAULT_CTL_URL: &str =
 
 /// Everything the probe needs. Built from the `probe` flags.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // read by the probe engine (in progress)
 pub struct ProbeConfig {
     pub ocs_url: String,
     /// Exchange InternetWebProxy (`http://[user:pass@]host:port/`), used for the OCS request only.
@@ -47,13 +62,75 @@ impl Default for ProbeConfig {
     }
 }
 
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The local host name, as Windows (`COMPUTERNAME`) or Unix names it.
+fn local_host_name() -> Option<String> {
+    ["COMPUTERNAME", "HOSTNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+}
+
 /// Run every probe step. Never panics and always returns a report: failures are data.
+/// Ends within about `cfg.timeout` (plus a second) even when every endpoint is silent.
 pub fn run(cfg: &ProbeConfig) -> ProbeReport {
-    ProbeReport {
+    let t0 = Instant::now();
+    let mut report = ProbeReport {
         schema_version: PROBE_SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-        ocs_url: cfg.ocs_url.clone(),
-        timeout_ms: u64::try_from(cfg.timeout.as_millis()).unwrap_or(u64::MAX),
+        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        host: local_host_name(),
+        ocs_url: net::redact_userinfo(&cfg.ocs_url),
+        proxy: cfg.proxy.as_deref().map(net::redact_userinfo),
+        winhttp_proxy: cfg.winhttp_proxy.as_deref().map(net::redact_userinfo),
+        timeout_ms: millis(cfg.timeout),
         ..ProbeReport::default()
+    };
+    // `block_on` inside another runtime would panic: give the probe its own thread then.
+    let collected = if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| s.spawn(|| run_on_new_runtime(cfg)).join())
+            .unwrap_or_else(|_| Err("the probe thread stopped unexpectedly".into()))
+    } else {
+        run_on_new_runtime(cfg)
+    };
+    match collected {
+        Ok(c) => {
+            report.steps = c.steps;
+            report.tls = c.tls;
+            report.ocs = c.ocs;
+            report.crls = c.crls;
+            report.aia = c.aia;
+            report.ctl = c.ctl;
+        }
+        Err(e) => report.steps.push(ProbeStep {
+            kind: StepKind::Dns,
+            target: report.ocs_url.clone(),
+            outcome: StepOutcome::Failed,
+            reason: Some(format!("the probe could not start: {e}")),
+            duration_ms: 0,
+            details: Vec::new(),
+            http_status: None,
+            proxy_authenticate: None,
+        }),
     }
+    report.duration_ms = millis(t0.elapsed());
+    report
+}
+
+fn run_on_new_runtime(cfg: &ProbeConfig) -> Result<engine::Collected, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("eems-probe")
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let out = rt.block_on(engine::probe(cfg.clone()));
+    // Timed-out operations were abandoned, not awaited: do not wait for them now.
+    rt.shutdown_background();
+    Ok(out)
 }

@@ -1,8 +1,11 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome};
+use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
-use crate::finding::{Severity, Step};
-use crate::network::from_causes;
+use crate::finding::{Confidence, Severity, Step};
+use crate::probe::{self, Live, StepState};
+use crate::tls::chain::{parse_time, probe_time};
+use crate::tls::issuers::cert_cn;
+use eems_parsers::probe_results::{ChainRole, StepKind};
 
 pub struct XmlSignatureInvalid;
 
@@ -11,9 +14,103 @@ static META: CheckMeta = CheckMeta {
     area: "fetch",
     title: "The mitigation XML's signature and signer are accepted",
     severity: Severity::Critical,
-    needs: &[Need::Log, Need::Events],
+    needs: &[Need::Log, Need::Events, Need::Probes],
     needs_probes: false,
 };
+
+/// The signer Microsoft's service uses (pki-network.md §4).
+pub const SIGNER_CN: &str = "Microsoft Exchange XML Signing";
+const CODE_SIGNING: [&str; 2] = ["codesigning", "1.3.6.1.5.5.7.3.3"];
+
+fn steps() -> Vec<Step> {
+    vec![
+        Step::text(
+            "Check the server's clock and time zone (a wrong date makes a valid signing certificate look expired).",
+        ),
+        Step::text(
+            "Make sure no proxy or content filter rewrites the response (exclude officeclient.microsoft.com from SSL inspection and content scanning).",
+        ),
+        Step::text(
+            "Make sure the signing chain's roots are trusted and its CRLs reachable (see ctl-autoupdate-disabled, crl-unreachable). If all servers worldwide see it at once, it is a service-side incident that resolves without action.",
+        ),
+    ]
+}
+
+fn live(ev: &ServerEvidence) -> Live {
+    let Some(r) = &ev.probes else {
+        return Live::NoData;
+    };
+    let Some(o) = r.ocs.as_ref().filter(|o| o.eocs_xml && o.has_signature) else {
+        return match probe::step_state(Some(r), StepKind::OcsRequest) {
+            StepState::NotReached(why) => Live::NotReached(why),
+            StepState::Failed(s) => Live::NotReached(probe::step_line(s)),
+            // No signed XML to judge: ocs-http-error speaks for that.
+            _ if r.ocs.is_some() => Live::NotReached(
+                "the answer carried no signed mitigation XML (see ocs-http-error)".into(),
+            ),
+            _ => Live::NoData,
+        };
+    };
+    let now = probe_time(&r.started_at);
+    let mut problems = Vec::new();
+    let Some(signer) = o.signing_chain.first() else {
+        return Live::Fail(
+            finding(&META, Confidence::High, "The mitigation XML's signature carries no signing certificate (no X509Data)")
+                .detail("The service validates the signer's certificate (chain, issuer, EKU); without X509Data there is nothing to validate, so it rejects the XML. The content was probably rewritten in transit.")
+                .evidence(r.step(StepKind::OcsRequest).map(|s| probe::step_evidence(ev, s)))
+                .step(steps().swap_remove(1)),
+        );
+    };
+    let cn = cert_cn(signer).unwrap_or(&signer.subject);
+    if !cn.eq_ignore_ascii_case(SIGNER_CN) {
+        problems.push(format!("the signer is `{cn}`, not `{SIGNER_CN}`"));
+    }
+    if !signer
+        .eku
+        .iter()
+        .any(|e| CODE_SIGNING.contains(&e.to_ascii_lowercase().as_str()))
+    {
+        problems.push(format!(
+            "the signer lacks the codeSigning EKU (has: {})",
+            if signer.eku.is_empty() {
+                "none".to_owned()
+            } else {
+                signer.eku.join(", ")
+            }
+        ));
+    }
+    if parse_time(&signer.not_after).is_some_and(|t| t < now) {
+        problems.push(format!("the signer expired on {}", signer.not_after));
+    }
+    if parse_time(&signer.not_before).is_some_and(|t| t > now) {
+        problems.push(format!(
+            "the signer is not valid before {}",
+            signer.not_before
+        ));
+    }
+    if problems.is_empty() {
+        return Live::Pass;
+    }
+    let title = format!(
+        "The mitigation XML's signer is not accepted: {}",
+        problems[0]
+    );
+    let mut f = finding(&META, Confidence::High, title)
+        .detail(format!(
+            "The service accepts the XML only when it is signed by Microsoft's signing certificate ({SIGNER_CN}, codeSigning EKU, valid, chaining to Microsoft Root Certificate Authority 2011). The live probe found: {}.",
+            problems.join("; ")
+        ))
+        .evidence(
+            o.signing_chain
+                .iter()
+                .enumerate()
+                .map(|(i, c)| probe::cert_evidence(ev, ChainRole::Signing, i, c)),
+        );
+    for s in steps() {
+        f = f.step(s);
+    }
+    Live::Fail(f)
+}
 
 impl Check for XmlSignatureInvalid {
     fn meta(&self) -> &'static CheckMeta {
@@ -21,23 +118,96 @@ impl Check for XmlSignatureInvalid {
     }
 
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
-        from_causes(
+        probe::combine(
             &META,
             ev,
             &[Cause::XmlSignature],
-            "The service rejects the mitigation XML's signature (\"not deemed safe to consume\")",
-            "The TLS connection worked, but the service did not accept the XML: \"This XML is not deemed safe to consume since Response xml's signing cert is invalid or not from microsoft\". It validates the signing certificate's chain, issuer and EKU. Seen when Microsoft's signing certificate expired (2022-06-09, resolved service-side) and when something modifies the content in transit. Test-MitigationServiceConnectivity.ps1 still says Success in this case.",
-            vec![
-                Step::text(
-                    "Check the server's clock and time zone (a wrong date makes a valid signing certificate look expired).",
-                ),
-                Step::text(
-                    "Make sure no proxy or content filter rewrites the response (exclude officeclient.microsoft.com from SSL inspection and content scanning).",
-                ),
-                Step::text(
-                    "Make sure the signing chain's roots are trusted and its CRLs reachable (see ctl-autoupdate-disabled, crl-unreachable). If all servers worldwide see it at once, it is a service-side incident that resolves without action.",
-                ),
-            ],
+            live(ev),
+            |logged| {
+                steps().into_iter().fold(
+                    finding(&META, Confidence::High, "The service rejects the mitigation XML's signature (\"not deemed safe to consume\")")
+                        .detail("The TLS connection worked, but the service did not accept the XML: \"This XML is not deemed safe to consume since Response xml's signing cert is invalid or not from microsoft\". It validates the signing certificate's chain, issuer and EKU. Seen when Microsoft's signing certificate expired (2022-06-09, resolved service-side) and when something modifies the content in transit. Test-MitigationServiceConnectivity.ps1 still says Success in this case.")
+                        .evidence(logged),
+                    crate::finding::Finding::step,
+                )
+            },
+            "the signed XML from OCS",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::fixtures::*;
+
+    fn run(ev: &ServerEvidence) -> Outcome {
+        let b = crate::builds::BuildTable::embedded();
+        XmlSignatureInvalid.run(ev, &Context::embedded(&b))
+    }
+
+    #[test]
+    fn signer_not_microsoft() {
+        let mut r = healthy();
+        if let Some(o) = r.ocs.as_mut() {
+            let s = &mut o.signing_chain[0];
+            s.subject_cn = Some("Contoso Content Filter".into());
+            s.subject = "CN=Contoso Content Filter".into();
+            s.eku = vec!["serverAuth".into()];
+        }
+        let Outcome::Fail(f) = run(&ServerEvidence {
+            probes: Some(r),
+            ..ServerEvidence::default()
+        }) else {
+            panic!()
+        };
+        assert_eq!(
+            f[0].title,
+            "The mitigation XML's signer is not accepted: the signer is `Contoso Content Filter`, not `Microsoft Exchange XML Signing`"
+        );
+        assert!(
+            f[0].detail
+                .contains("lacks the codeSigning EKU (has: serverAuth)")
+        );
+        assert!(
+            f[0].evidence[0]
+                .excerpt
+                .starts_with("signing chain #1: subject CN=Contoso Content Filter")
+        );
+    }
+
+    #[test]
+    fn expired_signer_no_x509data_and_healthy() {
+        let ev = ServerEvidence {
+            probes: Some(healthy()),
+            ..ServerEvidence::default()
+        };
+        assert_eq!(run(&ev), Outcome::Pass);
+        let mut r = healthy();
+        if let Some(o) = r.ocs.as_mut() {
+            o.signing_chain[0].not_after = "2022-06-09T18:44:12Z".into();
+        }
+        let Outcome::Fail(f) = run(&ServerEvidence {
+            probes: Some(r.clone()),
+            ..ServerEvidence::default()
+        }) else {
+            panic!()
+        };
+        assert!(
+            f[0].title
+                .ends_with("the signer expired on 2022-06-09T18:44:12Z"),
+            "{}",
+            f[0].title
+        );
+        if let Some(o) = r.ocs.as_mut() {
+            o.signing_chain.clear();
+        }
+        let Outcome::Fail(f) = run(&ServerEvidence {
+            probes: Some(r),
+            ..ServerEvidence::default()
+        }) else {
+            panic!()
+        };
+        assert!(f[0].title.contains("no X509Data"));
     }
 }

@@ -1,0 +1,909 @@
+//! The probe engine: runs the steps in the service's order, the independent
+//! ones concurrently, each network operation under `cfg.timeout`.
+//!
+//! Timeline: the CTL fetch starts at once (it needs nothing else). The main
+//! path is DNS → TCP → CONNECT → TLS → OCS GET; the TLS chain's CRLs (and AIA
+//! when the chain is incomplete) start as soon as TLS has a chain, the signing
+//! chain's CRLs as soon as the OCS answer is in. Every operation is bounded by
+//! `min(now + timeout, hard deadline)`, so silent endpoints cost one timeout
+//! each on a path, and paths run side by side.
+
+use super::cert::{self, CrlFacts, cert_info};
+use super::danger::{RecordingVerifier, verdict_name};
+use super::http::{self, BufStream, Body, ResponseHead};
+use super::net::{self, ProxySpec, Target};
+use super::{ProbeConfig, millis, ocs};
+use eems_parsers::probe_results::{
+    CertInfo, ChainRole, CrlFetch, HttpFetch, OcsResponse, ProbeStep, StepKind, StepOutcome, TlsResult,
+};
+use hickory_resolver::TokioResolver;
+use rustls::RootCertStore;
+use rustls::client::WebPkiServerVerifier;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::OnceCell;
+use tokio::task::JoinHandle;
+
+/// Caps on what is read into memory.
+const OCS_BODY_CAP: usize = 4 * 1024 * 1024;
+const CRL_BODY_CAP: usize = 32 * 1024 * 1024;
+const AIA_BODY_CAP: usize = 1024 * 1024;
+const CTL_BODY_CAP: usize = 4 * 1024 * 1024;
+
+/// What the engine hands back to `run`.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub steps: Vec<ProbeStep>,
+    pub tls: Option<TlsResult>,
+    pub ocs: Option<OcsResponse>,
+    pub crls: Vec<CrlFetch>,
+    pub aia: Vec<HttpFetch>,
+    pub ctl: Option<HttpFetch>,
+}
+
+/// Result of one bounded operation.
+enum Op<T> {
+    Done(T),
+    TimedOut,
+}
+
+/// One download (CRL, AIA, CTL) and its step facts.
+#[derive(Debug, Clone)]
+struct Fetched {
+    start: Instant,
+    fetch: HttpFetch,
+    outcome: StepOutcome,
+    reason: Option<String>,
+    details: Vec<String>,
+    /// The body of a 2xx answer.
+    body: Option<Vec<u8>>,
+}
+
+/// A CRL distribution point listed by one certificate.
+#[derive(Debug, Clone)]
+struct CrlUse {
+    url: String,
+    role: ChainRole,
+    cert: CertInfo,
+}
+
+/// Fetched once per URL, parsed once.
+#[derive(Debug)]
+struct CrlEntry {
+    fetched: Fetched,
+    parsed: Option<Result<CrlFacts, String>>,
+}
+
+/// How a host name became addresses.
+enum Resolved {
+    Addrs { addrs: Vec<IpAddr>, note: String },
+    Failed { timed_out: bool, reason: String },
+}
+
+struct Engine {
+    cfg: ProbeConfig,
+    hard_deadline: Instant,
+    resolver: Result<TokioResolver, String>,
+    winhttp: Option<Result<ProxySpec, String>>,
+    steps: Mutex<Vec<(Instant, usize, ProbeStep)>>,
+    crl_cells: Mutex<HashMap<String, Arc<OnceCell<Arc<CrlEntry>>>>>,
+    crl_uses: Mutex<Vec<CrlUse>>,
+    /// With a proxy: what the local DNS says about the OCS host (a detail of the DNS step).
+    local_ocs_note: Mutex<Option<String>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock only means a task panicked mid-update; the data is still usable.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+pub async fn probe(cfg: ProbeConfig) -> Collected {
+    let t0 = Instant::now();
+    let resolver = net::build_resolver(cfg.dns_server, cfg.timeout);
+    let winhttp = cfg.winhttp_proxy.as_deref().map(net::parse_winhttp_proxy);
+    let engine = Arc::new(Engine {
+        // A backstop only: each operation has its own bound, and paths run in parallel.
+        hard_deadline: t0 + cfg.timeout * 2 + Duration::from_secs(1),
+        cfg,
+        resolver,
+        winhttp,
+        steps: Mutex::new(Vec::new()),
+        crl_cells: Mutex::new(HashMap::new()),
+        crl_uses: Mutex::new(Vec::new()),
+        local_ocs_note: Mutex::new(None),
+    });
+
+    // Trust anchors are read from disk while DNS and TCP run.
+    let ca_files = engine.cfg.ca_files.clone();
+    let anchors = tokio::task::spawn_blocking(move || load_anchors(&ca_files));
+
+    let ctl_engine = Arc::clone(&engine);
+    let ctl_task = tokio::spawn(async move { ctl_engine.ctl().await });
+
+    let mut background: Vec<JoinHandle<()>> = Vec::new();
+    let mut aia_tasks: Vec<JoinHandle<Fetched>> = Vec::new();
+    let (tls, ocs) = engine.main_path(anchors, &mut background, &mut aia_tasks).await;
+
+    let ctl = ctl_task.await.ok();
+    for h in background {
+        let _ = h.await;
+    }
+    let mut aia = Vec::new();
+    for h in aia_tasks {
+        if let Ok(f) = h.await {
+            aia.push(f.fetch.clone());
+            engine.push_fetch_step(StepKind::Aia, &f, Vec::new());
+        }
+    }
+    let crls = engine.finish_crls();
+    let ctl = ctl.map(|f| {
+        engine.push_fetch_step(StepKind::Ctl, &f, Vec::new());
+        f.fetch
+    });
+
+    let mut steps = std::mem::take(&mut *lock(&engine.steps));
+    if let Some(note) = lock(&engine.local_ocs_note).take()
+        && let Some((_, _, dns)) = steps.iter_mut().find(|(_, _, s)| s.kind == StepKind::Dns)
+    {
+        dns.details.push(note);
+    }
+    steps.sort_by_key(|(start, seq, _)| (*start, *seq));
+    Collected { steps: steps.into_iter().map(|(_, _, s)| s).collect(), tls, ocs, crls, aia, ctl }
+}
+
+/// Anchors: the OS store plus `--ca-file` (PEM, or a single DER certificate).
+struct Anchors {
+    store: RootCertStore,
+    from_ca_files: usize,
+    notes: Vec<String>,
+}
+
+fn load_anchors(ca_files: &[std::path::PathBuf]) -> Anchors {
+    let mut store = RootCertStore::empty();
+    let mut notes = Vec::new();
+    let native = rustls_native_certs::load_native_certs();
+    let (os_added, os_bad) = store.add_parsable_certificates(native.certs);
+    notes.push(format!("trust anchors: {os_added} from the OS store"));
+    if os_bad > 0 {
+        notes.push(format!("{os_bad} OS store certificates could not be used"));
+    }
+    if !native.errors.is_empty() {
+        notes.push(format!("OS store: {} read errors (first: {})", native.errors.len(), native.errors[0]));
+    }
+    let mut from_ca_files = 0;
+    for f in ca_files {
+        let shown = f.display();
+        let certs: Vec<CertificateDer<'static>> = match CertificateDer::pem_file_iter(f) {
+            Ok(it) => it.filter_map(Result::ok).collect(),
+            Err(e) => {
+                notes.push(format!("--ca-file {shown}: {e}"));
+                continue;
+            }
+        };
+        let certs = if certs.is_empty() {
+            // Not PEM: maybe one DER certificate.
+            std::fs::read(f).map(|d| vec![CertificateDer::from(d)]).unwrap_or_default()
+        } else {
+            certs
+        };
+        let (added, bad) = store.add_parsable_certificates(certs);
+        from_ca_files += added;
+        notes.push(format!("--ca-file {shown}: {added} anchors{}", if bad > 0 { format!(", {bad} unusable") } else { String::new() }));
+    }
+    Anchors { store, from_ca_files, notes }
+}
+
+impl Engine {
+    /// Bound one operation by the step timeout (and the backstop deadline).
+    async fn bounded<T>(&self, fut: impl Future<Output = T>) -> Op<T> {
+        let deadline = (Instant::now() + self.cfg.timeout).min(self.hard_deadline);
+        match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), fut).await {
+            Ok(v) => Op::Done(v),
+            Err(_) => Op::TimedOut,
+        }
+    }
+
+    fn timeout_words(&self, what: &str) -> String {
+        format!("{what} within {}", secs(self.cfg.timeout))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &self,
+        start: Instant,
+        kind: StepKind,
+        target: &str,
+        outcome: StepOutcome,
+        reason: Option<String>,
+        details: Vec<String>,
+        http_status: Option<u16>,
+        proxy_authenticate: Option<String>,
+    ) {
+        let step = ProbeStep {
+            kind,
+            target: target.to_owned(),
+            outcome,
+            reason,
+            duration_ms: millis(start.elapsed()),
+            details,
+            http_status,
+            proxy_authenticate,
+        };
+        let mut steps = lock(&self.steps);
+        let seq = steps.len();
+        steps.push((start, seq, step));
+    }
+
+    fn skip(&self, kind: StepKind, target: &str, reason: &str) {
+        self.push(Instant::now(), kind, target, StepOutcome::Skipped, Some(reason.to_owned()), Vec::new(), None, None);
+    }
+
+    fn push_fetch_step(&self, kind: StepKind, f: &Fetched, extra: Vec<String>) {
+        let step = ProbeStep {
+            kind,
+            target: f.fetch.url.clone(),
+            outcome: f.outcome,
+            reason: f.reason.clone(),
+            duration_ms: f.fetch.duration_ms,
+            details: f.details.iter().cloned().chain(extra).collect(),
+            http_status: f.fetch.status,
+            proxy_authenticate: None,
+        };
+        let mut steps = lock(&self.steps);
+        let seq = steps.len();
+        steps.push((f.start, seq, step));
+    }
+
+    fn override_for(&self, host: &str, port: u16) -> Vec<IpAddr> {
+        self.cfg
+            .resolve
+            .iter()
+            .filter(|(h, p, _)| h.eq_ignore_ascii_case(host) && *p == port)
+            .map(|(_, _, a)| *a)
+            .collect()
+    }
+
+    /// Name → addresses: `--resolve` first, literals as they are, else DNS. Unbounded: callers bound it.
+    async fn resolve(&self, host: &str, port: u16) -> Resolved {
+        let forced = self.override_for(host, port);
+        if !forced.is_empty() {
+            let note = format!("resolved by --resolve to {} (DNS not queried)", net::addr_list(&forced));
+            return Resolved::Addrs { addrs: forced, note };
+        }
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Resolved::Addrs { addrs: vec![ip], note: "address literal: no DNS query needed".into() };
+        }
+        let resolver = match &self.resolver {
+            Ok(r) => r,
+            Err(e) => return Resolved::Failed { timed_out: false, reason: e.clone() },
+        };
+        // A dotted name is asked as written (one query), as Windows does first.
+        let query = if host.contains('.') { format!("{host}.") } else { host.to_owned() };
+        match resolver.lookup_ip(query.as_str()).await {
+            Ok(l) => {
+                let addrs: Vec<IpAddr> = l.iter().collect();
+                if addrs.is_empty() {
+                    Resolved::Failed { timed_out: false, reason: "no address records for the name".into() }
+                } else {
+                    let via = self.cfg.dns_server.map_or("system DNS".to_owned(), |s| format!("DNS server {s}"));
+                    let note = format!("{} (from {via})", net::addr_list(&addrs));
+                    Resolved::Addrs { addrs, note }
+                }
+            }
+            Err(e) => {
+                let (timed_out, reason) = net::dns_error_words(&e);
+                Resolved::Failed { timed_out, reason }
+            }
+        }
+    }
+
+    /// DNS, TCP, CONNECT, TLS, OCS GET — each waits for the one before.
+    async fn main_path(
+        self: &Arc<Self>,
+        anchors: JoinHandle<Anchors>,
+        background: &mut Vec<JoinHandle<()>>,
+        aia_tasks: &mut Vec<JoinHandle<Fetched>>,
+    ) -> (Option<TlsResult>, Option<OcsResponse>) {
+        let shown_url = net::redact_userinfo(&self.cfg.ocs_url);
+        let target = match net::parse_target(&self.cfg.ocs_url) {
+            Ok(t) => t,
+            Err(e) => {
+                let reason = format!("invalid --ocs-url: {e}");
+                self.push(Instant::now(), StepKind::Dns, &shown_url, StepOutcome::Failed, Some(reason), vec![], None, None);
+                return (None, None);
+            }
+        };
+        let authority = target.authority(true);
+        let proxy = match self.cfg.proxy.as_deref().map(net::parse_proxy) {
+            None => None,
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => {
+                let shown = self.cfg.proxy.as_deref().map(net::redact_userinfo).unwrap_or_default();
+                self.push(Instant::now(), StepKind::ProxyConnect, &shown, StepOutcome::Failed, Some(e), vec![], None, None);
+                self.skip_after(StepKind::ProxyConnect, &target, None, "the --proxy value is not usable");
+                return (None, None);
+            }
+        };
+
+        // 1. DNS: the proxy's name when there is a proxy (the proxy resolves the OCS host).
+        let (dns_host, dns_port) = proxy.as_ref().map_or((target.host.clone(), target.port), |p| (p.host.clone(), p.port));
+        let start = Instant::now();
+        let mut details = Vec::new();
+        if proxy.is_some() {
+            details.push(format!("{dns_host} is the proxy; the proxy resolves {} itself", target.host));
+            // Whether the OCS name also resolves locally is context only: look it up on
+            // the side, so a slow local DNS never delays the path through the proxy.
+            let me = Arc::clone(self);
+            let host = target.host.clone();
+            let port = target.port;
+            background.push(tokio::spawn(async move {
+                let note = match me.bounded(me.resolve(&host, port)).await {
+                    Op::Done(Resolved::Addrs { note, .. }) => format!("{host} locally: {note}"),
+                    Op::Done(Resolved::Failed { reason, .. }) => {
+                        format!("{host} does not resolve locally ({reason}); not needed through the proxy")
+                    }
+                    Op::TimedOut => format!("{host}: no local DNS answer (not needed through the proxy)"),
+                };
+                *lock(&me.local_ocs_note) = Some(note);
+            }));
+        }
+        let main_dns = self.bounded(self.resolve(&dns_host, dns_port)).await;
+        let addrs = match main_dns {
+            Op::Done(Resolved::Addrs { addrs, note }) => {
+                details.insert(0, note);
+                self.push(start, StepKind::Dns, &dns_host, StepOutcome::Ok, None, details, None, None);
+                addrs
+            }
+            Op::Done(Resolved::Failed { timed_out, reason }) => {
+                let outcome = if timed_out { StepOutcome::TimedOut } else { StepOutcome::Failed };
+                self.push(start, StepKind::Dns, &dns_host, outcome, Some(reason), details, None, None);
+                self.skip_after(StepKind::Dns, &target, proxy.as_ref(), &format!("DNS lookup of {dns_host} failed"));
+                return (None, None);
+            }
+            Op::TimedOut => {
+                let reason = self.timeout_words("no DNS answer");
+                self.push(start, StepKind::Dns, &dns_host, StepOutcome::TimedOut, Some(reason), details, None, None);
+                self.skip_after(StepKind::Dns, &target, proxy.as_ref(), &format!("DNS lookup of {dns_host} failed"));
+                return (None, None);
+            }
+        };
+
+        // 2. TCP to the proxy or the OCS host.
+        let tcp_target = proxy.as_ref().map_or_else(|| authority.clone(), |p| p.display.clone());
+        let sockaddrs: Vec<SocketAddr> = addrs.iter().map(|a| SocketAddr::new(*a, dns_port)).collect();
+        let start = Instant::now();
+        let mut tried = Vec::new();
+        let stream = match self.bounded(net::connect_any(&sockaddrs, &mut tried)).await {
+            Op::Done(Ok((s, a))) => {
+                let mut d = vec![format!("connected to {a}")];
+                d.extend(tried.iter().map(|t| format!("failed first: {t}")));
+                self.push(start, StepKind::Tcp, &tcp_target, StepOutcome::Ok, None, d, None, None);
+                s
+            }
+            Op::Done(Err(e)) => {
+                let details = if tried.len() > 1 { tried } else { Vec::new() };
+                self.push(start, StepKind::Tcp, &tcp_target, StepOutcome::Failed, Some(e), details, None, None);
+                self.skip_after(StepKind::Tcp, &target, proxy.as_ref(), &format!("no TCP connection to {tcp_target}"));
+                return (None, None);
+            }
+            Op::TimedOut => {
+                let reason = self.timeout_words(&format!("no TCP connection to {tcp_target}"));
+                self.push(start, StepKind::Tcp, &tcp_target, StepOutcome::TimedOut, Some(reason), tried, None, None);
+                self.skip_after(StepKind::Tcp, &target, proxy.as_ref(), &format!("no TCP connection to {tcp_target}"));
+                return (None, None);
+            }
+        };
+        let mut stream = stream;
+
+        // 3. CONNECT through the proxy (https only; a plain http URL goes as an absolute-form GET).
+        if let (Some(p), true) = (&proxy, target.https) {
+            let start = Instant::now();
+            let step_target = p.display.clone();
+            match self.bounded(net::connect_tunnel(&mut stream, p, &authority)).await {
+                Op::Done(Ok(v)) => {
+                    let mut details = vec![format!("CONNECT {authority}")];
+                    details.extend(v.details);
+                    let outcome = if v.ok { StepOutcome::Ok } else { StepOutcome::Failed };
+                    let failed = !v.ok;
+                    let reason = v.reason.clone();
+                    self.push(start, StepKind::ProxyConnect, &step_target, outcome, v.reason, details, Some(v.status), v.proxy_authenticate);
+                    if failed {
+                        let why = reason.unwrap_or_else(|| "the proxy refused the tunnel".into());
+                        self.skip_after(StepKind::ProxyConnect, &target, proxy.as_ref(), &format!("no tunnel: {why}"));
+                        return (None, None);
+                    }
+                }
+                Op::Done(Err((status, e))) => {
+                    let details = vec![format!("CONNECT {authority}")];
+                    self.push(start, StepKind::ProxyConnect, &step_target, StepOutcome::Failed, Some(e), details, status, None);
+                    self.skip_after(StepKind::ProxyConnect, &target, proxy.as_ref(), "no tunnel through the proxy");
+                    return (None, None);
+                }
+                Op::TimedOut => {
+                    let reason = self.timeout_words("the proxy did not answer CONNECT");
+                    let details = vec![format!("CONNECT {authority}")];
+                    self.push(start, StepKind::ProxyConnect, &step_target, StepOutcome::TimedOut, Some(reason), details, None, None);
+                    self.skip_after(StepKind::ProxyConnect, &target, proxy.as_ref(), "no tunnel through the proxy");
+                    return (None, None);
+                }
+            }
+        }
+
+        if !target.https {
+            self.skip(StepKind::Tls, &authority, "the OCS URL is http://: no TLS");
+            let (request_target, auth) = match &proxy {
+                Some(p) => (format!("http://{}{}", target.authority(false), target.path), p.auth.clone()),
+                None => (target.path.clone(), None),
+            };
+            let ocs = self.ocs_request(stream, &target, &request_target, auth.as_deref(), background).await;
+            return (None, ocs);
+        }
+
+        // 4. TLS, SNI = the OCS host, chain recorded whatever the verdict.
+        let start = Instant::now();
+        let anchors = anchors.await.unwrap_or_else(|_| Anchors {
+            store: RootCertStore::empty(),
+            from_ca_files: 0,
+            notes: vec!["trust anchors could not be loaded".into()],
+        });
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut tls_details = anchors.notes.clone();
+        if proxy.is_some() {
+            tls_details.insert(0, "through the proxy tunnel".into());
+        }
+        let inner = if anchors.store.is_empty() {
+            tls_details.push("no trust anchors at all: nothing can be trusted".into());
+            None
+        } else {
+            match WebPkiServerVerifier::builder_with_provider(Arc::new(anchors.store), Arc::clone(&provider)).build() {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    tls_details.push(format!("cannot build the verifier: {e}"));
+                    None
+                }
+            }
+        };
+        let verifier = Arc::new(RecordingVerifier::new(inner, Arc::clone(&provider)));
+        let record = verifier.record();
+        let config = match rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+        {
+            Ok(b) => b.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth(),
+            Err(e) => {
+                self.push(start, StepKind::Tls, &authority, StepOutcome::Failed, Some(format!("TLS set-up: {e}")), tls_details, None, None);
+                self.skip(StepKind::OcsRequest, &target.display, "TLS could not start");
+                return (None, None);
+            }
+        };
+        let server_name = match ServerName::try_from(target.host.clone()) {
+            Ok(n) => n,
+            Err(e) => {
+                self.push(start, StepKind::Tls, &authority, StepOutcome::Failed, Some(format!("bad TLS server name: {e}")), tls_details, None, None);
+                self.skip(StepKind::OcsRequest, &target.display, "TLS could not start");
+                return (None, None);
+            }
+        };
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let handshake = self.bounded(connector.connect(server_name, stream)).await;
+        let recorded = lock(&record).clone();
+        let chain_der: Vec<CertificateDer<'static>> = recorded.as_ref().map(|r| r.chain.clone()).unwrap_or_default();
+        let chain: Vec<CertInfo> = chain_der.iter().map(|c| cert_info(c)).collect();
+        let verdict = recorded.as_ref().map(|r| r.verdict.clone());
+        let mut tls = TlsResult {
+            chain: chain.clone(),
+            trusted: false,
+            validation_error: match &verdict {
+                Some(Err(e)) => Some(verdict_name(e)),
+                _ => None,
+            },
+            extra_anchors: anchors.from_ca_files,
+            ..TlsResult::default()
+        };
+        for (i, c) in chain.iter().enumerate() {
+            tls_details.push(format!("chain[{i}]: {} (issuer {})", c.subject, c.issuer));
+        }
+        if !chain.is_empty() {
+            // Revocation facts for the presented chain do not wait for the OCS request.
+            self.spawn_crls(&chain, ChainRole::Tls, background);
+            if let Some(Err(e)) = &verdict
+                && verdict_name(e) == "UnknownIssuer"
+                && chain.last().is_some_and(|c| !c.self_signed)
+            {
+                self.spawn_aia(chain.last(), aia_tasks);
+            }
+        }
+        let tls_stream = match handshake {
+            Op::Done(Ok(s)) => {
+                let conn = s.get_ref().1;
+                tls.protocol = conn.protocol_version().map(|v| match v {
+                    rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_owned(),
+                    rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_owned(),
+                    other => format!("{other:?}"),
+                });
+                tls.cipher_suite = conn.negotiated_cipher_suite().map(|c| format!("{:?}", c.suite()));
+                tls.trusted = matches!(verdict, Some(Ok(())));
+                let mut d = vec![format!(
+                    "{} {}",
+                    tls.protocol.clone().unwrap_or_default(),
+                    tls.cipher_suite.clone().unwrap_or_default()
+                )];
+                d.extend(tls_details);
+                if tls.trusted {
+                    self.push(start, StepKind::Tls, &authority, StepOutcome::Ok, None, d, None, None);
+                    Some(s)
+                } else {
+                    // Cannot happen with the standard verifier, but never treat it as trusted.
+                    self.push(start, StepKind::Tls, &authority, StepOutcome::Failed, Some("certificate not verified".into()), d, None, None);
+                    None
+                }
+            }
+            Op::Done(Err(e)) => {
+                let reason = match &verdict {
+                    Some(Err(v)) => format!("certificate not trusted: {} ({v})", verdict_name(v)),
+                    _ => format!("TLS handshake failed: {}", tls_error_words(&e)),
+                };
+                self.push(start, StepKind::Tls, &authority, StepOutcome::Failed, Some(reason), tls_details, None, None);
+                None
+            }
+            Op::TimedOut => {
+                let reason = self.timeout_words("the TLS handshake did not complete");
+                self.push(start, StepKind::Tls, &authority, StepOutcome::TimedOut, Some(reason), tls_details, None, None);
+                None
+            }
+        };
+        let Some(tls_stream) = tls_stream else {
+            let why = match (&verdict, chain.is_empty()) {
+                (Some(Err(_)), _) => "TLS not trusted",
+                _ => "TLS handshake failed",
+            };
+            self.skip(StepKind::OcsRequest, &target.display, why);
+            return (Some(tls), None);
+        };
+
+        // 6. The OCS GET over the established (trusted) connection.
+        let ocs = self.ocs_request(tls_stream, &target, &target.path, None, background).await;
+        (Some(tls), ocs)
+    }
+
+    /// Record the steps that cannot run after `failed` as skipped.
+    fn skip_after(&self, failed: StepKind, target: &Target, proxy: Option<&ProxySpec>, why: &str) {
+        let order = [StepKind::Dns, StepKind::Tcp, StepKind::ProxyConnect, StepKind::Tls, StepKind::OcsRequest];
+        let pos = order.iter().position(|k| *k == failed).unwrap_or(0);
+        for k in order.iter().skip(pos + 1) {
+            let t = match k {
+                StepKind::Tcp => proxy.map_or_else(|| target.authority(true), |p| p.display.clone()),
+                StepKind::ProxyConnect if proxy.is_none() || !target.https => continue,
+                StepKind::ProxyConnect => proxy.map(|p| p.display.clone()).unwrap_or_default(),
+                StepKind::Tls if !target.https => continue,
+                StepKind::Tls => target.authority(true),
+                _ => target.display.clone(),
+            };
+            self.skip(*k, &t, why);
+        }
+    }
+
+    async fn ocs_request<S: AsyncRead + AsyncWrite + Unpin>(
+        self: &Arc<Self>,
+        stream: S,
+        target: &Target,
+        request_target: &str,
+        proxy_auth: Option<&str>,
+        background: &mut Vec<JoinHandle<()>>,
+    ) -> Option<OcsResponse> {
+        let start = Instant::now();
+        let host_header = target.authority(false);
+        let exchange = async {
+            let mut bs = BufStream::new(stream);
+            http::write_get(&mut bs.inner, request_target, &host_header, proxy_auth).await?;
+            let head = bs.read_head(false).await?;
+            let body = http::read_body(&mut bs, &head, OCS_BODY_CAP).await;
+            Ok::<(ResponseHead, Body), String>((head, body))
+        };
+        let (head, body) = match self.bounded(exchange).await {
+            Op::Done(Ok(hb)) => hb,
+            Op::Done(Err(e)) => {
+                self.push(start, StepKind::OcsRequest, &target.display, StepOutcome::Failed, Some(e), vec![], None, None);
+                return None;
+            }
+            Op::TimedOut => {
+                let reason = self.timeout_words("no HTTP answer from OCS");
+                self.push(start, StepKind::OcsRequest, &target.display, StepOutcome::TimedOut, Some(reason), vec![], None, None);
+                return None;
+            }
+        };
+        let (resp, timestamp_chain) = ocs::analyze(&head, &body.data);
+        let mut details = vec![head.status_line.clone(), format!("{} body bytes", body.data.len())];
+        if body.truncated {
+            details.push(format!("body cut at {} MiB", OCS_BODY_CAP / (1024 * 1024)));
+        }
+        if let Some(e) = &body.error {
+            details.push(format!("body incomplete: {e}"));
+        }
+        if resp.eocs_xml {
+            details.push(format!(
+                "EOCS XML, {} mitigation(s), signature {}, {} signing certificate(s)",
+                resp.mitigation_ids.len(),
+                if resp.has_signature { "present" } else { "missing" },
+                resp.signing_chain.len()
+            ));
+        }
+        for c in &timestamp_chain {
+            details.push(format!("timestamp chain: {}", c.subject));
+        }
+        let ok_status = (200..300).contains(&head.status);
+        let (outcome, reason) = if !ok_status {
+            (StepOutcome::Failed, Some(format!("OCS answered HTTP {}", format!("{} {}", head.status, head.reason).trim_end())))
+        } else if !resp.eocs_xml {
+            let ct = head.header("content-type").unwrap_or("no Content-Type");
+            (StepOutcome::Failed, Some(format!("the answer is not the EOCS XML ({ct})")))
+        } else {
+            (StepOutcome::Ok, None)
+        };
+        self.push(start, StepKind::OcsRequest, &target.display, outcome, reason, details, Some(head.status), None);
+        let mut signing: Vec<CertInfo> = resp.signing_chain.clone();
+        signing.extend(timestamp_chain);
+        self.spawn_crls(&signing, ChainRole::Signing, background);
+        Some(resp)
+    }
+
+    /// One GET through the WinHTTP proxy (absolute-form) or directly, bounded as a whole.
+    async fn fetch(&self, url: &str, cap: usize) -> Fetched {
+        let start = Instant::now();
+        let shown = net::redact_userinfo(url);
+        let via = match &self.winhttp {
+            Some(Ok(p)) => Some(p.display.clone()),
+            _ => None,
+        };
+        let mut f = Fetched {
+            start,
+            fetch: HttpFetch { url: shown.clone(), via_proxy: via.clone(), ..HttpFetch::default() },
+            outcome: StepOutcome::Failed,
+            reason: None,
+            details: vec![via.as_ref().map_or("direct (no WinHTTP proxy)".to_owned(), |p| format!("via WinHTTP proxy {p}"))],
+            body: None,
+        };
+        let target = match net::parse_target(url) {
+            Ok(t) if !t.https => t,
+            Ok(_) => {
+                f.outcome = StepOutcome::Skipped;
+                f.reason = Some("https:// URL: only http:// downloads are made (as for CRLs and the CTL)".into());
+                f.fetch.error = f.reason.clone();
+                return f;
+            }
+            Err(e) => {
+                f.outcome = StepOutcome::Skipped;
+                f.reason = Some(format!("not fetched: {e}"));
+                f.fetch.error = f.reason.clone();
+                return f;
+            }
+        };
+        let result = self.bounded(self.fetch_inner(&target, cap, &mut f.details)).await;
+        f.fetch.duration_ms = millis(start.elapsed());
+        match result {
+            Op::TimedOut => {
+                f.outcome = StepOutcome::TimedOut;
+                f.fetch.timed_out = true;
+                f.reason = Some(self.timeout_words("no complete answer"));
+                f.fetch.error = f.reason.clone();
+            }
+            Op::Done(Err(e)) => {
+                f.reason = Some(e);
+                f.fetch.error = f.reason.clone();
+            }
+            Op::Done(Ok((head, body))) => {
+                f.fetch.status = Some(head.status);
+                f.fetch.bytes = u64::try_from(body.data.len()).unwrap_or(u64::MAX);
+                f.details.push(head.status_line.clone());
+                for name in ["Content-Type", "Server", "Via", "X-Squid-Error"] {
+                    if let Some(v) = head.header(name) {
+                        f.details.push(format!("{name}: {v}"));
+                    }
+                }
+                if body.truncated {
+                    f.details.push(format!("body cut at {} KiB", cap / 1024));
+                }
+                if (200..300).contains(&head.status) {
+                    f.fetch.ok = true;
+                    f.outcome = StepOutcome::Ok;
+                    if let Some(e) = body.error {
+                        f.details.push(format!("body incomplete: {e}"));
+                    }
+                    f.body = Some(body.data);
+                } else {
+                    let via_text = via.as_ref().map(|p| format!(" (through the WinHTTP proxy {p})")).unwrap_or_default();
+                    f.reason = Some(format!("HTTP {} {}{via_text}", head.status, head.reason));
+                    f.fetch.error = f.reason.clone();
+                }
+            }
+        }
+        f
+    }
+
+    async fn fetch_inner(
+        &self,
+        target: &Target,
+        cap: usize,
+        details: &mut Vec<String>,
+    ) -> Result<(ResponseHead, Body), String> {
+        let (host, port, request_target, auth, what) = match &self.winhttp {
+            Some(Err(e)) => return Err(format!("invalid --winhttp-proxy: {e}")),
+            Some(Ok(p)) => (
+                p.host.clone(),
+                p.port,
+                format!("http://{}{}", target.authority(false), target.path),
+                p.auth.clone(),
+                Some(format!("the WinHTTP proxy {}", p.display)),
+            ),
+            None => (target.host.clone(), target.port, target.path.clone(), None, None),
+        };
+        let addrs = match self.resolve(&host, port).await {
+            Resolved::Addrs { addrs, note } => {
+                details.push(format!("{host}: {note}"));
+                addrs
+            }
+            Resolved::Failed { reason, .. } => {
+                let of = what.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
+                return Err(format!("DNS lookup of {host}{of} failed: {reason}"));
+            }
+        };
+        let sockaddrs: Vec<SocketAddr> = addrs.iter().map(|a| SocketAddr::new(*a, port)).collect();
+        let mut tried = Vec::new();
+        let (stream, _) = net::connect_any(&sockaddrs, &mut tried)
+            .await
+            .map_err(|e| match &what {
+                Some(w) => format!("cannot reach {w}: {e}"),
+                None => e,
+            })?;
+        let mut bs = BufStream::new(stream);
+        http::write_get(&mut bs.inner, &request_target, &target.authority(false), auth.as_deref()).await?;
+        let head = bs.read_head(false).await?;
+        let body = http::read_body(&mut bs, &head, cap).await;
+        Ok((head, body))
+    }
+
+    async fn ctl(&self) -> Fetched {
+        let url = self.cfg.ctl_url.clone();
+        self.fetch(&url, CTL_BODY_CAP).await
+    }
+
+    /// Register every CDP of `certs`; each URL is fetched once (the first registration spawns it).
+    fn spawn_crls(self: &Arc<Self>, certs: &[CertInfo], role: ChainRole, background: &mut Vec<JoinHandle<()>>) {
+        for c in certs {
+            for url in &c.crl_urls {
+                lock(&self.crl_uses).push(CrlUse { url: url.clone(), role, cert: c.clone() });
+                let (cell, fresh) = {
+                    let mut cells = lock(&self.crl_cells);
+                    match cells.get(url) {
+                        Some(cell) => (Arc::clone(cell), false),
+                        None => {
+                            let cell = Arc::new(OnceCell::new());
+                            cells.insert(url.clone(), Arc::clone(&cell));
+                            (cell, true)
+                        }
+                    }
+                };
+                if fresh {
+                    let me = Arc::clone(self);
+                    let url = url.clone();
+                    background.push(tokio::spawn(async move {
+                        cell.get_or_init(|| async {
+                            let fetched = me.fetch(&url, CRL_BODY_CAP).await;
+                            let parsed = fetched.body.as_deref().map(cert::parse_crl);
+                            Arc::new(CrlEntry { fetched, parsed })
+                        })
+                        .await;
+                    }));
+                }
+            }
+        }
+    }
+
+    fn spawn_aia(self: &Arc<Self>, last: Option<&CertInfo>, aia_tasks: &mut Vec<JoinHandle<Fetched>>) {
+        let Some(last) = last else { return };
+        if last.ca_issuers_urls.is_empty() {
+            let reason = format!("the chain is incomplete but {} has no caIssuers URL", last.subject);
+            self.skip(StepKind::Aia, &last.subject, &reason);
+            return;
+        }
+        for url in last.ca_issuers_urls.clone() {
+            let me = Arc::clone(self);
+            let subject = last.subject.clone();
+            aia_tasks.push(tokio::spawn(async move {
+                let mut f = me.fetch(&url, AIA_BODY_CAP).await;
+                f.details.push(format!("issuer of {subject}"));
+                if let Some(body) = &f.body {
+                    let info = cert_info(body);
+                    let got = if info.subject.starts_with("(unparsable") {
+                        format!("not a DER certificate ({} bytes)", body.len())
+                    } else {
+                        format!("got {}", info.subject)
+                    };
+                    f.details.push(got);
+                }
+                f
+            }));
+        }
+    }
+
+    /// One `CrlFetch` per (URL, certificate), one step per URL.
+    fn finish_crls(&self) -> Vec<CrlFetch> {
+        let uses = std::mem::take(&mut *lock(&self.crl_uses));
+        let cells: HashMap<String, Arc<OnceCell<Arc<CrlEntry>>>> = lock(&self.crl_cells).clone();
+        let mut out = Vec::with_capacity(uses.len());
+        for u in &uses {
+            let Some(entry) = cells.get(&u.url).and_then(|c| c.get()) else { continue };
+            let mut c = CrlFetch {
+                fetch: entry.fetched.fetch.clone(),
+                chain: u.role,
+                for_subject: u.cert.subject.clone(),
+                crl_issuer: None,
+                issuer_matches: None,
+                this_update: None,
+                next_update: None,
+                expired: None,
+                revoked: None,
+                parse_error: None,
+            };
+            match &entry.parsed {
+                Some(Ok(facts)) => {
+                    c.crl_issuer = Some(facts.issuer.clone());
+                    c.issuer_matches = Some(facts.issuer.eq_ignore_ascii_case(&u.cert.issuer));
+                    c.this_update = Some(facts.this_update.clone());
+                    c.next_update = facts.next_update.clone();
+                    c.expired = facts.expired;
+                    c.revoked = Some(facts.lists(&u.cert.serial));
+                }
+                Some(Err(e)) => c.parse_error = Some(e.clone()),
+                None => {}
+            }
+            out.push(c);
+        }
+        let mut urls: Vec<&String> = cells.keys().collect();
+        urls.sort();
+        for url in urls {
+            let Some(entry) = cells.get(url).and_then(|c| c.get()) else { continue };
+            let mut extra: Vec<String> = uses
+                .iter()
+                .filter(|u| &u.url == url)
+                .map(|u| {
+                    let role = match u.role {
+                        ChainRole::Tls => "TLS",
+                        ChainRole::Signing => "signing",
+                    };
+                    format!("for {} ({role} chain)", u.cert.subject)
+                })
+                .collect();
+            match &entry.parsed {
+                Some(Ok(f)) => extra.push(format!(
+                    "CRL by {}, thisUpdate {}, nextUpdate {}, {} entries",
+                    f.issuer,
+                    f.this_update,
+                    f.next_update.as_deref().unwrap_or("none"),
+                    f.revoked.len()
+                )),
+                Some(Err(e)) => extra.push(format!("unreadable CRL: {e}")),
+                None => {}
+            }
+            self.push_fetch_step(StepKind::Crl, &entry.fetched, extra);
+        }
+        out
+    }
+}
+
+fn tls_error_words(e: &std::io::Error) -> String {
+    // tokio-rustls wraps rustls errors in io::Error; show the inner text.
+    match e.get_ref() {
+        Some(inner) => inner.to_string(),
+        None => http::io_words(e),
+    }
+}

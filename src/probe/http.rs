@@ -1,0 +1,366 @@
+//! A deliberately small HTTP/1.1 client: one request per connection
+//! (`Connection: close`), response heads parsed by hand, bodies read with
+//! Content-Length, chunked transfer coding or until EOF, always capped.
+//! Callers bound every call with a timeout; every loop here ends at a cap or EOF.
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Longest response head accepted (status line + headers).
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_LINE: usize = 8 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// `HTTP/1.1 407 Proxy Authentication Required`, control characters removed.
+    pub status_line: String,
+    pub status: u16,
+    pub reason: String,
+    /// In arrival order, names as sent.
+    pub headers: Vec<(String, String)>,
+}
+
+impl ResponseHead {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers.iter().filter(move |(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Printable text only: what goes into reports must not carry control bytes.
+pub fn clean_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut last_space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            if !last_space && !out.is_empty() {
+                out.push(' ');
+            }
+            last_space = true;
+        } else if !c.is_control() {
+            out.push(c);
+            last_space = false;
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+/// Parse a response head (the bytes up to, and possibly including, the blank line).
+pub fn parse_head(bytes: &[u8]) -> Result<ResponseHead, String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut lines = text.split("\r\n").flat_map(|l| l.split('\n'));
+    let status_line = lines.next().unwrap_or_default().trim_end_matches('\r');
+    let mut parts = status_line.splitn(3, ' ');
+    let version = parts.next().unwrap_or_default();
+    if !version.starts_with("HTTP/") {
+        let shown: String = clean_text(status_line).chars().take(80).collect();
+        return Err(format!("not an HTTP response (starts with `{shown}`)"));
+    }
+    let status = parts
+        .next()
+        .and_then(|s| s.parse::<u16>().ok())
+        .filter(|s| (100..1000).contains(s))
+        .ok_or_else(|| format!("bad HTTP status line `{}`", clean_text(status_line)))?;
+    let reason = clean_text(parts.next().unwrap_or_default());
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            // Obsolete line folding: continue the previous value.
+            if let Some((_, v)) = headers.last_mut() {
+                v.push(' ');
+                v.push_str(&clean_text(line));
+            }
+            continue;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            headers.push((clean_text(k), clean_text(v.trim())));
+        }
+    }
+    Ok(ResponseHead { status_line: clean_text(status_line), status, reason, headers })
+}
+
+/// A reader with a small buffer of bytes already received.
+pub struct BufStream<S> {
+    pub inner: S,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> BufStream<S> {
+    pub fn new(inner: S) -> Self {
+        BufStream { inner, buf: Vec::new(), pos: 0 }
+    }
+
+    /// Read more; `Ok(false)` at EOF.
+    async fn fill(&mut self) -> Result<bool, String> {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let mut chunk = [0u8; 16 * 1024];
+        let n = self.inner.read(&mut chunk).await.map_err(|e| io_words(&e))?;
+        self.buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        Ok(n > 0)
+    }
+
+    fn pending(&self) -> &[u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+
+    /// The response head, up to and including the blank line. With
+    /// `exact`, reads one byte at a time so nothing after the head is consumed
+    /// (a CONNECT tunnel's first TLS bytes must stay in the socket).
+    pub async fn read_head(&mut self, exact: bool) -> Result<ResponseHead, String> {
+        let mut head: Vec<u8> = Vec::new();
+        loop {
+            if exact {
+                let mut b = [0u8; 1];
+                let n = self.inner.read(&mut b).await.map_err(|e| io_words(&e))?;
+                if n == 0 {
+                    return Err(eof_during_head(&head));
+                }
+                head.push(b[0]);
+            } else {
+                if self.pending().is_empty() && !self.fill().await? {
+                    return Err(eof_during_head(&head));
+                }
+                let take = self.pending().len();
+                head.extend_from_slice(self.pending());
+                self.pos += take;
+            }
+            if let Some(end) = find_head_end(&head) {
+                if !exact {
+                    // Give back what belongs to the body.
+                    let extra = head.split_off(end);
+                    let rest = self.pending().to_vec();
+                    self.buf = extra;
+                    self.buf.extend_from_slice(&rest);
+                    self.pos = 0;
+                }
+                return parse_head(&head);
+            }
+            if head.len() > MAX_HEAD {
+                return Err(format!("response head longer than {} KiB", MAX_HEAD / 1024));
+            }
+        }
+    }
+
+    async fn read_line(&mut self) -> Result<String, String> {
+        loop {
+            if let Some(i) = self.pending().iter().position(|b| *b == b'\n') {
+                let line = String::from_utf8_lossy(self.pending().get(..i).unwrap_or_default()).into_owned();
+                self.pos += i + 1;
+                return Ok(line.trim_end_matches('\r').to_owned());
+            }
+            if self.pending().len() > MAX_LINE {
+                return Err("chunk header line too long".into());
+            }
+            if !self.fill().await? {
+                return Err("connection closed inside a chunked body".into());
+            }
+        }
+    }
+
+    /// Append up to `n` bytes to `out` (stopping at `cap` total); returns whether EOF came first.
+    async fn read_n(&mut self, mut n: u64, out: &mut Vec<u8>, cap: usize) -> Result<bool, String> {
+        while n > 0 {
+            if self.pending().is_empty() && !self.fill().await? {
+                return Ok(true);
+            }
+            let avail = self.pending().len().min(usize::try_from(n).unwrap_or(usize::MAX));
+            let room = cap.saturating_sub(out.len()).min(avail);
+            out.extend_from_slice(self.pending().get(..room).unwrap_or_default());
+            self.pos += avail;
+            n -= u64::try_from(avail).unwrap_or(n);
+            if out.len() >= cap {
+                return Ok(false);
+            }
+        }
+        Ok(false)
+    }
+}
+
+fn eof_during_head(head: &[u8]) -> String {
+    if head.is_empty() {
+        "connection closed without an answer".into()
+    } else {
+        "connection closed in the middle of the response head".into()
+    }
+}
+
+fn find_head_end(b: &[u8]) -> Option<usize> {
+    if let Some(i) = b.windows(4).position(|w| w == b"\r\n\r\n") {
+        return Some(i + 4);
+    }
+    b.windows(2).position(|w| w == b"\n\n").map(|i| i + 2)
+}
+
+/// A response body as read: possibly cut at the cap.
+#[derive(Debug, Default)]
+pub struct Body {
+    pub data: Vec<u8>,
+    /// More was announced or sent than `cap`.
+    pub truncated: bool,
+    /// The transfer broke off (the data so far is kept).
+    pub error: Option<String>,
+}
+
+/// Read the body that follows `head`. Never reads more than `cap` bytes into memory;
+/// stops reading the socket once the cap is reached.
+pub async fn read_body<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut BufStream<S>,
+    head: &ResponseHead,
+    cap: usize,
+) -> Body {
+    let mut body = Body::default();
+    if head.status < 200 || head.status == 204 || head.status == 304 {
+        return body;
+    }
+    let chunked = head.headers_named("transfer-encoding").any(|v| v.to_ascii_lowercase().contains("chunked"));
+    let result: Result<(), String> = if chunked {
+        read_chunked(s, &mut body, cap).await
+    } else if let Some(len) = head.header("content-length").and_then(|v| v.trim().parse::<u64>().ok()) {
+        match s.read_n(len, &mut body.data, cap).await {
+            Ok(true) => Err(format!("connection closed after {} of {len} bytes", body.data.len())),
+            Ok(false) => {
+                body.truncated = len > u64::try_from(cap).unwrap_or(u64::MAX);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    } else {
+        match s.read_n(u64::MAX, &mut body.data, cap).await {
+            Ok(eof) => {
+                body.truncated = !eof;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    };
+    if let Err(e) = result {
+        body.error = Some(e);
+    }
+    body
+}
+
+async fn read_chunked<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut BufStream<S>,
+    body: &mut Body,
+    cap: usize,
+) -> Result<(), String> {
+    loop {
+        let line = s.read_line().await?;
+        let size_text = line.split(';').next().unwrap_or_default().trim();
+        let size = u64::from_str_radix(size_text, 16).map_err(|_| format!("bad chunk size `{}`", clean_text(&line)))?;
+        if size == 0 {
+            // Trailers, then the blank line; a server that just closes is fine too.
+            for _ in 0..64 {
+                match s.read_line().await {
+                    Ok(l) if !l.is_empty() => continue,
+                    _ => break,
+                }
+            }
+            return Ok(());
+        }
+        if s.read_n(size, &mut body.data, cap).await? {
+            return Err("connection closed inside a chunk".into());
+        }
+        if body.data.len() >= cap {
+            body.truncated = true;
+            return Ok(());
+        }
+        s.read_line().await?;
+    }
+}
+
+/// Write a GET. `target` is origin-form (`/path?q`) or, to a proxy, absolute-form.
+pub async fn write_get<S: AsyncWrite + Unpin>(
+    s: &mut S,
+    target: &str,
+    host_header: &str,
+    proxy_auth: Option<&str>,
+) -> Result<(), String> {
+    let mut req = format!(
+        "GET {target} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: eems-doctor/{}\r\nAccept: */*\r\nConnection: close\r\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    if let Some(a) = proxy_auth {
+        req.push_str(&format!("Proxy-Authorization: Basic {a}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).await.map_err(|e| io_words(&e))?;
+    s.flush().await.map_err(|e| io_words(&e))
+}
+
+/// An I/O error in words an administrator recognises.
+pub fn io_words(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => "connection refused".into(),
+        K::ConnectionReset => "connection reset by peer".into(),
+        K::ConnectionAborted => "connection aborted".into(),
+        K::UnexpectedEof => "connection closed unexpectedly".into(),
+        K::BrokenPipe => "connection closed while sending".into(),
+        K::TimedOut => "connection timed out".into(),
+        K::HostUnreachable => "no route to host".into(),
+        K::NetworkUnreachable => "network unreachable".into(),
+        K::AddrNotAvailable => "address not available".into(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads() {
+        let h = parse_head(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nX-A: 1\r\n  folded\r\n\r\n").unwrap();
+        assert_eq!((h.status, h.reason.as_str()), (200, "OK"));
+        assert_eq!(h.header("content-type"), Some("text/xml"));
+        assert_eq!(h.header("x-a"), Some("1 folded"));
+        assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
+        assert!(parse_head(b"HTTP/1.1 abc\r\n\r\n").is_err());
+        assert_eq!(parse_head(b"HTTP/1.0 204\n\n").unwrap().reason, "");
+        assert_eq!(clean_text("a\u{1}b\r\n\t c "), "ab c");
+    }
+
+    async fn body_of(raw: &'static [u8], cap: usize) -> (ResponseHead, Body) {
+        let (mut client, mut server) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(async move {
+            server.write_all(raw).await.unwrap();
+        });
+        let mut s = BufStream::new(&mut client);
+        let head = s.read_head(false).await.unwrap();
+        let body = read_body(&mut s, &head, cap).await;
+        (head, body)
+    }
+
+    #[test]
+    fn bodies() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (_, b) = body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 100).await;
+            assert_eq!((b.data.as_slice(), b.truncated, b.error.is_none()), (&b"hello"[..], false, true));
+            let (_, b) = body_of(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nT: 1\r\n\r\n",
+                100,
+            )
+            .await;
+            assert_eq!(b.data, b"hello world");
+            assert!(b.error.is_none());
+            let (_, b) = body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 4).await;
+            assert_eq!((b.data.as_slice(), b.truncated), (&b"0123"[..], true));
+            let (_, b) = body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n012", 100).await;
+            assert!(b.error.unwrap().contains("3 of 10"));
+            let (_, b) = body_of(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 100).await;
+            assert!(b.error.unwrap().contains("bad chunk size"));
+        });
+    }
+}
