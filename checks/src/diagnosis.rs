@@ -531,3 +531,207 @@ fn failed_step(
     };
     Some(format!("{what}: {fix}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builds::BuildTable;
+    use crate::classify::Cause;
+    use crate::evidence::{Cite, LogTimeline, Occurrences};
+    use crate::probe::fixtures::*;
+    use eems_parsers::probe_results::ChainRole;
+
+    fn log_with(cause: Cause, text: &str) -> LogTimeline {
+        let mut log = LogTimeline::default();
+        log.causes.insert(
+            cause,
+            Occurrences::new(
+                None,
+                Cite::new("EX01/Mitigation-Service.log", Some(42), text),
+            ),
+        );
+        log
+    }
+
+    fn diag(ev: &ServerEvidence) -> ServerDiagnosis {
+        let b = BuildTable::embedded();
+        diagnose(ev, &Context::embedded(&b))
+    }
+
+    #[test]
+    fn logged_tls_failure_plus_live_crl_failure_makes_the_crl_the_root_cause() {
+        let mut r = healthy();
+        r.winhttp_proxy = Some("127.0.0.1:3128".into());
+        r.crls = vec![crl(
+            "http://crl.microsoft.com/pki/crl/products/MicRooCerAut2011_2011_03_22.crl",
+            ChainRole::Signing,
+            Some("127.0.0.1:3128"),
+            Some(403),
+        )];
+        let ev = ServerEvidence {
+            log: Some(log_with(
+                Cause::TlsTrust,
+                "S:Message=TLS certificate or its chain validation failed",
+            )),
+            probes: Some(r),
+            inputs: vec![InputSummary {
+                path: "(live probe)".into(),
+                kind: "probe-results".into(),
+                status: "parsed".into(),
+            }],
+            ..ServerEvidence::default()
+        };
+        let d = diag(&ev);
+        let first = &d.root_causes[0];
+        assert_eq!(first.id, "crl-unreachable", "{:#?}", d.root_causes);
+        assert!(first.evidence.iter().any(|e| e.source == "probe"));
+        assert!(
+            first
+                .evidence
+                .iter()
+                .any(|e| e.source == "EX01/Mitigation-Service.log")
+        );
+        assert!(
+            first
+                .explanation
+                .contains("explains the TLS validation failures")
+        );
+        // The probe replaced the candidates.
+        assert!(
+            !d.root_causes
+                .iter()
+                .any(|c| c.explanation.starts_with("Candidate"))
+        );
+        assert!(!d.root_causes.iter().any(|c| c.id == "tls-interception"));
+        assert_eq!(
+            d.failed_step.as_deref(),
+            Some(
+                "The CRLs of the signing chain cannot be fetched from crl.microsoft.com: HTTP 403 via the WinHTTP proxy 127.0.0.1:3128: allow HTTP/80 to crl.microsoft.com on the WinHTTP proxy 127.0.0.1:3128"
+            )
+        );
+        assert!(d.probes.is_some());
+        assert_eq!(d.status, Status::Critical);
+    }
+
+    #[test]
+    fn a_dns_failure_explains_the_later_steps() {
+        let r = report(vec![
+            step(
+                StepKind::Dns,
+                "officeclient.microsoft.com",
+                StepOutcome::Failed,
+                Some("NXDOMAIN"),
+            ),
+            skipped(
+                StepKind::Tcp,
+                "officeclient.microsoft.com:443",
+                "DNS failed",
+            ),
+            skipped(StepKind::Tls, "officeclient.microsoft.com", "DNS failed"),
+        ]);
+        let mut log = log_with(
+            Cause::TlsTrust,
+            "TLS certificate or its chain validation failed",
+        );
+        log.causes.insert(
+            Cause::HttpStatus,
+            Occurrences::new(
+                None,
+                Cite::new(
+                    "EX01/Mitigation-Service.log",
+                    Some(7),
+                    "The remote server returned an error: (403) Forbidden.",
+                ),
+            ),
+        );
+        let ev = ServerEvidence {
+            log: Some(log),
+            probes: Some(r),
+            ..ServerEvidence::default()
+        };
+        let d = diag(&ev);
+        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["ocs-dns-failure"], "{:#?}", d.root_causes);
+        // The logged 403 is still a finding, just not a separate root cause.
+        assert!(d.findings.iter().any(|f| f.id == "ocs-http-error"));
+        assert_eq!(
+            d.failed_step.as_deref(),
+            Some(
+                "DNS lookup of officeclient.microsoft.com failed: NXDOMAIN: make officeclient.microsoft.com resolvable from the server (DNS forwarding), or set InternetWebProxy so the proxy resolves it"
+            )
+        );
+    }
+
+    #[test]
+    fn proxy_407_one_line() {
+        let mut s = step(
+            StepKind::ProxyConnect,
+            "127.0.0.1:3128",
+            StepOutcome::Failed,
+            Some("proxy answered 407 Proxy Authentication Required"),
+        );
+        s.http_status = Some(407);
+        s.proxy_authenticate = Some("Basic realm=\"Squid\"".into());
+        let mut r = report(vec![ok(StepKind::Tcp, "127.0.0.1:3128"), s]);
+        r.proxy = Some("http://127.0.0.1:3128".into());
+        let d = diag(&ServerEvidence {
+            probes: Some(r),
+            ..ServerEvidence::default()
+        });
+        assert_eq!(d.root_causes[0].id, "proxy-auth-required");
+        assert_eq!(
+            d.failed_step.as_deref(),
+            Some(
+                "proxy CONNECT to 127.0.0.1:3128 answered 407 Proxy Authentication Required: allow the server through the proxy without authentication"
+            )
+        );
+    }
+
+    #[test]
+    fn interception_one_line_names_the_product() {
+        let mut r = healthy();
+        r.steps[2] = step(
+            StepKind::Tls,
+            "officeclient.microsoft.com",
+            StepOutcome::Failed,
+            Some("UnknownIssuer"),
+        );
+        if let Some(t) = r.tls.as_mut() {
+            t.chain = crate::tls::chain::fixtures::zscaler_chain();
+            t.trusted = false;
+            t.validation_error = Some("UnknownIssuer".into());
+        }
+        let d = diag(&ServerEvidence {
+            probes: Some(r),
+            ..ServerEvidence::default()
+        });
+        assert_eq!(d.root_causes[0].id, "tls-interception");
+        assert_eq!(
+            d.failed_step.as_deref(),
+            Some(
+                "TLS to officeclient.microsoft.com is re-signed by Zscaler: exclude officeclient.microsoft.com from SSL inspection on Zscaler"
+            )
+        );
+    }
+
+    #[test]
+    fn a_clean_probe_does_not_list_candidates_for_a_logged_tls_failure() {
+        let ev = ServerEvidence {
+            log: Some(log_with(
+                Cause::TlsTrust,
+                "TLS certificate or its chain validation failed",
+            )),
+            probes: Some(healthy()),
+            ..ServerEvidence::default()
+        };
+        let d = diag(&ev);
+        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["tls-validation-failed"]);
+        assert_eq!(d.root_causes[0].confidence, Confidence::Low);
+        assert_eq!(d.failed_step, None);
+        // Without probes the three candidates come back.
+        let d = diag(&ServerEvidence { probes: None, ..ev });
+        assert_eq!(d.root_causes.len(), 3);
+        assert_eq!(d.failed_step, None);
+    }
+}

@@ -8,6 +8,7 @@ use askama::Template;
 use chrono::SecondsFormat;
 use eems_checks::diagnosis::{RootCause, ServerDiagnosis};
 use eems_checks::finding::{Evidence, Finding, Step};
+use eems_parsers::probe_results::{CertInfo, ChainRole, HttpFetch, ProbeReport};
 
 #[derive(Template)]
 #[template(path = "report.html")]
@@ -35,6 +36,50 @@ struct ServerView {
     findings: Vec<FindingView>,
     inputs: Vec<InputRow>,
     problem_inputs: usize,
+    probe: Option<ProbeView>,
+}
+
+/// The "Live probe" section: every step, the chains, the downloads.
+struct ProbeView {
+    /// The failed step and what to change, or a summary.
+    line: String,
+    failed: bool,
+    meta: String,
+    steps: Vec<ProbeStepRow>,
+    tls: Option<String>,
+    tls_chain: Vec<CertRow>,
+    ocs: Option<String>,
+    ocs_excerpt: Option<String>,
+    signing_chain: Vec<CertRow>,
+    fetches: Vec<FetchRow>,
+}
+
+struct ProbeStepRow {
+    kind: &'static str,
+    target: String,
+    /// `ok`, `failed`, `timed-out`, `skipped` (also the CSS class suffix).
+    outcome: &'static str,
+    ms: u64,
+    note: String,
+}
+
+struct CertRow {
+    subject: String,
+    issuer: String,
+    validity: String,
+    sha256: String,
+    scts: u32,
+    extra: String,
+}
+
+struct FetchRow {
+    what: String,
+    url: String,
+    via: String,
+    /// `ok` or `failed` (CSS class suffix), and the words shown.
+    class: &'static str,
+    result: String,
+    ms: u64,
 }
 
 struct CauseView {
@@ -252,6 +297,10 @@ impl ServerView {
             })
             .collect();
         ServerView {
+            probe: d
+                .probes
+                .as_ref()
+                .map(|p| ProbeView::new(p, d.failed_step.as_deref())),
             problem_inputs: inputs.iter().filter(|i| i.problem).count(),
             anchor,
             name,
@@ -273,6 +322,228 @@ impl ServerView {
         match &self.headline {
             Some(c) => c.id.clone(),
             None => "none found".to_owned(),
+        }
+    }
+}
+
+impl ProbeView {
+    fn new(p: &ProbeReport, failed_step: Option<&str>) -> Self {
+        let mut meta = vec![format!("started {}", p.started_at)];
+        if let Some(h) = &p.host {
+            meta.push(format!("on {h}"));
+        }
+        meta.push(format!("OCS {}", p.ocs_url));
+        meta.push(match &p.proxy {
+            Some(x) => format!("proxy {x}"),
+            None => "no proxy".to_owned(),
+        });
+        meta.push(match &p.winhttp_proxy {
+            Some(x) => format!("WinHTTP proxy {x}"),
+            None => "WinHTTP direct".to_owned(),
+        });
+        meta.push(format!(
+            "timeout {} ms, total {} ms",
+            p.timeout_ms, p.duration_ms
+        ));
+        let steps = p
+            .steps
+            .iter()
+            .map(|s| {
+                let mut note: Vec<String> = s.reason.iter().cloned().collect();
+                if let Some(c) = s.http_status {
+                    note.push(format!("HTTP {c}"));
+                }
+                if let Some(a) = &s.proxy_authenticate {
+                    note.push(format!("Proxy-Authenticate: {a}"));
+                }
+                note.extend(s.details.iter().cloned());
+                ProbeStepRow {
+                    kind: view::step_kind(s.kind),
+                    target: s.target.clone(),
+                    outcome: view::step_outcome(s.outcome),
+                    ms: s.duration_ms,
+                    note: note.join("; "),
+                }
+            })
+            .collect();
+        let tls = p.tls.as_ref().map(|t| {
+            let mut v = Vec::new();
+            v.extend(t.protocol.clone());
+            v.extend(t.cipher_suite.clone());
+            v.push(if t.trusted {
+                "trusted".to_owned()
+            } else {
+                format!(
+                    "not trusted{}",
+                    t.validation_error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                )
+            });
+            if t.extra_anchors > 0 {
+                v.push(format!(
+                    "{} extra anchor(s) from --ca-file",
+                    t.extra_anchors
+                ));
+            }
+            v.join(" · ")
+        });
+        let ocs = p.ocs.as_ref().map(|o| {
+            format!(
+                "HTTP {} · {} · {} · {} · {} mitigation(s) · {} bytes",
+                o.status,
+                if o.from_ocs {
+                    "from OCS (X-OfficeCluster/X-OfficeFE)"
+                } else {
+                    "not from OCS"
+                },
+                if o.eocs_xml {
+                    "EOCS XML"
+                } else {
+                    "not EOCS XML"
+                },
+                if o.has_signature {
+                    "signed"
+                } else {
+                    "no signature"
+                },
+                o.mitigation_ids.len(),
+                o.body_bytes
+            )
+        });
+        let mut fetches: Vec<FetchRow> = p
+            .crls
+            .iter()
+            .map(|c| {
+                let mut row = FetchRow::new(
+                    format!(
+                        "CRL ({} chain) for {}",
+                        match c.chain {
+                            ChainRole::Tls => "TLS",
+                            ChainRole::Signing => "signing",
+                        },
+                        c.for_subject
+                    ),
+                    &c.fetch,
+                );
+                let mut facts = Vec::new();
+                if let Some(n) = &c.next_update {
+                    facts.push(format!("next update {n}"));
+                }
+                if c.expired == Some(true) {
+                    facts.push("EXPIRED".to_owned());
+                    row.class = "failed";
+                }
+                if c.issuer_matches == Some(false) {
+                    facts.push("issuer differs".to_owned());
+                    row.class = "failed";
+                }
+                if c.revoked == Some(true) {
+                    facts.push("REVOKED".to_owned());
+                    row.class = "failed";
+                }
+                if let Some(e) = &c.parse_error {
+                    facts.push(format!("unreadable: {e}"));
+                    row.class = "failed";
+                }
+                if !facts.is_empty() {
+                    row.result = format!("{} · {}", row.result, facts.join(" · "));
+                }
+                row
+            })
+            .collect();
+        fetches.extend(
+            p.aia
+                .iter()
+                .map(|f| FetchRow::new("AIA (issuer certificate)".into(), f)),
+        );
+        fetches.extend(p.ctl.iter().map(|f| FetchRow::new("CTL".into(), f)));
+        let failed = p
+            .steps
+            .iter()
+            .any(|s| matches!(view::step_outcome(s.outcome), "failed" | "timed-out"));
+        ProbeView {
+            line: failed_step.map_or_else(|| view::probe_summary(p), str::to_owned),
+            failed: failed_step.is_some() || failed,
+            meta: meta.join(" · "),
+            steps,
+            tls,
+            tls_chain: p
+                .tls
+                .iter()
+                .flat_map(|t| &t.chain)
+                .map(CertRow::from)
+                .collect(),
+            ocs,
+            ocs_excerpt: p.ocs.as_ref().and_then(|o| o.body_excerpt.clone()),
+            signing_chain: p
+                .ocs
+                .iter()
+                .flat_map(|o| &o.signing_chain)
+                .map(CertRow::from)
+                .collect(),
+            fetches,
+        }
+    }
+}
+
+impl From<&CertInfo> for CertRow {
+    fn from(c: &CertInfo) -> Self {
+        let mut extra = Vec::new();
+        extra.push(match c.key_bits {
+            Some(b) => format!("{} {b}", c.key_type),
+            None => c.key_type.clone(),
+        });
+        if !c.eku.is_empty() {
+            extra.push(format!("EKU {}", c.eku.join(", ")));
+        }
+        if !c.crl_urls.is_empty() {
+            extra.push(format!("CRL {}", c.crl_urls.join(" ")));
+        }
+        CertRow {
+            subject: c.subject.clone(),
+            issuer: c.issuer.clone(),
+            validity: format!("{} – {}", c.not_before, c.not_after),
+            sha256: c.sha256.clone(),
+            scts: c.sct_count,
+            extra: extra
+                .into_iter()
+                .filter(|e| !e.is_empty())
+                .collect::<Vec<_>>()
+                .join(" · "),
+        }
+    }
+}
+
+impl FetchRow {
+    fn new(what: String, f: &HttpFetch) -> Self {
+        let good = f.ok && !f.timed_out;
+        let result = if f.timed_out {
+            "timed out".to_owned()
+        } else {
+            let mut r = f.status.map(|s| format!("HTTP {s}")).unwrap_or_default();
+            if let Some(e) = &f.error {
+                if !r.is_empty() {
+                    r.push_str(": ");
+                }
+                r.push_str(e);
+            }
+            if r.is_empty() {
+                r = if good { "ok".into() } else { "failed".into() };
+            }
+            r
+        };
+        FetchRow {
+            what,
+            url: f.url.clone(),
+            via: f
+                .via_proxy
+                .as_deref()
+                .map_or_else(|| "direct".to_owned(), |p| format!("WinHTTP proxy {p}")),
+            class: if good { "ok" } else { "failed" },
+            result,
+            ms: f.duration_ms,
         }
     }
 }

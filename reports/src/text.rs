@@ -104,6 +104,14 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
         p.status(d.status),
         view::build_line(d.build.as_ref())
     );
+    if let Some(pr) = &d.probes {
+        let line = match &d.failed_step {
+            Some(f) => format!("Probe: {f}"),
+            None => format!("Probe: {}", view::probe_summary(pr)),
+        };
+        // One line, never wrapped (like commands): scripts grep for it.
+        let _ = writeln!(out, "  {line}");
+    }
 
     // Root causes, most likely first.
     if d.root_causes.is_empty() {
@@ -166,6 +174,10 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
         }
     }
 
+    if let Some(pr) = &d.probes {
+        probe_steps(out, pr, p);
+    }
+
     let counts = Counts::of(&d.checks);
     let _ = writeln!(out, "  {}", counts.line());
 
@@ -207,6 +219,39 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
         for i in unread {
             let _ = writeln!(out, "    {}  {}", p.with(YELLOW, &i.status), i.path);
         }
+    }
+}
+
+/// The probe's steps, one line each: kind, outcome, duration, target (and why).
+fn probe_steps(out: &mut String, pr: &eems_parsers::probe_results::ProbeReport, p: &Paint) {
+    use eems_parsers::probe_results::StepOutcome;
+    if pr.steps.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  Probe steps ({} ms):", pr.duration_ms);
+    for s in &pr.steps {
+        let kind = view::step_kind(s.kind);
+        let word = view::step_outcome(s.outcome);
+        let code = match s.outcome {
+            StepOutcome::Ok => GREEN,
+            StepOutcome::Failed | StepOutcome::TimedOut => RED,
+            StepOutcome::Skipped => DIM,
+        };
+        let why = s
+            .reason
+            .as_deref()
+            .filter(|_| s.outcome != StepOutcome::Ok)
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    {kind}{}  {}{}  {:>6} ms  {}{why}",
+            pad(kind, 13),
+            p.with(code, word),
+            pad(word, 9),
+            s.duration_ms,
+            s.target
+        );
     }
 }
 

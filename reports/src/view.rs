@@ -7,6 +7,7 @@ use eems_checks::diagnosis::{BuildInfo, ServerDiagnosis, Status};
 use eems_checks::evidence::InputSummary;
 use eems_checks::finding::{Evidence, Severity};
 use eems_checks::registry;
+use eems_parsers::probe_results::{ProbeReport, StepKind, StepOutcome};
 
 /// The server's name, or a placeholder when no input named it.
 pub(crate) fn server_name(d: &ServerDiagnosis) -> String {
@@ -139,6 +140,48 @@ pub(crate) fn occurrences(e: &Evidence) -> Option<String> {
         (Some(c), None) => Some(c),
         (None, Some(s)) => Some(s),
         (None, None) => None,
+    }
+}
+
+/// `dns`, `proxy-connect`, … (the JSON words).
+pub(crate) fn step_kind(k: StepKind) -> &'static str {
+    match k {
+        StepKind::Dns => "dns",
+        StepKind::Tcp => "tcp",
+        StepKind::ProxyConnect => "proxy-connect",
+        StepKind::Tls => "tls",
+        StepKind::OcsRequest => "ocs-request",
+        StepKind::Crl => "crl",
+        StepKind::Aia => "aia",
+        StepKind::Ctl => "ctl",
+    }
+}
+
+pub(crate) fn step_outcome(o: StepOutcome) -> &'static str {
+    match o {
+        StepOutcome::Ok => "ok",
+        StepOutcome::Failed => "failed",
+        StepOutcome::TimedOut => "timed-out",
+        StepOutcome::Skipped => "skipped",
+    }
+}
+
+/// The probe line when no probe finding names a failed step.
+pub(crate) fn probe_summary(p: &ProbeReport) -> String {
+    let failed = p
+        .steps
+        .iter()
+        .filter(|s| matches!(s.outcome, StepOutcome::Failed | StepOutcome::TimedOut))
+        .count();
+    if failed == 0 {
+        format!(
+            "every step passed ({} step{} in {} ms)",
+            p.steps.len(),
+            if p.steps.len() == 1 { "" } else { "s" },
+            p.duration_ms
+        )
+    } else {
+        format!("{failed} step(s) failed without a finding: see the steps below")
     }
 }
 

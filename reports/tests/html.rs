@@ -179,3 +179,46 @@ fn write_sample_pages() {
     .unwrap();
     std::fs::write(dir.join("report-hostile.html"), to_html(&common::hostile())).unwrap();
 }
+
+#[test]
+fn live_probe_section() {
+    let html = to_html(&common::probe_diagnosis());
+    assert!(html.contains("<h3>Live probe</h3>"));
+    assert!(html.contains("<span class=\"po po-failed\">failed</span>"));
+    assert!(html.contains("<span class=\"po po-ok\">ok</span>"));
+    assert!(html.contains("CN=Zscaler Root CA"));
+    assert!(html.contains(&"2E".repeat(32)), "SHA-256 thumbprint");
+    assert!(html.contains("gateway.zscalerthree.net/crl/zs3-kek--4-1.crl"));
+    assert!(html.contains("WinHTTP proxy proxy.contoso.com:8080"));
+    // No probe, no section.
+    assert!(!to_html(&common::two_servers()).contains("Live probe"));
+}
+
+#[test]
+fn probe_text_is_escaped() {
+    let html = to_html(&common::hostile_probe());
+    assert!(
+        !html.to_ascii_lowercase().contains("<script"),
+        "raw script tag in output"
+    );
+    let escaped = "&#60;script&#62;alert(1)&#60;/script&#62;";
+    for context in [
+        "dns",
+        "reason",
+        "CN=leaf",
+        "CN=issuer",
+        "http://crl",
+        "block page",
+        "failed",
+    ] {
+        assert!(
+            html.contains(&format!("{context}{escaped}")),
+            "missing escaped {context}"
+        );
+    }
+}
+
+#[test]
+fn probe_diagnosis_snapshot() {
+    insta::assert_snapshot!(to_html(&common::probe_diagnosis()));
+}

@@ -224,3 +224,36 @@ fn schema_rejects_invalid_documents() {
         assert!(!v.is_valid(&doc), "schema accepted: {name}");
     }
 }
+
+#[test]
+fn probe_diagnosis_carries_probes_and_matches_schema() {
+    let report = common::probe_diagnosis();
+    let text = to_json(&report);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_valid(&doc);
+    let s = &doc["servers"][0];
+    assert_eq!(s["probes"]["schema_version"], json!(1));
+    assert_eq!(s["probes"]["tls"]["chain"].as_array().unwrap().len(), 2);
+    assert_eq!(s["probes"]["steps"][3]["outcome"], json!("failed"));
+    assert_eq!(s["root_causes"][0]["id"], json!("tls-interception"));
+    assert!(s["failed_step"].as_str().unwrap().contains("Zscaler"));
+    // The ProbeReport goes out exactly as the probe wrote it.
+    let back: eems_parsers::probe_results::ProbeReport =
+        serde_json::from_value(s["probes"].clone()).unwrap();
+    assert_eq!(back, common::zscaler_probe());
+    let parsed: Analyze = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_string_pretty(&parsed).unwrap() + "\n", text);
+    // Without probes the fields are absent, not null.
+    let plain: Value = serde_json::from_str(&to_json(&common::two_servers())).unwrap();
+    assert!(plain["servers"][0].get("probes").is_none());
+    assert!(plain["servers"][0].get("failed_step").is_none());
+    // The schema checks the probe object too.
+    let mut bad = doc.clone();
+    bad["servers"][0]["probes"]["steps"][0]["outcome"] = json!("fine");
+    assert!(!validator().is_valid(&bad));
+}
+
+#[test]
+fn probe_diagnosis_snapshot() {
+    insta::assert_snapshot!(to_json(&common::probe_diagnosis()));
+}

@@ -86,3 +86,27 @@ fn strip_ansi(s: &str) -> String {
     }
     out
 }
+
+#[test]
+fn probe_line_under_the_header_and_steps() {
+    let text = to_text(&common::proxy_auth_diagnosis(), false);
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("EX05  CRITICAL"));
+    assert_eq!(
+        lines.next().unwrap(),
+        "  Probe: proxy CONNECT to proxy.contoso.com:8080 answered 407 Proxy Authentication Required: allow the server through the proxy without authentication"
+    );
+    assert!(text.contains("  Probe steps (71 ms):\n"));
+    assert!(
+        text.contains("    dns            ok              2 ms  proxy.contoso.com\n"),
+        "{text}"
+    );
+    assert!(text.contains(
+        "    proxy-connect  failed          4 ms  proxy.contoso.com:8080 (proxy answered 407 Proxy Authentication Required)\n"
+    ), "{text}");
+}
+
+#[test]
+fn probe_diagnosis_snapshot() {
+    insta::assert_snapshot!(to_text(&common::probe_diagnosis(), false));
+}

@@ -27,7 +27,10 @@ pub fn hex_upper(bytes: &[u8]) -> String {
 /// removed, so a certificate's serial and a CRL entry compare equal however
 /// either was encoded.
 pub fn serial_key(raw: &[u8]) -> Vec<u8> {
-    let start = raw.iter().position(|b| *b != 0).unwrap_or(raw.len().saturating_sub(1));
+    let start = raw
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(raw.len().saturating_sub(1));
     raw.get(start..).unwrap_or_default().to_vec()
 }
 
@@ -76,12 +79,17 @@ fn attr_name(oid: &str) -> Option<&'static str> {
 fn attr_text(tag: Tag, data: &[u8]) -> String {
     match tag {
         Tag::BmpString => {
-            let units: Vec<u16> = data.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+            let units: Vec<u16> = data
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
             String::from_utf16_lossy(&units)
         }
         Tag::UniversalString => data
             .chunks_exact(4)
-            .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or('\u{fffd}'))
+            .map(|c| {
+                char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or('\u{fffd}')
+            })
             .collect(),
         // T.61 in practice carries Latin-1.
         Tag::T61String => data.iter().map(|b| char::from(*b)).collect(),
@@ -140,12 +148,18 @@ fn count_scts_raw(value: &[u8]) -> u32 {
         Ok((_, obj)) => obj.as_slice().unwrap_or_default().to_vec(),
         Err(_) => value.to_vec(),
     };
-    let Some(total) = inner.get(..2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]]))) else {
+    let Some(total) = inner
+        .get(..2)
+        .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    else {
         return 0;
     };
     let list = inner.get(2..2 + total).unwrap_or_default();
     let (mut pos, mut n) = (0usize, 0u32);
-    while let Some(len) = list.get(pos..pos + 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]]))) {
+    while let Some(len) = list
+        .get(pos..pos + 2)
+        .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    {
         pos += 2 + len;
         if pos > list.len() {
             break;
@@ -195,7 +209,9 @@ pub fn cert_info(der: &[u8]) -> CertInfo {
         (_, Ok(PublicKey::RSA(k))) => ("RSA".to_owned(), Some(k.key_size())),
         (_, Ok(PublicKey::EC(k))) => ("EC".to_owned(), Some(k.key_size())),
         (_, Ok(PublicKey::DSA(k))) => ("DSA".to_owned(), Some(k.len() * 8)),
-        (_, Ok(PublicKey::GostR3410(_) | PublicKey::GostR3410_2012(_))) => ("GOST".to_owned(), None),
+        (_, Ok(PublicKey::GostR3410(_) | PublicKey::GostR3410_2012(_))) => {
+            ("GOST".to_owned(), None)
+        }
         _ => (alg, None),
     };
     info.key_type = key_type;
@@ -218,13 +234,16 @@ pub fn cert_info(der: &[u8]) -> CertInfo {
             ParsedExtension::CRLDistributionPoints(cdp) => {
                 for p in &cdp.points {
                     if let Some(DistributionPointName::FullName(names)) = &p.distribution_point {
-                        info.crl_urls.extend(names.iter().filter_map(general_name_uri));
+                        info.crl_urls
+                            .extend(names.iter().filter_map(general_name_uri));
                     }
                 }
             }
             ParsedExtension::AuthorityInfoAccess(aia) => {
                 for d in &aia.accessdescs {
-                    let Some(uri) = general_name_uri(&d.access_location) else { continue };
+                    let Some(uri) = general_name_uri(&d.access_location) else {
+                        continue;
+                    };
                     match d.access_method.to_id_string().as_str() {
                         OID_AIA_OCSP => info.ocsp_urls.push(uri),
                         OID_AIA_CA_ISSUERS => info.ca_issuers_urls.push(uri),
@@ -232,7 +251,9 @@ pub fn cert_info(der: &[u8]) -> CertInfo {
                     }
                 }
             }
-            ParsedExtension::SCT(list) => info.sct_count = u32::try_from(list.len()).unwrap_or(u32::MAX),
+            ParsedExtension::SCT(list) => {
+                info.sct_count = u32::try_from(list.len()).unwrap_or(u32::MAX)
+            }
             ParsedExtension::ExtendedKeyUsage(eku) => {
                 let named = [
                     (eku.any, "anyExtendedKeyUsage"),
@@ -243,10 +264,17 @@ pub fn cert_info(der: &[u8]) -> CertInfo {
                     (eku.time_stamping, "timeStamping"),
                     (eku.ocsp_signing, "OCSPSigning"),
                 ];
-                info.eku.extend(named.iter().filter(|(on, _)| *on).map(|(_, n)| (*n).to_owned()));
+                info.eku.extend(
+                    named
+                        .iter()
+                        .filter(|(on, _)| *on)
+                        .map(|(_, n)| (*n).to_owned()),
+                );
                 info.eku.extend(eku.other.iter().map(|o| o.to_id_string()));
             }
-            _ if ext.oid.to_id_string() == OID_SCT_LIST => info.sct_count = count_scts_raw(ext.value),
+            _ if ext.oid.to_id_string() == OID_SCT_LIST => {
+                info.sct_count = count_scts_raw(ext.value)
+            }
             _ => {}
         }
     }
@@ -279,7 +307,9 @@ pub struct CrlFacts {
 
 impl CrlFacts {
     pub fn lists(&self, cert_serial_hex: &str) -> bool {
-        self.revoked.iter().any(|s| hex_upper(s).eq_ignore_ascii_case(cert_serial_hex))
+        self.revoked
+            .iter()
+            .any(|s| hex_upper(s).eq_ignore_ascii_case(cert_serial_hex))
     }
 }
 
@@ -287,19 +317,24 @@ impl CrlFacts {
 pub fn parse_crl(body: &[u8]) -> Result<CrlFacts, String> {
     let trimmed = body.trim_ascii_start();
     let der: Vec<u8> = if trimmed.starts_with(b"-----BEGIN") {
-        let (_, pem) = x509_parser::pem::parse_x509_pem(trimmed).map_err(|e| format!("bad PEM: {e}"))?;
+        let (_, pem) =
+            x509_parser::pem::parse_x509_pem(trimmed).map_err(|e| format!("bad PEM: {e}"))?;
         pem.contents
     } else {
         body.to_vec()
     };
-    let (_, crl) = CertificateRevocationList::from_der(&der).map_err(|e| format!("not a CRL: {e}"))?;
+    let (_, crl) =
+        CertificateRevocationList::from_der(&der).map_err(|e| format!("not a CRL: {e}"))?;
     let next = crl.next_update();
     Ok(CrlFacts {
         issuer: dn_string(crl.issuer()),
         this_update: rfc3339(crl.last_update()),
         next_update: next.map(rfc3339),
         expired: next.map(|n| n.timestamp() < chrono::Utc::now().timestamp()),
-        revoked: crl.iter_revoked_certificates().map(|r| serial_key(r.raw_serial())).collect(),
+        revoked: crl
+            .iter_revoked_certificates()
+            .map(|r| serial_key(r.raw_serial()))
+            .collect(),
     })
 }
 

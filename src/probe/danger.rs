@@ -28,7 +28,11 @@ pub struct RecordingVerifier {
 
 impl RecordingVerifier {
     pub fn new(inner: Option<Arc<WebPkiServerVerifier>>, provider: Arc<CryptoProvider>) -> Self {
-        RecordingVerifier { inner, provider, record: Arc::new(Mutex::new(None)) }
+        RecordingVerifier {
+            inner,
+            provider,
+            record: Arc::new(Mutex::new(None)),
+        }
     }
 
     /// Shared handle to read the record after the handshake (successful or not).
@@ -47,15 +51,23 @@ impl ServerCertVerifier for RecordingVerifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
         let verdict = match &self.inner {
-            Some(v) => v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now),
+            Some(v) => {
+                v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
             None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
         };
         let mut chain = Vec::with_capacity(1 + intermediates.len());
         chain.push(end_entity.clone().into_owned());
         chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
-        let rec = Recorded { chain, verdict: verdict.as_ref().map(|_| ()).map_err(Clone::clone) };
+        let rec = Recorded {
+            chain,
+            verdict: verdict.as_ref().map(|_| ()).map_err(Clone::clone),
+        };
         // A poisoned lock only means another thread panicked mid-write; the data is still ours.
-        *self.record.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(rec);
+        *self
+            .record
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(rec);
         verdict
     }
 
@@ -65,7 +77,12 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -74,11 +91,18 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -95,17 +119,24 @@ pub fn verdict_name(e: &Error) -> String {
             C::UnhandledCriticalExtension => "UnhandledCriticalExtension".into(),
             C::UnknownIssuer => "UnknownIssuer".into(),
             C::UnknownRevocationStatus => "UnknownRevocationStatus".into(),
-            C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => "ExpiredRevocationList".into(),
+            C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
+                "ExpiredRevocationList".into()
+            }
             C::BadSignature => "BadSignature".into(),
             C::UnsupportedSignatureAlgorithmContext { .. }
-            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => "UnsupportedSignatureAlgorithm".into(),
+            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                "UnsupportedSignatureAlgorithm".into()
+            }
             C::NotValidForName | C::NotValidForNameContext { .. } => "NotValidForName".into(),
             C::InvalidPurpose | C::InvalidPurposeContext { .. } => "InvalidPurpose".into(),
             C::InvalidOcspResponse => "InvalidOcspResponse".into(),
             C::ApplicationVerificationFailure => "ApplicationVerificationFailure".into(),
             other => {
                 let d = format!("{other:?}");
-                d.split(['(', ' ', '{']).next().unwrap_or("Other").to_owned()
+                d.split(['(', ' ', '{'])
+                    .next()
+                    .unwrap_or("Other")
+                    .to_owned()
             }
         },
         other => other.to_string(),

@@ -10,11 +10,12 @@
 
 use super::cert::{self, CrlFacts, cert_info};
 use super::danger::{RecordingVerifier, verdict_name};
-use super::http::{self, BufStream, Body, ResponseHead};
+use super::http::{self, Body, BufStream, ResponseHead};
 use super::net::{self, ProxySpec, Target};
 use super::{ProbeConfig, millis, ocs};
 use eems_parsers::probe_results::{
-    CertInfo, ChainRole, CrlFetch, HttpFetch, OcsResponse, ProbeStep, StepKind, StepOutcome, TlsResult,
+    CertInfo, ChainRole, CrlFetch, HttpFetch, OcsResponse, ProbeStep, StepKind, StepOutcome,
+    TlsResult,
 };
 use hickory_resolver::TokioResolver;
 use rustls::RootCertStore;
@@ -132,7 +133,9 @@ pub async fn probe(cfg: ProbeConfig) -> Collected {
 
     let mut background: Vec<JoinHandle<()>> = Vec::new();
     let mut aia_tasks: Vec<JoinHandle<Fetched>> = Vec::new();
-    let (tls, ocs) = engine.main_path(anchors, &mut background, &mut aia_tasks).await;
+    let (tls, ocs) = engine
+        .main_path(anchors, &mut background, &mut aia_tasks)
+        .await;
 
     let ctl = ctl_task.await.ok();
     for h in background {
@@ -158,7 +161,14 @@ pub async fn probe(cfg: ProbeConfig) -> Collected {
         dns.details.push(note);
     }
     steps.sort_by_key(|(start, seq, _)| (*start, *seq));
-    Collected { steps: steps.into_iter().map(|(_, _, s)| s).collect(), tls, ocs, crls, aia, ctl }
+    Collected {
+        steps: steps.into_iter().map(|(_, _, s)| s).collect(),
+        tls,
+        ocs,
+        crls,
+        aia,
+        ctl,
+    }
 }
 
 /// Anchors: the OS store plus `--ca-file` (PEM, or a single DER certificate).
@@ -178,7 +188,11 @@ fn load_anchors(ca_files: &[std::path::PathBuf]) -> Anchors {
         notes.push(format!("{os_bad} OS store certificates could not be used"));
     }
     if !native.errors.is_empty() {
-        notes.push(format!("OS store: {} read errors (first: {})", native.errors.len(), native.errors[0]));
+        notes.push(format!(
+            "OS store: {} read errors (first: {})",
+            native.errors.len(),
+            native.errors[0]
+        ));
     }
     let mut from_ca_files = 0;
     for f in ca_files {
@@ -192,15 +206,28 @@ fn load_anchors(ca_files: &[std::path::PathBuf]) -> Anchors {
         };
         let certs = if certs.is_empty() {
             // Not PEM: maybe one DER certificate.
-            std::fs::read(f).map(|d| vec![CertificateDer::from(d)]).unwrap_or_default()
+            std::fs::read(f)
+                .map(|d| vec![CertificateDer::from(d)])
+                .unwrap_or_default()
         } else {
             certs
         };
         let (added, bad) = store.add_parsable_certificates(certs);
         from_ca_files += added;
-        notes.push(format!("--ca-file {shown}: {added} anchors{}", if bad > 0 { format!(", {bad} unusable") } else { String::new() }));
+        notes.push(format!(
+            "--ca-file {shown}: {added} anchors{}",
+            if bad > 0 {
+                format!(", {bad} unusable")
+            } else {
+                String::new()
+            }
+        ));
     }
-    Anchors { store, from_ca_files, notes }
+    Anchors {
+        store,
+        from_ca_files,
+        notes,
+    }
 }
 
 impl Engine {
@@ -245,7 +272,16 @@ impl Engine {
     }
 
     fn skip(&self, kind: StepKind, target: &str, reason: &str) {
-        self.push(Instant::now(), kind, target, StepOutcome::Skipped, Some(reason.to_owned()), Vec::new(), None, None);
+        self.push(
+            Instant::now(),
+            kind,
+            target,
+            StepOutcome::Skipped,
+            Some(reason.to_owned()),
+            Vec::new(),
+            None,
+            None,
+        );
     }
 
     fn push_fetch_step(&self, kind: StepKind, f: &Fetched, extra: Vec<String>) {
@@ -277,25 +313,49 @@ impl Engine {
     async fn resolve(&self, host: &str, port: u16) -> Resolved {
         let forced = self.override_for(host, port);
         if !forced.is_empty() {
-            let note = format!("resolved by --resolve to {} (DNS not queried)", net::addr_list(&forced));
-            return Resolved::Addrs { addrs: forced, note };
+            let note = format!(
+                "resolved by --resolve to {} (DNS not queried)",
+                net::addr_list(&forced)
+            );
+            return Resolved::Addrs {
+                addrs: forced,
+                note,
+            };
         }
         if let Ok(ip) = host.parse::<IpAddr>() {
-            return Resolved::Addrs { addrs: vec![ip], note: "address literal: no DNS query needed".into() };
+            return Resolved::Addrs {
+                addrs: vec![ip],
+                note: "address literal: no DNS query needed".into(),
+            };
         }
         let resolver = match &self.resolver {
             Ok(r) => r,
-            Err(e) => return Resolved::Failed { timed_out: false, reason: e.clone() },
+            Err(e) => {
+                return Resolved::Failed {
+                    timed_out: false,
+                    reason: e.clone(),
+                };
+            }
         };
         // A dotted name is asked as written (one query), as Windows does first.
-        let query = if host.contains('.') { format!("{host}.") } else { host.to_owned() };
+        let query = if host.contains('.') {
+            format!("{host}.")
+        } else {
+            host.to_owned()
+        };
         match resolver.lookup_ip(query.as_str()).await {
             Ok(l) => {
                 let addrs: Vec<IpAddr> = l.iter().collect();
                 if addrs.is_empty() {
-                    Resolved::Failed { timed_out: false, reason: "no address records for the name".into() }
+                    Resolved::Failed {
+                        timed_out: false,
+                        reason: "no address records for the name".into(),
+                    }
                 } else {
-                    let via = self.cfg.dns_server.map_or("system DNS".to_owned(), |s| format!("DNS server {s}"));
+                    let via = self
+                        .cfg
+                        .dns_server
+                        .map_or("system DNS".to_owned(), |s| format!("DNS server {s}"));
                     let note = format!("{} (from {via})", net::addr_list(&addrs));
                     Resolved::Addrs { addrs, note }
                 }
@@ -319,7 +379,16 @@ impl Engine {
             Ok(t) => t,
             Err(e) => {
                 let reason = format!("invalid --ocs-url: {e}");
-                self.push(Instant::now(), StepKind::Dns, &shown_url, StepOutcome::Failed, Some(reason), vec![], None, None);
+                self.push(
+                    Instant::now(),
+                    StepKind::Dns,
+                    &shown_url,
+                    StepOutcome::Failed,
+                    Some(reason),
+                    vec![],
+                    None,
+                    None,
+                );
                 return (None, None);
             }
         };
@@ -328,19 +397,45 @@ impl Engine {
             None => None,
             Some(Ok(p)) => Some(p),
             Some(Err(e)) => {
-                let shown = self.cfg.proxy.as_deref().map(net::redact_userinfo).unwrap_or_default();
-                self.push(Instant::now(), StepKind::ProxyConnect, &shown, StepOutcome::Failed, Some(e), vec![], None, None);
-                self.skip_after(StepKind::ProxyConnect, &target, None, "the --proxy value is not usable");
+                let shown = self
+                    .cfg
+                    .proxy
+                    .as_deref()
+                    .map(net::redact_userinfo)
+                    .unwrap_or_default();
+                self.push(
+                    Instant::now(),
+                    StepKind::ProxyConnect,
+                    &shown,
+                    StepOutcome::Failed,
+                    Some(e),
+                    vec![],
+                    None,
+                    None,
+                );
+                self.skip_after(
+                    StepKind::ProxyConnect,
+                    &target,
+                    None,
+                    "the --proxy value is not usable",
+                );
                 return (None, None);
             }
         };
 
         // 1. DNS: the proxy's name when there is a proxy (the proxy resolves the OCS host).
-        let (dns_host, dns_port) = proxy.as_ref().map_or((target.host.clone(), target.port), |p| (p.host.clone(), p.port));
+        let (dns_host, dns_port) = proxy
+            .as_ref()
+            .map_or((target.host.clone(), target.port), |p| {
+                (p.host.clone(), p.port)
+            });
         let start = Instant::now();
         let mut details = Vec::new();
         if proxy.is_some() {
-            details.push(format!("{dns_host} is the proxy; the proxy resolves {} itself", target.host));
+            details.push(format!(
+                "{dns_host} is the proxy; the proxy resolves {} itself",
+                target.host
+            ));
             // Whether the OCS name also resolves locally is context only: look it up on
             // the side, so a slow local DNS never delays the path through the proxy.
             let me = Arc::clone(self);
@@ -361,45 +456,128 @@ impl Engine {
         let addrs = match main_dns {
             Op::Done(Resolved::Addrs { addrs, note }) => {
                 details.insert(0, note);
-                self.push(start, StepKind::Dns, &dns_host, StepOutcome::Ok, None, details, None, None);
+                self.push(
+                    start,
+                    StepKind::Dns,
+                    &dns_host,
+                    StepOutcome::Ok,
+                    None,
+                    details,
+                    None,
+                    None,
+                );
                 addrs
             }
             Op::Done(Resolved::Failed { timed_out, reason }) => {
-                let outcome = if timed_out { StepOutcome::TimedOut } else { StepOutcome::Failed };
-                self.push(start, StepKind::Dns, &dns_host, outcome, Some(reason), details, None, None);
-                self.skip_after(StepKind::Dns, &target, proxy.as_ref(), &format!("DNS lookup of {dns_host} failed"));
+                let outcome = if timed_out {
+                    StepOutcome::TimedOut
+                } else {
+                    StepOutcome::Failed
+                };
+                self.push(
+                    start,
+                    StepKind::Dns,
+                    &dns_host,
+                    outcome,
+                    Some(reason),
+                    details,
+                    None,
+                    None,
+                );
+                self.skip_after(
+                    StepKind::Dns,
+                    &target,
+                    proxy.as_ref(),
+                    &format!("DNS lookup of {dns_host} failed"),
+                );
                 return (None, None);
             }
             Op::TimedOut => {
                 let reason = self.timeout_words("no DNS answer");
-                self.push(start, StepKind::Dns, &dns_host, StepOutcome::TimedOut, Some(reason), details, None, None);
-                self.skip_after(StepKind::Dns, &target, proxy.as_ref(), &format!("DNS lookup of {dns_host} failed"));
+                self.push(
+                    start,
+                    StepKind::Dns,
+                    &dns_host,
+                    StepOutcome::TimedOut,
+                    Some(reason),
+                    details,
+                    None,
+                    None,
+                );
+                self.skip_after(
+                    StepKind::Dns,
+                    &target,
+                    proxy.as_ref(),
+                    &format!("DNS lookup of {dns_host} failed"),
+                );
                 return (None, None);
             }
         };
 
         // 2. TCP to the proxy or the OCS host.
-        let tcp_target = proxy.as_ref().map_or_else(|| authority.clone(), |p| p.display.clone());
-        let sockaddrs: Vec<SocketAddr> = addrs.iter().map(|a| SocketAddr::new(*a, dns_port)).collect();
+        let tcp_target = proxy
+            .as_ref()
+            .map_or_else(|| authority.clone(), |p| p.display.clone());
+        let sockaddrs: Vec<SocketAddr> = addrs
+            .iter()
+            .map(|a| SocketAddr::new(*a, dns_port))
+            .collect();
         let start = Instant::now();
         let mut tried = Vec::new();
         let stream = match self.bounded(net::connect_any(&sockaddrs, &mut tried)).await {
             Op::Done(Ok((s, a))) => {
                 let mut d = vec![format!("connected to {a}")];
                 d.extend(tried.iter().map(|t| format!("failed first: {t}")));
-                self.push(start, StepKind::Tcp, &tcp_target, StepOutcome::Ok, None, d, None, None);
+                self.push(
+                    start,
+                    StepKind::Tcp,
+                    &tcp_target,
+                    StepOutcome::Ok,
+                    None,
+                    d,
+                    None,
+                    None,
+                );
                 s
             }
             Op::Done(Err(e)) => {
                 let details = if tried.len() > 1 { tried } else { Vec::new() };
-                self.push(start, StepKind::Tcp, &tcp_target, StepOutcome::Failed, Some(e), details, None, None);
-                self.skip_after(StepKind::Tcp, &target, proxy.as_ref(), &format!("no TCP connection to {tcp_target}"));
+                self.push(
+                    start,
+                    StepKind::Tcp,
+                    &tcp_target,
+                    StepOutcome::Failed,
+                    Some(e),
+                    details,
+                    None,
+                    None,
+                );
+                self.skip_after(
+                    StepKind::Tcp,
+                    &target,
+                    proxy.as_ref(),
+                    &format!("no TCP connection to {tcp_target}"),
+                );
                 return (None, None);
             }
             Op::TimedOut => {
                 let reason = self.timeout_words(&format!("no TCP connection to {tcp_target}"));
-                self.push(start, StepKind::Tcp, &tcp_target, StepOutcome::TimedOut, Some(reason), tried, None, None);
-                self.skip_after(StepKind::Tcp, &target, proxy.as_ref(), &format!("no TCP connection to {tcp_target}"));
+                self.push(
+                    start,
+                    StepKind::Tcp,
+                    &tcp_target,
+                    StepOutcome::TimedOut,
+                    Some(reason),
+                    tried,
+                    None,
+                    None,
+                );
+                self.skip_after(
+                    StepKind::Tcp,
+                    &target,
+                    proxy.as_ref(),
+                    &format!("no TCP connection to {tcp_target}"),
+                );
                 return (None, None);
             }
         };
@@ -409,31 +587,80 @@ impl Engine {
         if let (Some(p), true) = (&proxy, target.https) {
             let start = Instant::now();
             let step_target = p.display.clone();
-            match self.bounded(net::connect_tunnel(&mut stream, p, &authority)).await {
+            match self
+                .bounded(net::connect_tunnel(&mut stream, p, &authority))
+                .await
+            {
                 Op::Done(Ok(v)) => {
                     let mut details = vec![format!("CONNECT {authority}")];
                     details.extend(v.details);
-                    let outcome = if v.ok { StepOutcome::Ok } else { StepOutcome::Failed };
+                    let outcome = if v.ok {
+                        StepOutcome::Ok
+                    } else {
+                        StepOutcome::Failed
+                    };
                     let failed = !v.ok;
                     let reason = v.reason.clone();
-                    self.push(start, StepKind::ProxyConnect, &step_target, outcome, v.reason, details, Some(v.status), v.proxy_authenticate);
+                    self.push(
+                        start,
+                        StepKind::ProxyConnect,
+                        &step_target,
+                        outcome,
+                        v.reason,
+                        details,
+                        Some(v.status),
+                        v.proxy_authenticate,
+                    );
                     if failed {
                         let why = reason.unwrap_or_else(|| "the proxy refused the tunnel".into());
-                        self.skip_after(StepKind::ProxyConnect, &target, proxy.as_ref(), &format!("no tunnel: {why}"));
+                        self.skip_after(
+                            StepKind::ProxyConnect,
+                            &target,
+                            proxy.as_ref(),
+                            &format!("no tunnel: {why}"),
+                        );
                         return (None, None);
                     }
                 }
                 Op::Done(Err((status, e))) => {
                     let details = vec![format!("CONNECT {authority}")];
-                    self.push(start, StepKind::ProxyConnect, &step_target, StepOutcome::Failed, Some(e), details, status, None);
-                    self.skip_after(StepKind::ProxyConnect, &target, proxy.as_ref(), "no tunnel through the proxy");
+                    self.push(
+                        start,
+                        StepKind::ProxyConnect,
+                        &step_target,
+                        StepOutcome::Failed,
+                        Some(e),
+                        details,
+                        status,
+                        None,
+                    );
+                    self.skip_after(
+                        StepKind::ProxyConnect,
+                        &target,
+                        proxy.as_ref(),
+                        "no tunnel through the proxy",
+                    );
                     return (None, None);
                 }
                 Op::TimedOut => {
                     let reason = self.timeout_words("the proxy did not answer CONNECT");
                     let details = vec![format!("CONNECT {authority}")];
-                    self.push(start, StepKind::ProxyConnect, &step_target, StepOutcome::TimedOut, Some(reason), details, None, None);
-                    self.skip_after(StepKind::ProxyConnect, &target, proxy.as_ref(), "no tunnel through the proxy");
+                    self.push(
+                        start,
+                        StepKind::ProxyConnect,
+                        &step_target,
+                        StepOutcome::TimedOut,
+                        Some(reason),
+                        details,
+                        None,
+                        None,
+                    );
+                    self.skip_after(
+                        StepKind::ProxyConnect,
+                        &target,
+                        proxy.as_ref(),
+                        "no tunnel through the proxy",
+                    );
                     return (None, None);
                 }
             }
@@ -442,10 +669,21 @@ impl Engine {
         if !target.https {
             self.skip(StepKind::Tls, &authority, "the OCS URL is http://: no TLS");
             let (request_target, auth) = match &proxy {
-                Some(p) => (format!("http://{}{}", target.authority(false), target.path), p.auth.clone()),
+                Some(p) => (
+                    format!("http://{}{}", target.authority(false), target.path),
+                    p.auth.clone(),
+                ),
                 None => (target.path.clone(), None),
             };
-            let ocs = self.ocs_request(stream, &target, &request_target, auth.as_deref(), background).await;
+            let ocs = self
+                .ocs_request(
+                    stream,
+                    &target,
+                    &request_target,
+                    auth.as_deref(),
+                    background,
+                )
+                .await;
             return (None, ocs);
         }
 
@@ -465,7 +703,12 @@ impl Engine {
             tls_details.push("no trust anchors at all: nothing can be trusted".into());
             None
         } else {
-            match WebPkiServerVerifier::builder_with_provider(Arc::new(anchors.store), Arc::clone(&provider)).build() {
+            match WebPkiServerVerifier::builder_with_provider(
+                Arc::new(anchors.store),
+                Arc::clone(&provider),
+            )
+            .build()
+            {
                 Ok(v) => Some(v),
                 Err(e) => {
                     tls_details.push(format!("cannot build the verifier: {e}"));
@@ -478,9 +721,21 @@ impl Engine {
         let config = match rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
         {
-            Ok(b) => b.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth(),
+            Ok(b) => b
+                .dangerous()
+                .with_custom_certificate_verifier(verifier)
+                .with_no_client_auth(),
             Err(e) => {
-                self.push(start, StepKind::Tls, &authority, StepOutcome::Failed, Some(format!("TLS set-up: {e}")), tls_details, None, None);
+                self.push(
+                    start,
+                    StepKind::Tls,
+                    &authority,
+                    StepOutcome::Failed,
+                    Some(format!("TLS set-up: {e}")),
+                    tls_details,
+                    None,
+                    None,
+                );
                 self.skip(StepKind::OcsRequest, &target.display, "TLS could not start");
                 return (None, None);
             }
@@ -488,7 +743,16 @@ impl Engine {
         let server_name = match ServerName::try_from(target.host.clone()) {
             Ok(n) => n,
             Err(e) => {
-                self.push(start, StepKind::Tls, &authority, StepOutcome::Failed, Some(format!("bad TLS server name: {e}")), tls_details, None, None);
+                self.push(
+                    start,
+                    StepKind::Tls,
+                    &authority,
+                    StepOutcome::Failed,
+                    Some(format!("bad TLS server name: {e}")),
+                    tls_details,
+                    None,
+                    None,
+                );
                 self.skip(StepKind::OcsRequest, &target.display, "TLS could not start");
                 return (None, None);
             }
@@ -496,7 +760,10 @@ impl Engine {
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         let handshake = self.bounded(connector.connect(server_name, stream)).await;
         let recorded = lock(&record).clone();
-        let chain_der: Vec<CertificateDer<'static>> = recorded.as_ref().map(|r| r.chain.clone()).unwrap_or_default();
+        let chain_der: Vec<CertificateDer<'static>> = recorded
+            .as_ref()
+            .map(|r| r.chain.clone())
+            .unwrap_or_default();
         let chain: Vec<CertInfo> = chain_der.iter().map(|c| cert_info(c)).collect();
         let verdict = recorded.as_ref().map(|r| r.verdict.clone());
         let mut tls = TlsResult {
@@ -530,7 +797,9 @@ impl Engine {
                     rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_owned(),
                     other => format!("{other:?}"),
                 });
-                tls.cipher_suite = conn.negotiated_cipher_suite().map(|c| format!("{:?}", c.suite()));
+                tls.cipher_suite = conn
+                    .negotiated_cipher_suite()
+                    .map(|c| format!("{:?}", c.suite()));
                 tls.trusted = matches!(verdict, Some(Ok(())));
                 let mut d = vec![format!(
                     "{} {}",
@@ -539,25 +808,69 @@ impl Engine {
                 )];
                 d.extend(tls_details);
                 if tls.trusted {
-                    self.push(start, StepKind::Tls, &authority, StepOutcome::Ok, None, d, None, None);
+                    self.push(
+                        start,
+                        StepKind::Tls,
+                        &authority,
+                        StepOutcome::Ok,
+                        None,
+                        d,
+                        None,
+                        None,
+                    );
                     Some(s)
                 } else {
                     // Cannot happen with the standard verifier, but never treat it as trusted.
-                    self.push(start, StepKind::Tls, &authority, StepOutcome::Failed, Some("certificate not verified".into()), d, None, None);
+                    self.push(
+                        start,
+                        StepKind::Tls,
+                        &authority,
+                        StepOutcome::Failed,
+                        Some("certificate not verified".into()),
+                        d,
+                        None,
+                        None,
+                    );
                     None
                 }
             }
             Op::Done(Err(e)) => {
                 let reason = match &verdict {
-                    Some(Err(v)) => format!("certificate not trusted: {} ({v})", verdict_name(v)),
+                    Some(Err(v)) => {
+                        let (name, text) = (verdict_name(v), v.to_string());
+                        // The context variants say more than the name (which name, which dates).
+                        if text.ends_with(&name) {
+                            format!("certificate not trusted: {name}")
+                        } else {
+                            format!("certificate not trusted: {name} ({text})")
+                        }
+                    }
                     _ => format!("TLS handshake failed: {}", tls_error_words(&e)),
                 };
-                self.push(start, StepKind::Tls, &authority, StepOutcome::Failed, Some(reason), tls_details, None, None);
+                self.push(
+                    start,
+                    StepKind::Tls,
+                    &authority,
+                    StepOutcome::Failed,
+                    Some(reason),
+                    tls_details,
+                    None,
+                    None,
+                );
                 None
             }
             Op::TimedOut => {
                 let reason = self.timeout_words("the TLS handshake did not complete");
-                self.push(start, StepKind::Tls, &authority, StepOutcome::TimedOut, Some(reason), tls_details, None, None);
+                self.push(
+                    start,
+                    StepKind::Tls,
+                    &authority,
+                    StepOutcome::TimedOut,
+                    Some(reason),
+                    tls_details,
+                    None,
+                    None,
+                );
                 None
             }
         };
@@ -571,17 +884,27 @@ impl Engine {
         };
 
         // 6. The OCS GET over the established (trusted) connection.
-        let ocs = self.ocs_request(tls_stream, &target, &target.path, None, background).await;
+        let ocs = self
+            .ocs_request(tls_stream, &target, &target.path, None, background)
+            .await;
         (Some(tls), ocs)
     }
 
     /// Record the steps that cannot run after `failed` as skipped.
     fn skip_after(&self, failed: StepKind, target: &Target, proxy: Option<&ProxySpec>, why: &str) {
-        let order = [StepKind::Dns, StepKind::Tcp, StepKind::ProxyConnect, StepKind::Tls, StepKind::OcsRequest];
+        let order = [
+            StepKind::Dns,
+            StepKind::Tcp,
+            StepKind::ProxyConnect,
+            StepKind::Tls,
+            StepKind::OcsRequest,
+        ];
         let pos = order.iter().position(|k| *k == failed).unwrap_or(0);
         for k in order.iter().skip(pos + 1) {
             let t = match k {
-                StepKind::Tcp => proxy.map_or_else(|| target.authority(true), |p| p.display.clone()),
+                StepKind::Tcp => {
+                    proxy.map_or_else(|| target.authority(true), |p| p.display.clone())
+                }
                 StepKind::ProxyConnect if proxy.is_none() || !target.https => continue,
                 StepKind::ProxyConnect => proxy.map(|p| p.display.clone()).unwrap_or_default(),
                 StepKind::Tls if !target.https => continue,
@@ -612,17 +935,38 @@ impl Engine {
         let (head, body) = match self.bounded(exchange).await {
             Op::Done(Ok(hb)) => hb,
             Op::Done(Err(e)) => {
-                self.push(start, StepKind::OcsRequest, &target.display, StepOutcome::Failed, Some(e), vec![], None, None);
+                self.push(
+                    start,
+                    StepKind::OcsRequest,
+                    &target.display,
+                    StepOutcome::Failed,
+                    Some(e),
+                    vec![],
+                    None,
+                    None,
+                );
                 return None;
             }
             Op::TimedOut => {
                 let reason = self.timeout_words("no HTTP answer from OCS");
-                self.push(start, StepKind::OcsRequest, &target.display, StepOutcome::TimedOut, Some(reason), vec![], None, None);
+                self.push(
+                    start,
+                    StepKind::OcsRequest,
+                    &target.display,
+                    StepOutcome::TimedOut,
+                    Some(reason),
+                    vec![],
+                    None,
+                    None,
+                );
                 return None;
             }
         };
         let (resp, timestamp_chain) = ocs::analyze(&head, &body.data);
-        let mut details = vec![head.status_line.clone(), format!("{} body bytes", body.data.len())];
+        let mut details = vec![
+            head.status_line.clone(),
+            format!("{} body bytes", body.data.len()),
+        ];
         if body.truncated {
             details.push(format!("body cut at {} MiB", OCS_BODY_CAP / (1024 * 1024)));
         }
@@ -633,7 +977,11 @@ impl Engine {
             details.push(format!(
                 "EOCS XML, {} mitigation(s), signature {}, {} signing certificate(s)",
                 resp.mitigation_ids.len(),
-                if resp.has_signature { "present" } else { "missing" },
+                if resp.has_signature {
+                    "present"
+                } else {
+                    "missing"
+                },
                 resp.signing_chain.len()
             ));
         }
@@ -642,14 +990,32 @@ impl Engine {
         }
         let ok_status = (200..300).contains(&head.status);
         let (outcome, reason) = if !ok_status {
-            (StepOutcome::Failed, Some(format!("OCS answered HTTP {}", format!("{} {}", head.status, head.reason).trim_end())))
+            (
+                StepOutcome::Failed,
+                Some(format!(
+                    "OCS answered HTTP {}",
+                    format!("{} {}", head.status, head.reason).trim_end()
+                )),
+            )
         } else if !resp.eocs_xml {
             let ct = head.header("content-type").unwrap_or("no Content-Type");
-            (StepOutcome::Failed, Some(format!("the answer is not the EOCS XML ({ct})")))
+            (
+                StepOutcome::Failed,
+                Some(format!("the answer is not the EOCS XML ({ct})")),
+            )
         } else {
             (StepOutcome::Ok, None)
         };
-        self.push(start, StepKind::OcsRequest, &target.display, outcome, reason, details, Some(head.status), None);
+        self.push(
+            start,
+            StepKind::OcsRequest,
+            &target.display,
+            outcome,
+            reason,
+            details,
+            Some(head.status),
+            None,
+        );
         let mut signing: Vec<CertInfo> = resp.signing_chain.clone();
         signing.extend(timestamp_chain);
         self.spawn_crls(&signing, ChainRole::Signing, background);
@@ -666,17 +1032,29 @@ impl Engine {
         };
         let mut f = Fetched {
             start,
-            fetch: HttpFetch { url: shown.clone(), via_proxy: via.clone(), ..HttpFetch::default() },
+            fetch: HttpFetch {
+                url: shown.clone(),
+                via_proxy: via.clone(),
+                ..HttpFetch::default()
+            },
             outcome: StepOutcome::Failed,
             reason: None,
-            details: vec![via.as_ref().map_or("direct (no WinHTTP proxy)".to_owned(), |p| format!("via WinHTTP proxy {p}"))],
+            details: vec![
+                via.as_ref()
+                    .map_or("direct (no WinHTTP proxy)".to_owned(), |p| {
+                        format!("via WinHTTP proxy {p}")
+                    }),
+            ],
             body: None,
         };
         let target = match net::parse_target(url) {
             Ok(t) if !t.https => t,
             Ok(_) => {
                 f.outcome = StepOutcome::Skipped;
-                f.reason = Some("https:// URL: only http:// downloads are made (as for CRLs and the CTL)".into());
+                f.reason = Some(
+                    "https:// URL: only http:// downloads are made (as for CRLs and the CTL)"
+                        .into(),
+                );
                 f.fetch.error = f.reason.clone();
                 return f;
             }
@@ -687,7 +1065,9 @@ impl Engine {
                 return f;
             }
         };
-        let result = self.bounded(self.fetch_inner(&target, cap, &mut f.details)).await;
+        let result = self
+            .bounded(self.fetch_inner(&target, cap, &mut f.details))
+            .await;
         f.fetch.duration_ms = millis(start.elapsed());
         match result {
             Op::TimedOut => {
@@ -720,7 +1100,10 @@ impl Engine {
                     }
                     f.body = Some(body.data);
                 } else {
-                    let via_text = via.as_ref().map(|p| format!(" (through the WinHTTP proxy {p})")).unwrap_or_default();
+                    let via_text = via
+                        .as_ref()
+                        .map(|p| format!(" (through the WinHTTP proxy {p})"))
+                        .unwrap_or_default();
                     f.reason = Some(format!("HTTP {} {}{via_text}", head.status, head.reason));
                     f.fetch.error = f.reason.clone();
                 }
@@ -744,28 +1127,46 @@ impl Engine {
                 p.auth.clone(),
                 Some(format!("the WinHTTP proxy {}", p.display)),
             ),
-            None => (target.host.clone(), target.port, target.path.clone(), None, None),
+            None => (
+                target.host.clone(),
+                target.port,
+                target.path.clone(),
+                None,
+                None,
+            ),
         };
         let addrs = match self.resolve(&host, port).await {
             Resolved::Addrs { addrs, note } => {
-                details.push(format!("{host}: {note}"));
+                if host.parse::<IpAddr>().is_err() {
+                    details.push(format!("{host}: {note}"));
+                }
                 addrs
             }
             Resolved::Failed { reason, .. } => {
-                let of = what.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
+                let of = what
+                    .as_deref()
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default();
                 return Err(format!("DNS lookup of {host}{of} failed: {reason}"));
             }
         };
         let sockaddrs: Vec<SocketAddr> = addrs.iter().map(|a| SocketAddr::new(*a, port)).collect();
         let mut tried = Vec::new();
-        let (stream, _) = net::connect_any(&sockaddrs, &mut tried)
-            .await
-            .map_err(|e| match &what {
-                Some(w) => format!("cannot reach {w}: {e}"),
-                None => e,
-            })?;
+        let (stream, _) =
+            net::connect_any(&sockaddrs, &mut tried)
+                .await
+                .map_err(|e| match &what {
+                    Some(w) => format!("cannot reach {w}: {e}"),
+                    None => e,
+                })?;
         let mut bs = BufStream::new(stream);
-        http::write_get(&mut bs.inner, &request_target, &target.authority(false), auth.as_deref()).await?;
+        http::write_get(
+            &mut bs.inner,
+            &request_target,
+            &target.authority(false),
+            auth.as_deref(),
+        )
+        .await?;
         let head = bs.read_head(false).await?;
         let body = http::read_body(&mut bs, &head, cap).await;
         Ok((head, body))
@@ -777,10 +1178,19 @@ impl Engine {
     }
 
     /// Register every CDP of `certs`; each URL is fetched once (the first registration spawns it).
-    fn spawn_crls(self: &Arc<Self>, certs: &[CertInfo], role: ChainRole, background: &mut Vec<JoinHandle<()>>) {
+    fn spawn_crls(
+        self: &Arc<Self>,
+        certs: &[CertInfo],
+        role: ChainRole,
+        background: &mut Vec<JoinHandle<()>>,
+    ) {
         for c in certs {
             for url in &c.crl_urls {
-                lock(&self.crl_uses).push(CrlUse { url: url.clone(), role, cert: c.clone() });
+                lock(&self.crl_uses).push(CrlUse {
+                    url: url.clone(),
+                    role,
+                    cert: c.clone(),
+                });
                 let (cell, fresh) = {
                     let mut cells = lock(&self.crl_cells);
                     match cells.get(url) {
@@ -808,10 +1218,17 @@ impl Engine {
         }
     }
 
-    fn spawn_aia(self: &Arc<Self>, last: Option<&CertInfo>, aia_tasks: &mut Vec<JoinHandle<Fetched>>) {
+    fn spawn_aia(
+        self: &Arc<Self>,
+        last: Option<&CertInfo>,
+        aia_tasks: &mut Vec<JoinHandle<Fetched>>,
+    ) {
         let Some(last) = last else { return };
         if last.ca_issuers_urls.is_empty() {
-            let reason = format!("the chain is incomplete but {} has no caIssuers URL", last.subject);
+            let reason = format!(
+                "the chain is incomplete but {} has no caIssuers URL",
+                last.subject
+            );
             self.skip(StepKind::Aia, &last.subject, &reason);
             return;
         }
@@ -841,7 +1258,9 @@ impl Engine {
         let cells: HashMap<String, Arc<OnceCell<Arc<CrlEntry>>>> = lock(&self.crl_cells).clone();
         let mut out = Vec::with_capacity(uses.len());
         for u in &uses {
-            let Some(entry) = cells.get(&u.url).and_then(|c| c.get()) else { continue };
+            let Some(entry) = cells.get(&u.url).and_then(|c| c.get()) else {
+                continue;
+            };
             let mut c = CrlFetch {
                 fetch: entry.fetched.fetch.clone(),
                 chain: u.role,
@@ -871,7 +1290,9 @@ impl Engine {
         let mut urls: Vec<&String> = cells.keys().collect();
         urls.sort();
         for url in urls {
-            let Some(entry) = cells.get(url).and_then(|c| c.get()) else { continue };
+            let Some(entry) = cells.get(url).and_then(|c| c.get()) else {
+                continue;
+            };
             let mut extra: Vec<String> = uses
                 .iter()
                 .filter(|u| &u.url == url)

@@ -21,11 +21,17 @@ pub struct ResponseHead {
 
 impl ResponseHead {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers.iter().filter(move |(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -82,7 +88,12 @@ pub fn parse_head(bytes: &[u8]) -> Result<ResponseHead, String> {
             headers.push((clean_text(k), clean_text(v.trim())));
         }
     }
-    Ok(ResponseHead { status_line: clean_text(status_line), status, reason, headers })
+    Ok(ResponseHead {
+        status_line: clean_text(status_line),
+        status,
+        reason,
+        headers,
+    })
 }
 
 /// A reader with a small buffer of bytes already received.
@@ -94,7 +105,11 @@ pub struct BufStream<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> BufStream<S> {
     pub fn new(inner: S) -> Self {
-        BufStream { inner, buf: Vec::new(), pos: 0 }
+        BufStream {
+            inner,
+            buf: Vec::new(),
+            pos: 0,
+        }
     }
 
     /// Read more; `Ok(false)` at EOF.
@@ -104,8 +119,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> BufStream<S> {
             self.pos = 0;
         }
         let mut chunk = [0u8; 16 * 1024];
-        let n = self.inner.read(&mut chunk).await.map_err(|e| io_words(&e))?;
-        self.buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        let n = self
+            .inner
+            .read(&mut chunk)
+            .await
+            .map_err(|e| io_words(&e))?;
+        self.buf
+            .extend_from_slice(chunk.get(..n).unwrap_or_default());
         Ok(n > 0)
     }
 
@@ -154,7 +174,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> BufStream<S> {
     async fn read_line(&mut self) -> Result<String, String> {
         loop {
             if let Some(i) = self.pending().iter().position(|b| *b == b'\n') {
-                let line = String::from_utf8_lossy(self.pending().get(..i).unwrap_or_default()).into_owned();
+                let line = String::from_utf8_lossy(self.pending().get(..i).unwrap_or_default())
+                    .into_owned();
                 self.pos += i + 1;
                 return Ok(line.trim_end_matches('\r').to_owned());
             }
@@ -173,7 +194,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> BufStream<S> {
             if self.pending().is_empty() && !self.fill().await? {
                 return Ok(true);
             }
-            let avail = self.pending().len().min(usize::try_from(n).unwrap_or(usize::MAX));
+            let avail = self
+                .pending()
+                .len()
+                .min(usize::try_from(n).unwrap_or(usize::MAX));
             let room = cap.saturating_sub(out.len()).min(avail);
             out.extend_from_slice(self.pending().get(..room).unwrap_or_default());
             self.pos += avail;
@@ -222,12 +246,20 @@ pub async fn read_body<S: AsyncRead + AsyncWrite + Unpin>(
     if head.status < 200 || head.status == 204 || head.status == 304 {
         return body;
     }
-    let chunked = head.headers_named("transfer-encoding").any(|v| v.to_ascii_lowercase().contains("chunked"));
+    let chunked = head
+        .headers_named("transfer-encoding")
+        .any(|v| v.to_ascii_lowercase().contains("chunked"));
     let result: Result<(), String> = if chunked {
         read_chunked(s, &mut body, cap).await
-    } else if let Some(len) = head.header("content-length").and_then(|v| v.trim().parse::<u64>().ok()) {
+    } else if let Some(len) = head
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
         match s.read_n(len, &mut body.data, cap).await {
-            Ok(true) => Err(format!("connection closed after {} of {len} bytes", body.data.len())),
+            Ok(true) => Err(format!(
+                "connection closed after {} of {len} bytes",
+                body.data.len()
+            )),
             Ok(false) => {
                 body.truncated = len > u64::try_from(cap).unwrap_or(u64::MAX);
                 Ok(())
@@ -257,7 +289,8 @@ async fn read_chunked<S: AsyncRead + AsyncWrite + Unpin>(
     loop {
         let line = s.read_line().await?;
         let size_text = line.split(';').next().unwrap_or_default().trim();
-        let size = u64::from_str_radix(size_text, 16).map_err(|_| format!("bad chunk size `{}`", clean_text(&line)))?;
+        let size = u64::from_str_radix(size_text, 16)
+            .map_err(|_| format!("bad chunk size `{}`", clean_text(&line)))?;
         if size == 0 {
             // Trailers, then the blank line; a server that just closes is fine too.
             for _ in 0..64 {
@@ -294,7 +327,9 @@ pub async fn write_get<S: AsyncWrite + Unpin>(
         req.push_str(&format!("Proxy-Authorization: Basic {a}\r\n"));
     }
     req.push_str("\r\n");
-    s.write_all(req.as_bytes()).await.map_err(|e| io_words(&e))?;
+    s.write_all(req.as_bytes())
+        .await
+        .map_err(|e| io_words(&e))?;
     s.flush().await.map_err(|e| io_words(&e))
 }
 
@@ -321,7 +356,9 @@ mod tests {
 
     #[test]
     fn heads() {
-        let h = parse_head(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nX-A: 1\r\n  folded\r\n\r\n").unwrap();
+        let h =
+            parse_head(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nX-A: 1\r\n  folded\r\n\r\n")
+                .unwrap();
         assert_eq!((h.status, h.reason.as_str()), (200, "OK"));
         assert_eq!(h.header("content-type"), Some("text/xml"));
         assert_eq!(h.header("x-a"), Some("1 folded"));
@@ -344,7 +381,10 @@ mod tests {
 
     #[test]
     fn bodies() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let (_, b) = body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 100).await;
             assert_eq!((b.data.as_slice(), b.truncated, b.error.is_none()), (&b"hello"[..], false, true));

@@ -17,7 +17,9 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 
-use eems_parsers::probe_results::{PROBE_SCHEMA_VERSION, ProbeReport, ProbeStep, StepKind, StepOutcome};
+use eems_parsers::probe_results::{
+    PROBE_SCHEMA_VERSION, ProbeReport, ProbeStep, StepKind, StepOutcome,
+};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -6,7 +6,8 @@ use super::http::{BufStream, ResponseHead, io_words};
 use base64::Engine as _;
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{
-    ConnectionConfig, LookupIpStrategy, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
+    ConnectionConfig, LookupIpStrategy, NameServerConfig, ResolveHosts, ResolverConfig,
+    ResolverOpts,
 };
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError, NoRecords};
@@ -34,12 +35,20 @@ impl Target {
     pub fn authority(&self, always_port: bool) -> String {
         let h = bracket(&self.host);
         let default = if self.https { 443 } else { 80 };
-        if always_port || self.port != default { format!("{h}:{}", self.port) } else { h }
+        if always_port || self.port != default {
+            format!("{h}:{}", self.port)
+        } else {
+            h
+        }
     }
 }
 
 pub fn bracket(host: &str) -> String {
-    if host.contains(':') { format!("[{host}]") } else { host.to_owned() }
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
 }
 
 fn host_of(u: &url::Url) -> Option<String> {
@@ -51,14 +60,21 @@ fn host_of(u: &url::Url) -> Option<String> {
 }
 
 pub fn parse_target(s: &str) -> Result<Target, String> {
-    let u = url::Url::parse(s.trim()).map_err(|e| format!("invalid URL `{}`: {e}", redact_userinfo(s)))?;
+    let u = url::Url::parse(s.trim())
+        .map_err(|e| format!("invalid URL `{}`: {e}", redact_userinfo(s)))?;
     let https = match u.scheme() {
         "https" => true,
         "http" => false,
-        other => return Err(format!("unsupported scheme `{other}` (only http and https are fetched)")),
+        other => {
+            return Err(format!(
+                "unsupported scheme `{other}` (only http and https are fetched)"
+            ));
+        }
     };
     let host = host_of(&u).ok_or_else(|| format!("URL `{}` has no host", redact_userinfo(s)))?;
-    let port = u.port_or_known_default().unwrap_or(if https { 443 } else { 80 });
+    let port = u
+        .port_or_known_default()
+        .unwrap_or(if https { 443 } else { 80 });
     let mut path = u.path().to_owned();
     if let Some(q) = u.query() {
         path.push('?');
@@ -67,7 +83,13 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
     let mut clean = u.clone();
     let _ = clean.set_username("");
     let _ = clean.set_password(None);
-    Ok(Target { https, host, port, path, display: clean.to_string() })
+    Ok(Target {
+        https,
+        host,
+        port,
+        path,
+        display: clean.to_string(),
+    })
 }
 
 /// `http://user:pass@host:3128/` → `http://host:3128/`; `u:p@host:3128` → `host:3128`.
@@ -99,7 +121,10 @@ pub struct ProxySpec {
 impl std::fmt::Debug for ProxySpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Credentials stay out of debug output too.
-        f.debug_struct("ProxySpec").field("display", &self.display).field("auth", &self.auth.is_some()).finish()
+        f.debug_struct("ProxySpec")
+            .field("display", &self.display)
+            .field("auth", &self.auth.is_some())
+            .finish()
     }
 }
 
@@ -109,7 +134,11 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| char::from(c).to_digit(16);
-        match (b.get(i), b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+        match (
+            b.get(i),
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
             (Some(b'%'), Some(h), Some(l)) => {
                 out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
                 i += 3;
@@ -127,8 +156,13 @@ fn percent_decode(s: &str) -> String {
 /// The Exchange InternetWebProxy: `http://[user:pass@]host[:port][/]`, or a bare `host:port`.
 pub fn parse_proxy(s: &str) -> Result<ProxySpec, String> {
     let s = s.trim();
-    let with_scheme = if s.contains("://") { s.to_owned() } else { format!("http://{s}") };
-    let u = url::Url::parse(&with_scheme).map_err(|e| format!("invalid proxy `{}`: {e}", redact_userinfo(s)))?;
+    let with_scheme = if s.contains("://") {
+        s.to_owned()
+    } else {
+        format!("http://{s}")
+    };
+    let u = url::Url::parse(&with_scheme)
+        .map_err(|e| format!("invalid proxy `{}`: {e}", redact_userinfo(s)))?;
     if u.scheme() != "http" {
         return Err(format!(
             "proxy scheme `{}` is not supported (the service's InternetWebProxy must be http://)",
@@ -140,17 +174,30 @@ pub fn parse_proxy(s: &str) -> Result<ProxySpec, String> {
     let auth = if u.username().is_empty() && u.password().is_none() {
         None
     } else {
-        let cred = format!("{}:{}", percent_decode(u.username()), percent_decode(u.password().unwrap_or_default()));
+        let cred = format!(
+            "{}:{}",
+            percent_decode(u.username()),
+            percent_decode(u.password().unwrap_or_default())
+        );
         Some(base64::engine::general_purpose::STANDARD.encode(cred))
     };
-    Ok(ProxySpec { display: format!("{}:{port}", bracket(&host)), host, port, auth })
+    Ok(ProxySpec {
+        display: format!("{}:{port}", bracket(&host)),
+        host,
+        port,
+        auth,
+    })
 }
 
 /// The WinHTTP proxy as `netsh winhttp show proxy` gives it: `host:port`,
 /// `http=host:port;https=host:port`, or a URL. CRLs and the CTL are
 /// `http://`, so the `http=` entry wins when the list is per-scheme.
 pub fn parse_winhttp_proxy(s: &str) -> Result<ProxySpec, String> {
-    let entries: Vec<&str> = s.split([';', ' ']).map(str::trim).filter(|e| !e.is_empty()).collect();
+    let entries: Vec<&str> = s
+        .split([';', ' '])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
     let chosen = entries
         .iter()
         .find_map(|e| e.strip_prefix("http=").or_else(|| e.strip_prefix("HTTP=")))
@@ -160,7 +207,10 @@ pub fn parse_winhttp_proxy(s: &str) -> Result<ProxySpec, String> {
 }
 
 /// Build the resolver: the system configuration, or one given server.
-pub fn build_resolver(dns_server: Option<SocketAddr>, timeout: Duration) -> Result<TokioResolver, String> {
+pub fn build_resolver(
+    dns_server: Option<SocketAddr>,
+    timeout: Duration,
+) -> Result<TokioResolver, String> {
     let mut builder = match dns_server {
         Some(sa) => {
             let mut udp = ConnectionConfig::udp();
@@ -183,16 +233,19 @@ pub fn build_resolver(dns_server: Option<SocketAddr>, timeout: Duration) -> Resu
     opts.attempts = 1;
     opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
     opts.cache_size = 64;
-    builder.build().map_err(|e| format!("cannot set up the DNS resolver: {e}"))
+    builder
+        .build()
+        .map_err(|e| format!("cannot set up the DNS resolver: {e}"))
 }
 
 /// Why a lookup failed, in words, and whether it was a timeout.
 pub fn dns_error_words(e: &NetError) -> (bool, String) {
     match e {
         _ if e.is_nx_domain() => (false, "NXDOMAIN: the name does not exist".into()),
-        NetError::Dns(DnsError::NoRecordsFound(NoRecords { response_code, .. })) => {
-            (false, format!("no address records for the name (NODATA, {response_code})"))
-        }
+        NetError::Dns(DnsError::NoRecordsFound(NoRecords { response_code, .. })) => (
+            false,
+            format!("no address records for the name (NODATA, {response_code})"),
+        ),
         NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)) => {
             (false, "SERVFAIL: the DNS server could not answer".into())
         }
@@ -205,14 +258,20 @@ pub fn dns_error_words(e: &NetError) -> (bool, String) {
         NetError::NoConnections => (false, "no DNS server could be reached".into()),
         other => {
             let text = other.to_string();
-            (text.to_ascii_lowercase().contains("timed out"), format!("DNS failure: {text}"))
+            (
+                text.to_ascii_lowercase().contains("timed out"),
+                format!("DNS failure: {text}"),
+            )
         }
     }
 }
 
 /// Connect to the first address that accepts, in order. The caller bounds the
 /// whole attempt; `tried` lists the addresses that refused.
-pub async fn connect_any(addrs: &[SocketAddr], tried: &mut Vec<String>) -> Result<(TcpStream, SocketAddr), String> {
+pub async fn connect_any(
+    addrs: &[SocketAddr],
+    tried: &mut Vec<String>,
+) -> Result<(TcpStream, SocketAddr), String> {
     let mut last = String::from("no address to connect to");
     for a in addrs {
         match TcpStream::connect(a).await {
@@ -247,7 +306,9 @@ fn challenge_summary(v: &str) -> String {
     let (scheme, params) = v.split_once(' ').unwrap_or((v, ""));
     let realm = params.split(',').map(str::trim).find_map(|p| {
         let (k, val) = p.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("realm").then(|| val.trim().to_owned())
+        k.trim()
+            .eq_ignore_ascii_case("realm")
+            .then(|| val.trim().to_owned())
     });
     match realm {
         Some(r) => format!("{scheme} realm={r}"),
@@ -256,7 +317,11 @@ fn challenge_summary(v: &str) -> String {
 }
 
 /// Judge a CONNECT response head (pure, so it can be tested from bytes).
-pub fn judge_connect(head: &ResponseHead, authority: &str, sent_credentials: bool) -> ConnectVerdict {
+pub fn judge_connect(
+    head: &ResponseHead,
+    authority: &str,
+    sent_credentials: bool,
+) -> ConnectVerdict {
     let mut details = vec![head.status_line.clone()];
     for name in ["Server", "Via", "X-Squid-Error", "Proxy-Connection"] {
         if let Some(v) = head.header(name) {
@@ -269,7 +334,10 @@ pub fn judge_connect(head: &ResponseHead, authority: &str, sent_credentials: boo
     let reason = match status {
         200..=299 => None,
         407 => {
-            let challenges: Vec<String> = head.headers_named("proxy-authenticate").map(challenge_summary).collect();
+            let challenges: Vec<String> = head
+                .headers_named("proxy-authenticate")
+                .map(challenge_summary)
+                .collect();
             if !challenges.is_empty() {
                 proxy_authenticate = Some(challenges.join(", "));
             }
@@ -278,14 +346,29 @@ pub fn judge_connect(head: &ResponseHead, authority: &str, sent_credentials: boo
             } else {
                 "no credentials were sent"
             };
-            let asks = proxy_authenticate.as_deref().map(|c| format!("; it asks for {c}")).unwrap_or_default();
-            Some(format!("proxy answered {text}: authentication required ({creds}){asks}"))
+            let asks = proxy_authenticate
+                .as_deref()
+                .map(|c| format!("; it asks for {c}"))
+                .unwrap_or_default();
+            Some(format!(
+                "proxy answered {text}: authentication required ({creds}){asks}"
+            ))
         }
-        403 => Some(format!("proxy answered {text}: its policy refuses the tunnel to {authority}")),
-        502 | 503 | 504 => Some(format!("proxy answered {text}: the proxy could not reach {authority} itself")),
+        403 => Some(format!(
+            "proxy answered {text}: its policy refuses the tunnel to {authority}"
+        )),
+        502..=504 => Some(format!(
+            "proxy answered {text}: the proxy could not reach {authority} itself"
+        )),
         _ => Some(format!("proxy answered {text} to CONNECT {authority}")),
     };
-    ConnectVerdict { ok: reason.is_none(), status, reason, proxy_authenticate, details }
+    ConnectVerdict {
+        ok: reason.is_none(),
+        status,
+        reason,
+        proxy_authenticate,
+        details,
+    }
 }
 
 /// Send CONNECT and read the answer without consuming tunnel bytes.
@@ -302,15 +385,25 @@ pub async fn connect_tunnel(
         req.push_str(&format!("Proxy-Authorization: Basic {a}\r\n"));
     }
     req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).await.map_err(|e| (None, format!("sending CONNECT: {}", io_words(&e))))?;
+    stream
+        .write_all(req.as_bytes())
+        .await
+        .map_err(|e| (None, format!("sending CONNECT: {}", io_words(&e))))?;
     let mut bs = BufStream::new(&mut *stream);
-    let head = bs.read_head(true).await.map_err(|e| (None, format!("reading the proxy's answer: {e}")))?;
+    let head = bs
+        .read_head(true)
+        .await
+        .map_err(|e| (None, format!("reading the proxy's answer: {e}")))?;
     Ok(judge_connect(&head, authority, proxy.auth.is_some()))
 }
 
 /// Addresses as text for step details.
 pub fn addr_list(addrs: &[IpAddr]) -> String {
-    addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    addrs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -320,25 +413,54 @@ mod tests {
 
     #[test]
     fn urls_and_proxies() {
-        let t = parse_target("https://OfficeClient.Microsoft.com/getexchangemitigations?a=1").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("officeclient.microsoft.com", 443, "/getexchangemitigations?a=1"));
+        let t =
+            parse_target("https://OfficeClient.Microsoft.com/getexchangemitigations?a=1").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str()),
+            (
+                "officeclient.microsoft.com",
+                443,
+                "/getexchangemitigations?a=1"
+            )
+        );
         assert_eq!(t.authority(false), "officeclient.microsoft.com");
         assert_eq!(t.authority(true), "officeclient.microsoft.com:443");
         let t = parse_target("http://[::1]:8080/x.crl").unwrap();
-        assert_eq!((t.host.as_str(), t.authority(false)), ("::1", "[::1]:8080".to_owned()));
+        assert_eq!(
+            (t.host.as_str(), t.authority(false)),
+            ("::1", "[::1]:8080".to_owned())
+        );
         assert!(parse_target("ldap:///CN=x").is_err());
-        assert!(!parse_target("http://u:p@h/x").unwrap().display.contains("p@"));
+        assert!(
+            !parse_target("http://u:p@h/x")
+                .unwrap()
+                .display
+                .contains("p@")
+        );
 
         let p = parse_proxy("http://user:p%40ss@proxy.contoso.com:3128/").unwrap();
         assert_eq!(p.display, "proxy.contoso.com:3128");
-        let decoded = base64::engine::general_purpose::STANDARD.decode(p.auth.clone().unwrap()).unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(p.auth.clone().unwrap())
+            .unwrap();
         assert_eq!(decoded, b"user:p@ss");
         assert!(!format!("{p:?}").contains(p.auth.as_deref().unwrap()));
-        assert_eq!(parse_proxy("10.0.0.5:8080").unwrap().display, "10.0.0.5:8080");
+        assert_eq!(
+            parse_proxy("10.0.0.5:8080").unwrap().display,
+            "10.0.0.5:8080"
+        );
         assert_eq!(parse_proxy("proxy").unwrap().port, 80);
         assert!(parse_proxy("https://proxy:443").is_err());
-        assert_eq!(parse_winhttp_proxy("http=a:1;https=b:2").unwrap().display, "a:1");
-        assert_eq!(parse_winhttp_proxy("proxy.contoso.com:8080").unwrap().display, "proxy.contoso.com:8080");
+        assert_eq!(
+            parse_winhttp_proxy("http=a:1;https=b:2").unwrap().display,
+            "a:1"
+        );
+        assert_eq!(
+            parse_winhttp_proxy("proxy.contoso.com:8080")
+                .unwrap()
+                .display,
+            "proxy.contoso.com:8080"
+        );
         assert!(parse_winhttp_proxy("https=b:2").is_err());
         assert_eq!(redact_userinfo("http://u:p@h:1/x@y"), "http://h:1/x@y");
         assert_eq!(redact_userinfo("u:p@h:1"), "h:1");
@@ -353,23 +475,45 @@ mod tests {
         let v = judge_connect(&head, "officeclient.microsoft.com:443", false);
         assert!(!v.ok);
         assert_eq!(v.status, 407);
-        assert_eq!(v.proxy_authenticate.as_deref(), Some("Basic realm=\"Squid proxy\", Digest realm=\"x\""));
-        assert!(v.reason.as_deref().unwrap().contains("no credentials were sent"));
+        assert_eq!(
+            v.proxy_authenticate.as_deref(),
+            Some("Basic realm=\"Squid proxy\", Digest realm=\"x\"")
+        );
+        assert!(
+            v.reason
+                .as_deref()
+                .unwrap()
+                .contains("no credentials were sent")
+        );
         assert!(v.details.contains(&"Server: squid/5.7".to_owned()));
         let v = judge_connect(&head, "h:443", true);
         assert!(v.reason.unwrap().contains("rejected"));
 
-        let ok = judge_connect(&parse_head(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap(), "h:443", false);
+        let ok = judge_connect(
+            &parse_head(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap(),
+            "h:443",
+            false,
+        );
         assert!(ok.ok && ok.reason.is_none());
         assert_eq!(ok.details[0], "HTTP/1.1 200 Connection established");
 
-        let forbidden = parse_head(b"HTTP/1.1 403 Forbidden\r\nX-Squid-Error: ERR_ACCESS_DENIED 0\r\n\r\n").unwrap();
+        let forbidden =
+            parse_head(b"HTTP/1.1 403 Forbidden\r\nX-Squid-Error: ERR_ACCESS_DENIED 0\r\n\r\n")
+                .unwrap();
         let v = judge_connect(&forbidden, "h:443", false);
         assert!(v.reason.unwrap().contains("policy refuses"));
         assert!(v.details.iter().any(|d| d.contains("ERR_ACCESS_DENIED")));
-        let bad_gw = judge_connect(&parse_head(b"HTTP/1.0 502 Bad Gateway\r\n\r\n").unwrap(), "h:443", false);
+        let bad_gw = judge_connect(
+            &parse_head(b"HTTP/1.0 502 Bad Gateway\r\n\r\n").unwrap(),
+            "h:443",
+            false,
+        );
         assert!(bad_gw.reason.unwrap().contains("could not reach h:443"));
-        let other = judge_connect(&parse_head(b"HTTP/1.1 418 Teapot\r\n\r\n").unwrap(), "h:443", false);
+        let other = judge_connect(
+            &parse_head(b"HTTP/1.1 418 Teapot\r\n\r\n").unwrap(),
+            "h:443",
+            false,
+        );
         assert_eq!(other.status, 418);
         assert!(!other.ok);
         assert_eq!(challenge_summary("NTLM"), "NTLM");

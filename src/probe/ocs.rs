@@ -26,24 +26,32 @@ const KEPT_HEADERS: &[&str] = &[
     "date",
 ];
 
-static CONFIG_ID: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r#"<(?:[\w.-]+:)?Config\b[^>]*?\bid\s*=\s*(?:"([^"]*)"|'([^']*)')"#).ok());
-static SIGNATURE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"<(?:[\w.-]+:)?Signature[\s>/]").ok());
+static CONFIG_ID: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"<(?:[\w.-]+:)?Config\b[^>]*?\bid\s*=\s*(?:"([^"]*)"|'([^']*)')"#).ok()
+});
+static SIGNATURE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"<(?:[\w.-]+:)?Signature[\s>/]").ok());
 static KEY_INFO: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(?s)<(?:[\w.-]+:)?KeyInfo\b.*?</(?:[\w.-]+:)?KeyInfo\s*>").ok());
 static X509_CERT: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?s)<(?:[\w.-]+:)?X509Certificate\b[^>]*>(.*?)</(?:[\w.-]+:)?X509Certificate\s*>").ok()
+    Regex::new(r"(?s)<(?:[\w.-]+:)?X509Certificate\b[^>]*>(.*?)</(?:[\w.-]+:)?X509Certificate\s*>")
+        .ok()
 });
 static CHAR_REF: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"&#x?[0-9A-Fa-f]+;").ok());
 
 /// Certificates in `text` (base64 inside `X509Certificate`), decoded.
 fn x509_certs(text: &str) -> Vec<Vec<u8>> {
-    let (Some(re), Some(refs)) = (X509_CERT.as_ref(), CHAR_REF.as_ref()) else { return Vec::new() };
+    let (Some(re), Some(refs)) = (X509_CERT.as_ref(), CHAR_REF.as_ref()) else {
+        return Vec::new();
+    };
     re.captures_iter(text)
         .filter_map(|c| {
             // .NET writes `&#xD;` into long base64 text; drop references and whitespace.
             let raw = refs.replace_all(c.get(1)?.as_str(), "");
-            let b64: String = raw.chars().filter(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '+' | '/' | '=')).collect();
+            let b64: String = raw
+                .chars()
+                .filter(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '+' | '/' | '='))
+                .collect();
             base64::engine::general_purpose::STANDARD.decode(b64).ok()
         })
         .take(32)
@@ -55,19 +63,34 @@ fn x509_certs(text: &str) -> Vec<Vec<u8>> {
 pub fn order_signer_first(ders: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     let named: Vec<Option<(String, String)>> = ders.iter().map(|d| names(d)).collect();
     let issues_another = |i: usize| {
-        named.get(i).and_then(|n| n.as_ref()).is_some_and(|(subj, _)| {
-            named.iter().enumerate().any(|(j, o)| j != i && o.as_ref().is_some_and(|(s2, iss2)| iss2 == subj && s2 != subj))
-        })
+        named
+            .get(i)
+            .and_then(|n| n.as_ref())
+            .is_some_and(|(subj, _)| {
+                named.iter().enumerate().any(|(j, o)| {
+                    j != i
+                        && o.as_ref()
+                            .is_some_and(|(s2, iss2)| iss2 == subj && s2 != subj)
+                })
+            })
     };
-    let Some(leaf) = (0..ders.len()).find(|i| !issues_another(*i)) else { return ders };
+    let Some(leaf) = (0..ders.len()).find(|i| !issues_another(*i)) else {
+        return ders;
+    };
     let mut order = vec![leaf];
     while order.len() < ders.len() {
-        let Some(Some((subj, iss))) = order.last().and_then(|i| named.get(*i)) else { break };
+        let Some(Some((subj, iss))) = order.last().and_then(|i| named.get(*i)) else {
+            break;
+        };
         if subj == iss {
             break;
         }
         let next = (0..ders.len()).find(|j| {
-            !order.contains(j) && named.get(*j).and_then(|n| n.as_ref()).is_some_and(|(s, _)| s == iss)
+            !order.contains(j)
+                && named
+                    .get(*j)
+                    .and_then(|n| n.as_ref())
+                    .is_some_and(|(s, _)| s == iss)
         });
         match next {
             Some(j) => order.push(j),
@@ -80,7 +103,10 @@ pub fn order_signer_first(ders: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         }
     }
     let mut slots: Vec<Option<Vec<u8>>> = ders.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots.get_mut(i).and_then(Option::take)).collect()
+    order
+        .into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .collect()
 }
 
 /// Skip the prolog (`<?xml …?>`, comments, doctype, BOM) and tell whether the root is `<EOCS`.
@@ -97,16 +123,22 @@ fn root_is_eocs(text: &str) -> bool {
             break;
         }
     }
-    t.strip_prefix("<EOCS").is_some_and(|r| r.starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/'))
+    t.strip_prefix("<EOCS")
+        .is_some_and(|r| r.starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/'))
 }
 
 /// Facts from the OCS answer. `signing_chain` is leaf first; the
 /// timestamp countersignature's certificates (outside `KeyInfo`) are returned separately.
 pub fn analyze(head: &ResponseHead, body: &[u8]) -> (OcsResponse, Vec<CertInfo>) {
-    let headers: Vec<(String, String)> =
-        head.headers.iter().filter(|(k, _)| KEPT_HEADERS.contains(&k.to_ascii_lowercase().as_str())).cloned().collect();
-    let from_ocs =
-        head.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("x-officecluster") || k.eq_ignore_ascii_case("x-officefe"));
+    let headers: Vec<(String, String)> = head
+        .headers
+        .iter()
+        .filter(|(k, _)| KEPT_HEADERS.contains(&k.to_ascii_lowercase().as_str()))
+        .cloned()
+        .collect();
+    let from_ocs = head.headers.iter().any(|(k, _)| {
+        k.eq_ignore_ascii_case("x-officecluster") || k.eq_ignore_ascii_case("x-officefe")
+    });
     let text = String::from_utf8_lossy(body);
     let eocs_xml = root_is_eocs(&text);
     let has_signature = eocs_xml && SIGNATURE.as_ref().is_some_and(|r| r.is_match(&text));
@@ -124,8 +156,10 @@ pub fn analyze(head: &ResponseHead, body: &[u8]) -> (OcsResponse, Vec<CertInfo>)
                 }
             }
         }
-        let key_info: Vec<&str> =
-            KEY_INFO.as_ref().map(|r| r.find_iter(&text).map(|m| m.as_str()).collect()).unwrap_or_default();
+        let key_info: Vec<&str> = KEY_INFO
+            .as_ref()
+            .map(|r| r.find_iter(&text).map(|m| m.as_str()).collect())
+            .unwrap_or_default();
         let all = x509_certs(&text);
         let signing: Vec<Vec<u8>> = if key_info.is_empty() {
             all.clone()
@@ -133,10 +167,21 @@ pub fn analyze(head: &ResponseHead, body: &[u8]) -> (OcsResponse, Vec<CertInfo>)
             key_info.iter().flat_map(|k| x509_certs(k)).collect()
         };
         let others: Vec<Vec<u8>> = all.into_iter().filter(|c| !signing.contains(c)).collect();
-        signing_chain = order_signer_first(signing).iter().map(|d| cert_info(d)).collect();
-        timestamp_chain = order_signer_first(others).iter().map(|d| cert_info(d)).collect();
+        signing_chain = order_signer_first(signing)
+            .iter()
+            .map(|d| cert_info(d))
+            .collect();
+        timestamp_chain = order_signer_first(others)
+            .iter()
+            .map(|d| cert_info(d))
+            .collect();
     }
-    let body_excerpt = (!eocs_xml).then(|| clean_text(&text.chars().take(600).collect::<String>()).chars().take(300).collect());
+    let body_excerpt = (!eocs_xml).then(|| {
+        clean_text(&text.chars().take(600).collect::<String>())
+            .chars()
+            .take(300)
+            .collect()
+    });
     let ocs = OcsResponse {
         status: head.status,
         headers,
@@ -158,12 +203,23 @@ mod tests {
 
     #[test]
     fn block_page_and_prolog() {
-        let head = parse_head(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nVia: 1.1 proxy\r\nX-Junk: 1\r\n\r\n").unwrap();
-        let (o, _) = analyze(&head, b"<html>\r\n<body>\x07Access   denied by policy</body></html>");
+        let head = parse_head(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nVia: 1.1 proxy\r\nX-Junk: 1\r\n\r\n",
+        )
+        .unwrap();
+        let (o, _) = analyze(
+            &head,
+            b"<html>\r\n<body>\x07Access   denied by policy</body></html>",
+        );
         assert!(!o.eocs_xml && !o.from_ocs && !o.has_signature);
-        assert_eq!(o.body_excerpt.as_deref(), Some("<html> <body>Access denied by policy</body></html>"));
+        assert_eq!(
+            o.body_excerpt.as_deref(),
+            Some("<html> <body>Access denied by policy</body></html>")
+        );
         assert_eq!(o.headers.len(), 2);
-        assert!(root_is_eocs("\u{feff}<?xml version=\"1.0\"?>\n<!-- c --><EOCS version=\"1.0.4\">"));
+        assert!(root_is_eocs(
+            "\u{feff}<?xml version=\"1.0\"?>\n<!-- c --><EOCS version=\"1.0.4\">"
+        ));
         assert!(!root_is_eocs("<EOCSX>"));
         assert!(!root_is_eocs("<?xml version=\"1.0\""));
         let head = parse_head(b"HTTP/1.1 200 OK\r\nX-OfficeFE: ConfigFE_IN_15\r\n\r\n").unwrap();

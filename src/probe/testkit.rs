@@ -5,12 +5,13 @@
 
 use base64::Engine as _;
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint, CustomExtension,
-    DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
-    RevocationReason, RevokedCertParams, SerialNumber, date_time_ymd,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod,
+    KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams, SerialNumber, date_time_ymd,
 };
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::collections::HashMap;
+use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,7 +25,11 @@ fn der_len(n: usize) -> Vec<u8> {
     if n < 0x80 {
         vec![u8::try_from(n).unwrap()]
     } else {
-        let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        let bytes: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
         let mut v = vec![0x80 | u8::try_from(bytes.len()).unwrap()];
         v.extend(bytes);
         v
@@ -80,7 +85,11 @@ fn ca_params(cn: &str, crl: Option<String>, ca_issuers: Option<String>) -> Certi
     let mut p = CertificateParams::default();
     p.distinguished_name = dn(cn);
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     p.use_authority_key_identifier_extension = true;
     if let Some(u) = crl {
         p.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![u] }];
@@ -91,7 +100,12 @@ fn ca_params(cn: &str, crl: Option<String>, ca_issuers: Option<String>) -> Certi
     p
 }
 
-fn end_entity(cn: &str, sans: Vec<String>, eku: Vec<ExtendedKeyUsagePurpose>, crl: String) -> CertificateParams {
+fn end_entity(
+    cn: &str,
+    sans: Vec<String>,
+    eku: Vec<ExtendedKeyUsagePurpose>,
+    crl: String,
+) -> CertificateParams {
     let mut p = CertificateParams::new(sans).unwrap();
     p.distinguished_name = dn(cn);
     p.extended_key_usages = eku;
@@ -143,20 +157,34 @@ impl Pki {
         let mut leaf_params = end_entity(
             OCS_HOST,
             vec![OCS_HOST.to_owned()],
-            vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth],
+            vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ],
             format!("{base}/int.crl"),
         );
         leaf_params.serial_number = Some(SerialNumber::from_slice(&LEAF_SERIAL));
-        leaf_params.custom_extensions.push(aia_ext(Some(&format!("{base}/ocsp")), Some(&format!("{base}/int.crt"))));
+        leaf_params.custom_extensions.push(aia_ext(
+            Some(&format!("{base}/ocsp")),
+            Some(&format!("{base}/int.crt")),
+        ));
         leaf_params.custom_extensions.push(sct_ext());
         let leaf = leaf_params.signed_by(&leaf_key, &int_issuer).unwrap();
 
         let csroot_key = KeyPair::generate().unwrap();
-        let csroot_params = ca_params("Microsoft Root Certificate Authority 2011 (test)", None, None);
+        let csroot_params = ca_params(
+            "Microsoft Root Certificate Authority 2011 (test)",
+            None,
+            None,
+        );
         csroot_params.self_signed(&csroot_key).unwrap();
         let csroot_issuer = Issuer::new(csroot_params, csroot_key);
         let pca_key = KeyPair::generate().unwrap();
-        let pca_params = ca_params("Microsoft Code Signing PCA 2011 (test)", Some(format!("{base}/csroot.crl")), None);
+        let pca_params = ca_params(
+            "Microsoft Code Signing PCA 2011 (test)",
+            Some(format!("{base}/csroot.crl")),
+            None,
+        );
         let pca = pca_params.signed_by(&pca_key, &csroot_issuer).unwrap();
         let pca_issuer = Issuer::new(pca_params, pca_key);
         let signer_key = KeyPair::generate().unwrap();
@@ -205,7 +233,11 @@ impl Pki {
     pub fn eocs_body(&self) -> String {
         let b64 = |d: &CertificateDer<'_>| {
             let s = base64::engine::general_purpose::STANDARD.encode(d.as_ref());
-            s.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("&#xD;\n")
+            s.as_bytes()
+                .chunks(76)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect::<Vec<_>>()
+                .join("&#xD;\n")
         };
         format!(
             concat!(
@@ -229,11 +261,18 @@ pub fn crl(issuer: &Issuer<'_, KeyPair>, kind: CrlKind) -> Vec<u8> {
     let today = chrono::Utc::now().date_naive();
     let ymd = |d: chrono::NaiveDate| {
         use chrono::Datelike;
-        date_time_ymd(d.year(), u8::try_from(d.month()).unwrap(), u8::try_from(d.day()).unwrap())
+        date_time_ymd(
+            d.year(),
+            u8::try_from(d.month()).unwrap(),
+            u8::try_from(d.day()).unwrap(),
+        )
     };
     let (this_update, next_update) = match kind {
         CrlKind::Expired => (date_time_ymd(2020, 1, 1), date_time_ymd(2020, 2, 1)),
-        _ => (ymd(today - chrono::Days::new(1)), ymd(today + chrono::Days::new(30))),
+        _ => (
+            ymd(today - chrono::Days::new(1)),
+            ymd(today + chrono::Days::new(30)),
+        ),
     };
     let revoked_certs = match kind {
         CrlKind::Revoking(serial) => vec![RevokedCertParams {
@@ -274,7 +313,10 @@ impl HttpServer {
     }
 
     pub fn serve(&self, path: &str, body: Vec<u8>) {
-        self.routes.lock().unwrap().insert(path.to_owned(), (200, body));
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (200, body));
     }
 }
 
@@ -292,7 +334,9 @@ async fn read_request<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Option<Stri
         }
         Some(())
     };
-    tokio::time::timeout(Duration::from_secs(10), read).await.ok()??;
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .ok()??;
     Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
@@ -304,8 +348,15 @@ pub struct Lab {
 
 impl Lab {
     pub fn new() -> Lab {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        Lab { rt, held: Arc::new(Mutex::new(Vec::new())) }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        Lab {
+            rt,
+            held: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
     fn listener(&self) -> (TcpListener, u16) {
@@ -350,7 +401,12 @@ impl Lab {
     }
 
     /// The OCS stand-in: TLS with `chain`, then `response` (a whole HTTP response) to any request.
-    pub fn https(&self, chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>, response: Vec<u8>) -> u16 {
+    pub fn https(
+        &self,
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+        response: Vec<u8>,
+    ) -> u16 {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -365,7 +421,8 @@ impl Lab {
             while let Ok((sock, _)) = listener.accept().await {
                 let (acceptor, response) = (acceptor.clone(), Arc::clone(&response));
                 tokio::spawn(async move {
-                    let Ok(Ok(mut tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(sock)).await
+                    let Ok(Ok(mut tls)) =
+                        tokio::time::timeout(Duration::from_secs(10), acceptor.accept(sock)).await
                     else {
                         return;
                     };
@@ -399,18 +456,75 @@ impl Drop for Lab {
     }
 }
 
+/// A minimal DNS server on UDP: every query gets `rcode`; A queries also get `a` when given
+/// (AAAA queries get an empty NOERROR answer then, i.e. NODATA).
+pub fn dns_stub(lab: &Lab, rcode: u8, a: Option<Ipv4Addr>) -> std::net::SocketAddr {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_nonblocking(true).unwrap();
+    let addr = sock.local_addr().unwrap();
+    let _g = lab.rt.enter();
+    let sock = tokio::net::UdpSocket::from_std(sock).unwrap();
+    lab.rt.spawn(async move {
+        let mut buf = [0u8; 1500];
+        while let Ok((n, peer)) = sock.recv_from(&mut buf).await {
+            let q = &buf[..n];
+            // Question: QNAME labels, then QTYPE and QCLASS.
+            let mut i = 12;
+            while i < q.len() && q[i] != 0 {
+                i += 1 + usize::from(q[i]);
+            }
+            let Some(question) = q.get(12..i + 5) else {
+                continue;
+            };
+            let qtype = u16::from_be_bytes([q[i + 1], q[i + 2]]);
+            let answer = a.filter(|_| qtype == 1 && rcode == 0);
+            let mut r = vec![
+                q[0],
+                q[1],
+                0x81,
+                0x80 | rcode,
+                0,
+                1,
+                0,
+                u8::from(answer.is_some()),
+                0,
+                0,
+                0,
+                0,
+            ];
+            r.extend_from_slice(question);
+            if let Some(ip) = answer {
+                r.extend([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+                r.extend(ip.octets());
+            }
+            let _ = sock.send_to(&r, peer).await;
+        }
+    });
+    addr
+}
+
 /// A port nothing listens on (bound, then released).
 pub fn closed_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn closed_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A whole HTTP response with a chunked body (as IIS sends the mitigations).
 pub fn chunked_response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {status}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n").into_bytes();
+    let mut out =
+        format!("HTTP/1.1 {status}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n")
+            .into_bytes();
     for (k, v) in headers {
         out.extend(format!("{k}: {v}\r\n").bytes());
     }

@@ -12,7 +12,16 @@ use std::time::{Duration, Instant};
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 fn outcome(r: &ProbeReport, kind: StepKind) -> StepOutcome {
-    r.step(kind).unwrap_or_else(|| panic!("no {kind:?} step in {:#?}", r.steps)).outcome
+    r.step(kind)
+        .unwrap_or_else(|| panic!("no {kind:?} step in {:#?}", r.steps))
+        .outcome
+}
+
+/// `PROBE_DUMP=1 cargo test … -- --nocapture` shows the whole report.
+fn dump(r: &ProbeReport) {
+    if std::env::var_os("PROBE_DUMP").is_some() {
+        eprintln!("{}", serde_json::to_string_pretty(r).unwrap());
+    }
 }
 
 fn cfg(ocs_port: u16, ctl_url: String, timeout: Duration) -> ProbeConfig {
@@ -45,7 +54,10 @@ fn world_with(lab: Lab, http: HttpServer, pki: Pki, response: Option<Vec<u8>>) -
     http.serve("/int.crl", testkit::crl(&pki.int_issuer, CrlKind::Fresh));
     http.serve("/root.crl", testkit::crl(&pki.root_issuer, CrlKind::Fresh));
     http.serve("/pca.crl", testkit::crl(&pki.pca_issuer, CrlKind::Fresh));
-    http.serve("/csroot.crl", testkit::crl(&pki.csroot_issuer, CrlKind::Fresh));
+    http.serve(
+        "/csroot.crl",
+        testkit::crl(&pki.csroot_issuer, CrlKind::Fresh),
+    );
     http.serve("/root.crt", pki.root.to_vec());
     http.serve("/int.crt", pki.int.to_vec());
     http.serve("/ctl.cab", vec![0x4d, 0x53, 0x43, 0x46, 0, 0, 0, 0]);
@@ -65,12 +77,22 @@ fn world_with(lab: Lab, http: HttpServer, pki: Pki, response: Option<Vec<u8>>) -
     let ocs_port = lab.https(chain, key, response);
     let mut ca_file = tempfile::NamedTempFile::new().unwrap();
     ca_file.write_all(pki.root_pem.as_bytes()).unwrap();
-    World { lab, http, pki, ocs_port, ca_file }
+    World {
+        lab,
+        http,
+        pki,
+        ocs_port,
+        ca_file,
+    }
 }
 
 impl World {
     fn cfg(&self, trusted: bool) -> ProbeConfig {
-        let mut c = cfg(self.ocs_port, format!("{}/ctl.cab", self.http.base()), Duration::from_secs(5));
+        let mut c = cfg(
+            self.ocs_port,
+            format!("{}/ctl.cab", self.http.base()),
+            Duration::from_secs(5),
+        );
         if trusted {
             c.ca_files.push(self.ca_file.path().to_path_buf());
         }
@@ -82,6 +104,7 @@ impl World {
 fn trusted_chain_everything_ok() {
     let w = world(None);
     let r = run(&w.cfg(true));
+    dump(&r);
     for s in &r.steps {
         assert_eq!(s.outcome, StepOutcome::Ok, "{s:#?}");
     }
@@ -95,14 +118,23 @@ fn trusted_chain_everything_ok() {
     assert!(tls.protocol.as_deref().unwrap().starts_with("TLSv1."));
     assert_eq!(tls.chain.len(), 2);
     let leaf = &tls.chain[0];
-    assert_eq!(leaf.subject, format!("CN={OCS_HOST}, O=Microsoft Corporation, C=US"));
-    assert_eq!(leaf.issuer_cn.as_deref(), Some("Microsoft Azure RSA TLS Issuing CA 04 (test)"));
+    assert_eq!(
+        leaf.subject,
+        format!("CN={OCS_HOST}, O=Microsoft Corporation, C=US")
+    );
+    assert_eq!(
+        leaf.issuer_cn.as_deref(),
+        Some("Microsoft Azure RSA TLS Issuing CA 04 (test)")
+    );
     assert_eq!(leaf.issuer_o.as_deref(), Some("Microsoft Corporation"));
     assert_eq!(leaf.serial, "4F1CE501");
     assert_eq!(leaf.dns_names, vec![OCS_HOST]);
     assert_eq!(leaf.crl_urls, vec![format!("{}/int.crl", w.http.base())]);
     assert_eq!(leaf.ocsp_urls, vec![format!("{}/ocsp", w.http.base())]);
-    assert_eq!(leaf.ca_issuers_urls, vec![format!("{}/int.crt", w.http.base())]);
+    assert_eq!(
+        leaf.ca_issuers_urls,
+        vec![format!("{}/int.crt", w.http.base())]
+    );
     assert_eq!(leaf.sct_count, 2);
     assert_eq!(leaf.eku, vec!["serverAuth", "clientAuth"]);
     assert_eq!((leaf.key_type.as_str(), leaf.key_bits), ("EC", Some(256)));
@@ -113,8 +145,16 @@ fn trusted_chain_everything_ok() {
     assert_eq!(leaf.aki, tls.chain[1].ski);
     // rcgen writes a SubjectKeyIdentifier on CA certificates only.
     assert!(tls.chain[1].ski.is_some() && leaf.aki.is_some());
-    assert!(leaf.not_before.ends_with('Z') && leaf.not_after.ends_with('Z'), "{leaf:?}");
-    assert!(leaf.pem.as_deref().unwrap().starts_with("-----BEGIN CERTIFICATE-----\n"));
+    assert!(
+        leaf.not_before.ends_with('Z') && leaf.not_after.ends_with('Z'),
+        "{leaf:?}"
+    );
+    assert!(
+        leaf.pem
+            .as_deref()
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----\n")
+    );
     assert!(tls.chain[1].is_ca && !tls.chain[1].self_signed);
     assert_eq!(tls.chain[1].sct_count, 0);
 
@@ -123,21 +163,46 @@ fn trusted_chain_everything_ok() {
     assert!(ocs.from_ocs && ocs.eocs_xml && ocs.has_signature);
     assert_eq!(ocs.mitigation_ids, vec!["PING1"]);
     assert!(ocs.body_excerpt.is_none());
-    assert!(ocs.headers.iter().any(|(k, v)| k == "X-OfficeCluster" && v == "eus2-config.officeapps.live.com"));
+    assert!(
+        ocs.headers
+            .iter()
+            .any(|(k, v)| k == "X-OfficeCluster" && v == "eus2-config.officeapps.live.com")
+    );
     // Signer first although the XML lists the PCA first; the timestamp certificate is not in the chain.
-    let names: Vec<_> = ocs.signing_chain.iter().map(|c| c.subject_cn.clone().unwrap()).collect();
-    assert_eq!(names, vec!["Microsoft Exchange XML Signing (test)", "Microsoft Code Signing PCA 2011 (test)"]);
+    let names: Vec<_> = ocs
+        .signing_chain
+        .iter()
+        .map(|c| c.subject_cn.clone().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "Microsoft Exchange XML Signing (test)",
+            "Microsoft Code Signing PCA 2011 (test)"
+        ]
+    );
     assert_eq!(ocs.signing_chain[0].eku, vec!["codeSigning"]);
-    assert_eq!(ocs.signing_chain[0].crl_urls, vec![format!("{}/pca.crl", w.http.base())]);
+    assert_eq!(
+        ocs.signing_chain[0].crl_urls,
+        vec![format!("{}/pca.crl", w.http.base())]
+    );
 
     // CRLs: TLS leaf + intermediate, signer + PCA + timestamp certificate.
     assert_eq!(r.crls.len(), 5, "{:#?}", r.crls);
     for c in &r.crls {
         assert!(c.fetch.ok && c.fetch.via_proxy.is_none(), "{c:#?}");
-        assert_eq!((c.issuer_matches, c.expired, c.revoked), (Some(true), Some(false), Some(false)), "{c:#?}");
+        assert_eq!(
+            (c.issuer_matches, c.expired, c.revoked),
+            (Some(true), Some(false), Some(false)),
+            "{c:#?}"
+        );
         assert!(c.this_update.is_some() && c.next_update.is_some() && c.parse_error.is_none());
     }
-    let leaf_crl = r.crls.iter().find(|c| c.for_subject.starts_with("CN=officeclient")).unwrap();
+    let leaf_crl = r
+        .crls
+        .iter()
+        .find(|c| c.for_subject.starts_with("CN=officeclient"))
+        .unwrap();
     assert_eq!(leaf_crl.chain, ChainRole::Tls);
     assert_eq!(
         leaf_crl.crl_issuer.as_deref(),
@@ -146,11 +211,25 @@ fn trusted_chain_everything_ok() {
     // pca.crl covers the signer and the timestamp certificate: one download, one step, two entries.
     let pca_url = format!("{}/pca.crl", w.http.base());
     assert_eq!(r.crls.iter().filter(|c| c.fetch.url == pca_url).count(), 2);
-    let pca_steps: Vec<_> = r.steps_of(StepKind::Crl).filter(|s| s.target == pca_url).collect();
+    let pca_steps: Vec<_> = r
+        .steps_of(StepKind::Crl)
+        .filter(|s| s.target == pca_url)
+        .collect();
     assert_eq!(pca_steps.len(), 1);
-    assert_eq!(pca_steps[0].details.iter().filter(|d| d.starts_with("for ")).count(), 2);
+    assert_eq!(
+        pca_steps[0]
+            .details
+            .iter()
+            .filter(|d| d.starts_with("for "))
+            .count(),
+        2
+    );
     let seen = w.http.seen.lock().unwrap().clone();
-    assert_eq!(seen.iter().filter(|l| l.contains("/pca.crl")).count(), 1, "{seen:?}");
+    assert_eq!(
+        seen.iter().filter(|l| l.contains("/pca.crl")).count(),
+        1,
+        "{seen:?}"
+    );
     assert_eq!(r.steps_of(StepKind::Crl).count(), 4);
     assert!(r.aia.is_empty() && r.step(StepKind::Aia).is_none());
 
@@ -165,6 +244,7 @@ fn trusted_chain_everything_ok() {
 fn untrusted_chain_recorded_and_ocs_skipped() {
     let w = world(None);
     let r = run(&w.cfg(false));
+    dump(&r);
     let tls = r.tls.as_ref().unwrap();
     assert!(!tls.trusted);
     assert_eq!(tls.validation_error.as_deref(), Some("UnknownIssuer"));
@@ -173,40 +253,87 @@ fn untrusted_chain_recorded_and_ocs_skipped() {
     assert_eq!(tls.chain[0].sct_count, 2);
     let step = r.step(StepKind::Tls).unwrap();
     assert_eq!(step.outcome, StepOutcome::Failed);
-    assert!(step.reason.as_deref().unwrap().starts_with("certificate not trusted: UnknownIssuer"), "{step:?}");
+    assert!(
+        step.reason
+            .as_deref()
+            .unwrap()
+            .starts_with("certificate not trusted: UnknownIssuer"),
+        "{step:?}"
+    );
     let ocs = r.step(StepKind::OcsRequest).unwrap();
-    assert_eq!((ocs.outcome, ocs.reason.as_deref()), (StepOutcome::Skipped, Some("TLS not trusted")));
+    assert_eq!(
+        (ocs.outcome, ocs.reason.as_deref()),
+        (StepOutcome::Skipped, Some("TLS not trusted"))
+    );
     assert!(r.ocs.is_none());
     // The TLS chain's CRLs are still checked, and the missing issuer is fetched from AIA.
     assert_eq!(r.crls.len(), 2);
-    assert!(r.crls.iter().all(|c| c.fetch.ok && c.chain == ChainRole::Tls));
+    assert!(
+        r.crls
+            .iter()
+            .all(|c| c.fetch.ok && c.chain == ChainRole::Tls)
+    );
     assert_eq!(r.aia.len(), 1);
     assert!(r.aia[0].ok && r.aia[0].url.ends_with("/root.crt"));
     let aia = r.step(StepKind::Aia).unwrap();
-    assert!(aia.details.iter().any(|d| d.starts_with("got CN=Microsoft RSA Root CA 2017 (test)")), "{aia:?}");
+    assert!(
+        aia.details
+            .iter()
+            .any(|d| d.starts_with("got CN=Microsoft RSA Root CA 2017 (test)")),
+        "{aia:?}"
+    );
     assert_eq!(outcome(&r, StepKind::Ctl), StepOutcome::Ok);
 }
 
 #[test]
 fn revoked_leaf_and_expired_crl_through_the_winhttp_proxy() {
     let w = world(None);
-    w.http.serve("/int.crl", testkit::crl(&w.pki.int_issuer, CrlKind::Revoking(LEAF_SERIAL.to_vec())));
-    w.http.serve("/root.crl", testkit::crl(&w.pki.root_issuer, CrlKind::Expired));
+    w.http.serve(
+        "/int.crl",
+        testkit::crl(&w.pki.int_issuer, CrlKind::Revoking(LEAF_SERIAL.to_vec())),
+    );
+    w.http.serve(
+        "/root.crl",
+        testkit::crl(&w.pki.root_issuer, CrlKind::Expired),
+    );
     let mut c = w.cfg(true);
     // The CRL server also forwards absolute-form requests: it stands in for the WinHTTP proxy.
     c.winhttp_proxy = Some(format!("127.0.0.1:{}", w.http.port));
     let r = run(&c);
-    let leaf = r.crls.iter().find(|c| c.for_subject.starts_with("CN=officeclient")).unwrap();
-    assert_eq!((leaf.revoked, leaf.expired, leaf.issuer_matches), (Some(true), Some(false), Some(true)));
-    assert_eq!(leaf.fetch.via_proxy.as_deref(), Some(format!("127.0.0.1:{}", w.http.port).as_str()));
-    let int = r.crls.iter().find(|c| c.for_subject.starts_with("CN=Microsoft Azure")).unwrap();
+    let leaf = r
+        .crls
+        .iter()
+        .find(|c| c.for_subject.starts_with("CN=officeclient"))
+        .unwrap();
+    assert_eq!(
+        (leaf.revoked, leaf.expired, leaf.issuer_matches),
+        (Some(true), Some(false), Some(true))
+    );
+    assert_eq!(
+        leaf.fetch.via_proxy.as_deref(),
+        Some(format!("127.0.0.1:{}", w.http.port).as_str())
+    );
+    let int = r
+        .crls
+        .iter()
+        .find(|c| c.for_subject.starts_with("CN=Microsoft Azure"))
+        .unwrap();
     assert_eq!((int.revoked, int.expired), (Some(false), Some(true)));
     assert_eq!(int.next_update.as_deref(), Some("2020-02-01T00:00:00Z"));
     let seen = w.http.seen.lock().unwrap().clone();
     let base = w.http.base();
-    assert!(seen.contains(&format!("GET {base}/int.crl HTTP/1.1")), "{seen:?}");
-    assert!(seen.contains(&format!("GET {base}/ctl.cab HTTP/1.1")), "{seen:?}");
-    assert_eq!(r.winhttp_proxy.as_deref(), Some(format!("127.0.0.1:{}", w.http.port).as_str()));
+    assert!(
+        seen.contains(&format!("GET {base}/int.crl HTTP/1.1")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&format!("GET {base}/ctl.cab HTTP/1.1")),
+        "{seen:?}"
+    );
+    assert_eq!(
+        r.winhttp_proxy.as_deref(),
+        Some(format!("127.0.0.1:{}", w.http.port).as_str())
+    );
     assert_eq!(outcome(&r, StepKind::OcsRequest), StepOutcome::Ok);
 }
 
@@ -221,11 +348,24 @@ fn crl_host_refusing_connections() {
     assert_eq!(outcome(&r, StepKind::OcsRequest), StepOutcome::Ok);
     assert_eq!(r.crls.len(), 5);
     for c in &r.crls {
-        assert!(!c.fetch.ok && !c.fetch.timed_out && c.fetch.status.is_none(), "{c:#?}");
-        assert!(c.fetch.error.as_deref().unwrap().starts_with("connection refused"), "{c:#?}");
+        assert!(
+            !c.fetch.ok && !c.fetch.timed_out && c.fetch.status.is_none(),
+            "{c:#?}"
+        );
+        assert!(
+            c.fetch
+                .error
+                .as_deref()
+                .unwrap()
+                .starts_with("connection refused"),
+            "{c:#?}"
+        );
         assert!(c.revoked.is_none() && c.crl_issuer.is_none());
     }
-    assert!(r.steps_of(StepKind::Crl).all(|s| s.outcome == StepOutcome::Failed));
+    assert!(
+        r.steps_of(StepKind::Crl)
+            .all(|s| s.outcome == StepOutcome::Failed)
+    );
 }
 
 #[test]
@@ -242,13 +382,21 @@ fn non_xml_answer_gives_an_excerpt() {
     let ocs = r.ocs.as_ref().unwrap();
     assert!(!ocs.eocs_xml && !ocs.from_ocs && !ocs.has_signature && ocs.signing_chain.is_empty());
     let excerpt = ocs.body_excerpt.as_deref().unwrap();
-    assert!(excerpt.starts_with("<html><head><title>Blocked</title></head> <body>Access"), "{excerpt}");
+    assert!(
+        excerpt.starts_with("<html><head><title>Blocked</title></head> <body>Access"),
+        "{excerpt}"
+    );
     assert!(!excerpt.contains(['\r', '\n', '\t']));
     assert_eq!(ocs.body_bytes, u64::try_from(page.len()).unwrap());
     let step = r.step(StepKind::OcsRequest).unwrap();
     assert_eq!(step.outcome, StepOutcome::Failed);
     assert_eq!(step.http_status, Some(200));
-    assert!(step.reason.as_deref().unwrap().contains("not the EOCS XML (text/html)"));
+    assert!(
+        step.reason
+            .as_deref()
+            .unwrap()
+            .contains("not the EOCS XML (text/html)")
+    );
 }
 
 /// The timeout bound: with 1 s, the probe must end before 3 s whatever is silent.
@@ -272,9 +420,15 @@ fn black_holes_everywhere_end_within_the_timeout() {
     let t0 = Instant::now();
     let r = run(&c);
     let elapsed = t0.elapsed();
+    dump(&r);
     eprintln!("all-black-hole probe: {} ms", elapsed.as_millis());
     assert!(elapsed < BOUND, "{elapsed:?}");
-    assert_eq!(outcome(&r, StepKind::Dns), StepOutcome::TimedOut, "{:#?}", r.steps);
+    assert_eq!(
+        outcome(&r, StepKind::Dns),
+        StepOutcome::TimedOut,
+        "{:#?}",
+        r.steps
+    );
     for k in [StepKind::Tcp, StepKind::Tls, StepKind::OcsRequest] {
         assert_eq!(outcome(&r, k), StepOutcome::Skipped);
     }
@@ -295,7 +449,10 @@ fn silent_ocs_and_silent_crl_hosts_time_out() {
     assert!(elapsed < BOUND, "{elapsed:?}");
     assert_eq!(outcome(&r, StepKind::Tcp), StepOutcome::Ok);
     assert_eq!(outcome(&r, StepKind::Tls), StepOutcome::TimedOut);
-    assert_eq!(r.step(StepKind::OcsRequest).unwrap().reason.as_deref(), Some("TLS handshake failed"));
+    assert_eq!(
+        r.step(StepKind::OcsRequest).unwrap().reason.as_deref(),
+        Some("TLS handshake failed")
+    );
     assert_eq!(outcome(&r, StepKind::Ctl), StepOutcome::TimedOut);
 
     // OCS fine, every CRL host silent.
@@ -312,7 +469,10 @@ fn silent_ocs_and_silent_crl_hosts_time_out() {
     assert_eq!(outcome(&r, StepKind::OcsRequest), StepOutcome::Ok);
     assert_eq!(r.crls.len(), 5);
     assert!(r.crls.iter().all(|c| c.fetch.timed_out && !c.fetch.ok));
-    assert!(r.steps_of(StepKind::Crl).all(|s| s.outcome == StepOutcome::TimedOut));
+    assert!(
+        r.steps_of(StepKind::Crl)
+            .all(|s| s.outcome == StepOutcome::TimedOut)
+    );
 }
 
 #[test]
@@ -325,6 +485,8 @@ fn silent_proxy_times_out_and_credentials_never_show() {
     let t0 = Instant::now();
     let r = run(&c);
     let elapsed = t0.elapsed();
+    dump(&r);
+    eprintln!("silent proxy: {} ms", elapsed.as_millis());
     assert!(elapsed < BOUND, "{elapsed:?}");
     let connect = r.step(StepKind::ProxyConnect).unwrap();
     assert_eq!(connect.outcome, StepOutcome::TimedOut);
@@ -332,19 +494,34 @@ fn silent_proxy_times_out_and_credentials_never_show() {
     assert_eq!(outcome(&r, StepKind::Tls), StepOutcome::Skipped);
     let dns = r.step(StepKind::Dns).unwrap();
     assert_eq!(dns.target, "127.0.0.1");
-    assert!(dns.details.iter().any(|d| d.contains("officeclient.microsoft.com locally")), "{dns:?}");
+    assert!(
+        dns.details
+            .iter()
+            .any(|d| d.contains("officeclient.microsoft.com locally")),
+        "{dns:?}"
+    );
     let json = serde_json::to_string(&r).unwrap();
-    assert!(!json.contains("S3cret") && !json.contains("eemsuser"), "{json}");
+    assert!(
+        !json.contains("S3cret") && !json.contains("eemsuser"),
+        "{json}"
+    );
     // Nor the Base64 form sent in Proxy-Authorization.
     assert!(!json.contains("ZWVtc3VzZXI6UzNjcmV0UGFzcw"));
-    assert_eq!(r.proxy.as_deref(), Some(format!("http://127.0.0.1:{hole}/").as_str()));
+    assert_eq!(
+        r.proxy.as_deref(),
+        Some(format!("http://127.0.0.1:{hole}/").as_str())
+    );
 }
 
 #[test]
 fn dns_server_on_a_closed_port_fails_fast() {
     let c = ProbeConfig {
         ocs_url: "https://officeclient.microsoft.com/getexchangemitigations".into(),
-        dns_server: Some(format!("127.0.0.1:{}", testkit::closed_udp_port()).parse().unwrap()),
+        dns_server: Some(
+            format!("127.0.0.1:{}", testkit::closed_udp_port())
+                .parse()
+                .unwrap(),
+        ),
         ctl_url: format!("http://127.0.0.1:{}/ctl.cab", testkit::closed_tcp_port()),
         timeout: T,
         ..ProbeConfig::default()
@@ -354,7 +531,10 @@ fn dns_server_on_a_closed_port_fails_fast() {
     let elapsed = t0.elapsed();
     assert!(elapsed < BOUND, "{elapsed:?}");
     let dns = r.step(StepKind::Dns).unwrap();
-    assert!(matches!(dns.outcome, StepOutcome::TimedOut | StepOutcome::Failed), "{dns:?}");
+    assert!(
+        matches!(dns.outcome, StepOutcome::TimedOut | StepOutcome::Failed),
+        "{dns:?}"
+    );
     assert!(dns.reason.is_some());
     assert_eq!(outcome(&r, StepKind::OcsRequest), StepOutcome::Skipped);
     assert_eq!(outcome(&r, StepKind::Ctl), StepOutcome::Failed);
@@ -369,6 +549,90 @@ fn bad_inputs_are_reported_not_panicked() {
         ..ProbeConfig::default()
     });
     let dns = r.step(StepKind::Dns).unwrap();
-    assert!(dns.reason.as_deref().unwrap().starts_with("invalid --ocs-url"));
+    assert!(
+        dns.reason
+            .as_deref()
+            .unwrap()
+            .starts_with("invalid --ocs-url")
+    );
     assert_eq!(outcome(&r, StepKind::Ctl), StepOutcome::Skipped);
+}
+
+#[test]
+fn dns_answers_are_told_apart() {
+    let w = world(None);
+    let url = format!("https://{OCS_HOST}:{}/getexchangemitigations", w.ocs_port);
+    let probe = |rcode: u8, a: Option<Ipv4Addr>| {
+        let mut c = w.cfg(true);
+        c.resolve.clear();
+        c.ocs_url = url.clone();
+        c.dns_server = Some(testkit::dns_stub(&w.lab, rcode, a));
+        run(&c)
+    };
+    let r = probe(3, None);
+    let dns = r.step(StepKind::Dns).unwrap();
+    assert_eq!(dns.outcome, StepOutcome::Failed);
+    assert!(
+        dns.reason.as_deref().unwrap().starts_with("NXDOMAIN"),
+        "{dns:?}"
+    );
+    assert_eq!(
+        r.step(StepKind::Tcp).unwrap().reason.as_deref(),
+        Some(format!("DNS lookup of {OCS_HOST} failed").as_str())
+    );
+
+    let r = probe(2, None);
+    let dns = r.step(StepKind::Dns).unwrap();
+    assert_eq!(dns.outcome, StepOutcome::Failed);
+    assert!(
+        dns.reason.as_deref().unwrap().starts_with("SERVFAIL"),
+        "{dns:?}"
+    );
+
+    let r = probe(0, None);
+    assert!(
+        r.step(StepKind::Dns)
+            .unwrap()
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("NODATA"),
+        "{:?}",
+        r.steps
+    );
+
+    let r = probe(0, Some(Ipv4Addr::LOCALHOST));
+    let dns = r.step(StepKind::Dns).unwrap();
+    assert_eq!(dns.outcome, StepOutcome::Ok, "{dns:?}");
+    assert!(
+        dns.details[0].starts_with("127.0.0.1 (from DNS server 127.0.0.1:"),
+        "{dns:?}"
+    );
+    assert_eq!(outcome(&r, StepKind::OcsRequest), StepOutcome::Ok);
+}
+
+#[test]
+fn certificate_for_another_name_is_not_trusted() {
+    let w = world(None);
+    let mut c = w.cfg(true);
+    c.ocs_url = format!(
+        "https://eems.example.test:{}/getexchangemitigations",
+        w.ocs_port
+    );
+    c.resolve = vec![("eems.example.test".into(), w.ocs_port, LOCALHOST)];
+    let r = run(&c);
+    let tls = r.tls.as_ref().unwrap();
+    assert_eq!(tls.validation_error.as_deref(), Some("NotValidForName"));
+    assert_eq!(tls.chain.len(), 2);
+    let reason = r.step(StepKind::Tls).unwrap().reason.clone().unwrap();
+    assert!(
+        reason.starts_with("certificate not trusted: NotValidForName ("),
+        "{reason}"
+    );
+    assert_eq!(
+        r.step(StepKind::OcsRequest).unwrap().reason.as_deref(),
+        Some("TLS not trusted")
+    );
+    // The chain is complete (it ends at a trusted root's child): no AIA download.
+    assert!(r.aia.is_empty());
 }

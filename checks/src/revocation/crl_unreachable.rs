@@ -4,6 +4,7 @@ use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Evidence, Finding, Severity, Step};
 use crate::network::needs_probe;
 use crate::probe;
+use crate::tls::chain::{self, Verdict};
 use eems_parsers::probe_results::{ChainRole, CrlFetch};
 
 pub struct CrlUnreachable;
@@ -98,13 +99,24 @@ impl Check for CrlUnreachable {
         &META
     }
 
-    fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+    fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome {
         let Some(r) = &ev.probes else {
             return needs_probe("CRL downloads through the WinHTTP proxy");
         };
-        let mut findings: Vec<Finding> = revoked(ev, &r.crls).into_iter().collect();
-        let bad: Vec<(&CrlFetch, String)> = r
+        // The CRLs of a re-signed chain are the inspection product's, not
+        // Microsoft's: tls-interception speaks for that chain.
+        let intercepted = matches!(
+            chain::from_evidence(ev, ctx, "").map(|(_, a)| a.verdict),
+            Ok(Verdict::Interception { .. })
+        );
+        let crls: Vec<CrlFetch> = r
             .crls
+            .iter()
+            .filter(|c| !(intercepted && c.chain == ChainRole::Tls))
+            .cloned()
+            .collect();
+        let mut findings: Vec<Finding> = revoked(ev, &crls).into_iter().collect();
+        let bad: Vec<(&CrlFetch, String)> = crls
             .iter()
             .filter_map(|c| problem(c).map(|p| (c, p)))
             .collect();
@@ -178,6 +190,9 @@ impl Check for CrlUnreachable {
         }
         if !findings.is_empty() {
             return Outcome::Fail(findings);
+        }
+        if intercepted {
+            return Outcome::Pass;
         }
         if r.crls.is_empty() {
             let chains_have_cdps = r
@@ -288,6 +303,45 @@ mod tests {
                 .as_deref()
                 .unwrap()
                 .starts_with("netsh winhttp set proxy")
+        );
+    }
+
+    #[test]
+    fn crls_of_an_intercepted_chain_are_not_microsofts() {
+        let mut r = healthy();
+        if let Some(t) = r.tls.as_mut() {
+            t.chain = crate::tls::chain::fixtures::zscaler_chain();
+            t.trusted = false;
+        }
+        r.crls = vec![crl(
+            "http://gateway.zscalerthree.net/crl/zs3-kek--4-1.crl",
+            ChainRole::Tls,
+            Some("127.0.0.1:3128"),
+            Some(403),
+        )];
+        assert_eq!(
+            run(&ServerEvidence {
+                probes: Some(r.clone()),
+                ..ServerEvidence::default()
+            }),
+            Outcome::Pass
+        );
+        r.crls.push(crl(
+            SIGN_CRL,
+            ChainRole::Signing,
+            Some("127.0.0.1:3128"),
+            Some(403),
+        ));
+        let Outcome::Fail(f) = run(&ServerEvidence {
+            probes: Some(r),
+            ..ServerEvidence::default()
+        }) else {
+            panic!()
+        };
+        assert!(
+            f[0].title.contains("signing chain") && !f[0].title.contains("zscaler"),
+            "{}",
+            f[0].title
         );
     }
 

@@ -152,10 +152,18 @@ pub fn analyze(
 
     // 1. Vendor names.
     let hits = vendors.hits(chain);
+    let mut named: Vec<&str> = Vec::new();
     for h in &hits {
+        // One signal per product: the first (leaf-most) certificate it matched.
+        if named.contains(&h.product.as_str()) {
+            continue;
+        }
+        named.push(&h.product);
+        let issuer = chain
+            .get(h.cert)
+            .map_or(h.matched.as_str(), |c| c.issuer.as_str());
         signals.push(format!(
-            "issuer `{}` of {} matches {} ({} pattern)",
-            h.matched,
+            "the issuer of {} (`{issuer}`) matches {}{}",
             if h.cert == 0 {
                 "the leaf".to_owned()
             } else {
@@ -163,9 +171,9 @@ pub fn analyze(
             },
             h.product,
             if h.strength == Strength::Strong {
-                "vendor"
+                ""
             } else {
-                "weak vendor"
+                " (a weak hint)"
             }
         ));
     }

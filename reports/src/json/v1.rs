@@ -12,6 +12,7 @@ use eems_checks::diagnosis::{BuildInfo, RootCause, ServerDiagnosis, Status};
 use eems_checks::evidence::InputSummary;
 use eems_checks::finding::{Confidence, Evidence, Finding, Severity, Step};
 use eems_checks::{CheckResult, registry};
+use eems_parsers::probe_results::ProbeReport;
 use serde::{Deserialize, Serialize};
 
 /// The value of `schema_version`.
@@ -39,6 +40,13 @@ pub struct Server {
     /// Every check that ran, in registry order.
     pub checks: Vec<CheckV1>,
     pub inputs: Vec<Input>,
+    /// Extra (v1): the live probe results, as the probe wrote them (they
+    /// carry their own `schema_version`). Absent when no probe ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<ProbeReport>,
+    /// Extra (v1): with probes, the step that failed and what to change, in one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,6 +214,8 @@ impl Server {
             findings: d.findings.iter().map(FindingV1::from).collect(),
             checks: d.checks.iter().map(CheckV1::from).collect(),
             inputs: d.inputs.iter().map(Input::from).collect(),
+            probes: d.probes.clone(),
+            failed_step: d.failed_step.clone(),
         }
     }
 }

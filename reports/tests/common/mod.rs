@@ -162,6 +162,8 @@ fn ex01() -> ServerDiagnosis {
             input("EX01/Application.evtx", "evtx", "partial"),
             input("EX01/notes from customer.docx", "unknown", "unrecognized"),
         ],
+        probes: None,
+        failed_step: None,
     }
 }
 
@@ -257,6 +259,8 @@ fn ex02() -> ServerDiagnosis {
             input("EX02/netsh-winhttp.txt", "netsh-winhttp", "parsed"),
             input("EX02/broken.evtx", "evtx", "error"),
         ],
+        probes: None,
+        failed_step: None,
     }
 }
 
@@ -303,7 +307,7 @@ pub fn hostile() -> Report {
 /// A diagnosis produced by the real checks from hand-made evidence.
 pub fn real_diagnosis() -> Report {
     let table = BuildTable::embedded();
-    let ctx = Context { builds: &table };
+    let ctx = Context::embedded(&table);
     let t = |h| Some(Utc.with_ymd_and_hms(2026, 11, 20, h, 2, 0).unwrap());
     let log = "EX03/Mitigation-Service_20261120.log";
     let mut occ = Occurrences::new(
@@ -368,4 +372,212 @@ pub fn real_diagnosis() -> Report {
         generated_at: fixed_time(),
         servers: vec![diagnose(&ev, &ctx)],
     }
+}
+
+fn cert(subject: &str, issuer: &str, sha: &str) -> eems_parsers::probe_results::CertInfo {
+    let cn = |dn: &str| {
+        dn.split(", ")
+            .find_map(|p| p.strip_prefix("CN="))
+            .map(str::to_owned)
+    };
+    eems_parsers::probe_results::CertInfo {
+        subject: subject.into(),
+        issuer: issuer.into(),
+        subject_cn: cn(subject),
+        issuer_cn: cn(issuer),
+        issuer_o: issuer
+            .split(", ")
+            .find_map(|p| p.strip_prefix("O="))
+            .map(str::to_owned),
+        serial: "0a".into(),
+        not_before: "2026-11-20T00:00:00Z".into(),
+        not_after: "2026-12-04T00:00:00Z".into(),
+        sha256: sha.repeat(32),
+        sha1: sha.repeat(20),
+        spki_sha256: sha.repeat(32),
+        key_type: "RSA".into(),
+        key_bits: Some(2048),
+        is_ca: subject != issuer,
+        self_signed: subject == issuer,
+        ..Default::default()
+    }
+}
+
+/// A live probe through a Zscaler-inspecting proxy whose WinHTTP side denies CRL GETs.
+pub fn zscaler_probe() -> eems_parsers::probe_results::ProbeReport {
+    use eems_parsers::probe_results::*;
+    let step = |kind, target: &str, outcome, reason: Option<&str>, ms| ProbeStep {
+        kind,
+        target: target.into(),
+        outcome,
+        reason: reason.map(str::to_owned),
+        duration_ms: ms,
+        details: Vec::new(),
+        http_status: None,
+        proxy_authenticate: None,
+    };
+    let zs = "CN=Zscaler Intermediate Root CA (zscalerthree.net) (t), OU=Zscaler Inc., O=Zscaler Inc., C=US";
+    let mut leaf = cert("CN=officeclient.microsoft.com", zs, "2E");
+    leaf.is_ca = false;
+    leaf.crl_urls = vec!["http://gateway.zscalerthree.net/crl/zs3-kek--4-1.crl".into()];
+    leaf.dns_names = vec!["officeclient.microsoft.com".into()];
+    let inter = cert(zs, "CN=Zscaler Root CA, O=Zscaler Inc., C=US", "3A");
+    let mut connect = step(
+        StepKind::ProxyConnect,
+        "proxy.contoso.com:8080",
+        StepOutcome::Ok,
+        None,
+        4,
+    );
+    connect.http_status = Some(200);
+    connect.details = vec!["HTTP/1.1 200 Connection established".into()];
+    ProbeReport {
+        schema_version: PROBE_SCHEMA_VERSION,
+        tool_version: "0.1.0".into(),
+        started_at: "2026-11-23T16:59:00Z".into(),
+        host: Some("EX04".into()),
+        ocs_url: "https://officeclient.microsoft.com/getexchangemitigations".into(),
+        proxy: Some("http://proxy.contoso.com:8080/".into()),
+        winhttp_proxy: Some("proxy.contoso.com:8080".into()),
+        timeout_ms: 10_000,
+        steps: vec![
+            step(StepKind::Dns, "proxy.contoso.com", StepOutcome::Ok, None, 2),
+            step(StepKind::Tcp, "proxy.contoso.com:8080", StepOutcome::Ok, None, 1),
+            connect,
+            step(
+                StepKind::Tls,
+                "officeclient.microsoft.com",
+                StepOutcome::Failed,
+                Some("invalid peer certificate: UnknownIssuer"),
+                23,
+            ),
+            step(
+                StepKind::OcsRequest,
+                "https://officeclient.microsoft.com/getexchangemitigations",
+                StepOutcome::Skipped,
+                Some("TLS failed"),
+                0,
+            ),
+            step(
+                StepKind::Crl,
+                "http://gateway.zscalerthree.net/crl/zs3-kek--4-1.crl",
+                StepOutcome::Failed,
+                Some("HTTP 403"),
+                6,
+            ),
+            step(
+                StepKind::Ctl,
+                "http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/authrootstl.cab",
+                StepOutcome::Ok,
+                None,
+                35,
+            ),
+        ],
+        tls: Some(TlsResult {
+            protocol: Some("TLSv1.2".into()),
+            cipher_suite: Some("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into()),
+            chain: vec![leaf, inter],
+            trusted: false,
+            validation_error: Some("invalid peer certificate: UnknownIssuer".into()),
+            extra_anchors: 0,
+        }),
+        ocs: None,
+        crls: vec![CrlFetch {
+            fetch: HttpFetch {
+                url: "http://gateway.zscalerthree.net/crl/zs3-kek--4-1.crl".into(),
+                via_proxy: Some("proxy.contoso.com:8080".into()),
+                status: Some(403),
+                ok: false,
+                error: None,
+                timed_out: false,
+                bytes: 3900,
+                duration_ms: 6,
+            },
+            chain: ChainRole::Tls,
+            for_subject: "CN=officeclient.microsoft.com".into(),
+            crl_issuer: None,
+            issuer_matches: None,
+            this_update: None,
+            next_update: None,
+            expired: None,
+            revoked: None,
+            parse_error: None,
+        }],
+        aia: Vec::new(),
+        ctl: Some(HttpFetch {
+            url: "http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/authrootstl.cab".into(),
+            via_proxy: Some("proxy.contoso.com:8080".into()),
+            status: Some(200),
+            ok: true,
+            error: None,
+            timed_out: false,
+            bytes: 120_000,
+            duration_ms: 35,
+        }),
+        duration_ms: 71,
+    }
+}
+
+/// A diagnosis by the real checks of a live probe (as `eems-doctor probe` makes it).
+pub fn probe_diagnosis() -> Report {
+    let table = BuildTable::embedded();
+    let ctx = Context::embedded(&table);
+    let ev = ServerEvidence {
+        server: Some("EX04".into()),
+        inputs: vec![input("(live probe)", "probe-results", "parsed")],
+        probes: Some(zscaler_probe()),
+        ..ServerEvidence::default()
+    };
+    Report {
+        tool_version: "0.1.0".into(),
+        generated_at: fixed_time(),
+        servers: vec![diagnose(&ev, &ctx)],
+    }
+}
+
+/// A 407 from the proxy, probe only.
+pub fn proxy_auth_diagnosis() -> Report {
+    use eems_parsers::probe_results::*;
+    let mut p = zscaler_probe();
+    p.steps.truncate(3);
+    p.steps[2].outcome = StepOutcome::Failed;
+    p.steps[2].http_status = Some(407);
+    p.steps[2].reason = Some("proxy answered 407 Proxy Authentication Required".into());
+    p.steps[2].proxy_authenticate = Some("Basic realm=\"Contoso proxy\"".into());
+    p.tls = None;
+    p.crls.clear();
+    p.ctl = None;
+    let table = BuildTable::embedded();
+    let ctx = Context::embedded(&table);
+    let ev = ServerEvidence {
+        server: Some("EX05".into()),
+        inputs: vec![input("(live probe)", "probe-results", "parsed")],
+        probes: Some(p),
+        ..ServerEvidence::default()
+    };
+    Report {
+        tool_version: "0.1.0".into(),
+        generated_at: fixed_time(),
+        servers: vec![diagnose(&ev, &ctx)],
+    }
+}
+
+/// A probe carrying markup where a hostile network can put it.
+pub fn hostile_probe() -> Report {
+    let evil = "<script>alert(1)</script>";
+    let mut r = probe_diagnosis();
+    let p = r.servers[0].probes.as_mut().unwrap();
+    p.steps[0].target = format!("dns{evil}");
+    p.steps[3].reason = Some(format!("reason{evil}"));
+    let t = p.tls.as_mut().unwrap();
+    t.chain[0].subject = format!("CN=leaf{evil}");
+    t.chain[0].issuer = format!("CN=issuer{evil}");
+    p.crls[0].fetch.url = format!("http://crl{evil}/x.crl");
+    p.ocs = Some(eems_parsers::probe_results::OcsResponse {
+        status: 403,
+        body_excerpt: Some(format!("<html>block page{evil}")),
+        ..Default::default()
+    });
+    r.servers[0].failed_step = Some(format!("failed{evil}"));
+    r
 }
