@@ -489,6 +489,7 @@ fn probe_args(w: &World, timeout: &str, extra: &[String]) -> Vec<String> {
         "--ctl-url".into(),
         w.pki.ctl_url(),
     ];
+    a.extend(expected_issuers(w));
     a.extend_from_slice(extra);
     a
 }
@@ -507,6 +508,73 @@ fn run_probe(scenario: &str, args: &[String]) -> (support::Run, serde_json::Valu
     );
     let v = run.json();
     (run, v)
+}
+
+/// The flag that extends the expected-issuer table at run time.
+///
+/// The test PKI carries Microsoft's CA names on its own keys, which the
+/// checks rightly call interception ("a chain with Microsoft's names but other
+/// keys is interception too"). A healthy run therefore needs the test CAs
+/// added to the expected set, in the checks' `tls-expected-issuers.csv`
+/// layout. Proposed name; not wired into `probe` yet (see the report).
+const TLS_ISSUERS_FLAG: &str = "--tls-issuers";
+
+fn binary_knows_tls_issuers() -> bool {
+    static KNOWN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *KNOWN.get_or_init(|| {
+        support::doctor(&[s("probe"), s("--help")])
+            .stdout
+            .contains(TLS_ISSUERS_FLAG)
+    })
+}
+
+/// `--tls-issuers FILE` when the binary has it.
+fn expected_issuers(w: &World) -> Vec<String> {
+    if binary_knows_tls_issuers() {
+        vec![
+            s(TLS_ISSUERS_FLAG),
+            w.pki.expected_issuers_file().display().to_string(),
+        ]
+    } else {
+        eprintln!(
+            "TODO(tls-issuers): `probe {TLS_ISSUERS_FLAG} FILE` does not exist yet: the test PKI's \
+             Microsoft-named CAs are judged as forged (tls-interception)"
+        );
+        Vec::new()
+    }
+}
+
+/// A healthy run needs the expected-issuer override: fail loudly without it.
+fn require_expected_issuers(w: &World) -> Vec<String> {
+    assert!(
+        binary_knows_tls_issuers(),
+        "this scenario needs `eems-doctor probe {TLS_ISSUERS_FLAG} FILE` (extra expected issuers, \
+         checks' tls-expected-issuers.csv layout): without it the test PKI's Microsoft names on \
+         other keys are reported as tls-interception, so no loopback run can be healthy"
+    );
+    expected_issuers(w)
+}
+
+/// The probe findings are exactly `expected` (plus, until the override
+/// exists, the forged-name interception the test PKI causes).
+fn assert_probe_findings(v: &serde_json::Value, expected: &[&str]) {
+    let mut want: Vec<String> = expected.iter().map(s).collect();
+    if !binary_knows_tls_issuers()
+        && server(v)["findings"].as_array().is_some_and(|f| {
+            f.iter().any(|x| {
+                x["id"] == "tls-interception" && x["detail"].to_string().contains("another key")
+            })
+        })
+    {
+        want.push(s("tls-interception"));
+    }
+    want.sort();
+    want.dedup();
+    let got: Vec<String> = finding_ids(v)
+        .into_iter()
+        .filter(|i| PROBE_FINDINGS.contains(&i.as_str()))
+        .collect();
+    assert_eq!(got, want, "probe findings\n  {}", steps_summary(v));
 }
 
 fn server(v: &serde_json::Value) -> &serde_json::Value {
@@ -593,19 +661,6 @@ fn assert_no_failing_steps(v: &serde_json::Value) {
     assert!(bad.is_empty(), "failing steps:\n  {}", steps_summary(v));
 }
 
-fn assert_no_probe_findings(v: &serde_json::Value) {
-    let ids = finding_ids(v);
-    let bad: Vec<_> = ids
-        .iter()
-        .filter(|i| PROBE_FINDINGS.contains(&i.as_str()))
-        .collect();
-    assert!(
-        bad.is_empty(),
-        "unexpected findings {bad:?}\n  {}",
-        steps_summary(v)
-    );
-}
-
 /// The genuine test chain was recorded with its details.
 fn assert_genuine_chain(v: &serde_json::Value, w: &World) {
     let tls = &probes(v)["tls"];
@@ -655,14 +710,27 @@ fn assert_genuine_chain(v: &serde_json::Value, w: &World) {
 }
 
 /// `analyze DIR` on the saved evidence gives the live run's finding ids.
-fn assert_offline_same(dir: &std::path::Path, live: &serde_json::Value) {
+fn assert_offline_same(dir: &std::path::Path, live: &serde_json::Value, w: &World) {
     assert!(dir.join("probe-results.json").is_file());
-    let run = support::doctor(&[
+    let mut args = vec![
         s("analyze"),
         dir.display().to_string(),
         s("--format"),
         s("json"),
-    ]);
+    ];
+    if binary_knows_tls_issuers() {
+        // The live run judged with the extra expected issuers: so must analyze.
+        let analyze_help = support::doctor(&[s("analyze"), s("--help")]).stdout;
+        assert!(
+            analyze_help.contains(TLS_ISSUERS_FLAG),
+            "`probe` takes {TLS_ISSUERS_FLAG} but `analyze` does not: the offline verdict cannot match"
+        );
+        args.extend([
+            s(TLS_ISSUERS_FLAG),
+            w.pki.expected_issuers_file().display().to_string(),
+        ]);
+    }
+    let run = support::doctor(&args);
     assert_eq!(
         finding_ids(&run.json()),
         finding_ids(live),
@@ -687,13 +755,15 @@ fn healthy_direct() {
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
+    require_expected_issuers(&w);
     let (run, v) = run_probe(
         "healthy-direct",
         &probe_args(&w, "3", &[s("--resolve"), w.resolve()]),
     );
     assert_no_failing_steps(&v);
-    assert_no_probe_findings(&v);
-    assert_eq!(run.status.code(), Some(0), "{}", run.stdout);
+    assert_probe_findings(&v, &[]);
+    // Not critical. (A probe alone cannot name the build: `build-unknown` keeps it at warning.)
+    assert_ne!(run.status.code(), Some(2), "{}", run.stdout);
     assert_genuine_chain(&v, &w);
     let p = probes(&v);
     assert_eq!(p["tls"]["trusted"], true);
@@ -754,6 +824,7 @@ fn healthy_through_squid_connect_with_direct_crls() {
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
+    require_expected_issuers(&w);
     let squid = Squid::start(
         Mode::ConnectOnly {
             connect_ports: vec![w.ocs.port()],
@@ -767,7 +838,7 @@ fn healthy_through_squid_connect_with_direct_crls() {
     );
     let (_, v) = run_probe("healthy-squid-connect", &args);
     assert_no_failing_steps(&v);
-    assert_no_probe_findings(&v);
+    assert_probe_findings(&v, &[]);
     let connect = steps(&v)
         .into_iter()
         .find(|s| s["kind"] == "proxy-connect")
@@ -826,6 +897,17 @@ fn crls_blocked_by_winhttp_proxy() {
     );
     let (_, v) = run_probe("crl-blocked", &args);
     finding(&v, "crl-unreachable");
+    // The CTL goes through the same WinHTTP proxy: blocked as well.
+    assert_probe_findings(&v, &["crl-unreachable", "ctl-unreachable"]);
+    // Until the expected-issuer override exists, the forged-name interception
+    // outranks the CRLs (TODO(tls-issuers)).
+    let line = server(&v)["failed_step"].as_str().unwrap_or_default();
+    if binary_knows_tls_issuers() {
+        assert!(
+            line.contains("CRL") && !line.contains('\n'),
+            "failed_step: {line:?}"
+        );
+    }
     let step = failing(&v, "crl");
     assert_eq!(step["http_status"], 403, "{step:#}");
     // The OCS request itself worked through the tunnel: the CRLs are the problem.
@@ -841,7 +923,7 @@ fn crls_blocked_by_winhttp_proxy() {
         "{}",
         squid.access_log()
     );
-    assert_offline_same(ev.path(), &v);
+    assert_offline_same(ev.path(), &v, &w);
     eprintln!("SCENARIO crl-blocked: total {} ms", t.elapsed().as_millis());
 }
 
@@ -868,6 +950,7 @@ fn proxy_requires_authentication() {
     );
     let (_, v) = run_probe("proxy-auth-407", &args);
     finding(&v, "proxy-auth-required");
+    assert_probe_findings(&v, &["proxy-auth-required"]);
     let step = failing(&v, "proxy-connect");
     assert_eq!(step["http_status"], 407);
     assert!(
@@ -882,7 +965,7 @@ fn proxy_requires_authentication() {
             .as_array()
             .is_none_or(|c| c.is_empty())
     );
-    assert_offline_same(ev.path(), &v);
+    assert_offline_same(ev.path(), &v, &w);
     eprintln!(
         "SCENARIO proxy-auth-407: total {} ms",
         t.elapsed().as_millis()
@@ -918,6 +1001,7 @@ fn tls_interception_by_ssl_bump_names_the_vendor() {
     );
     let (_, v) = run_probe("tls-interception", &args);
     let f = finding(&v, "tls-interception");
+    assert_probe_findings(&v, &["tls-interception"]);
     assert!(
         f.to_string().contains("Zscaler"),
         "the vendor is not named: {f:#}"
@@ -937,7 +1021,7 @@ fn tls_interception_by_ssl_bump_names_the_vendor() {
     assert_eq!(leaf["issuer_o"], "Zscaler Inc.");
     assert_eq!(leaf["sct_count"], 0, "a re-signed leaf carries no SCTs");
     assert_eq!(failing(&v, "tls")["kind"], "tls");
-    assert_offline_same(ev.path(), &v);
+    assert_offline_same(ev.path(), &v, &w);
     eprintln!(
         "SCENARIO tls-interception: total {} ms",
         t.elapsed().as_millis()
@@ -958,6 +1042,7 @@ fn dns_nxdomain_from_dnsmasq() {
     );
     let (_, v) = run_probe("dns-nxdomain", &args);
     finding(&v, "ocs-dns-failure");
+    assert_probe_findings(&v, &["ocs-dns-failure"]);
     let step = failing(&v, "dns");
     assert_eq!(step["target"], pki::OCS_HOST);
     assert!(
@@ -977,7 +1062,7 @@ fn dns_nxdomain_from_dnsmasq() {
         dns.log()
     );
     assert_eq!(w.ocs.requests().len(), 0);
-    assert_offline_same(ev.path(), &v);
+    assert_offline_same(ev.path(), &v, &w);
     eprintln!(
         "SCENARIO dns-nxdomain: total {} ms",
         t.elapsed().as_millis()
@@ -989,13 +1074,14 @@ fn dns_answer_from_dnsmasq_then_healthy() {
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
+    require_expected_issuers(&w);
     let dns = support::dns::Dnsmasq::start(&[(pki::OCS_HOST, std::net::Ipv4Addr::LOCALHOST)]);
     let (_, v) = run_probe(
         "dns-dnsmasq-healthy",
         &probe_args(&w, "3", &[s("--dns-server"), dns.addr()]),
     );
     assert_no_failing_steps(&v);
-    assert_no_probe_findings(&v);
+    assert_probe_findings(&v, &[]);
     let step = steps(&v)
         .into_iter()
         .find(|s| s["kind"] == "dns")
@@ -1030,6 +1116,7 @@ fn ocs_port_closed() {
     args[i] = format!("https://{}:{port}{}", pki::OCS_HOST, pki::OCS_PATH);
     let (_, v) = run_probe("ocs-port-closed", &args);
     finding(&v, "ocs-unreachable");
+    assert_probe_findings(&v, &["ocs-unreachable"]);
     let step = failing(&v, "tcp");
     assert!(
         step["reason"]
@@ -1102,6 +1189,7 @@ fn block_page_is_an_http_error() {
     );
     let (_, v) = run_probe("block-page-403", &args);
     finding(&v, "ocs-http-error");
+    assert_probe_findings(&v, &["ocs-http-error"]);
     let step = failing(&v, "ocs-request");
     assert_eq!(step["http_status"], 403);
     let ocs = &probes(&v)["ocs"];
@@ -1114,7 +1202,7 @@ fn block_page_is_an_http_error() {
             .contains("Access Denied"),
         "{ocs:#}"
     );
-    assert_offline_same(ev.path(), &v);
+    assert_offline_same(ev.path(), &v, &w);
     eprintln!(
         "SCENARIO block-page-403: total {} ms",
         t.elapsed().as_millis()
@@ -1126,6 +1214,7 @@ fn proxy_credentials_never_leave() {
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
+    require_expected_issuers(&w);
     let squid = Squid::start(
         Mode::BasicAuth {
             user: s("user"),
@@ -1170,7 +1259,7 @@ fn proxy_credentials_never_leave() {
     }
     // The credentials were used: the tunnel opened and OCS answered.
     let v: serde_json::Value = serde_json::from_str(&outputs[0].1).unwrap();
-    assert_no_probe_findings(&v);
+    assert_probe_findings(&v, &[]);
     assert_eq!(probes(&v)["ocs"]["status"], 200);
     assert!(
         squid.access_log().contains(" user "),
@@ -1284,7 +1373,54 @@ fn infra_expected_issuers_csv() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[1].starts_with("DigiCert Global Root G2,DigiCert Global Root G2,,"));
-    assert!(lines[2].starts_with("Microsoft Azure RSA TLS Issuing CA 04,DigiCert Global Root G2,,"));
+    assert!(
+        lines[2].starts_with("Microsoft Azure RSA TLS Issuing CA 04,DigiCert Global Root G2,,")
+    );
     let (sha1, spki) = pki::thumbprints(&p.tls_intermediate.der());
     assert!(lines[2].contains(&format!(",{sha1},{spki},current")));
+}
+
+#[test]
+fn forged_microsoft_names_are_interception() {
+    // The test PKI without the expected-issuer override: Microsoft's names on
+    // keys that are not Microsoft's. Issue 4: "a chain with Microsoft's names
+    // but other keys is interception too".
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::Healthy);
+    let mut args = probe_args(&w, "3", &[s("--resolve"), w.resolve()]);
+    if let Some(i) = args.iter().position(|a| a == TLS_ISSUERS_FLAG) {
+        args.drain(i..i + 2);
+    }
+    let i = args.iter().position(|a| a == "--format").unwrap();
+    args.drain(i..i + 2);
+    let text = support::doctor(&args);
+    eprintln!(
+        "SCENARIO forged-names (text): probe wall {} ms",
+        text.wall.as_millis()
+    );
+    // The text report says in one line which step failed.
+    let probe_line = text
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("Probe:"));
+    assert!(
+        probe_line.is_some_and(|l| l.contains("TLS")),
+        "no `Probe:` line naming TLS:\n{}",
+        text.stdout
+    );
+    args.extend([s("--format"), s("json")]);
+    let (_, v) = run_probe("forged-names", &args);
+    let f = finding(&v, "tls-interception");
+    assert_eq!(f["severity"], "critical");
+    assert!(f["detail"].as_str().unwrap_or("").contains("Microsoft Azure RSA TLS Issuing CA 04` carries a name Microsoft documents but another key"), "{f:#}");
+    assert_eq!(
+        probes(&v)["tls"]["trusted"],
+        true,
+        "validates against --ca-file, and is still not Microsoft's"
+    );
+    eprintln!(
+        "SCENARIO forged-names: total {} ms",
+        t.elapsed().as_millis()
+    );
 }

@@ -62,7 +62,10 @@ pub fn wait_for_tcp(port: u16, child: &mut Child, what: &str, log: impl Fn() -> 
     panic!("{what} did not listen on {port} within 15 s:\n{}", log());
 }
 
-/// Stop a child we started, its whole process group (squid's helpers), and reap it.
+/// Stop a child we started, its whole process group (squid's helpers), and
+/// reap it. SIGKILL at once: squid's graceful stop takes 3–4 s even with
+/// `shutdown_lifetime 0`. Its helpers are then reparented to init, which
+/// reaps them (they may show as `<defunct>` for a moment).
 pub fn kill_group(child: &mut Child) {
     let pid = child.id();
     // The child was started with process_group(0): its pgid is its pid, so

@@ -159,6 +159,8 @@ impl Pki {
                 ExtendedKeyUsagePurpose::ClientAuth,
             ];
             p.use_authority_key_identifier_extension = true;
+            // CA:false with a subject key id, as real leaves carry.
+            p.is_ca = IsCa::ExplicitNoCa;
             p.crl_distribution_points = vec![CrlDistributionPoint {
                 uris: vec![format!("{base}{LEAF_CRL_PATH}")],
             }];
@@ -225,6 +227,7 @@ impl Pki {
                 ExtendedKeyUsagePurpose::Other(vec![1, 3, 6, 1, 4, 1, 311, 76, 57, 1, 11]),
             ];
             p.use_authority_key_identifier_extension = true;
+            p.is_ca = IsCa::ExplicitNoCa;
             p.crl_distribution_points = vec![CrlDistributionPoint {
                 uris: vec![format!("{base}{SIGNER_CRL_PATH}")],
             }];
@@ -394,7 +397,13 @@ impl Pki {
             let der = ca.der();
             let (sha1, spki) = thumbprints(&der);
             let cn = match x509_parser::parse_x509_certificate(&der) {
-                Ok((_, c)) => c.subject().iter_common_name().next().and_then(|n| n.as_str().ok()).unwrap_or("").to_owned(),
+                Ok((_, c)) => c
+                    .subject()
+                    .iter_common_name()
+                    .next()
+                    .and_then(|n| n.as_str().ok())
+                    .unwrap_or("")
+                    .to_owned(),
                 Err(e) => panic!("parse own CA: {e}"),
             };
             out.push_str(&format!("{cn},{issued_by},,{sha1},{spki},current\n"));
