@@ -431,7 +431,7 @@ impl Engine {
             });
         let start = Instant::now();
         let mut details = Vec::new();
-        if proxy.is_some() {
+        if proxy.is_some() && target.host.parse::<IpAddr>().is_err() {
             details.push(format!(
                 "{dns_host} is the proxy; the proxy resolves {} itself",
                 target.host
@@ -689,11 +689,15 @@ impl Engine {
 
         // 4. TLS, SNI = the OCS host, chain recorded whatever the verdict.
         let start = Instant::now();
-        let anchors = anchors.await.unwrap_or_else(|_| Anchors {
-            store: RootCertStore::empty(),
-            from_ca_files: 0,
-            notes: vec!["trust anchors could not be loaded".into()],
-        });
+        // Reading the OS store is local I/O, but a hung file system must not hang the probe either.
+        let anchors = match self.bounded(anchors).await {
+            Op::Done(Ok(a)) => a,
+            _ => Anchors {
+                store: RootCertStore::empty(),
+                from_ca_files: 0,
+                notes: vec!["trust anchors could not be loaded in time".into()],
+            },
+        };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut tls_details = anchors.notes.clone();
         if proxy.is_some() {

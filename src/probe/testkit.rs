@@ -437,6 +437,40 @@ impl Lab {
         port
     }
 
+    /// A CONNECT proxy: tunnels to 127.0.0.1:<port> whatever the host, after checking
+    /// `Proxy-Authorization: Basic <auth>` when `auth` is given (407 otherwise).
+    /// Returns the port and the request heads it received.
+    pub fn connect_proxy(&self, auth: Option<String>) -> (u16, Arc<Mutex<Vec<String>>>) {
+        let (listener, port) = self.listener();
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let heads = Arc::clone(&seen);
+        self.rt.spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let (heads, auth) = (Arc::clone(&heads), auth.clone());
+                tokio::spawn(async move {
+                    let Some(req) = read_request(&mut sock).await else { return };
+                    heads.lock().unwrap().push(req.clone());
+                    if let Some(a) = auth
+                        && !req.contains(&format!("Proxy-Authorization: Basic {a}\r\n"))
+                    {
+                        let deny = "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"eems test\"\r\nContent-Length: 0\r\n\r\n";
+                        let _ = sock.write_all(deny.as_bytes()).await;
+                        return;
+                    }
+                    let authority = req.split(' ').nth(1).unwrap_or_default();
+                    let port: u16 = authority.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(443);
+                    let Ok(mut upstream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+                        let _ = sock.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                        return;
+                    };
+                    let _ = sock.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await;
+                    let _ = tokio::io::copy_bidirectional(&mut sock, &mut upstream).await;
+                });
+            }
+        });
+        (port, seen)
+    }
+
     /// Accepts TCP connections and never sends a byte.
     pub fn black_hole(&self) -> u16 {
         let (listener, port) = self.listener();

@@ -636,3 +636,70 @@ fn certificate_for_another_name_is_not_trusted() {
     // The chain is complete (it ends at a trusted root's child): no AIA download.
     assert!(r.aia.is_empty());
 }
+
+#[test]
+fn through_a_connect_proxy_with_and_without_credentials() {
+    let w = world(None);
+    // "eems:pw" in Base64.
+    let (port, heads) = w.lab.connect_proxy(Some("ZWVtczpwdw==".into()));
+    let mut c = w.cfg(true);
+    c.proxy = Some(format!("http://eems:pw@127.0.0.1:{port}"));
+    let r = run(&c);
+    dump(&r);
+    for s in &r.steps {
+        assert_eq!(s.outcome, StepOutcome::Ok, "{s:#?}");
+    }
+    let connect = r.step(StepKind::ProxyConnect).unwrap();
+    assert_eq!(
+        (connect.http_status, connect.target.clone()),
+        (Some(200), format!("127.0.0.1:{port}"))
+    );
+    assert_eq!(
+        connect.details[0],
+        format!("CONNECT {OCS_HOST}:{}", w.ocs_port)
+    );
+    assert!(
+        r.step(StepKind::Tls)
+            .unwrap()
+            .details
+            .contains(&"through the proxy tunnel".to_owned())
+    );
+    assert!(r.ocs.as_ref().unwrap().eocs_xml);
+    let head = heads.lock().unwrap()[0].clone();
+    assert!(
+        head.starts_with(&format!(
+            "CONNECT {OCS_HOST}:{} HTTP/1.1\r\nHost: {OCS_HOST}:{}\r\n",
+            w.ocs_port, w.ocs_port
+        )),
+        "{head}"
+    );
+    // The Exchange proxy is for OCS only: CRLs and the CTL went direct.
+    assert!(
+        r.crls
+            .iter()
+            .all(|c| c.fetch.via_proxy.is_none() && c.fetch.ok)
+    );
+    assert!(!serde_json::to_string(&r).unwrap().contains("eems:pw"));
+
+    c.proxy = Some(format!("http://127.0.0.1:{port}"));
+    let r = run(&c);
+    let connect = r.step(StepKind::ProxyConnect).unwrap();
+    assert_eq!(
+        (connect.outcome, connect.http_status),
+        (StepOutcome::Failed, Some(407))
+    );
+    assert_eq!(
+        connect.proxy_authenticate.as_deref(),
+        Some("Basic realm=\"eems test\"")
+    );
+    assert!(
+        connect
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("no credentials were sent")
+    );
+    assert_eq!(outcome(&r, StepKind::Tls), StepOutcome::Skipped);
+    assert_eq!(outcome(&r, StepKind::OcsRequest), StepOutcome::Skipped);
+    assert!(r.tls.is_none() && r.crls.is_empty());
+}
