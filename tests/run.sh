@@ -8,7 +8,11 @@ cd "$(dirname "$0")/.."
 # System packages for network tests (added by the probes work). Installing
 # needs root; on a developer machine without root the tests that need these
 # servers say so and fail loudly rather than pass silently.
-APT_PACKAGES=()
+# squid-openssl: CONNECT-only, basic-auth and ssl_bump proxies (not plain `squid`:
+# it conflicts and has no ssl_bump); dnsmasq: the DNS server; openssl: the
+# proxy password hash; procps: `kill` for process groups and `pgrep` for the
+# no-stray-process check.
+APT_PACKAGES=(squid-openssl dnsmasq openssl procps)
 if ((${#APT_PACKAGES[@]})); then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
