@@ -5,6 +5,7 @@ use eems_checks::builds::BuildTable;
 use eems_checks::check::Context;
 use eems_checks::collect;
 use eems_checks::diagnosis::{ServerDiagnosis, Status, diagnose};
+use eems_checks::tls::issuers::TlsIssuerTable;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,7 @@ pub struct Options {
     pub format: Format,
     pub output: Option<PathBuf>,
     pub builds: Option<PathBuf>,
+    pub tls_issuers: Option<PathBuf>,
     pub color: ColorChoice,
 }
 
@@ -90,8 +92,15 @@ fn only_subdirectories(dir: &Path) -> bool {
 }
 
 /// Parse and diagnose every group. Returns the diagnoses and whether any input could be read.
-pub fn analyze_groups(groups: &[Group], table: &BuildTable) -> (Vec<ServerDiagnosis>, bool) {
-    let ctx = Context { builds: table };
+pub fn analyze_groups(
+    groups: &[Group],
+    table: &BuildTable,
+    issuers: &TlsIssuerTable,
+) -> (Vec<ServerDiagnosis>, bool) {
+    let ctx = Context {
+        tls_issuers: issuers,
+        ..Context::embedded(table)
+    };
     let mut out = Vec::new();
     let mut any_read = false;
     for g in groups {
@@ -141,6 +150,21 @@ pub fn load_builds(path: Option<&Path>) -> Result<BuildTable, String> {
     }
 }
 
+/// The expected-issuer set: the embedded table plus the rows of `--tls-issuers FILE`
+/// (same CSV layout), for a private PKI the operator vouches for.
+pub fn load_tls_issuers(path: Option<&Path>) -> Result<TlsIssuerTable, String> {
+    let mut table = TlsIssuerTable::embedded().clone();
+    if let Some(p) = path {
+        let bytes = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        let extra = TlsIssuerTable::from_csv(&eems_parsers::text::decode(&bytes).text)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        for row in extra.rows() {
+            table.push(row.clone());
+        }
+    }
+    Ok(table)
+}
+
 pub fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
@@ -159,8 +183,15 @@ pub fn run(opts: Options) -> u8 {
             return crate::EXIT_USAGE;
         }
     };
+    let issuers = match load_tls_issuers(opts.tls_issuers.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: --tls-issuers: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
     let groups = group_paths(&opts.paths);
-    let (servers, any_read) = analyze_groups(&groups, &table);
+    let (servers, any_read) = analyze_groups(&groups, &table, &issuers);
     if !any_read {
         eprintln!(
             "error: none of the inputs could be read as EEMS evidence (see `eems-doctor parse` for how each file was recognised)"

@@ -50,6 +50,9 @@ enum Command {
         /// Use this build table (CSV: product,update,build,released[,confidence]) instead of the embedded one.
         #[arg(long, value_name = "FILE")]
         builds: Option<PathBuf>,
+        /// Extra expected TLS issuers (CSV: name,issued_by,serial,sha1,spki_sha256,status), added to the embedded set.
+        #[arg(long, value_name = "FILE")]
+        tls_issuers: Option<PathBuf>,
         /// Colour in text output (`auto` honours NO_COLOR and whether stdout is a terminal).
         #[arg(long, value_enum, default_value_t = analyze::ColorChoice::Auto)]
         color: analyze::ColorChoice,
@@ -92,12 +95,14 @@ fn main() -> ExitCode {
             format,
             output,
             builds,
+            tls_issuers,
             color,
         } => ExitCode::from(analyze::run(analyze::Options {
             paths,
             format,
             output,
             builds,
+            tls_issuers,
             color,
         })),
         Command::Probe(args) => ExitCode::from(probe_cmd::run(args)),

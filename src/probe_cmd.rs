@@ -1,7 +1,7 @@
 //! `eems-doctor probe`: run the live probes, judge them with the same checks
 //! as `analyze`, and optionally save them as evidence for later.
 
-use crate::analyze::{ColorChoice, Format, load_builds, use_color};
+use crate::analyze::{ColorChoice, Format, load_builds, load_tls_issuers, use_color};
 use crate::probe::{self, ProbeConfig};
 use eems_checks::check::Context;
 use eems_checks::diagnosis::diagnose;
@@ -46,8 +46,12 @@ pub struct ProbeArgs {
     /// Also write the probe results (and PEM chains) into DIR, as evidence `analyze` reads later.
     #[arg(long, value_name = "DIR")]
     pub save_evidence: Option<PathBuf>,
+    /// Use this build table instead of the embedded one.
     #[arg(long, value_name = "FILE")]
     pub builds: Option<PathBuf>,
+    /// Extra expected TLS issuers (CSV: name,issued_by,serial,sha1,spki_sha256,status), added to the embedded set.
+    #[arg(long, value_name = "FILE")]
+    pub tls_issuers: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }
@@ -106,6 +110,13 @@ pub fn run(args: ProbeArgs) -> u8 {
             return crate::EXIT_USAGE;
         }
     };
+    let issuers = match load_tls_issuers(args.tls_issuers.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: --tls-issuers: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
     for f in &args.ca_files {
         if !f.is_file() {
             eprintln!("error: --ca-file {}: not a readable file", f.display());
@@ -142,7 +153,10 @@ pub fn run(args: ProbeArgs) -> u8 {
         probes: Some(report),
         ..ServerEvidence::default()
     };
-    let ctx = Context { builds: &table };
+    let ctx = Context {
+        tls_issuers: &issuers,
+        ..Context::embedded(&table)
+    };
     let diagnosis = diagnose(&ev, &ctx);
     let status = diagnosis.status;
     let out = eems_reports::Report {
