@@ -33,6 +33,19 @@ pub fn collect(paths: &[PathBuf]) -> Vec<Input> {
     out
 }
 
+/// Every file of one server's evidence bundle: a directory walked
+/// recursively (a `.zip` bundle is read by the collect work; until then it
+/// is one unreadable input).
+pub fn bundle_files(path: &Path) -> Vec<Input> {
+    let mut out = Vec::new();
+    if path.is_dir() {
+        walk(path, &mut out);
+    } else {
+        out.push(read(path));
+    }
+    out
+}
+
 fn walk(dir: &Path, out: &mut Vec<Input>) {
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
