@@ -59,7 +59,7 @@ pub fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
             for c in children {
                 push(
                     c.display().to_string(),
-                    inputs::collect(std::slice::from_ref(&c)),
+                    inputs::bundle_files(&c),
                     &mut groups,
                 );
             }
