@@ -32,8 +32,16 @@ impl Check for BuildUnknown {
     fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome {
         let Some(b) = &ev.build else {
             // No build at all is worth saying only when there is other evidence about the server.
-            if ev.inputs.is_empty() {
-                return Outcome::Skip("no evidence about this server".into());
+            // Live probe results alone say nothing about the build: that is
+            // the network view, not a gap worth a warning.
+            if ev
+                .inputs
+                .iter()
+                .all(|i| i.kind == "probe-results" || i.status == "unrecognized")
+            {
+                return Outcome::Skip(
+                    "no evidence about this server's build (only live probe results)".into(),
+                );
             }
             return Outcome::fail(
                 finding(&META, Confidence::High, "The Exchange build is not known")

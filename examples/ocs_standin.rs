@@ -1,0 +1,54 @@
+//! A loopback stand-in for the Office Config Service, to try `eems-doctor
+//! probe` without touching the Internet: the same test PKI (Microsoft-like
+//! names on test keys), OCS server and CRL/CTL server the probe tests use.
+//!
+//!     cargo run --example ocs_standin [SECONDS]
+//!
+//! It prints the `eems-doctor probe` command to run against it, then serves
+//! for SECONDS (default 300).
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, dead_code)]
+
+// The two pieces of the test support this needs (the rest starts squid and
+// dnsmasq, or runs the built binary). `servers` finds `pki` as `super::pki`.
+#[path = "../tests/support/pki.rs"]
+mod pki;
+#[path = "../tests/support/servers.rs"]
+mod servers;
+
+use pki::Pki;
+use servers::{HttpServer, OcsMode, OcsServer};
+
+fn main() {
+    let secs: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let http = HttpServer::start();
+    let pki = Pki::new(&http.base_url());
+    http.put_all(pki.http_files());
+    let ocs = OcsServer::start(
+        pki.server_chain(),
+        pki.server_key(),
+        pki.eocs_body(),
+        OcsMode::Healthy,
+    );
+    println!(
+        "OCS stand-in on 127.0.0.1:{}, CRLs and CTL on {}",
+        ocs.port(),
+        http.base_url()
+    );
+    println!("Run:");
+    println!(
+        "  eems-doctor probe --ocs-url https://{}:{}{} --resolve {}:{}:127.0.0.1 --ca-file {} --tls-issuers {} --ctl-url {}",
+        pki::OCS_HOST,
+        ocs.port(),
+        pki::OCS_PATH,
+        pki::OCS_HOST,
+        ocs.port(),
+        pki.ca_file().display(),
+        pki.expected_issuers_file().display(),
+        pki.ctl_url()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(secs));
+}
