@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 # squid-openssl: CONNECT-only, basic-auth and ssl_bump proxies (not plain `squid`:
 # it conflicts and has no ssl_bump); dnsmasq: the DNS server; openssl: the
 # proxy password hash; procps: `kill` for process groups and `pgrep` for the
-# no-stray-process check.
-APT_PACKAGES=(squid-openssl dnsmasq openssl procps)
+# no-stray-process check; chromium: the inert-report test loads a hostile report
+# in a real browser; util-linux: `unshare -n` for the no-network test.
+APT_PACKAGES=(squid-openssl dnsmasq openssl procps chromium util-linux)
 if ((${#APT_PACKAGES[@]})); then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
