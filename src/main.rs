@@ -3,11 +3,14 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod analyze;
+mod check_cmd;
+mod collect;
 mod inputs;
 mod out;
 mod parse_cmd;
 mod probe;
 mod probe_cmd;
+mod redact;
 mod render;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -59,6 +62,10 @@ enum Command {
     },
     /// Walk the network path the mitigation service uses and say which step breaks.
     Probe(probe_cmd::ProbeArgs),
+    /// On the server: gather the evidence into a bundle (directory or .zip) with manifest.json.
+    Collect(collect::CollectArgs),
+    /// On the server, in one command: collect, analyse, print the summary, write HTML and JSON reports.
+    Check(check_cmd::CheckArgs),
     /// List every check (its id is also its finding id).
     Checks,
     /// Print the documentation of a check: what it checks, why, evidence, remediation.
@@ -106,6 +113,8 @@ fn main() -> ExitCode {
             color,
         })),
         Command::Probe(args) => ExitCode::from(probe_cmd::run(args)),
+        Command::Collect(args) => ExitCode::from(collect::run(&args)),
+        Command::Check(args) => ExitCode::from(check_cmd::run(args)),
         Command::Checks => {
             for c in eems_checks::registry::all() {
                 let m = c.meta();

@@ -56,7 +56,7 @@ pub struct ProbeArgs {
     pub color: ColorChoice,
 }
 
-fn parse_resolve(s: &str) -> Result<(String, u16, IpAddr), String> {
+pub(crate) fn parse_resolve(s: &str) -> Result<(String, u16, IpAddr), String> {
     // HOST:PORT:ADDR, where ADDR may be an IPv6 address (with or without brackets).
     let (host, rest) = s.split_once(':').ok_or("expected HOST:PORT:ADDR")?;
     let (port, addr) = rest.split_once(':').ok_or("expected HOST:PORT:ADDR")?;
@@ -71,7 +71,7 @@ fn parse_resolve(s: &str) -> Result<(String, u16, IpAddr), String> {
     Ok((host.to_ascii_lowercase(), port, addr))
 }
 
-fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
+pub(crate) fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
     if let Ok(sa) = s.parse::<SocketAddr>() {
         return Ok(sa);
     }

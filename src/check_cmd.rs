@@ -1,0 +1,140 @@
+//! `eems-doctor check`: collect, analyse, print the text summary, write the
+//! HTML and JSON reports, and exit with the analysis exit code.
+
+use crate::analyze::{self, ColorChoice, Format, Group, load_builds, load_tls_issuers, use_color};
+use crate::collect::{self, CollectArgs};
+use crate::inputs;
+use eems_checks::diagnosis::Status;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    /// Format of the report written to `-o` (text is always printed; HTML and JSON are always written).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The report in `--format`; the other report files go beside it.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Use this build table instead of the embedded one.
+    #[arg(long, value_name = "FILE")]
+    pub builds: Option<PathBuf>,
+    /// Extra expected TLS issuers (CSV: name,issued_by,serial,sha1,spki_sha256,status), added to the embedded set.
+    #[arg(long, value_name = "FILE")]
+    pub tls_issuers: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `FILE` with another extension: `EX01.html` → `EX01.json`.
+fn sibling(p: &Path, ext: &str) -> PathBuf {
+    p.with_extension(ext)
+}
+
+pub fn run(args: CheckArgs) -> u8 {
+    let table = match load_builds(args.builds.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: --builds: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
+    let issuers = match load_tls_issuers(args.tls_issuers.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: --tls-issuers: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
+    // Without --out: a timestamped folder beside the report (or here).
+    let out = args.collect.out.clone().unwrap_or_else(|| {
+        let dir = args
+            .output
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let host = collect::local_host_name().unwrap_or_else(|| "server".into());
+        let host = if args.collect.redact {
+            "server".into()
+        } else {
+            host
+        };
+        dir.join(format!(
+            "eems-{host}-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        ))
+    });
+    let bundle = match collect::collect(&args.collect, &out) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let groups = vec![Group {
+        name: bundle.path.display().to_string(),
+        files: inputs::bundle_files(&bundle.path),
+    }];
+    let (servers, any_read) = analyze::analyze_groups(&groups, &table, &issuers);
+    let report = eems_reports::Report {
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        generated_at: chrono::Utc::now(),
+        servers,
+    };
+    let to_terminal = std::io::stdout().is_terminal();
+    let mut text = eems_reports::to_text(&report, use_color(args.color, to_terminal));
+    let mut html = eems_reports::to_html(&report);
+    let mut json = eems_reports::to_json(&report);
+    if let Some(mut r) = bundle.redactor {
+        // The bundle is redacted already; its path may still name the server.
+        text = r.text(&text);
+        html = r.text(&html);
+        json = r
+            .file("report.json", json.as_bytes())
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default();
+    }
+    let (html_path, json_path) = match (&args.output, args.format) {
+        (Some(o), Format::Html) => (o.clone(), sibling(o, "json")),
+        (Some(o), Format::Json) => (sibling(o, "html"), o.clone()),
+        (Some(o), Format::Text) => (sibling(o, "html"), sibling(o, "json")),
+        (None, _) => {
+            // Beside the bundle, never inside it (analyze would read it as evidence).
+            let stem = bundle
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "eems".into());
+            let dir = bundle.path.parent().unwrap_or(Path::new(""));
+            (
+                dir.join(format!("{stem}.report.html")),
+                dir.join(format!("{stem}.report.json")),
+            )
+        }
+    };
+    let mut writes = vec![(html_path, html), (json_path, json)];
+    if let (Some(o), Format::Text) = (&args.output, args.format) {
+        writes.push((o.clone(), text.clone()));
+    }
+    for (p, body) in &writes {
+        if let Err(e) = std::fs::write(p, body) {
+            eprintln!("error: cannot write {}: {e}", p.display());
+            return crate::EXIT_USAGE;
+        }
+    }
+    crate::out::print(&text);
+    for (p, _) in &writes {
+        eprintln!("report: {}", p.display());
+    }
+    if !any_read {
+        eprintln!("error: nothing collected could be read as EEMS evidence");
+        return crate::EXIT_USAGE;
+    }
+    report
+        .servers
+        .iter()
+        .map(|s| s.status)
+        .max()
+        .unwrap_or(Status::Unknown)
+        .exit_code()
+}

@@ -1,0 +1,107 @@
+//! `check` end to end on loopback: stand-in Windows tools on PATH (the
+//! healthy sample: no proxies), the OCS stand-in and its CRL/AIA/CTL server
+//! from the probe tests. Writes the HTML and JSON reports beside the bundle.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use support::pki::{self, Pki};
+use support::servers::{HttpServer, OcsMode, OcsServer};
+
+#[test]
+fn check_probes_the_loopback_ocs_and_writes_both_reports() {
+    let http = HttpServer::start();
+    let pki = Pki::new(&http.base_url());
+    http.put_all(pki.http_files());
+    let ocs = OcsServer::start(
+        pki.server_chain(),
+        pki.server_key(),
+        pki.eocs_body(),
+        OcsMode::Healthy,
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let standins = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/standins");
+    for e in std::fs::read_dir(standins).unwrap() {
+        let p = e.unwrap().path();
+        std::os::unix::fs::symlink(&p, bin.join(p.file_name().unwrap())).unwrap();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![bin];
+    dirs.extend(std::env::split_paths(&path));
+    let out = dir.path().join("EX01");
+    let ocs_url = format!("https://{}:{}{}", pki::OCS_HOST, ocs.port(), pki::OCS_PATH);
+    let resolve = format!("{}:{}:127.0.0.1", pki::OCS_HOST, ocs.port());
+    let t = std::time::Instant::now();
+    let run = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .args([
+            "check",
+            "--out",
+            out.to_str().unwrap(),
+            "--exchange-path",
+            dir.path().join("no-exchange").to_str().unwrap(),
+            "--ocs-url",
+            &ocs_url,
+            "--resolve",
+            &resolve,
+            "--ca-file",
+            pki.ca_file().to_str().unwrap(),
+            "--ctl-url",
+            &pki.ctl_url(),
+            "--tls-issuers",
+            pki.expected_issuers_file().to_str().unwrap(),
+            "--probe-timeout",
+            "3",
+            "--color",
+            "never",
+        ])
+        .env("PATH", std::env::join_paths(dirs).unwrap())
+        .env("EEMS_STANDIN_SAMPLE", "01-healthy")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    eprintln!("check wall {} ms", t.elapsed().as_millis());
+    // The text summary is printed.
+    assert!(stdout.contains("EXMBX01"), "{stdout}\n{stderr}");
+    // Bundle with probe results, reports beside it.
+    assert!(out.join("probe-results.json").is_file(), "{stderr}");
+    assert!(out.join("manifest.json").is_file());
+    let html = std::fs::read_to_string(dir.path().join("EX01.report.html")).unwrap();
+    assert!(html.contains("<html") && html.contains("EXMBX01"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("EX01.report.json")).unwrap())
+            .unwrap();
+    let server = &json["servers"][0];
+    assert_eq!(server["server"], "EXMBX01");
+    // The live probe reached the stand-in and was judged healthy.
+    let probes = &server["probes"];
+    assert_eq!(probes["ocs"]["status"], 200, "{probes:#}");
+    assert_eq!(probes["tls"]["trusted"], true, "{probes:#}");
+    let findings: Vec<&str> = server["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    for bad in [
+        "tls-interception",
+        "tls-chain-untrusted",
+        "crl-unreachable",
+        "ocs-unreachable",
+    ] {
+        assert!(!findings.contains(&bad), "{findings:?}");
+    }
+    // The exit code is the analysis status (healthy sample: not critical).
+    assert_ne!(run.status.code(), Some(2), "{stdout}");
+    assert_ne!(run.status.code(), Some(3), "{stderr}");
+    assert!(
+        ocs.requests()
+            .iter()
+            .any(|r| r.path.starts_with(pki::OCS_PATH))
+    );
+}
