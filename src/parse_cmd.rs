@@ -115,7 +115,7 @@ pub fn run(paths: &[PathBuf], format: ParseFormat) -> ExitCode {
                 inputs: reports,
             };
             match serde_json::to_string_pretty(&doc) {
-                Ok(s) => crate::out::println(&s),
+                Ok(s) => crate::out::println(&eems_reports::secrets::scrub(&s)),
                 Err(e) => {
                     eprintln!("error: cannot serialise the parse report: {e}");
                     return ExitCode::from(crate::EXIT_USAGE);
@@ -124,7 +124,7 @@ pub fn run(paths: &[PathBuf], format: ParseFormat) -> ExitCode {
         }
         ParseFormat::Text => {
             for r in &reports {
-                crate::out::print(&render_text(r));
+                crate::out::print(&eems_reports::secrets::scrub(&render_text(r)));
             }
         }
     }

@@ -14,6 +14,7 @@ use eems_checks::diagnosis::ServerDiagnosis;
 
 mod html;
 pub mod json;
+pub mod secrets;
 mod text;
 mod view;
 
@@ -27,16 +28,19 @@ pub struct Report {
 
 /// JSON schema v1, pretty-printed.
 pub fn to_json(report: &Report) -> String {
-    json::v1::to_string_pretty(&json::v1::Analyze::from_report(report))
+    secrets::scrub(&json::v1::to_string_pretty(
+        &json::v1::Analyze::from_report(report),
+    ))
+    .into_owned()
 }
 
 /// One self-contained HTML page (no script, no external resource).
 pub fn to_html(report: &Report) -> String {
-    html::render(report)
+    secrets::scrub(&html::render(report)).into_owned()
 }
 
 /// A terminal summary; ANSI colours only when `color` is true (the words are
 /// always there).
 pub fn to_text(report: &Report, color: bool) -> String {
-    text::render(report, color)
+    secrets::scrub(&text::render(report, color)).into_owned()
 }
