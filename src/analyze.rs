@@ -38,8 +38,8 @@ pub struct Group {
     pub files: Vec<Input>,
 }
 
-/// A directory that holds only directories is a folder of bundles: each
-/// child is a group. Any other directory is one group (walked recursively);
+/// A directory that holds only directories and `.zip` bundles is a folder of
+/// bundles: each child is a group. Any other directory is one group (walked recursively);
 /// loose files are grouped by their parent directory.
 pub fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
@@ -51,7 +51,7 @@ pub fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
         None => groups.push(Group { name, files }),
     };
     for p in paths {
-        if p.is_dir() && only_subdirectories(p) {
+        if p.is_dir() && only_bundles(p) {
             let mut children: Vec<PathBuf> = std::fs::read_dir(p)
                 .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
                 .unwrap_or_default();
@@ -81,11 +81,11 @@ pub fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
     groups
 }
 
-fn only_subdirectories(dir: &Path) -> bool {
+fn only_bundles(dir: &Path) -> bool {
     match std::fs::read_dir(dir) {
         Ok(rd) => {
             let entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            !entries.is_empty() && entries.iter().all(|e| e.is_dir())
+            !entries.is_empty() && entries.iter().all(|e| e.is_dir() || inputs::is_zip(e))
         }
         Err(_) => false,
     }

@@ -56,7 +56,7 @@ pub const ZIP_MAX_TOTAL: u64 = 128 * 1024 * 1024;
 pub const ZIP_MAX_ENTRIES: usize = 10_000;
 
 /// A `.zip` by name or by its local-header magic.
-fn is_zip(p: &Path) -> bool {
+pub fn is_zip(p: &Path) -> bool {
     if !p.is_file() {
         return false;
     }

@@ -421,3 +421,44 @@ fn checks_and_explain() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
 }
+
+#[test]
+fn a_folder_of_zip_bundles_is_one_server_per_zip() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    for sample in ["05-proxy-exchange-missing", "07-proxy-auth-407"] {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(sample);
+        let f = std::fs::File::create(dir.path().join(format!("{sample}.zip"))).unwrap();
+        let mut z = zip::ZipWriter::new(f);
+        let mut stack = vec![src.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let name = p
+                        .strip_prefix(&src)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    z.start_file(name, zip::write::SimpleFileOptions::default())
+                        .unwrap();
+                    z.write_all(&std::fs::read(&p).unwrap()).unwrap();
+                }
+            }
+        }
+        z.finish().unwrap();
+    }
+    let (v, code) = analyze(&[dir.path().to_str().unwrap()]);
+    let servers: Vec<&str> = v["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["server"].as_str().unwrap())
+        .collect();
+    assert_eq!(servers, ["LONEX04", "EXMAIL05"]);
+    assert_eq!(code, 2);
+}
