@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod analyze;
+mod fleet;
 mod inputs;
 mod out;
 mod parse_cmd;
@@ -59,6 +60,8 @@ enum Command {
     },
     /// Walk the network path the mitigation service uses and say which step breaks.
     Probe(probe_cmd::ProbeArgs),
+    /// Analyse many servers' bundles in parallel into one dashboard, JSON and NDJSON.
+    Fleet(fleet::FleetArgs),
     /// List every check (its id is also its finding id).
     Checks,
     /// Print the documentation of a check: what it checks, why, evidence, remediation.
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
             color,
         })),
         Command::Probe(args) => ExitCode::from(probe_cmd::run(args)),
+        Command::Fleet(args) => ExitCode::from(fleet::run(args)),
         Command::Checks => {
             for c in eems_checks::registry::all() {
                 let m = c.meta();
