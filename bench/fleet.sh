@@ -18,11 +18,13 @@ for n in "${sizes[@]}"; do (( n > max )) && max=$n; done
 if [ ! -d "$dir/bundles" ] || [ "$(ls "$dir/bundles" | wc -l)" -lt "$max" ]; then
   bench/gen-fleet "$dir/bundles" "$max" >/dev/null
 fi
-echo "bundle size: $(du -sh "$dir/bundles/SRV00000" | cut -f1) (SRV00000), total $(du -sh "$dir/bundles" | cut -f1)"
-cat "$dir"/bundles/*/MitigationService/* "$dir"/bundles/*/events-* >/dev/null  # warm the page cache
+echo "bundle size: $(du -sh "$dir/bundles/SRV00000" | cut -f1) (SRV00000), total $(du -shL "$dir/bundles" | cut -f1)"
+find -L "$dir/bundles" -type f -exec cat {} + >/dev/null  # warm the page cache
 printf '| N | --jobs | wall | user+sys CPU | peak RSS | exit |\n|---|---|---|---|---|---|\n'
 for n in "${sizes[@]}"; do
-  ls -d "$dir"/bundles/SRV* | head -n "$n" > "$dir/list-$n.txt"
+  # (no `ls | head` under pipefail: head closing the pipe would stop the script)
+  ls -d "$dir"/bundles/SRV* > "$dir/all.txt"
+  head -n "$n" "$dir/all.txt" > "$dir/list-$n.txt"
   for j in 1 2; do
     rm -rf "$dir/out-$n-$j"
     /usr/bin/time -f "%e %U %S %M %x" -o "$dir/.t" "$bin" fleet "$dir/list-$n.txt" --jobs "$j" -o "$dir/out-$n-$j" >/dev/null 2>&1 || true

@@ -253,12 +253,14 @@ pub struct PreviousFinding {
     pub id: String,
 }
 
+/// A server's problems: its finding ids, or only `bundle-unreadable` when its
+/// status is `unknown` (its `build-unknown`, `evidence-incomplete` … just say
+/// that nothing was read).
 fn problems_of(status: ServerStatus, findings: impl Iterator<Item = String>) -> BTreeSet<String> {
-    let mut set: BTreeSet<String> = findings.collect();
     if status == ServerStatus::Unknown {
-        set.insert(UNREADABLE.to_owned());
+        return BTreeSet::from([UNREADABLE.to_owned()]);
     }
-    set
+    findings.collect()
 }
 
 impl Changes {
