@@ -5,6 +5,7 @@
 mod analyze;
 mod check_cmd;
 mod collect;
+mod fleet;
 mod inputs;
 mod out;
 mod parse_cmd;
@@ -66,6 +67,8 @@ enum Command {
     Collect(collect::CollectArgs),
     /// On the server, in one command: collect, analyse, print the summary, write HTML and JSON reports.
     Check(check_cmd::CheckArgs),
+    /// Analyse many servers' bundles in parallel into one dashboard, JSON and NDJSON.
+    Fleet(fleet::FleetArgs),
     /// List every check (its id is also its finding id).
     Checks,
     /// Print the documentation of a check: what it checks, why, evidence, remediation.
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
         Command::Probe(args) => ExitCode::from(probe_cmd::run(args)),
         Command::Collect(args) => ExitCode::from(collect::run(&args)),
         Command::Check(args) => ExitCode::from(check_cmd::run(args)),
+        Command::Fleet(args) => ExitCode::from(fleet::run(args)),
         Command::Checks => {
             for c in eems_checks::registry::all() {
                 let m = c.meta();

@@ -584,7 +584,19 @@ fn close_attempt(tl: &mut LogTimeline, a: Attempt) {
     }
 }
 
-fn record_cause(r: &LogRecord) -> Option<Cause> {
+/// `classify`, remembering the last text: log rows repeat the same failure every hour.
+fn classify_memo(text: &str, memo: &mut Option<(String, Cause)>) -> Cause {
+    if let Some((t, c)) = memo
+        && t == text
+    {
+        return *c;
+    }
+    let c = classify(text);
+    *memo = Some((text.to_owned(), c));
+    c
+}
+
+fn record_cause(r: &LogRecord, memo: &mut Option<(String, Cause)>) -> Option<Cause> {
     match &r.class {
         MessageClass::TlsValidationFailed => Some(Cause::TlsTrust),
         MessageClass::UntrustedEndpoint => Some(Cause::UntrustedEndpoint),
@@ -592,8 +604,8 @@ fn record_cause(r: &LogRecord) -> Option<Cause> {
         MessageClass::FetchException {
             xml_not_safe: true, ..
         } => Some(Cause::XmlSignature),
-        MessageClass::FetchException { detail, .. } => Some(classify(detail)),
-        _ if r.is_error() => Some(classify(r.message.as_deref().unwrap_or(""))),
+        MessageClass::FetchException { detail, .. } => Some(classify_memo(detail, memo)),
+        _ if r.is_error() => Some(classify_memo(r.message.as_deref().unwrap_or(""), memo)),
         _ => None,
     }
 }
@@ -630,6 +642,7 @@ fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
         }
     }
     let mut current: Option<Attempt> = None;
+    let mut memo = None;
     for r in &log.records {
         tl.rows += 1;
         let t = ts(&r.time);
@@ -672,7 +685,7 @@ fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
             }
             _ => {}
         }
-        if let Some(c) = record_cause(r) {
+        if let Some(c) = record_cause(r, &mut memo) {
             let a = current.get_or_insert_with(|| Attempt {
                 time: t,
                 ..Default::default()
@@ -718,10 +731,21 @@ fn event_excerpt(e: &Event) -> String {
 
 fn add_events(ev: &mut ServerEvidence, path: &str, export: &EventExport) {
     ev.event_exports += 1;
+    // Excerpt and cause depend only on provider, id, message and its chain
+    // (derived from the message); an export repeats the same hourly failure
+    // hundreds of times, so the last ones are reused.
+    let mut last: Option<(&Event, String, Option<Cause>)> = None;
     for e in &export.events {
         ev.events_seen += 1;
         let t = ts(&e.time);
-        let cite = Cite::new(path, Some(e.line), event_excerpt(e));
+        let same = last.as_ref().is_some_and(|(p, ..)| {
+            p.provider == e.provider && p.event_id == e.event_id && p.message == e.message
+        });
+        if !same {
+            last = Some((e, event_excerpt(e), None));
+        }
+        let excerpt = last.as_ref().map(|l| l.1.clone()).unwrap_or_default();
+        let cite = Cite::new(path, Some(e.line), excerpt);
         if e.watson.is_some() || e.event_id == Some(4999) {
             match ev.watson.as_mut() {
                 Some(o) => o.add(t, cite.clone()),
@@ -735,12 +759,22 @@ fn add_events(ev: &mut ServerEvidence, path: &str, export: &EventExport) {
         if e.event_id != Some(1008) {
             continue;
         }
-        let mut text = e.message.clone();
-        for x in &e.exception.exceptions {
-            text.push(' ');
-            text.push_str(&x.message);
-        }
-        add_cause(&mut ev.event_causes, classify(&text), t, cite);
+        let cause = match last.as_mut() {
+            Some((_, _, Some(c))) => *c,
+            _ => {
+                let mut text = e.message.clone();
+                for x in &e.exception.exceptions {
+                    text.push(' ');
+                    text.push_str(&x.message);
+                }
+                let c = classify(&text);
+                if let Some(l) = last.as_mut() {
+                    l.2 = Some(c);
+                }
+                c
+            }
+        };
+        add_cause(&mut ev.event_causes, cause, t, cite);
     }
 }
 

@@ -12,6 +12,7 @@
 use chrono::{DateTime, Utc};
 use eems_checks::diagnosis::ServerDiagnosis;
 
+pub mod fleet;
 mod html;
 pub mod json;
 pub mod secrets;

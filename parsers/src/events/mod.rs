@@ -208,6 +208,10 @@ impl RawEvent {
 pub(crate) struct Collector {
     pub export: EventExport,
     pub problems: Vec<Problem>,
+    /// The last raw message with its normalised text and exception chain:
+    /// an export repeats the same hourly failure hundreds of times in a row,
+    /// and parsing the chain again each time was most of the parse cost.
+    last: Option<(String, String, crate::exception::ExceptionChain)>,
 }
 
 impl Collector {
@@ -218,6 +222,7 @@ impl Collector {
                 ..EventExport::default()
             },
             problems: Vec::new(),
+            last: None,
         }
     }
 
@@ -236,8 +241,15 @@ impl Collector {
             *self.export.skipped.by_provider.entry(key).or_insert(0) += 1;
             return;
         };
-        let message = normalize_message(&raw.message);
-        let exception = parse_chain(&message);
+        let (message, exception) = match &self.last {
+            Some((m, norm, chain)) if *m == raw.message => (norm.clone(), chain.clone()),
+            _ => {
+                let message = normalize_message(&raw.message);
+                let exception = parse_chain(&message);
+                self.last = Some((raw.message.clone(), message.clone(), exception.clone()));
+                (message, exception)
+            }
+        };
         let watson = (reason == KeepReason::WatsonReport)
             .then(|| watson(&message))
             .flatten();
