@@ -53,3 +53,34 @@ fn analyze_gives_the_same_report_without_a_network() {
     assert_eq!(inside, outside);
     assert_eq!(inside["servers"].as_array().unwrap().len(), 16);
 }
+
+#[test]
+fn fleet_runs_without_a_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("unshare")
+        .args([
+            "-n",
+            "--",
+            env!("CARGO_BIN_EXE_eems-doctor"),
+            "fleet",
+            "--jobs",
+            "2",
+            "--format",
+            "json",
+            "-o",
+        ])
+        .arg(dir.path())
+        .arg("samples")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("`unshare` (util-linux) must be installed to run this test");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("fleet.json")).unwrap()).unwrap();
+    assert_eq!(v["servers"].as_array().unwrap().len(), 16);
+}

@@ -79,3 +79,45 @@ fn no_report_format_carries_proxy_credentials() {
     );
     assert!(s.contains("proxy.contoso.com"));
 }
+
+#[test]
+fn fleet_outputs_carry_no_proxy_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundles = dir.path().join("bundles");
+    bundle(&bundles.join("EX09"));
+    let out = dir.path().join("out");
+    let st = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .args(["fleet", "--format", "html,json,ndjson", "-o"])
+        .arg(&out)
+        .arg(&bundles)
+        .status()
+        .unwrap();
+    assert!(matches!(st.code(), Some(0..=2)), "{st:?}");
+    let mut files = 0;
+    let mut stack = vec![out.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            files += 1;
+            let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned();
+            assert!(
+                !text.contains(PASSWORD),
+                "{} leaks the proxy password",
+                p.display()
+            );
+            assert!(
+                !text.contains(BASIC),
+                "{} leaks the Proxy-Authorization value",
+                p.display()
+            );
+        }
+    }
+    assert!(
+        files >= 4,
+        "fleet.json, fleet.ndjson, fleet.html and a server page expected, got {files}"
+    );
+}

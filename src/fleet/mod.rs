@@ -245,7 +245,9 @@ pub fn run(args: FleetArgs) -> u8 {
     }
     let _ = std::fs::remove_file(&spool_path);
     if html {
-        let page = eems_reports::fleet::to_fleet_html(&head, &summaries);
+        let page =
+            eems_reports::secrets::scrub(&eems_reports::fleet::to_fleet_html(&head, &summaries))
+                .into_owned();
         if let Err(e) = std::fs::write(out.join("fleet.html"), page) {
             failed.get_or_insert(format!("fleet.html: {e}"));
         }
@@ -412,13 +414,16 @@ fn unknown_diagnosis(inputs: Vec<InputSummary>) -> ServerDiagnosis {
 fn record(sink: &Mutex<Sink>, index: usize, entry: FleetServer, sh: &Shared<'_>) {
     let summary = ServerSummary::of(&entry);
     // Serialise outside the lock; only the appends are serialised.
-    let compact = serde_json::to_string(&entry);
+    // Secrets never leave: the same scrubber as every report.
+    let scrub = |s: String| eems_reports::secrets::scrub(&s).into_owned();
+    let compact = serde_json::to_string(&entry).map(scrub);
     let line = serde_json::to_string(&NdjsonLine {
         schema_version: SCHEMA_VERSION,
         tool_version: sh.tool_version,
         generated_at: sh.generated_at,
         entry: &entry,
-    });
+    })
+    .map(scrub);
     drop(entry);
     let mut s = match sink.lock() {
         Ok(s) => s,
