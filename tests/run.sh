@@ -29,3 +29,11 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+
+# The Windows stage: eems-doctor.exe cross-built here (Debian's Rust 1.96 with
+# build-std, its own target directory) and run under Wine against the samples,
+# the reference fixtures and the loopback OCS stand-in (README: "Windows").
+echo "== windows: build"
+scripts/windows.sh build
+echo "== windows: test"
+scripts/windows.sh test

@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# eems-doctor.exe: cross-built on Debian 12, run and tested under Wine.
+#
+#   scripts/windows.sh build        install what is missing, cross-build the release .exe
+#   scripts/windows.sh run ARGS...  run the .exe under Wine, headless, with ARGS
+#   scripts/windows.sh test         the Windows test suite (needs `build` first)
+#
+# Why it is built this way (measured, see BENCHMARKS.md "Windows stage"):
+# - Target x86_64-pc-windows-gnu: MSVC import libraries cannot be had here.
+# - Debian ships no prebuilt Windows std, so std is compiled from rust-web-src
+#   with -Zbuild-std, which needs Debian's own 1.96 cargo/rustc (rustup's 1.95
+#   comes first on PATH and cannot build those sources) and RUSTC_BOOTSTRAP=1.
+# - Its own target directory (target/windows-build), so the normal rustup
+#   build and its target directory are never touched.
+# - Wine 8.0 lacks bcryptprimitives.dll!ProcessPrng, which Rust std imports;
+#   a tiny stand-in DLL (scripts/windows/bcryptprimitives.c) goes into the
+#   Wine prefix only, never next to the shipped .exe.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=x86_64-pc-windows-gnu
+OUT_DIR=$ROOT/target/$TARGET/release
+EXE=$OUT_DIR/eems-doctor.exe
+BUILD_DIR=$ROOT/target/windows-build
+SHIM_DLL=$BUILD_DIR/wine/bcryptprimitives.dll
+PREFIX=${EEMS_WINEPREFIX:-$ROOT/target/wine-prefix}
+WINE=/usr/lib/wine/wine64
+WINESERVER=/usr/lib/wine/wineserver
+APT_PACKAGES=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64)
+
+die() {
+  echo "scripts/windows.sh: $*" >&2
+  exit 1
+}
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# --- build -------------------------------------------------------------------
+
+install_missing() {
+  local missing=() p
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); install them as root: apt-get install ${missing[*]}"
+  echo "== windows: installing ${missing[*]}"
+  local t0
+  t0=$(now)
+  apt-get update -qq
+  # No recommends: Wine's recommends are fonts, desktop integration and the
+  # 32-bit loader, none of which a console program needs.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "== windows: install took $(since "$t0") s"
+}
+
+# The environment of the cross-build: Debian's toolchain first, the mingw
+# tools for the Windows target (ring's C code, the final link).
+cross_env() {
+  env -u RUSTUP_TOOLCHAIN -u RUSTC_WRAPPER -u CARGO_BUILD_TARGET_DIR \
+    PATH="/usr/bin:$PATH" \
+    CARGO_TARGET_DIR="$BUILD_DIR" \
+    RUSTC=/usr/bin/rustc \
+    RUSTDOC=/usr/bin/rustdoc \
+    RUSTC_BOOTSTRAP=1 \
+    CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
+    CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc \
+    AR_x86_64_pc_windows_gnu=x86_64-w64-mingw32-ar \
+    "$@"
+}
+
+build() {
+  install_missing
+  echo "== windows: cargo build --release --target $TARGET -Zbuild-std ($(/usr/bin/rustc --version))"
+  local t0
+  t0=$(now)
+  (cd "$ROOT" && cross_env /usr/bin/cargo build --release --locked --target "$TARGET" \
+    -Zbuild-std --bin eems-doctor)
+  mkdir -p "$OUT_DIR"
+  # The release profile keeps line tables (for Linux profiling); the shipped
+  # .exe drops the DWARF (77 MB -> 20 MB) but keeps the symbol table, so a
+  # panic's backtrace still names functions. The unstripped .exe stays in
+  # target/windows-build for symbolising.
+  x86_64-w64-mingw32-strip --strip-debug -o "$EXE" "$BUILD_DIR/$TARGET/release/eems-doctor.exe"
+  (cd "$OUT_DIR" && sha256sum eems-doctor.exe >eems-doctor.exe.sha256)
+  # The Wine-only ProcessPrng stand-in (a few ms to build).
+  mkdir -p "$(dirname "$SHIM_DLL")"
+  if [ ! -f "$SHIM_DLL" ] || [ "$ROOT/scripts/windows/bcryptprimitives.c" -nt "$SHIM_DLL" ]; then
+    x86_64-w64-mingw32-gcc -shared -O2 -s -o "$SHIM_DLL" \
+      "$ROOT/scripts/windows/bcryptprimitives.c" -ladvapi32
+  fi
+  echo "== windows: build took $(since "$t0") s; $EXE ($(stat -c %s "$EXE") bytes)"
+  cat "$EXE.sha256"
+}
+
+# --- run ---------------------------------------------------------------------
+
+wine_env() {
+  env -u DISPLAY -u WAYLAND_DISPLAY \
+    WINEPREFIX="$PREFIX" \
+    WINEDEBUG=-all \
+    WINEDLLOVERRIDES="mscoree,mshtml=;bcryptprimitives=n,b" \
+    "$@"
+}
+
+# Creates the prefix on first use (~8 s) and puts the ProcessPrng stand-in
+# in its system32, where Wine looks after the .exe's own directory.
+ensure_prefix() {
+  [ -x "$WINE" ] || die "no $WINE: run scripts/windows.sh build first"
+  [ -f "$SHIM_DLL" ] || die "no $SHIM_DLL: run scripts/windows.sh build first"
+  if [ ! -f "$PREFIX/system.reg" ]; then
+    mkdir -p "$PREFIX"
+    echo "scripts/windows.sh: creating the Wine prefix $PREFIX (once)" >&2
+    wine_env "$WINE" wineboot --init >"$PREFIX.log" 2>&1 || {
+      cat "$PREFIX.log" >&2
+      die "wineboot failed"
+    }
+    wine_env "$WINESERVER" -w
+  fi
+  local dest=$PREFIX/drive_c/windows/system32/bcryptprimitives.dll
+  cmp -s "$SHIM_DLL" "$dest" 2>/dev/null || cp "$SHIM_DLL" "$dest"
+}
+
+# Unix absolute paths become Z:\ paths (Wine maps / to Z:). A bare "/x"
+# also works while the current directory is on Z:, but not from inside the
+# prefix's C: drive; the explicit drive works from anywhere. `--flag=/path`
+# is converted too. Nothing else (URLs, HOST:PORT, `-`) starts with `/`.
+to_windows_arg() {
+  local a=$1
+  case $a in
+  //*) printf '%s' "$a" ;; # already a UNC-ish path: leave it alone
+  /*) printf 'Z:%s' "${a//\//\\}" ;;
+  --*=/*)
+    local flag=${a%%=*} value=${a#*=}
+    printf '%s=Z:%s' "$flag" "${value//\//\\}"
+    ;;
+  *) printf '%s' "$a" ;;
+  esac
+}
+
+run() {
+  [ -f "$EXE" ] || die "no $EXE: run scripts/windows.sh build first"
+  ensure_prefix
+  local args=() a
+  for a in "$@"; do args+=("$(to_windows_arg "$a")"); done
+  # exec: stdout, stderr and the exit code are the program's own.
+  exec env -u DISPLAY -u WAYLAND_DISPLAY WINEPREFIX="$PREFIX" WINEDEBUG=-all \
+    WINEDLLOVERRIDES="mscoree,mshtml=;bcryptprimitives=n,b" \
+    "$WINE" "$(to_windows_arg "$EXE")" "${args[@]}"
+}
+
+# --- test --------------------------------------------------------------------
+
+FAILURES=0
+pass() { echo "PASS  $1  ($(since "$2") s)"; }
+fail() {
+  echo "FAIL  $1  ($(since "$2") s)"
+  FAILURES=$((FAILURES + 1))
+}
+
+# One .exe run, with the exit code captured instead of aborting the suite.
+win() { "$ROOT/scripts/windows.sh" run "$@"; }
+
+test_suite() {
+  [ -f "$EXE" ] || die "no $EXE: run scripts/windows.sh build first"
+  local t_all t0 work linux rc_l rc_w
+  t_all=$(now)
+  work=$(mktemp -d "${TMPDIR:-/tmp}/eems-windows-test.XXXXXX")
+  local standin_pid=
+  # shellcheck disable=SC2064 # expand now: the values are known here
+  trap "[ -n \"\${standin_pid:-}\" ] && kill \"\${standin_pid}\" 2>/dev/null; wine_env \"$WINESERVER\" -k 2>/dev/null; rm -rf \"$work\"" EXIT
+
+  ensure_prefix
+  # One wineserver for the whole suite: ~1 s saved per run.
+  wine_env "$WINESERVER" -p
+
+  # The Linux build the .exe is compared with (normal rustup build, debug).
+  t0=$(now)
+  (cd "$ROOT" && cargo build -q --locked --bin eems-doctor)
+  linux="$(cd "$ROOT" && cargo metadata -q --no-deps --format-version 1 |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/eems-doctor"
+  [ -x "$linux" ] || die "no Linux binary at $linux"
+  echo "== windows test: Linux reference build ready ($(since "$t0") s)"
+
+  # (1) --version
+  t0=$(now)
+  local want got
+  want=$("$linux" --version)
+  got=$(win --version 2>"$work/version.err") || true
+  if [ "$got" = "$want" ]; then
+    pass "version: '$got'" "$t0"
+  else
+    cat "$work/version.err"
+    fail "version: want '$want', got '$got'" "$t0"
+  fi
+
+  # (2) analyze --format json on every sample: same JSON and exit code.
+  t0=$(now)
+  local dir name ok=0 bad=0 codes=""
+  for dir in "$ROOT"/samples/*/; do
+    dir=${dir%/}
+    name=$(basename "$dir")
+    rc_l=0 rc_w=0
+    "$linux" analyze --format json "$dir" >"$work/$name.linux.json" 2>/dev/null || rc_l=$?
+    win analyze --format json "$dir" >"$work/$name.win.json" 2>"$work/$name.win.err" || rc_w=$?
+    codes+=" $name=$rc_w"
+    if [ "$rc_l" != "$rc_w" ]; then
+      echo "  $name: exit code Linux $rc_l, Windows $rc_w"
+      cat "$work/$name.win.err"
+      bad=$((bad + 1))
+    elif ! python3 "$ROOT/scripts/windows/same_json.py" "$work/$name.linux.json" "$work/$name.win.json"; then
+      echo "  $name: JSON differs (above)"
+      bad=$((bad + 1))
+    else
+      ok=$((ok + 1))
+    fi
+  done
+  if ((bad == 0 && ok > 0)); then
+    pass "analyze --format json: $ok samples identical to Linux (exit codes:$codes)" "$t0"
+  else
+    fail "analyze --format json: $bad of $((ok + bad)) samples differ from Linux" "$t0"
+  fi
+
+  # (3) parse --format json on the reference fixtures.
+  t0=$(now)
+  ok=0 bad=0
+  for dir in "$ROOT"/tests/fixtures/reference/*/; do
+    dir=${dir%/}
+    name=parse-$(basename "$dir")
+    rc_l=0 rc_w=0
+    "$linux" parse --format json "$dir" >"$work/$name.linux.json" 2>/dev/null || rc_l=$?
+    win parse --format json "$dir" >"$work/$name.win.json" 2>"$work/$name.win.err" || rc_w=$?
+    if [ "$rc_l" != "$rc_w" ]; then
+      echo "  $name: exit code Linux $rc_l, Windows $rc_w"
+      cat "$work/$name.win.err"
+      bad=$((bad + 1))
+    elif ! python3 "$ROOT/scripts/windows/same_json.py" "$work/$name.linux.json" "$work/$name.win.json"; then
+      echo "  $name: JSON differs (above)"
+      bad=$((bad + 1))
+    else
+      ok=$((ok + 1))
+    fi
+  done
+  if ((bad == 0 && ok > 0)); then
+    pass "parse --format json: $ok fixture folders identical to Linux" "$t0"
+  else
+    fail "parse --format json: $bad of $((ok + bad)) fixture folders differ from Linux" "$t0"
+  fi
+
+  # (4) probe under Wine against the loopback OCS stand-in.
+  t0=$(now)
+  (cd "$ROOT" && cargo build -q --locked --example ocs_standin)
+  echo "== windows test: OCS stand-in example built ($(since "$t0") s)"
+  t0=$(now)
+  (cd "$ROOT" && exec cargo run -q --locked --example ocs_standin 120) >"$work/standin.out" 2>"$work/standin.err" &
+  standin_pid=$!
+  local i probe_line=
+  for i in $(seq 1 100); do
+    probe_line=$(grep -m1 '^ *eems-doctor probe ' "$work/standin.out" || true)
+    [ -n "$probe_line" ] && break
+    sleep 0.1
+  done
+  if [ -z "$probe_line" ]; then
+    cat "$work/standin.err"
+    fail "probe: the OCS stand-in did not print its probe command" "$t0"
+  else
+    local probe_args=() without=()
+    read -r -a probe_args <<<"${probe_line#*eems-doctor }"
+    # The same command without --tls-issuers FILE: the test PKI then looks
+    # like an inspecting proxy's re-signed chain.
+    for ((i = 0; i < ${#probe_args[@]}; i++)); do
+      if [ "${probe_args[i]}" = --tls-issuers ]; then
+        i=$((i + 1))
+      else
+        without+=("${probe_args[i]}")
+      fi
+    done
+    rc_w=0
+    win "${probe_args[@]}" --format json >"$work/probe-healthy.json" 2>"$work/probe-healthy.err" || rc_w=$?
+    if python3 "$ROOT/scripts/windows/probe_verdict.py" healthy "$work/probe-healthy.json" "$rc_w"; then
+      pass "probe with --tls-issuers: every step passed, no root cause (exit $rc_w)" "$t0"
+    else
+      cat "$work/probe-healthy.err"
+      fail "probe with --tls-issuers: expected a healthy probe (exit $rc_w)" "$t0"
+    fi
+    t0=$(now)
+    rc_w=0
+    win "${without[@]}" --format json >"$work/probe-intercepted.json" 2>"$work/probe-intercepted.err" || rc_w=$?
+    if python3 "$ROOT/scripts/windows/probe_verdict.py" tls-interception "$work/probe-intercepted.json" "$rc_w"; then
+      pass "probe without --tls-issuers: root cause tls-interception (exit $rc_w)" "$t0"
+    else
+      cat "$work/probe-intercepted.err"
+      fail "probe without --tls-issuers: expected root cause tls-interception (exit $rc_w)" "$t0"
+    fi
+  fi
+  kill "$standin_pid" 2>/dev/null || true
+  wait "$standin_pid" 2>/dev/null || true
+  standin_pid=
+
+  # (5) exit codes pass through Wine and this script: critical is 2,
+  # a usage error is Linux's usage code, text output too.
+  t0=$(now)
+  local crit=$ROOT/samples/04-tls-inspection-proxy
+  rc_l=0 rc_w=0
+  "$linux" analyze "$crit" >/dev/null 2>&1 || rc_l=$?
+  win analyze "$crit" >"$work/crit.txt" 2>/dev/null || rc_w=$?
+  local rc_lu=0 rc_wu=0
+  "$linux" analyze >/dev/null 2>&1 || rc_lu=$?
+  win analyze >/dev/null 2>"$work/usage.err" || rc_wu=$?
+  if [ "$rc_w" = 2 ] && [ "$rc_l" = 2 ] && [ "$rc_wu" = "$rc_lu" ] && [ "$rc_wu" != 0 ] &&
+    grep -q CRITICAL "$work/crit.txt" && grep -qi usage "$work/usage.err"; then
+    pass "exit codes: critical sample 2, usage error $rc_wu (as on Linux), stderr passed through" "$t0"
+  else
+    fail "exit codes: critical sample Linux $rc_l / Windows $rc_w (want 2), usage error Linux $rc_lu / Windows $rc_wu" "$t0"
+  fi
+
+  if ((FAILURES)); then
+    echo "== windows test: $FAILURES check(s) FAILED ($(since "$t_all") s)"
+    return 1
+  fi
+  echo "== windows test: all checks passed ($(since "$t_all") s)"
+}
+
+# --- main --------------------------------------------------------------------
+
+verb=${1:-}
+[ $# -gt 0 ] && shift
+case $verb in
+build) build ;;
+run) run "$@" ;;
+test) test_suite ;;
+*)
+  echo "usage: scripts/windows.sh build | run ARGS... | test" >&2
+  exit 64
+  ;;
+esac
