@@ -1,5 +1,8 @@
-//! Replays every input that once crashed a fuzz target (`fuzz/regressions/<target>/`)
-//! through the same entry point, on stable, in every `cargo test`.
+//! Replays, on stable and in every `cargo test`, through the same entry point
+//! as the fuzz target: every input that once crashed one
+//! (`fuzz/regressions/<target>/`), and a slice of the minimised fuzz corpus
+//! (`fuzz/corpus-replay/<target>/`, ≤ 300 small inputs per target, taken
+//! from `cargo fuzz cmin` after the 10-minute runs recorded in BENCHMARKS.md).
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a test failure
 
@@ -41,11 +44,9 @@ fn run_target(target: &str, data: &[u8]) {
     }
 }
 
-#[test]
-fn every_recorded_crash_stays_fixed() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions");
+fn replay_dir(root: &std::path::Path) -> usize {
     let mut replayed = 0;
-    for dir in std::fs::read_dir(&root).unwrap() {
+    for dir in std::fs::read_dir(root).unwrap() {
         let dir = dir.unwrap().path();
         if !dir.is_dir() {
             continue;
@@ -57,7 +58,24 @@ fn every_recorded_crash_stays_fixed() {
             replayed += 1;
         }
     }
+    replayed
+}
+
+#[test]
+fn the_minimised_fuzz_corpus_replays_cleanly() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus-replay");
+    let n = replay_dir(&root);
+    assert!(
+        n >= 1000,
+        "expected the committed corpus slice, replayed {n}"
+    );
+}
+
+#[test]
+fn every_recorded_crash_stays_fixed() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions");
     // The directory exists (with its README) even before the first crash is recorded.
     assert!(root.join("README.md").exists());
-    eprintln!("replayed {replayed} fuzz regression inputs");
+    let n = replay_dir(&root);
+    eprintln!("replayed {n} fuzz regression inputs");
 }
