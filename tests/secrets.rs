@@ -121,3 +121,61 @@ fn fleet_outputs_carry_no_proxy_credentials() {
         "fleet.json, fleet.ndjson, fleet.html and a server page expected, got {files}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn collect_bundles_carry_no_proxy_credentials() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // A stand-in powershell.exe whose Get-ExchangeServer shows a proxy with credentials
+    // (stderr too); every other tool is simply missing on this PATH.
+    let script = format!(
+        "#!/bin/sh\nprintf '\\r\\nName             : EX09\\r\\nInternetWebProxy : http://svc-proxy:{PASSWORD}@proxy.contoso.com:8080/\\r\\n\\r\\n'\necho 'Proxy-Authorization: Basic {BASIC}' >&2\nexit 0\n"
+    );
+    let ps = bin.join("powershell.exe");
+    std::fs::write(&ps, script).unwrap();
+    std::fs::set_permissions(&ps, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = dir.path().join("bundle");
+    let st = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .args([
+            "collect",
+            "--no-probe",
+            "--exchange-path",
+            "/nonexistent/exchange",
+            "--out",
+        ])
+        .arg(&out)
+        .env("PATH", &bin)
+        .env_remove("ExchangeInstallPath")
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let mut saw_proxy = false;
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned();
+        assert!(
+            !text.contains(PASSWORD),
+            "{} leaks the proxy password",
+            p.display()
+        );
+        assert!(
+            !text.contains(BASIC),
+            "{} leaks the Authorization value",
+            p.display()
+        );
+        saw_proxy |= text.contains("proxy.contoso.com:8080");
+    }
+    assert!(saw_proxy, "the proxy itself should stay in the bundle");
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("credentials-removed"));
+}

@@ -662,9 +662,40 @@ pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
         files = kept;
         Some(r)
     } else {
+        // Raw outputs are kept byte for byte, except credentials: a proxy URL
+        // with `user:password@` or an Authorization value never leaves the
+        // machine, redacted bundle or not. The manifest says which files.
+        let mut scrubbed = Vec::new();
+        for (name, bytes) in files.0.iter_mut() {
+            if name.to_ascii_lowercase().ends_with(".pem") {
+                continue;
+            }
+            if let Some(clean) = eems_reports::secrets::scrub_bytes(bytes) {
+                *bytes = clean;
+                scrubbed.push(name.clone());
+            }
+        }
+        if !scrubbed.is_empty() {
+            manifest.items.push(ManifestItem {
+                name: "credentials-removed".into(),
+                command: String::new(),
+                exit_code: None,
+                duration_ms: 0,
+                output: None,
+                error: None,
+                stderr: None,
+                files: scrubbed,
+            });
+        }
         None
     };
     let mut json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    // Tool stderr quoted in the manifest is scrubbed like the outputs.
+    if redactor.is_none()
+        && let Some(clean) = eems_reports::secrets::scrub_bytes(&json)
+    {
+        json = clean;
+    }
     let redactor = redactor.map(|mut r| {
         json = r.file("manifest.json", &json).unwrap_or_default();
         r
