@@ -165,6 +165,51 @@ pub fn load_tls_issuers(path: Option<&Path>) -> Result<TlsIssuerTable, String> {
     Ok(table)
 }
 
+/// The build table and the expected-issuer set, as `--builds` and
+/// `--tls-issuers` say; on a bad file, the message is printed and the usage
+/// exit code returned.
+pub fn load_tables(
+    builds: Option<&Path>,
+    tls_issuers: Option<&Path>,
+) -> Result<(BuildTable, TlsIssuerTable), u8> {
+    let table = load_builds(builds).map_err(|e| {
+        eprintln!("error: --builds: {e}");
+        crate::EXIT_USAGE
+    })?;
+    let issuers = load_tls_issuers(tls_issuers).map_err(|e| {
+        eprintln!("error: --tls-issuers: {e}");
+        crate::EXIT_USAGE
+    })?;
+    Ok((table, issuers))
+}
+
+/// Render `report` in `format` and write it to `output`, or to standard
+/// output (colour only there, as `color` allows). A write failure is printed
+/// and gives the usage exit code.
+pub fn emit_report(
+    report: &eems_reports::Report,
+    format: Format,
+    color: ColorChoice,
+    output: Option<&Path>,
+) -> Result<(), u8> {
+    let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    let body = match format {
+        Format::Json => eems_reports::to_json(report),
+        Format::Html => eems_reports::to_html(report),
+        Format::Text => eems_reports::to_text(report, use_color(color, to_terminal)),
+    };
+    match output {
+        Some(path) => std::fs::write(path, body).map_err(|e| {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            crate::EXIT_USAGE
+        }),
+        None => {
+            crate::out::print(&body);
+            Ok(())
+        }
+    }
+}
+
 pub fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
@@ -176,19 +221,9 @@ pub fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
 }
 
 pub fn run(opts: Options) -> u8 {
-    let table = match load_builds(opts.builds.as_deref()) {
+    let (table, issuers) = match load_tables(opts.builds.as_deref(), opts.tls_issuers.as_deref()) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: --builds: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
-    let issuers = match load_tls_issuers(opts.tls_issuers.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: --tls-issuers: {e}");
-            return crate::EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let groups = group_paths(&opts.paths);
     let (servers, any_read) = analyze_groups(&groups, &table, &issuers);
@@ -202,20 +237,8 @@ pub fn run(opts: Options) -> u8 {
         generated_at: chrono::Utc::now(),
         servers,
     };
-    let to_terminal = opts.output.is_none() && std::io::stdout().is_terminal();
-    let body = match opts.format {
-        Format::Json => eems_reports::to_json(&report),
-        Format::Html => eems_reports::to_html(&report),
-        Format::Text => eems_reports::to_text(&report, use_color(opts.color, to_terminal)),
-    };
-    match &opts.output {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, body) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return crate::EXIT_USAGE;
-            }
-        }
-        None => crate::out::print(&body),
+    if let Err(code) = emit_report(&report, opts.format, opts.color, opts.output.as_deref()) {
+        return code;
     }
     if !any_read {
         return crate::EXIT_USAGE;

@@ -1,7 +1,7 @@
 //! `eems-doctor check`: collect, analyse, print the text summary, write the
 //! HTML and JSON reports, and exit with the analysis exit code.
 
-use crate::analyze::{self, ColorChoice, Format, Group, load_builds, load_tls_issuers, use_color};
+use crate::analyze::{self, ColorChoice, Format, Group, load_tables, use_color};
 use crate::collect::{self, CollectArgs};
 use crate::inputs;
 use eems_checks::diagnosis::Status;
@@ -34,19 +34,9 @@ fn sibling(p: &Path, ext: &str) -> PathBuf {
 }
 
 pub fn run(args: CheckArgs) -> u8 {
-    let table = match load_builds(args.builds.as_deref()) {
+    let (table, issuers) = match load_tables(args.builds.as_deref(), args.tls_issuers.as_deref()) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: --builds: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
-    let issuers = match load_tls_issuers(args.tls_issuers.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: --tls-issuers: {e}");
-            return crate::EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     // Without --out: a timestamped folder beside the report (or here).
     let out = args.collect.out.clone().unwrap_or_else(|| {

@@ -1,13 +1,12 @@
 //! `eems-doctor probe`: run the live probes, judge them with the same checks
 //! as `analyze`, and optionally save them as evidence for later.
 
-use crate::analyze::{ColorChoice, Format, load_builds, load_tls_issuers, use_color};
+use crate::analyze::{ColorChoice, Format, emit_report, load_tables};
 use crate::probe::{self, ProbeConfig};
 use eems_checks::check::Context;
 use eems_checks::diagnosis::diagnose;
 use eems_checks::evidence::{InputSummary, ServerEvidence};
 use eems_parsers::probe_results::ProbeReport;
-use std::io::IsTerminal;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -103,19 +102,9 @@ pub fn run(args: ProbeArgs) -> u8 {
         eprintln!("error: --timeout must be between 0 and 3600 seconds");
         return crate::EXIT_USAGE;
     }
-    let table = match load_builds(args.builds.as_deref()) {
+    let (table, issuers) = match load_tables(args.builds.as_deref(), args.tls_issuers.as_deref()) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: --builds: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
-    let issuers = match load_tls_issuers(args.tls_issuers.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: --tls-issuers: {e}");
-            return crate::EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     for f in &args.ca_files {
         if !f.is_file() {
@@ -164,22 +153,10 @@ pub fn run(args: ProbeArgs) -> u8 {
         generated_at: chrono::Utc::now(),
         servers: vec![diagnosis],
     };
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let body = match args.format {
-        Format::Json => eems_reports::to_json(&out),
-        Format::Html => eems_reports::to_html(&out),
-        Format::Text => eems_reports::to_text(&out, use_color(args.color, to_terminal)),
-    };
-    match &args.output {
-        Some(p) => {
-            if let Err(e) = std::fs::write(p, body) {
-                eprintln!("error: cannot write {}: {e}", p.display());
-                return crate::EXIT_USAGE;
-            }
-        }
-        None => crate::out::print(&body),
+    match emit_report(&out, args.format, args.color, args.output.as_deref()) {
+        Ok(()) => status.exit_code(),
+        Err(code) => code,
     }
-    status.exit_code()
 }
 
 /// `DIR/probe-results.json` plus one PEM file per chain.

@@ -92,20 +92,11 @@ pub fn run(args: FleetArgs) -> u8 {
         eprintln!("error: --jobs must be at least 1");
         return crate::EXIT_USAGE;
     }
-    let table = match analyze::load_builds(args.builds.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: --builds: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
-    let issuers = match analyze::load_tls_issuers(args.tls_issuers.as_deref()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: --tls-issuers: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
+    let (table, issuers) =
+        match analyze::load_tables(args.builds.as_deref(), args.tls_issuers.as_deref()) {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
     let previous = match args.previous.as_deref().map(load_previous).transpose() {
         Ok(p) => p,
         Err(e) => {
