@@ -2,10 +2,12 @@
 //! probe` without touching the Internet: the same test PKI (Microsoft-like
 //! names on test keys), OCS server and CRL/CTL server the probe tests use.
 //!
-//!     cargo run --example ocs_standin [SECONDS]
+//!     cargo run --example ocs_standin [--rsa] [--no-crls] [SECONDS]
 //!
 //! It prints the `eems-doctor probe` command to run against it, then serves
-//! for SECONDS (default 300).
+//! for SECONDS (default 300). `--rsa`: RSA keys (needs the `openssl`
+//! command), for the Windows tests under Wine. `--no-crls`: the CRL URLs
+//! answer 404, as where the CRL endpoints are blocked.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, dead_code)]
 
@@ -20,13 +22,20 @@ use pki::Pki;
 use servers::{HttpServer, OcsMode, OcsServer};
 
 fn main() {
-    let secs: u64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--rsa") {
+        pki::use_rsa_keys();
+    }
+    let secs: u64 = args.iter().find_map(|s| s.parse().ok()).unwrap_or(300);
     let http = HttpServer::start();
     let pki = Pki::new(&http.base_url());
-    http.put_all(pki.http_files());
+    let no_crls = args.iter().any(|a| a == "--no-crls");
+    http.put_all(
+        pki.http_files()
+            .into_iter()
+            .filter(|(path, _)| !(no_crls && path.ends_with(".crl")))
+            .collect(),
+    );
     let ocs = OcsServer::start(
         pki.server_chain(),
         pki.server_key(),

@@ -75,8 +75,15 @@ build() {
   echo "== windows: cargo build --release --target $TARGET -Zbuild-std ($(/usr/bin/rustc --version))"
   local t0
   t0=$(now)
+  mkdir -p "$BUILD_DIR"
   (cd "$ROOT" && cross_env /usr/bin/cargo build --release --locked --target "$TARGET" \
-    -Zbuild-std --bin eems-doctor)
+    -Zbuild-std --bin eems-doctor) 2>&1 | tee "$BUILD_DIR/build.log"
+  # Warnings are errors, as in the Linux CI: code under cfg(windows) is
+  # compiled only here. Cargo replays cached warnings, so this holds on
+  # rebuilds too.
+  if grep -q '^warning: `eems' "$BUILD_DIR/build.log"; then
+    die "the Windows build has warnings (above); fix them"
+  fi
   mkdir -p "$OUT_DIR"
   # The release profile keeps line tables (for Linux profiling); the shipped
   # .exe drops the DWARF (77 MB -> 20 MB) but keeps the symbol table, so a
@@ -161,6 +168,74 @@ fail() {
 
 # One .exe run, with the exit code captured instead of aborting the suite.
 win() { "$ROOT/scripts/windows.sh" run "$@"; }
+
+# WinHttpSettings as Windows writes it: header 0x18, a counter, flags
+# (1 direct, 3 proxy), then the length-prefixed proxy and bypass strings.
+winhttp_blob() {
+  python3 -c '
+import struct, sys
+proxy, bypass = sys.argv[1].encode(), sys.argv[2].encode()
+flags = 3 if proxy else 1
+b = struct.pack("<III", 0x18, 0, flags) + struct.pack("<I", len(proxy)) + proxy \
+    + struct.pack("<I", len(bypass)) + bypass
+print(b.hex().upper())' "$1" "$2"
+}
+
+wine_reg() { wine_env "$WINE" reg "$@" >/dev/null; }
+
+collect_under_wine() {
+  local work=$1 linux=$2 t0
+  local sdir=$work/standins exdir=$work/exchange sample=$ROOT/samples/06-proxy-winhttp-missing
+  mkdir -p "$sdir/out" "$exdir/Logging/MitigationService"
+  cp "$sample"/MitigationService/* "$exdir/Logging/MitigationService/"
+  touch "$exdir"/Logging/MitigationService/* # within collect's --since window
+  for f in get-exchangeserver-fl.txt get-organizationconfig-fl.txt get-service.txt exsetup-version.txt; do
+    cp "$sample/$f" "$sdir/out/$f"
+  done
+  : >"$sdir/out/events-mitigation.xml" # wevtutil: no events
+  x86_64-w64-mingw32-gcc -municode -O2 -s -o "$sdir/argv-standin.exe" "$ROOT/scripts/windows/standin.c"
+  cp "$sdir/argv-standin.exe" "$sdir/wevtutil.exe"
+  printf '@set EEMS_STANDIN_AS=powershell\r\n@"%%~dp0argv-standin.exe" %%*\r\n' >"$sdir/powershell.cmd"
+
+  local win_sdir win_ex
+  win_sdir=$(to_windows_arg "$sdir")
+  win_ex="$(to_windows_arg "$exdir")\\"
+  local connections='HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections'
+  wine_reg add 'HKLM\SOFTWARE\Microsoft\ExchangeServer\v15\Setup' /v MsiInstallPath /t REG_SZ /d "$win_ex" /f
+  wine_reg add 'HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot' /v DisableRootAutoUpdate /t REG_DWORD /d 1 /f
+
+  local expect proxy rc
+  for expect in proxy direct; do
+    t0=$(now)
+    proxy=
+    [ "$expect" = proxy ] && proxy=proxy.fabrikam.local:3128
+    wine_reg add "$connections" /v WinHttpSettings /t REG_BINARY /d "$(winhttp_blob "$proxy" '<local>')" /f
+    : >"$sdir/argv.log"
+    rc=0
+    # `collect` then the Linux analysis for one; `check` (collect + analysis,
+    # all in the .exe) for the other.
+    if [ "$expect" = proxy ]; then
+      env -u ExchangeInstallPath WINEPATH="$win_sdir" EEMS_STANDIN_DIR="$win_sdir\\out" \
+        EEMS_STANDIN_LOG="$win_sdir\\argv.log" \
+        "$ROOT/scripts/windows.sh" run collect --no-probe --out "$work/bundle-$expect" \
+        >"$work/collect-$expect.out" 2>"$work/collect-$expect.err" || rc=$?
+      "$linux" analyze --format json "$work/bundle-$expect" >"$work/analysis-$expect.json" 2>/dev/null || true
+    else
+      env -u ExchangeInstallPath WINEPATH="$win_sdir" EEMS_STANDIN_DIR="$win_sdir\\out" \
+        EEMS_STANDIN_LOG="$win_sdir\\argv.log" \
+        "$ROOT/scripts/windows.sh" run check --no-probe --out "$work/bundle-$expect" \
+        --format json -o "$work/analysis-$expect.json" \
+        >"$work/collect-$expect.out" 2>"$work/collect-$expect.err" || rc=$?
+    fi
+    if [ -f "$work/bundle-$expect/manifest.json" ] && python3 "$ROOT/scripts/windows/collect_check.py" \
+      "$work/bundle-$expect" "$work/analysis-$expect.json" "$sdir/argv.log" "$expect" "$win_ex"; then
+      pass "collect under Wine, WinHttpSettings $expect via reg add: read back through reg query, analysed (exit $rc)" "$t0"
+    else
+      sed 's/^/  stderr: /' "$work/collect-$expect.err" | tail -20
+      fail "collect under Wine, WinHttpSettings $expect (exit $rc)" "$t0"
+    fi
+  done
+}
 
 test_suite() {
   [ -f "$EXE" ] || die "no $EXE: run scripts/windows.sh build first"
@@ -248,55 +323,87 @@ test_suite() {
     fail "parse --format json: $bad of $((ok + bad)) fixture folders differ from Linux" "$t0"
   fi
 
-  # (4) probe under Wine against the loopback OCS stand-in.
+  # (4) probe under Wine against the loopback OCS stand-in (RSA keys: Wine's
+  # CryptoAPI cannot verify ECDSA signatures). Its roots go into the Wine
+  # prefix's machine Root store, so the second verdict, the OS chain
+  # engine's (CryptoAPI with revocation), judges the chain as Windows would.
   t0=$(now)
   (cd "$ROOT" && cargo build -q --locked --example ocs_standin)
   echo "== windows test: OCS stand-in example built ($(since "$t0") s)"
-  t0=$(now)
-  (cd "$ROOT" && exec cargo run -q --locked --example ocs_standin 120) >"$work/standin.out" 2>"$work/standin.err" &
-  standin_pid=$!
-  local i probe_line=
-  for i in $(seq 1 100); do
-    probe_line=$(grep -m1 '^ *eems-doctor probe ' "$work/standin.out" || true)
-    [ -n "$probe_line" ] && break
-    sleep 0.1
-  done
-  if [ -z "$probe_line" ]; then
-    cat "$work/standin.err"
-    fail "probe: the OCS stand-in did not print its probe command" "$t0"
-  else
-    local probe_args=() without=()
+  local scenario
+  for scenario in healthy no-crls; do
+    t0=$(now)
+    local standin_args=(--rsa 120)
+    [ "$scenario" = no-crls ] && standin_args=(--rsa --no-crls 120)
+    (cd "$ROOT" && exec cargo run -q --locked --example ocs_standin -- "${standin_args[@]}") \
+      >"$work/standin-$scenario.out" 2>"$work/standin-$scenario.err" &
+    standin_pid=$!
+    local i probe_line=
+    for i in $(seq 1 300); do
+      probe_line=$(grep -m1 '^ *eems-doctor probe ' "$work/standin-$scenario.out" || true)
+      [ -n "$probe_line" ] && break
+      sleep 0.1
+    done
+    if [ -z "$probe_line" ]; then
+      cat "$work/standin-$scenario.err"
+      fail "probe ($scenario): the OCS stand-in did not print its probe command" "$t0"
+      continue
+    fi
+    local probe_args=() without=() roots=
     read -r -a probe_args <<<"${probe_line#*eems-doctor }"
     # The same command without --tls-issuers FILE: the test PKI then looks
     # like an inspecting proxy's re-signed chain.
     for ((i = 0; i < ${#probe_args[@]}; i++)); do
-      if [ "${probe_args[i]}" = --tls-issuers ]; then
-        i=$((i + 1))
-      else
+      case ${probe_args[i]} in
+      --tls-issuers) i=$((i + 1)) ;;
+      --ca-file)
+        roots=${probe_args[i + 1]}
         without+=("${probe_args[i]}")
-      fi
+        ;;
+      *) without+=("${probe_args[i]}") ;;
+      esac
     done
+    # Wine caches revocation results by serial number, and the test PKI's
+    # serials are fixed: a previous scenario's "not revoked" must not answer.
+    rm -rf "$PREFIX"/drive_c/users/*/AppData/LocalLow/Microsoft/CryptnetUrlCache
+    local keys=() key hex
+    while IFS=$'\t' read -r key hex; do
+      wine_reg add "$key" /v Blob /t REG_BINARY /d "$hex" /f
+      keys+=("$key")
+    done < <(python3 "$ROOT/scripts/windows/wine_root.py" "$roots")
     rc_w=0
-    win "${probe_args[@]}" --format json >"$work/probe-healthy.json" 2>"$work/probe-healthy.err" || rc_w=$?
-    if python3 "$ROOT/scripts/windows/probe_verdict.py" healthy "$work/probe-healthy.json" "$rc_w"; then
-      pass "probe with --tls-issuers: every step passed, no root cause (exit $rc_w)" "$t0"
+    win "${probe_args[@]}" --format json >"$work/probe-$scenario.json" 2>"$work/probe-$scenario.err" || rc_w=$?
+    if [ "$scenario" = healthy ]; then
+      if python3 "$ROOT/scripts/windows/probe_verdict.py" healthy "$work/probe-$scenario.json" "$rc_w" trusted; then
+        pass "probe with --tls-issuers: every step passed, Windows chain engine trusts the chain, no root cause (exit $rc_w)" "$t0"
+      else
+        cat "$work/probe-$scenario.err"
+        fail "probe with --tls-issuers: expected a healthy probe (exit $rc_w)" "$t0"
+      fi
+      t0=$(now)
+      rc_w=0
+      win "${without[@]}" --format json >"$work/probe-intercepted.json" 2>"$work/probe-intercepted.err" || rc_w=$?
+      if python3 "$ROOT/scripts/windows/probe_verdict.py" tls-interception "$work/probe-intercepted.json" "$rc_w"; then
+        pass "probe without --tls-issuers: root cause tls-interception (exit $rc_w)" "$t0"
+      else
+        cat "$work/probe-intercepted.err"
+        fail "probe without --tls-issuers: expected root cause tls-interception (exit $rc_w)" "$t0"
+      fi
     else
-      cat "$work/probe-healthy.err"
-      fail "probe with --tls-issuers: expected a healthy probe (exit $rc_w)" "$t0"
+      # CRLs answer 404: WebPKI (no revocation) still trusts the chain, the
+      # Windows engine rejects it on revocation, as the service would.
+      if python3 "$ROOT/scripts/windows/probe_verdict.py" crl-unreachable "$work/probe-$scenario.json" "$rc_w" rejected:REVOCATION tls-os-verdict-differs; then
+        pass "probe with blocked CRLs: root cause crl-unreachable, Windows rejects on revocation, WebPKI trusts: tls-os-verdict-differs (exit $rc_w)" "$t0"
+      else
+        cat "$work/probe-$scenario.err"
+        fail "probe with blocked CRLs: expected crl-unreachable and a revocation rejection by Windows (exit $rc_w)" "$t0"
+      fi
     fi
-    t0=$(now)
-    rc_w=0
-    win "${without[@]}" --format json >"$work/probe-intercepted.json" 2>"$work/probe-intercepted.err" || rc_w=$?
-    if python3 "$ROOT/scripts/windows/probe_verdict.py" tls-interception "$work/probe-intercepted.json" "$rc_w"; then
-      pass "probe without --tls-issuers: root cause tls-interception (exit $rc_w)" "$t0"
-    else
-      cat "$work/probe-intercepted.err"
-      fail "probe without --tls-issuers: expected root cause tls-interception (exit $rc_w)" "$t0"
-    fi
-  fi
-  kill "$standin_pid" 2>/dev/null || true
-  wait "$standin_pid" 2>/dev/null || true
-  standin_pid=
+    for key in "${keys[@]}"; do wine_reg delete "$key" /f; done
+    kill "$standin_pid" 2>/dev/null || true
+    wait "$standin_pid" 2>/dev/null || true
+    standin_pid=
+  done
 
   # (5) exit codes pass through Wine and this script: critical is 2,
   # a usage error is Linux's usage code, text output too.
@@ -314,6 +421,13 @@ test_suite() {
   else
     fail "exit codes: critical sample Linux $rc_l / Windows $rc_w (want 2), usage error Linux $rc_lu / Windows $rc_wu" "$t0"
   fi
+
+  # (6) collect and check under Wine: Wine's own reg.exe reads Wine's real
+  # registry (values written with reg add); stand-ins on PATH replace the
+  # tools Wine lacks (powershell as a .cmd, wevtutil as an .exe) and record
+  # the arguments they received, split the Windows way.
+  t0=$(now)
+  collect_under_wine "$work" "$linux"
 
   if ((FAILURES)); then
     echo "== windows test: $FAILURES check(s) FAILED ($(since "$t_all") s)"

@@ -105,6 +105,7 @@ const PRIORITY: &[&str] = &[
     "tls-interception",
     "crl-unreachable",
     "tls-chain-untrusted",
+    "tls-os-verdict-differs",
     "aia-retrieval-disabled",
     "ctl-autoupdate-disabled",
     "ctl-unreachable",

@@ -159,4 +159,10 @@ impl Finding {
         self.remediation.push(s);
         self
     }
+
+    /// A check whose findings are not all equally severe (the meta's is the worst).
+    pub fn severity(mut self, s: Severity) -> Self {
+        self.severity = s;
+        self
+    }
 }

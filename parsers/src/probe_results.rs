@@ -140,6 +140,37 @@ pub struct TlsResult {
     pub validation_error: Option<String>,
     /// Anchors came only from `--ca-file` (tests, or a private PKI).
     pub extra_anchors: usize,
+    /// Windows only: the same chain judged by the OS chain engine
+    /// (CryptoAPI, with revocation), the engine the mitigation service uses.
+    /// Absent where there is no such engine (Linux) or in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_verdict: Option<OsVerdict>,
+}
+
+/// The OS chain engine's verdict on the presented chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsVerdict {
+    /// `windows-cryptoapi`.
+    pub engine: String,
+    pub status: OsStatus,
+    /// Why the engine rejected the chain (e.g. `UnknownIssuer`, or the
+    /// Windows message led by its code's name, such as
+    /// `CERT_E_REVOCATION_FAILURE: …`), or why it gave no verdict.
+    pub error: Option<String>,
+    /// The chain's `CERT_TRUST_*` error bits by name
+    /// (`CERT_TRUST_IS_OFFLINE_REVOCATION`, …); empty when clean.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trust_status: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OsStatus {
+    Trusted,
+    Rejected,
+    /// The engine could not be asked or did not answer in time: no verdict.
+    #[default]
+    Unavailable,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

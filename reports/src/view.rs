@@ -92,7 +92,7 @@ impl Counts {
         c
     }
 
-    /// `31 checks: 3 fail, 20 pass, 8 skip, 0 error`.
+    /// `32 checks: 3 fail, 21 pass, 8 skip, 0 error`.
     pub fn line(&self) -> String {
         format!(
             "{} check{}: {} fail, {} pass, {} skip, {} error",

@@ -72,6 +72,10 @@ pub struct ManifestItem {
     /// The file in the bundle (`/`-separated, relative), when one was written.
     pub output: Option<String>,
     pub error: Option<String>,
+    /// Where the tool was found (Windows `PATH`/`PATHEXT` lookup): a
+    /// stand-in or an unexpected copy shows here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
     /// The tool's standard error, as text (first 4 KiB).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stderr: Option<String>,
@@ -87,9 +91,33 @@ pub struct Manifest {
     pub collected_at: String,
     pub redacted: bool,
     pub os: &'static str,
+    /// Windows: the code pages console tools wrote their output in (OEM, e.g.
+    /// 850 on a German server) and the ANSI one, to read the raw files by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_pages: Option<CodePages>,
     pub exchange_path: Option<String>,
     pub since_days: u32,
     pub items: Vec<ManifestItem>,
+}
+
+#[derive(Debug, Serialize, Clone, Copy)]
+pub struct CodePages {
+    pub oem: u32,
+    pub ansi: u32,
+}
+
+#[cfg(windows)]
+#[allow(unsafe_code)] // two argument-less kernel32 queries
+fn code_pages() -> Option<CodePages> {
+    use windows_sys::Win32::Globalization::{GetACP, GetOEMCP};
+    // SAFETY: no arguments, no pointers; they cannot fail.
+    let (oem, ansi) = unsafe { (GetOEMCP(), GetACP()) };
+    Some(CodePages { oem, ansi })
+}
+
+#[cfg(not(windows))]
+fn code_pages() -> Option<CodePages> {
+    None
 }
 
 /// What `collect` produced.
@@ -105,7 +133,7 @@ struct Command {
     name: &'static str,
     file: &'static str,
     program: &'static str,
-    args: Vec<String>,
+    args: Vec<runner::Arg>,
     display: String,
 }
 
@@ -146,10 +174,10 @@ const EVENT_QUERY: &str =
     "*[System[Provider[@Name='MSExchange Mitigation Service'] or (EventID=4999)]]";
 
 fn reg(name: &'static str, file: &'static str, key: &str, winhttp: bool) -> Command {
-    let mut args = vec!["query".to_owned(), key.to_owned()];
+    let mut args: Vec<runner::Arg> = vec!["query".into(), key.into()];
     let mut display = format!("reg query \"{key}\"");
     if winhttp {
-        args.extend(["/v".to_owned(), "WinHttpSettings".to_owned()]);
+        args.extend(["/v".into(), "WinHttpSettings".into()]);
         display.push_str(" /v WinHttpSettings");
     }
     Command {
@@ -171,7 +199,7 @@ fn powershell(name: &'static str, file: &'static str, script: String) -> Command
             "-NoProfile".into(),
             "-NonInteractive".into(),
             "-Command".into(),
-            script,
+            script.into(),
         ],
     }
 }
@@ -229,16 +257,19 @@ fn wevtutil() -> Command {
         name: "events",
         file: "events-mitigation.xml",
         program: "wevtutil",
-        args: [
-            "qe",
-            "Application",
-            &format!("/q:{EVENT_QUERY}"),
-            "/f:xml",
-            "/rd:true",
-            "/c:500",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
+        // The query has spaces: on Windows it is written `/q:"…"` as
+        // documented (the standard quoting would quote the whole argument).
+        args: vec![
+            "qe".into(),
+            "Application".into(),
+            runner::Arg::Raw {
+                raw: format!("/q:\"{EVENT_QUERY}\""),
+                plain: format!("/q:{EVENT_QUERY}"),
+            },
+            "/f:xml".into(),
+            "/rd:true".into(),
+            "/c:500".into(),
+        ],
         display: format!("wevtutil qe Application /q:\"{EVENT_QUERY}\" /f:xml /rd:true /c:500"),
     }
 }
@@ -294,6 +325,7 @@ fn run_item(c: &Command, files: &mut Files) -> ManifestItem {
         duration_ms: millis(r.duration),
         output,
         error: r.error,
+        program: r.resolved.map(|p| p.display().to_string()),
         stderr,
         files: Vec::new(),
     }
@@ -370,6 +402,7 @@ fn copy_logs(exchange_path: Option<&str>, since: u32, files: &mut Files) -> Mani
         duration_ms: 0,
         output: None,
         error: None,
+        program: None,
         stderr: None,
         files: Vec::new(),
     };
@@ -472,6 +505,7 @@ fn probe_item(args: &CollectArgs, files: &mut Files) -> ManifestItem {
         duration_ms: millis(t0.elapsed()),
         output: None,
         error: None,
+        program: None,
         stderr: None,
         files: Vec::new(),
     };
@@ -627,6 +661,7 @@ pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
         collected_at,
         redacted: args.redact,
         os: std::env::consts::OS,
+        code_pages: code_pages(),
         exchange_path,
         since_days: args.since,
         items,
@@ -654,6 +689,7 @@ pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
                     error: Some(format!(
                         "{name}: binary content cannot be redacted: left out"
                     )),
+                    program: None,
                     stderr: None,
                     files: Vec::new(),
                 }),
@@ -683,6 +719,7 @@ pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
                 duration_ms: 0,
                 output: None,
                 error: None,
+                program: None,
                 stderr: None,
                 files: scrubbed,
             });

@@ -1,10 +1,128 @@
 //! The one place `collect` starts programs. Every item goes through
 //! [`run`], so tests substitute the Windows tools by putting stand-ins on
 //! `PATH`. Output is kept as bytes: the parsers decode code pages and UTF-16.
+//!
+//! On Windows a tool is found the way `cmd.exe` finds it: each `PATH`
+//! directory in order, trying each `PATHEXT` extension, so `reg` is
+//! `C:\Windows\System32\reg.exe` and a `powershell.cmd` earlier on `PATH` is a
+//! stand-in. Rust's own lookup would try System32 before `PATH` and `.exe`
+//! only. Unlike `cmd.exe`, the current directory is never searched: `collect`
+//! may be started from a bundle or download folder.
 
+use std::ffi::OsStr;
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// One argument of a tool's command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    /// Quoted by the standard library as needed.
+    Plain(String),
+    /// Windows: written into the command line exactly as `raw` (the tool's
+    /// documented quoting, e.g. `/q:"…"` for wevtutil); elsewhere passed as
+    /// `plain`, the argument the Windows C runtime would hand the tool.
+    Raw { raw: String, plain: String },
+}
+
+impl Arg {
+    /// The argument as the tool receives it.
+    #[cfg_attr(windows, allow(dead_code))]
+    pub fn plain(&self) -> &str {
+        match self {
+            Arg::Plain(s) | Arg::Raw { plain: s, .. } => s,
+        }
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Self {
+        Arg::Plain(s.to_owned())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(s: String) -> Self {
+        Arg::Plain(s)
+    }
+}
+
+/// The `PATHEXT` used when the variable is unset (Windows' own default, in its order).
+pub const DEFAULT_PATHEXT: &str = ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC";
+
+/// Find `program` the way `cmd.exe` does, without the current directory:
+/// a name that already ends in a `PATHEXT` extension (`powershell.exe`) is
+/// also tried by its stem with every extension, so a `powershell.cmd`
+/// stand-in earlier on `PATH` wins over a later `powershell.exe`. A
+/// directory's candidates are tried before the next directory's.
+pub fn resolve_windows(
+    program: &str,
+    path: &OsStr,
+    pathext: &str,
+    is_file: impl Fn(&Path) -> bool,
+) -> Option<PathBuf> {
+    if program.contains(['\\', '/', ':']) {
+        let p = PathBuf::from(program);
+        return is_file(&p).then_some(p);
+    }
+    let exts: Vec<&str> = pathext
+        .split(';')
+        .map(str::trim)
+        .filter(|e| e.starts_with('.') && e.len() > 1)
+        .collect();
+    let lower = program.to_ascii_lowercase();
+    let stem = exts
+        .iter()
+        .find(|e| lower.ends_with(&e.to_ascii_lowercase()))
+        .map_or(program, |e| &program[..program.len() - e.len()]);
+    // Windows splits PATH on `;` whatever the host; std::env::split_paths
+    // would use `:` on Unix, where this is unit-tested.
+    let path = path.to_string_lossy();
+    for dir in path.split(';').map(|d| d.trim().trim_matches('"')) {
+        if dir.is_empty() {
+            continue;
+        }
+        for ext in &exts {
+            let candidate = Path::new(dir).join(format!("{stem}{ext}"));
+            if is_file(&candidate) {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
+/// The program to start for `program`: on Windows its `PATH`/`PATHEXT`
+/// resolution (falling back to the name, so the error says what was
+/// missing); elsewhere the name, for the normal `PATH` lookup.
+pub fn locate(program: &str) -> Option<PathBuf> {
+    if cfg!(windows) {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let pathext = std::env::var("PATHEXT").unwrap_or_else(|_| DEFAULT_PATHEXT.to_owned());
+        resolve_windows(program, &path, &pathext, Path::is_file)
+    } else {
+        None
+    }
+}
+
+#[cfg(windows)]
+fn add_arg(cmd: &mut Command, a: &Arg) {
+    use std::os::windows::process::CommandExt;
+    match a {
+        Arg::Plain(s) => {
+            cmd.arg(s);
+        }
+        Arg::Raw { raw, .. } => {
+            cmd.raw_arg(raw);
+        }
+    }
+}
+
+#[cfg(not(windows))]
+fn add_arg(cmd: &mut Command, a: &Arg) {
+    cmd.arg(a.plain());
+}
 
 /// Bound for one captured stream: a runaway tool must not exhaust memory.
 const MAX_STREAM: u64 = 64 * 1024 * 1024;
@@ -18,6 +136,8 @@ pub struct CommandResult {
     pub stderr: Vec<u8>,
     pub duration: Duration,
     pub error: Option<String>,
+    /// Where the program was found (Windows lookup), when it was.
+    pub resolved: Option<PathBuf>,
 }
 
 fn read_bounded(r: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
@@ -31,10 +151,24 @@ fn read_bounded(r: Option<impl Read + Send + 'static>) -> std::thread::JoinHandl
 }
 
 /// Run `program args…` with no standard input; killed after `timeout`.
-pub fn run(program: &str, args: &[String], timeout: Duration) -> CommandResult {
+pub fn run(program: &str, args: &[Arg], timeout: Duration) -> CommandResult {
     let start = Instant::now();
-    let mut child = match Command::new(program)
-        .args(args)
+    let resolved = locate(program);
+    if cfg!(windows) && resolved.is_none() {
+        return CommandResult {
+            duration: start.elapsed(),
+            error: Some(format!("`{program}` was not found on PATH")),
+            ..CommandResult::default()
+        };
+    }
+    let mut cmd = match &resolved {
+        Some(p) => Command::new(p),
+        None => Command::new(program),
+    };
+    for a in args {
+        add_arg(&mut cmd, a);
+    }
+    let mut child = match cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -50,6 +184,7 @@ pub fn run(program: &str, args: &[String], timeout: Duration) -> CommandResult {
             return CommandResult {
                 duration: start.elapsed(),
                 error: Some(error),
+                resolved,
                 ..CommandResult::default()
             };
         }
@@ -93,5 +228,78 @@ pub fn run(program: &str, args: &[String], timeout: Duration) -> CommandResult {
         stderr,
         duration: start.elapsed(),
         error,
+        resolved,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn resolve(program: &str, path: &str, files: &[&str]) -> Option<String> {
+        let set: HashSet<String> = files.iter().map(|f| f.to_ascii_lowercase()).collect();
+        resolve_windows(program, OsStr::new(path), DEFAULT_PATHEXT, |p| {
+            set.contains(&p.to_string_lossy().replace('\\', "/").to_ascii_lowercase())
+        })
+        // Windows file names are case-insensitive: compare lower-cased.
+        .map(|p| p.to_string_lossy().replace('\\', "/").to_ascii_lowercase())
+    }
+
+    #[test]
+    fn path_order_decides_then_pathext_order() {
+        let path = "C:/standins;C:/Windows/system32;C:/Windows";
+        let files = [
+            "C:/Windows/system32/reg.exe",
+            "C:/Windows/system32/powershell.exe",
+            "C:/standins/powershell.cmd",
+            "C:/standins/wevtutil.bat",
+            "C:/standins/wevtutil.cmd",
+        ];
+        assert_eq!(
+            resolve("reg", path, &files).as_deref(),
+            Some("c:/windows/system32/reg.exe")
+        );
+        // The stand-in earlier on PATH wins over System32's powershell.exe,
+        // even though the program is named with its .exe.
+        assert_eq!(
+            resolve("powershell.exe", path, &files).as_deref(),
+            Some("c:/standins/powershell.cmd")
+        );
+        // .BAT comes before .CMD in PATHEXT.
+        assert_eq!(
+            resolve("wevtutil", path, &files).as_deref(),
+            Some("c:/standins/wevtutil.bat")
+        );
+        assert_eq!(resolve("netsh", path, &files), None);
+    }
+
+    #[test]
+    fn empty_and_quoted_path_entries() {
+        let files = ["C:/Program Files/Tools/netsh.exe"];
+        assert_eq!(
+            resolve("netsh", ";;\"C:/Program Files/Tools\";", &files).as_deref(),
+            Some("c:/program files/tools/netsh.exe")
+        );
+        assert_eq!(resolve("netsh", "", &files), None);
+    }
+
+    #[test]
+    fn a_path_is_taken_as_is() {
+        let files = ["C:/x/reg.exe"];
+        assert_eq!(
+            resolve("C:/x/reg.exe", "", &files).as_deref(),
+            Some("c:/x/reg.exe")
+        );
+        assert_eq!(resolve("C:/x/nope.exe", "C:/x", &files), None);
+    }
+
+    #[test]
+    fn raw_args_pass_their_plain_form_off_windows() {
+        let a = Arg::Raw {
+            raw: "/q:\"*[x or y]\"".into(),
+            plain: "/q:*[x or y]".into(),
+        };
+        assert_eq!(a.plain(), "/q:*[x or y]");
     }
 }

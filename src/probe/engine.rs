@@ -12,10 +12,10 @@ use super::cert::{self, CrlFacts, cert_info};
 use super::danger::{RecordingVerifier, verdict_name};
 use super::http::{self, Body, BufStream, ResponseHead};
 use super::net::{self, ProxySpec, Target};
-use super::{ProbeConfig, millis, ocs};
+use super::{ProbeConfig, millis, ocs, os_verify};
 use eems_parsers::probe_results::{
-    CertInfo, ChainRole, CrlFetch, HttpFetch, OcsResponse, ProbeStep, StepKind, StepOutcome,
-    TlsResult,
+    CertInfo, ChainRole, CrlFetch, HttpFetch, OcsResponse, OsStatus, ProbeStep, StepKind,
+    StepOutcome, TlsResult,
 };
 use hickory_resolver::TokioResolver;
 use rustls::RootCertStore;
@@ -782,6 +782,34 @@ impl Engine {
         };
         for (i, c) in chain.iter().enumerate() {
             tls_details.push(format!("chain[{i}]: {} (issuer {})", c.subject, c.issuer));
+        }
+        // The OS engine judges the same chain, whatever WebPKI said, with
+        // the machine's own stores only (`--ca-file` is not the service's).
+        if os_verify::AVAILABLE && !chain_der.is_empty() {
+            let (der, host) = (chain_der.clone(), target.host.clone());
+            let ms = u32::try_from(self.cfg.timeout.as_millis()).unwrap_or(u32::MAX);
+            let job = tokio::task::spawn_blocking(move || os_verify::verify(&der, &host, ms));
+            tls.os_verdict = match self.bounded(job).await {
+                Op::Done(Ok(v)) => v,
+                Op::Done(Err(e)) => Some(os_verify::unavailable(format!(
+                    "the OS verifier failed: {e}"
+                ))),
+                Op::TimedOut => Some(os_verify::unavailable(
+                    self.timeout_words("the OS chain engine gave no verdict"),
+                )),
+            };
+            if let Some(v) = &tls.os_verdict {
+                tls_details.push(os_verify::detail(v));
+                let os_trusted = v.status == OsStatus::Trusted;
+                if v.status != OsStatus::Unavailable
+                    && os_trusted != matches!(verdict, Some(Ok(())))
+                {
+                    tls_details.push(
+                        "the Windows chain engine and the WebPKI verifier disagree about this chain"
+                            .into(),
+                    );
+                }
+            }
         }
         if !chain.is_empty() {
             // Revocation facts for the presented chain do not wait for the OCS request.

@@ -12,6 +12,7 @@ mod engine;
 mod http;
 mod net;
 mod ocs;
+pub mod os_verify;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]

@@ -6,6 +6,9 @@
 //! HTTP server whose base URL is known when the PKI is made. The names are
 //! Microsoft's, the keys are fresh ECDSA P-256 keys (ring cannot make RSA keys):
 //! the certificates are real, only the trust is private (`--ca-file`).
+//! [`use_rsa_keys`] switches to RSA 2048 keys made by the `openssl` command,
+//! as Microsoft's chain has: Wine's CryptoAPI cannot verify ECDSA
+//! certificate signatures (TRUST_E_CERT_SIGNATURE), so the Windows tests need RSA.
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer,
@@ -451,7 +454,34 @@ fn dn(parts: &[(DnType, &str)]) -> rcgen::DistinguishedName {
     d
 }
 
+static RSA_KEYS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Every PKI made after this call uses RSA 2048 keys (from `openssl genpkey`).
+pub fn use_rsa_keys() {
+    RSA_KEYS.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 fn key() -> KeyPair {
+    if RSA_KEYS.load(std::sync::atomic::Ordering::SeqCst) {
+        let out = std::process::Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+            ])
+            .output();
+        let pem = match out {
+            Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+            Ok(o) => panic!("openssl genpkey: {}", String::from_utf8_lossy(&o.stderr)),
+            Err(e) => panic!("openssl genpkey: {e}"),
+        };
+        return match KeyPair::from_pkcs8_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256) {
+            Ok(k) => k,
+            Err(e) => panic!("RSA key: {e}"),
+        };
+    }
     match KeyPair::generate() {
         Ok(k) => k,
         Err(e) => panic!("key generation: {e}"),

@@ -5,6 +5,7 @@ pub mod chain;
 pub mod chain_untrusted;
 pub mod interception;
 pub mod issuers;
+pub mod os_verdict;
 pub mod protocol_failure;
 pub mod validation_failed;
 pub mod vendors;

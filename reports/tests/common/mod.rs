@@ -480,6 +480,13 @@ pub fn zscaler_probe() -> eems_parsers::probe_results::ProbeReport {
             trusted: false,
             validation_error: Some("invalid peer certificate: UnknownIssuer".into()),
             extra_anchors: 0,
+            // As a Windows probe reports it: the OS engine agrees.
+            os_verdict: Some(OsVerdict {
+                engine: "windows-cryptoapi".into(),
+                status: OsStatus::Rejected,
+                error: Some("CERT_E_UNTRUSTEDROOT (0x800B0109)".into()),
+                trust_status: vec!["CERT_TRUST_IS_UNTRUSTED_ROOT".into()],
+            }),
         }),
         ocs: None,
         crls: vec![CrlFetch {
