@@ -88,16 +88,55 @@ impl Check for TlsOsVerdictDiffers {
         );
         let os_error = os.error.clone().unwrap_or_default();
         let f = if !os_trusted && is_revocation_error(&os_error) {
-            finding(
-                &META,
-                Confidence::High,
-                "Windows rejects the OCS chain on revocation: its CRL/OCSP endpoints cannot be checked",
-            )
-            .detail(format!(
-                "The chain is valid by WebPKI, but the Windows chain engine, which the mitigation service uses, fails it on revocation ({os_error}). The service's request to OCS fails the same way and event 1008 follows. Revocation is checked over HTTP/80 to the CRL and OCSP hosts named in the certificates, through the WinHTTP proxy (not Exchange's InternetWebProxy)."
+            // The hosts Windows asks: the chain's CRL and OCSP URLs.
+            let mut hosts: Vec<&str> = tls
+                .chain
+                .iter()
+                .flat_map(|c| c.crl_urls.iter().chain(c.ocsp_urls.iter()))
+                .map(|u| probe::host(u))
+                .filter(|h| !h.is_empty())
+                .collect();
+            hosts.sort_unstable();
+            hosts.dedup();
+            let hosts = if hosts.is_empty() {
+                "the CRL/OCSP hosts named in the chain's certificates".to_owned()
+            } else {
+                hosts.join(", ")
+            };
+            // When the probe's own CRL downloads failed, crl-unreachable names
+            // the cause; this is Windows confirming it, not a second cause.
+            let tls_crls: Vec<_> = r
+                .crls
+                .iter()
+                .filter(|c| c.chain == ChainRole::Tls)
+                .collect();
+            let fetches_failed = tls_crls.iter().any(|c| !c.fetch.ok);
+            let f = if fetches_failed {
+                finding(
+                    &META,
+                    Confidence::High,
+                    "Windows confirms it: the OCS chain fails on revocation (see crl-unreachable)",
+                )
+                .severity(Severity::Info)
+            } else {
+                finding(
+                    &META,
+                    Confidence::High,
+                    "Windows rejects the OCS chain on revocation: its CRL/OCSP endpoints cannot be checked",
+                )
+            };
+            f.detail(format!(
+                "The chain is valid by WebPKI, but the Windows chain engine, which the mitigation service uses, fails it on revocation ({os_error}). The service's request to OCS fails the same way and event 1008 follows. Windows checks revocation over HTTP/80 to {hosts}, through the WinHTTP proxy (not Exchange's InternetWebProxy).{}",
+                if fetches_failed {
+                    " The probe's own CRL downloads failed too: crl-unreachable has them."
+                } else if tls_crls.is_empty() {
+                    ""
+                } else {
+                    " The probe's own CRL downloads worked, so look at what differs for Windows: the OCSP endpoints, the WinHTTP proxy or its authentication, or a firewall rule for the User-Agent Microsoft-CryptoAPI."
+                }
             ))
             .evidence(evidence)
-            .step(Step::text("Allow HTTP/80 from the server (through the WinHTTP proxy, if one is set) to the CRL/OCSP hosts of the OCS chain: crl3.digicert.com, crl4.digicert.com, ocsp.digicert.com, www.microsoft.com/pkiops; see crl-unreachable for the probe's fetches."))
+            .step(Step::text(format!("Allow HTTP/80 from the server (through the WinHTTP proxy, if one is set) to {hosts}.")))
             .step(Step::cmd("See the failing revocation fetches as Windows does them:", "certutil -verify -urlfetch <leaf.cer>"))
             .step(Step::cmd("Check the proxy Windows' chain engine uses:", "netsh winhttp show proxy"))
         } else if !os_trusted {
@@ -193,11 +232,30 @@ mod tests {
         assert!(f[0].title.contains("revocation"), "{}", f[0].title);
         assert_eq!(f[0].severity, Severity::Critical);
         assert!(f[0].detail.contains("CERT_E_REVOCATION_FAILURE"));
+        assert!(f[0].detail.contains("downloads worked"), "{}", f[0].detail);
         assert!(
             f[0].evidence
                 .iter()
                 .any(|e| e.excerpt == "WebPKI verifier: trusted")
         );
+    }
+
+    #[test]
+    fn failed_crl_downloads_make_it_a_confirmation() {
+        let mut ev = with_tls(
+            true,
+            Some((false, "CRYPT_E_REVOCATION_OFFLINE (0x80092013)")),
+        );
+        let r = ev.probes.as_mut().unwrap();
+        r.crls.push(crl(
+            "http://crl3.digicert.com/DigiCertGlobalRootG2.crl",
+            ChainRole::Tls,
+            None,
+            Some(403),
+        ));
+        let Outcome::Fail(f) = run(&ev) else { panic!() };
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(f[0].title.contains("see crl-unreachable"), "{}", f[0].title);
     }
 
     #[test]
