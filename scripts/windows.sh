@@ -235,6 +235,10 @@ collect_under_wine() {
       fail "collect under Wine, WinHttpSettings $expect (exit $rc)" "$t0"
     fi
   done
+  # Leave the prefix as it was: later `run`s must not see the test's values.
+  wine_reg delete 'HKLM\SOFTWARE\Microsoft\ExchangeServer\v15\Setup' /v MsiInstallPath /f || true
+  wine_reg delete 'HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot' /v DisableRootAutoUpdate /f || true
+  wine_reg delete "$connections" /v WinHttpSettings /f || true
 }
 
 test_suite() {
@@ -399,7 +403,7 @@ test_suite() {
         fail "probe with blocked CRLs: expected crl-unreachable and a revocation rejection by Windows (exit $rc_w)" "$t0"
       fi
     fi
-    for key in "${keys[@]}"; do wine_reg delete "$key" /f; done
+    for key in "${keys[@]}"; do wine_reg delete "$key" /f || true; done
     kill "$standin_pid" 2>/dev/null || true
     wait "$standin_pid" 2>/dev/null || true
     standin_pid=

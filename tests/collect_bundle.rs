@@ -214,6 +214,7 @@ fn missing_tools_are_recorded_and_install_path_comes_from_the_registry() {
         )
         .env_remove("ExchangeInstallPath")
         .env("EEMS_STANDIN_FAIL_EXSETUP", "1")
+        .env("EEMS_STANDIN_SILENT_NETSH", "1")
         .output()
         .unwrap();
     let _ = path;
@@ -239,6 +240,12 @@ fn missing_tools_are_recorded_and_install_path_comes_from_the_registry() {
             .contains("'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\bin\\ExSetup.exe'")
     );
     assert_eq!(x["exit_code"], 1);
+    // Exit code 0 and no output is not evidence: recorded as an error, no file.
+    let n = item(&m, "netsh-proxy");
+    assert_eq!(n["exit_code"], 0);
+    assert_eq!(n["error"], "exited with code 0 but printed nothing");
+    assert!(n["output"].is_null());
+    assert!(!out.join("netsh-winhttp-show-proxy.txt").exists());
 }
 
 #[test]

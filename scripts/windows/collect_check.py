@@ -56,6 +56,10 @@ def main():
     ev = items.get("events", {})
     check((ev.get("program") or "").lower().endswith("\\wevtutil.exe"),
           f"wevtutil resolved to {ev.get('program')!r}")
+    # Nothing "succeeds" silently (Wine's netsh stub prints nothing).
+    for i in manifest["items"]:
+        if i.get("exit_code") == 0 and not i.get("output") and i["name"] != "events":
+            check(bool(i.get("error")), f"{i['name']}: exit 0, no output, no error")
     logs = items.get("mitigation-logs", {})
     check(len(logs.get("files", [])) > 0, f"no logs copied: {logs}")
 

@@ -309,11 +309,20 @@ fn run_item(c: &Command, files: &mut Files) -> ManifestItem {
     let r = runner::run(c.program, &c.args, COMMAND_TIMEOUT);
     // An empty output of a failed command says nothing; an empty event
     // query that succeeded says "no events" and is kept.
-    let keep = !r.stdout.is_empty() || (r.exit_code == Some(0) && c.name == "events");
+    let printed = !r.stdout.is_empty();
+    let keep = printed || (r.exit_code == Some(0) && c.name == "events");
     let output = keep.then(|| c.file.to_owned());
     if keep {
         files.add(c.file.to_owned(), r.stdout);
     }
+    // A tool that "succeeds" with no output (a stub, a cmdlet that found
+    // nothing, a snap-in that did not load) must not look like evidence.
+    let error = match r.error {
+        None if !printed && c.name != "events" => {
+            Some("exited with code 0 but printed nothing".to_owned())
+        }
+        e => e,
+    };
     let stderr = (!r.stderr.is_empty()).then(|| {
         let s = eems_parsers::text::decode(&r.stderr[..r.stderr.len().min(4096)]).text;
         s.trim_end().to_owned()
@@ -324,7 +333,7 @@ fn run_item(c: &Command, files: &mut Files) -> ManifestItem {
         exit_code: r.exit_code,
         duration_ms: millis(r.duration),
         output,
-        error: r.error,
+        error,
         program: r.resolved.map(|p| p.display().to_string()),
         stderr,
         files: Vec::new(),
