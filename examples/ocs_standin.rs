@@ -2,12 +2,14 @@
 //! probe` without touching the Internet: the same test PKI (Microsoft-like
 //! names on test keys), OCS server and CRL/CTL server the probe tests use.
 //!
-//!     cargo run --example ocs_standin [--rsa] [--no-crls] [SECONDS]
+//!     cargo run --example ocs_standin [--rsa] [--no-crls|--http-dropped] [SECONDS]
 //!
 //! It prints the `eems-doctor probe` command to run against it, then serves
 //! for SECONDS (default 300). `--rsa`: RSA keys (needs the `openssl`
 //! command), for the Windows tests under Wine. `--no-crls`: the CRL URLs
-//! answer 404, as where the CRL endpoints are blocked.
+//! answer 404, as where a proxy refuses them. `--http-dropped`: the CRL, AIA
+//! and CTL URLs lead to a port that accepts and never answers, as behind a
+//! firewall that silently drops outbound HTTP/80.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, dead_code)]
 
@@ -19,7 +21,7 @@ mod pki;
 mod servers;
 
 use pki::Pki;
-use servers::{HttpServer, OcsMode, OcsServer};
+use servers::{BlackHole, HttpServer, OcsMode, OcsServer};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,7 +30,15 @@ fn main() {
     }
     let secs: u64 = args.iter().find_map(|s| s.parse().ok()).unwrap_or(300);
     let http = HttpServer::start();
-    let pki = Pki::new(&http.base_url());
+    let dropped = args
+        .iter()
+        .any(|a| a == "--http-dropped")
+        .then(BlackHole::start);
+    let base = match &dropped {
+        Some(bh) => format!("http://127.0.0.1:{}", bh.port()),
+        None => http.base_url(),
+    };
+    let pki = Pki::new(&base);
     let no_crls = args.iter().any(|a| a == "--no-crls");
     http.put_all(
         pki.http_files()
@@ -45,7 +55,7 @@ fn main() {
     println!(
         "OCS stand-in on 127.0.0.1:{}, CRLs and CTL on {}",
         ocs.port(),
-        http.base_url()
+        base
     );
     println!("Run:");
     println!(
