@@ -130,12 +130,20 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
         }
     }
 
-    // Failed (and errored) checks, one line each.
-    let problems: Vec<_> = d
+    // Failed (and errored) checks, one line each: the most severe first
+    // (registry order within a severity), errors of the tool itself last.
+    let mut problems: Vec<_> = d
         .checks
         .iter()
         .filter(|c| matches!(view::outcome_word(c.outcome), "fail" | "error"))
         .collect();
+    problems.sort_by_key(|c| {
+        if view::outcome_word(c.outcome) == "fail" {
+            std::cmp::Reverse(Some(view::failed_severity(d, c.id)))
+        } else {
+            std::cmp::Reverse(None)
+        }
+    });
     if !problems.is_empty() {
         let _ = writeln!(out, "  Failed checks:");
         let id_width = problems.iter().map(|c| c.id.len()).max().unwrap_or(0);
