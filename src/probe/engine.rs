@@ -783,8 +783,19 @@ impl Engine {
         for (i, c) in chain.iter().enumerate() {
             tls_details.push(format!("chain[{i}]: {} (issuer {})", c.subject, c.issuer));
         }
+        if !chain.is_empty() {
+            // Revocation facts for the presented chain do not wait for the OCS request.
+            self.spawn_crls(&chain, ChainRole::Tls, background);
+            if let Some(Err(e)) = &verdict
+                && verdict_name(e) == "UnknownIssuer"
+                && chain.last().is_some_and(|c| !c.self_signed)
+            {
+                self.spawn_aia(chain.last(), aia_tasks);
+            }
+        }
         // The OS engine judges the same chain, whatever WebPKI said, with
         // the machine's own stores only (`--ca-file` is not the service's).
+        // It may wait on its own CRL downloads: after the probe's started.
         if os_verify::AVAILABLE && !chain_der.is_empty() {
             let (der, host) = (chain_der.clone(), target.host.clone());
             // Windows' own retrieval budget (accumulated over all its CRL/OCSP/AIA
@@ -812,16 +823,6 @@ impl Engine {
                             .into(),
                     );
                 }
-            }
-        }
-        if !chain.is_empty() {
-            // Revocation facts for the presented chain do not wait for the OCS request.
-            self.spawn_crls(&chain, ChainRole::Tls, background);
-            if let Some(Err(e)) = &verdict
-                && verdict_name(e) == "UnknownIssuer"
-                && chain.last().is_some_and(|c| !c.self_signed)
-            {
-                self.spawn_aia(chain.last(), aia_tasks);
             }
         }
         let tls_stream = match handshake {
