@@ -163,6 +163,22 @@ pub struct OsVerdict {
     pub trust_status: Vec<String>,
 }
 
+impl OsVerdict {
+    /// `trusted`, `not trusted: <error>` or `no verdict: <why>`: the one
+    /// wording of the probe's detail line and the check's evidence.
+    pub fn summary(&self) -> String {
+        let word = match self.status {
+            OsStatus::Trusted => return "trusted".to_owned(),
+            OsStatus::Rejected => "not trusted",
+            OsStatus::Unavailable => "no verdict",
+        };
+        match &self.error {
+            Some(e) => format!("{word}: {e}"),
+            None => word.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OsStatus {

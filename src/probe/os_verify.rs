@@ -155,12 +155,7 @@ fn hresult_words(code: u32) -> String {
 
 /// One line for the TLS step's details.
 pub fn detail(v: &OsVerdict) -> String {
-    let e = v.error.as_deref().unwrap_or("no reason given");
-    match v.status {
-        OsStatus::Trusted => "Windows chain engine (CryptoAPI): trusted".to_owned(),
-        OsStatus::Rejected => format!("Windows chain engine (CryptoAPI): not trusted: {e}"),
-        OsStatus::Unavailable => format!("Windows chain engine (CryptoAPI): no verdict: {e}"),
-    }
+    format!("Windows chain engine (CryptoAPI): {}", v.summary())
 }
 
 // The workspace's only unsafe code: the CryptoAPI calls have no safe wrapper

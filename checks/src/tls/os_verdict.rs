@@ -21,18 +21,15 @@ static META: CheckMeta = CheckMeta {
     needs_probes: true,
 };
 
-/// Whether the OS verdict is about revocation (CRL/OCSP), not trust.
+/// Whether the OS verdict is about revocation (CRL/OCSP), not trust
+/// (`REVOCATION` also covers `CRYPT_E_NO_REVOCATION_CHECK`).
 pub fn is_revocation_error(error: &str) -> bool {
     let e = error.to_ascii_uppercase();
-    e.contains("REVOCATION") || e.contains("REVOKED") || e.contains("NO_REVOCATION_CHECK")
+    e.contains("REVOCATION") || e.contains("REVOKED")
 }
 
 fn os_line(v: &OsVerdict) -> String {
-    let mut line = match (&v.error, v.status) {
-        (_, OsStatus::Trusted) => format!("OS chain engine ({}): trusted", v.engine),
-        (Some(e), _) => format!("OS chain engine ({}): not trusted: {e}", v.engine),
-        (None, _) => format!("OS chain engine ({}): not trusted", v.engine),
-    };
+    let mut line = format!("OS chain engine ({}): {}", v.engine, v.summary());
     if !v.trust_status.is_empty() {
         line.push_str(&format!("; chain status {}", v.trust_status.join(", ")));
     }
