@@ -363,7 +363,25 @@ pub fn looks_like_exsetup_version(text: &str) -> bool {
             label_priority(k).is_some() && version_in(v).is_some_and(|b| b.major == 15)
         });
         header || label
-    })
+    }) || is_bare_version(text)
+}
+
+/// The whole output is one version number of Exchange (`15.02.1118.026`, or
+/// `Version 15.2.1118.26`): what `(Get-Command ExSetup.exe).FileVersionInfo.FileVersion` prints.
+fn is_bare_version(text: &str) -> bool {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let (Some(only), None) = (lines.next(), lines.next()) else {
+        return false;
+    };
+    let v = only.strip_prefix("Version ").unwrap_or(only);
+    let parts: Vec<&str> = v.split('.').collect();
+    parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && parts
+            .first()
+            .is_some_and(|p| p.trim_start_matches('0') == "15")
 }
 
 #[cfg(test)]

@@ -156,6 +156,12 @@ impl RegistryValues {
 /// `REG_*` value line) or a `.reg` export. Does not exclude `WinHttpSettings`
 /// outputs; the sniffer asks [`crate::winhttp::looks_like_winhttp_registry`] first.
 pub fn looks_like_registry_values(text: &str) -> bool {
+    if text
+        .to_ascii_lowercase()
+        .contains("unable to find the specified registry key")
+    {
+        return true;
+    }
     let mut prev_key = false;
     for line in text.lines().take(400) {
         let t = line.trim();

@@ -106,28 +106,9 @@ fn push_segment<'a>(
     });
 }
 
-/// If `line` is a shell prompt, the command typed after it.
-/// Recognises `[PS] C:\Windows\system32>cmd`, `PS C:\Users\x> cmd`, `C:\>cmd`.
-pub fn prompt_command(line: &str) -> Option<&str> {
-    let l = line.trim_end_matches('\r');
-    let rest = l
-        .strip_prefix("[PS] ")
-        .or_else(|| l.strip_prefix("PS "))
-        .unwrap_or(l);
-    let b = rest.as_bytes();
-    // Drive letter, colon, backslash.
-    if b.len() < 4 || !b[0].is_ascii_alphabetic() || b[1] != b':' || b[2] != b'\\' {
-        return None;
-    }
-    let gt = rest.find('>')?;
-    let path = rest.get(3..gt)?;
-    // A path has no characters that a prompt never shows; data lines like
-    // `C:\Program Files\...\ExSetup.exe` have no `>` at all.
-    if path.contains(['<', '|', '"', '\t']) {
-        return None;
-    }
-    Some(rest.get(gt + 1..).unwrap_or("").trim())
-}
+/// The console prompt reader is [`crate::format_list::prompt_command`]: one
+/// reading of prompts for splitting and for the Format-List/table parsers.
+pub use crate::format_list::prompt_command;
 
 /// Recognise one segment.
 pub fn sniff_segment(text: &str, command: Option<&str>, name_hint: Option<&str>) -> Kind {
@@ -152,195 +133,94 @@ pub fn sniff_segment(text: &str, command: Option<&str>, name_hint: Option<&str>)
         .unwrap_or(Kind::Unrecognized)
 }
 
-/// Lines with their label (text before the first ` : `/`:`), lower-cased and
-/// whitespace-trimmed, for Format-List style detection.
-fn fl_labels(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|l| {
-            let (label, _) = l.split_once(':')?;
-            let label = label.trim();
-            (!label.is_empty()
-                && !l.starts_with([' ', '\t'])
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-'))
-            .then(|| label.to_ascii_lowercase())
-        })
-        .collect()
-}
+/// Whether a segment's head (its first [`HEAD_BYTES`]) is of one kind.
+pub type Recognizer = fn(&str) -> bool;
 
-fn has_line_starting(text: &str, prefix: &str) -> bool {
-    text.lines().any(|l| l.trim_start().starts_with(prefix))
-}
+/// One recognizer per kind, tried in this order: the most specific
+/// structure first, because an event message quotes log text, a log quotes
+/// URLs and a Health Checker report names services. Each recognizer lives in
+/// the kind's own module next to its parser, so a new kind is one module plus
+/// one row here.
+pub const RECOGNIZERS: &[(Kind, Recognizer)] = &[
+    (Kind::EvidenceManifest, looks_like_manifest),
+    (
+        Kind::ProbeResults,
+        crate::probe_results::looks_like_probe_results,
+    ),
+    (Kind::EventExport, crate::events::looks_like_event_export),
+    (
+        Kind::MitigationLog,
+        crate::mitigation_log::looks_like_mitigation_log,
+    ),
+    (
+        Kind::NetshWinhttpAdvproxy,
+        crate::winhttp::looks_like_advproxy,
+    ),
+    (
+        Kind::NetshWinhttpProxy,
+        crate::winhttp::looks_like_netsh_proxy,
+    ),
+    (
+        Kind::WinhttpRegistry,
+        crate::winhttp::looks_like_winhttp_registry,
+    ),
+    (
+        Kind::RegistryValues,
+        crate::registry::looks_like_registry_values,
+    ),
+    (
+        Kind::Healthchecker,
+        crate::scripts::looks_like_healthchecker,
+    ),
+    (
+        Kind::ConnectivityTest,
+        crate::scripts::looks_like_connectivity_test,
+    ),
+    (
+        Kind::GetMitigations,
+        crate::scripts::looks_like_get_mitigations,
+    ),
+    (
+        Kind::ServiceStatus,
+        crate::exchange::looks_like_service_status,
+    ),
+    (
+        Kind::ExchangeServer,
+        crate::exchange::looks_like_exchange_server,
+    ),
+    (
+        Kind::OrganizationConfig,
+        crate::exchange::looks_like_organization_config,
+    ),
+    (
+        Kind::ExsetupVersion,
+        crate::build::looks_like_exsetup_version,
+    ),
+];
 
-fn contains_ci(haystack: &str, needle: &str) -> bool {
-    haystack
-        .as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-}
+/// How much of a segment the recognizers look at: every structure they look
+/// for shows within its first lines, and a 2 GB log must not be scanned twice.
+const HEAD_BYTES: usize = 64 * 1024;
 
-/// Content-only recognition. Order matters: the most specific structures
-/// first, because an event message quotes log text and a log quotes URLs.
-pub fn sniff_text(text: &str) -> Kind {
-    let head: &str = match text.char_indices().nth(64 * 1024) {
-        Some((i, _)) => text.get(..i).unwrap_or(text),
-        None => text,
-    };
-    let trimmed = head.trim_start();
-
-    if trimmed.starts_with('{')
+/// `collect`'s `manifest.json`.
+fn looks_like_manifest(head: &str) -> bool {
+    head.trim_start().starts_with('{')
         && head.contains("\"items\"")
         && (head.contains("\"tool_version\"") || head.contains("\"collected_at\""))
-    {
-        return Kind::EvidenceManifest;
-    }
-    if crate::probe_results::looks_like_probe_results(head) {
-        return Kind::ProbeResults;
-    }
-    if is_event_export(head) {
-        return Kind::EventExport;
-    }
-    if is_mitigation_log(head) {
-        return Kind::MitigationLog;
-    }
-    if contains_ci(head, "advanced proxy settings")
-        || contains_ci(head, "erweiterte WinHTTP")
-        || head.contains("\"ProxyIsEnabled\"")
-        || head.contains("\"AutoDetect\"")
-        || head.contains("\"PerUserProxySettings\"")
-        || head.contains("\"ProxyBypass\"")
-        || (trimmed.starts_with('{') && head.contains("\"Proxy\""))
-        || has_line_starting(head, "ProxyBypass")
-        || contains_ci(head, "winhttp show advproxy")
-        || (trimmed.starts_with('{') && trimmed.trim_end().ends_with('}') && trimmed.len() < 8)
-    {
-        return Kind::NetshWinhttpAdvproxy;
-    }
-    if contains_ci(head, "WinHTTP proxy settings")
-        || contains_ci(head, "WinHTTP-Proxyeinstellungen")
-        || contains_ci(head, "Direct access (no proxy server)")
-        || contains_ci(head, "Direkter Zugriff (kein Proxyserver)")
-        || has_line_starting(head, "Proxy Server(s)")
-    {
-        return Kind::NetshWinhttpProxy;
-    }
-    if contains_ci(head, "WinHttpSettings") {
-        return Kind::WinhttpRegistry;
-    }
-    if head.contains("Windows Registry Editor")
-        || head.contains("REGEDIT4")
-        || (has_line_starting(head, "HKEY_") || has_line_starting(head, "[HKEY_"))
-            && (head.contains("    REG_") || head.contains("=dword:") || head.contains("=\""))
-        || contains_ci(head, "unable to find the specified registry key")
-    {
-        return Kind::RegistryValues;
-    }
-    if contains_ci(head, "Exchange Emergency Mitigation Service:")
-        || has_line_starting(head, "Pattern service:")
-    {
-        return Kind::Healthchecker;
-    }
-    if head.lines().any(|l| {
-        let l = l.trim_start().to_ascii_lowercase();
-        l.starts_with("result: success") || l.starts_with("result: failed")
-    }) || contains_ci(head, "Mitigation Service endpoint")
-    {
-        return Kind::ConnectivityTest;
-    }
-    let labels = fl_labels(head);
-    let has = |name: &str| labels.iter().any(|l| l == name);
-    if contains_ci(head, "Connection with Mitigation Endpoint") || has("mitigation id") {
-        return Kind::GetMitigations;
-    }
-    if contains_ci(head, "MSExchangeMitig")
-        || has_line_starting(head, "SERVICE_NAME:")
-        || contains_ci(head, "Emergency Mitigation Service")
-    {
-        return Kind::ServiceStatus;
-    }
-    if has("admindisplayversion")
-        || has("mitigationsapplied")
-        || has("mitigationsblocked")
-        || has("internetwebproxy")
-        || ((has("name") || has("identity")) && has("mitigationsenabled"))
-    {
-        return Kind::ExchangeServer;
-    }
-    if has("mitigationsenabled") {
-        return Kind::OrganizationConfig;
-    }
-    if has("fileversion")
-        || has("productversion")
-        || head.lines().any(|l| {
-            let l = l.trim_start();
-            l.starts_with("ProductVersion") && l.contains("FileVersion")
-        })
-        || is_bare_version(head)
-    {
-        return Kind::ExsetupVersion;
-    }
-    Kind::Unrecognized
 }
 
-fn is_event_export(head: &str) -> bool {
-    head.contains("<Event xmlns")
-        || head.contains("<Event>")
-        || head.contains("<Events>")
-        || head.lines().any(|l| {
-            let l = l.trim_start();
-            (l.starts_with("Event[") && l.trim_end().ends_with("]:"))
-                || l.starts_with("Log Name:")
-                || l.starts_with("Protokollname:")
-                || l.starts_with("Level,Date and Time,Source,Event ID")
-                || l.starts_with("Ebene,Datum und Uhrzeit,Quelle,Ereignis-ID")
-                || l.starts_with("Level\tDate and Time\tSource\tEvent ID")
-                || (l.starts_with('"') && l.contains("\"TimeCreated\"") && l.contains("\"Id\""))
-                || l.starts_with("ProviderName ")
-                || l.starts_with("ProviderName:")
-                || l.starts_with("InstanceId ")
-                || l.starts_with("Event ID:")
-                || l.starts_with("Ereignis-ID:")
-        })
-        || (contains_ci(head, "MSExchange Mitigation Service")
-            && (head.contains("1008") || head.contains("Event ID")))
-        || (contains_ci(head, "M.E.Mitigation.Service") && head.contains("4999"))
-        || contains_ci(
-            head,
-            "An unexpected exception occurred. Diagnostic information",
-        )
-}
-
-fn is_mitigation_log(head: &str) -> bool {
-    head.contains("#Log-type: Mitigation")
-        || head.contains("#Software: Microsoft Exchange")
-        || head.contains("S:LogLevel=")
-        || head.contains("S_LogLevel=")
-        || head.contains("S:Message=")
-        || head.lines().any(|l| {
-            let l = l.trim_start_matches('\u{feff}');
-            l.starts_with("DateTime,") && l.contains("CustomData")
-        })
-}
-
-fn is_bare_version(head: &str) -> bool {
-    let lines: Vec<&str> = head
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let [only] = lines.as_slice() else {
-        return false;
-    };
-    let v = only.strip_prefix("Version ").unwrap_or(only);
-    let parts: Vec<&str> = v.split('.').collect();
-    parts.len() == 4
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-        && parts
-            .first()
-            .is_some_and(|p| p.trim_start_matches('0') == "15")
+/// Content-only recognition: the first recognizer of [`RECOGNIZERS`] that
+/// accepts the segment's head.
+pub fn sniff_text(text: &str) -> Kind {
+    let mut end = text.len().min(HEAD_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = text.get(..end).unwrap_or(text);
+    RECOGNIZERS
+        .iter()
+        .find(|(_, recognizes)| recognizes(head))
+        .map_or(Kind::Unrecognized, |(kind, _)| *kind)
 }
 
 /// The command typed before an output says what it is when the output alone does not.
@@ -468,6 +348,29 @@ mod tests {
         );
         assert_eq!(sniff(b"hello world", Some("notes.txt")), Kind::Unrecognized);
         assert_eq!(sniff(b"", None), Kind::Unrecognized);
+    }
+
+    #[test]
+    fn every_kind_has_exactly_one_recognizer() {
+        for k in Kind::ALL {
+            let rows = RECOGNIZERS.iter().filter(|(r, _)| *r == k).count();
+            let expected = usize::from(!matches!(k, Kind::Mixed | Kind::Unrecognized));
+            assert_eq!(rows, expected, "{k}");
+        }
+    }
+
+    #[test]
+    fn prose_that_names_services_is_not_cmdlet_output() {
+        // Synthetic, after a ticket excerpt quoted in issue 12.
+        let notes = "Services Not Running: MSExchangePOP3, MSExchangeIMAP4 and the pla service.\n\
+                     The Microsoft Exchange Emergency Mitigation Service was restarted by the customer.\n";
+        assert_eq!(sniff_text(notes), Kind::Unrecognized);
+        assert_eq!(
+            sniff_text(
+                "Status   Name               DisplayName\n------   ----               -----------\nRunning  MSExchangeMitig... Microsoft Exchange Emergency Mitigati...\n"
+            ),
+            Kind::ServiceStatus
+        );
     }
 
     #[test]

@@ -410,6 +410,7 @@ const ADV_KEYS: [&str; 7] = [
 pub fn looks_like_advproxy(text: &str) -> bool {
     let lower: String = text.chars().take(8000).collect::<String>().to_lowercase();
     if lower.contains("winhttp advanced proxy")
+        || lower.contains("advanced proxy settings")
         || lower.contains("winhttp show advproxy")
         || lower.contains("erweiterte winhttp")
     {
@@ -420,6 +421,7 @@ pub fn looks_like_advproxy(text: &str) -> bool {
         "\"peruserproxysettings\"",
         "\"autoconfigisenabled\"",
         "\"proxybypass\"",
+        "\"autodetect\"",
     ];
     if lower.contains('{') && json_keys.iter().any(|k| lower.contains(k)) {
         return true;
@@ -432,7 +434,11 @@ pub fn looks_like_advproxy(text: &str) -> bool {
                 .is_some_and(|r| r.trim_start().starts_with(':'))
         })
     };
+    // A bare `{}` is what `netsh winhttp show advproxy` prints when nothing is set.
+    let t = lower.trim();
     has("proxybypass") && (has("autodetect") || has("proxy"))
+        || (t.starts_with('{') && lower.contains("\"proxy\""))
+        || (t.starts_with('{') && t.ends_with('}') && t.len() < 8)
 }
 
 fn as_bool(v: &serde_json::Value) -> Option<bool> {

@@ -482,6 +482,19 @@ pub fn parse(src: Source<'_>) -> Parsed<EventExport> {
     }
 }
 
+/// The sniffer's recognizer: a known export format, or the service's own
+/// event text without any export around it (a forum paste of the message).
+pub fn looks_like_event_export(head: &str) -> bool {
+    if detect_format(head).is_some() {
+        return true;
+    }
+    let lower = head.to_lowercase();
+    (lower.contains("msexchange mitigation service")
+        && (head.contains("1008") || head.contains("Event ID")))
+        || (lower.contains("m.e.mitigation.service") && head.contains("4999"))
+        || lower.contains("an unexpected exception occurred. diagnostic information")
+}
+
 /// How many leading lines the sniffer looks at.
 const SNIFF_LINES: usize = 200;
 

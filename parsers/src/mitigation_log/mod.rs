@@ -271,6 +271,20 @@ impl Builder {
     }
 }
 
+/// The sniffer's recognizer: the log's `#` header, its CSV column line, or
+/// the `S:Key=value` custom data of its rows.
+pub fn looks_like_mitigation_log(head: &str) -> bool {
+    head.contains("#Log-type: Mitigation")
+        || head.contains("#Software: Microsoft Exchange")
+        || head.contains("S:LogLevel=")
+        || head.contains("S_LogLevel=")
+        || head.contains("S:Message=")
+        || head.lines().any(|l| {
+            let l = l.trim_start_matches('\u{feff}');
+            l.starts_with("DateTime,") && l.contains("CustomData")
+        })
+}
+
 /// Parse a decoded MitigationService log (whole file or a pasted segment).
 pub fn parse(src: Source<'_>) -> Parsed<MitigationLog> {
     let mut core = scan::LineParser::default();
