@@ -720,7 +720,8 @@ fn event_excerpt(e: &Event) -> String {
     let head = format!(
         "{} {} {}",
         e.provider.as_deref().unwrap_or("event"),
-        e.event_id.map(|i| i.to_string()).unwrap_or_default(),
+        e.event_id
+            .map_or_else(|| "(pasted without header)".to_owned(), |i| i.to_string()),
         match inner {
             Some(i) => i,
             None => first,
@@ -756,7 +757,12 @@ fn add_events(ev: &mut ServerEvidence, path: &str, export: &EventExport) {
             }
             continue;
         }
-        if e.event_id != Some(1008) {
+        // A pasted description without its header is the service's 1008 when
+        // the text itself names the service and carries the exception chain.
+        let headerless_1008 = e.event_id.is_none()
+            && e.kept_because == eems_parsers::events::KeepReason::EemsMessage
+            && !e.exception.exceptions.is_empty();
+        if e.event_id != Some(1008) && !headerless_1008 {
             continue;
         }
         let cause = match last.as_mut() {

@@ -351,10 +351,6 @@ pub fn parse_exsetup(src: Source<'_>) -> Parsed<ExsetupVersion> {
 
 /// Cheap check for the sniffer: an ExSetup version output.
 pub fn looks_like_exsetup_version(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    if lower.contains("exsetup") {
-        return true;
-    }
     text.lines().any(|l| {
         let t = l.trim_start();
         let header = (t.starts_with("ProductVersion") || t.starts_with("FileVersion"))
@@ -362,7 +358,11 @@ pub fn looks_like_exsetup_version(text: &str) -> bool {
         let label = format_list::split_property(l).is_some_and(|(k, v)| {
             label_priority(k).is_some() && version_in(v).is_some_and(|b| b.major == 15)
         });
-        header || label
+        // `Get-Command ExSetup.exe` table row: `Application ExSetup.exe 15.2.1118.26 C:\…`.
+        let toks: Vec<&str> = l.split_whitespace().collect();
+        let command_row = toks.iter().any(|t| t.eq_ignore_ascii_case("ExSetup.exe"))
+            && toks.iter().any(|t| is_bare_version(t));
+        header || label || command_row
     }) || is_bare_version(text)
 }
 

@@ -482,17 +482,12 @@ pub fn parse(src: Source<'_>) -> Parsed<EventExport> {
     }
 }
 
-/// The sniffer's recognizer: a known export format, or the service's own
-/// event text without any export around it (a forum paste of the message).
+/// The sniffer's recognizer: a known export format (which includes the
+/// service's own event text pasted without any header), or a Watson report
+/// naming the service's process.
 pub fn looks_like_event_export(head: &str) -> bool {
-    if detect_format(head).is_some() {
-        return true;
-    }
-    let lower = head.to_lowercase();
-    (lower.contains("msexchange mitigation service")
-        && (head.contains("1008") || head.contains("Event ID")))
-        || (lower.contains("m.e.mitigation.service") && head.contains("4999"))
-        || lower.contains("an unexpected exception occurred. diagnostic information")
+    detect_format(head).is_some()
+        || (head.to_lowercase().contains("m.e.mitigation.service") && head.contains("4999"))
 }
 
 /// How many leading lines the sniffer looks at.
@@ -531,9 +526,12 @@ pub fn detect_format(text: &str) -> Option<EventFormat> {
     }
     // XML after a pasted prompt line.
     head.iter()
-        .any(|l| {
-            let t = l.trim_start();
-            t.starts_with("<Event ") || t.starts_with("<Events>") || t.starts_with("<?xml")
-        })
+        .any(|l| is_xml_event_line(l))
         .then_some(EventFormat::EventXml)
+}
+
+/// The start of event XML, also after a pasted prompt line.
+pub(crate) fn is_xml_event_line(l: &str) -> bool {
+    let t = l.trim_start();
+    t.starts_with("<Event ") || t.starts_with("<Events>") || t.starts_with("<?xml")
 }

@@ -203,9 +203,29 @@ fn bare_message(lines: &[Line<'_>], c: &mut Collector) {
     );
 }
 
+/// The service's event text pasted without any header: its own opening
+/// sentence or a .NET exception line, and words that name the service.
+/// Structure, not words alone: prose that quotes the message is not an event.
 fn is_bare_event_message(m: &str) -> bool {
-    (m.contains("An unexpected exception occurred") || m.contains("Diagnostic information:"))
+    (m.contains("An unexpected exception occurred. Diagnostic information:")
+        || has_exception_type(m))
         && super::is_eems_message(m)
+}
+
+/// `System.Net.WebException:` — a dotted .NET type name ending in
+/// `Exception` right before a colon, as exception chains print them.
+fn has_exception_type(m: &str) -> bool {
+    m.match_indices("Exception:").any(|(i, _)| {
+        let before = m.get(..i).unwrap_or_default();
+        // The delimiter found is not ASCII alphanumeric but may be multi-byte.
+        let name_start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '.'))
+            .map_or(0, |(p, c)| p + c.len_utf8());
+        let name = before.get(name_start..).unwrap_or_default();
+        name.contains('.') && name.starts_with(|c: char| c.is_ascii_uppercase())
+    })
 }
 
 fn normalize_paste<'a>(src: Source<'a>) -> Vec<Line<'a>> {
@@ -681,5 +701,7 @@ pub(super) fn detect(head: &[&str], text: &str) -> Option<EventFormat> {
     } else {
         text.to_owned()
     };
-    is_bare_event_message(&sample).then_some(EventFormat::ForumPaste)
+    // Event XML quotes the same chain; it is recognised as XML, not as a paste.
+    let xml = head.iter().any(|l| super::is_xml_event_line(l));
+    (!xml && is_bare_event_message(&sample)).then_some(EventFormat::ForumPaste)
 }
