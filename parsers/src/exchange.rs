@@ -317,6 +317,7 @@ fn server_tables(src: Source<'_>) -> Vec<FlRecord> {
                         incomplete: strip_truncation(&value).1,
                         value,
                         line: row.line,
+                        items: None,
                     }
                 })
                 .collect();
