@@ -3,6 +3,7 @@
 //! select and list forms, `sc query` / `sc qc`).
 
 use crate::build::{Build, parse_build};
+use crate::clixml;
 use crate::format_list::{self, FlProperty, FlRecord, parse_records, strip_truncation};
 use crate::problem::{Parsed, Problem};
 use crate::text::Source;
@@ -222,15 +223,33 @@ const SERVER_LABELS: [&str; 9] = [
     "DataCollectionEnabled",
 ];
 
-/// Read one or many servers of `Get-ExchangeServer | Format-List …`.
+/// Read one or many servers of `Get-ExchangeServer | Format-List …`, its
+/// tables, or `Get-ExchangeServer | Export-Clixml`.
 pub fn parse_exchange_server(src: Source<'_>) -> Parsed<ExchangeServers> {
-    let tables = server_tables(src);
-    let (records, mut problems) = if tables.is_empty() {
-        let parsed = parse_records(src);
+    let (records, mut problems) = if clixml::is_clixml(src.text) {
+        let parsed = clixml::parse_records(src);
         (parsed.value, parsed.problems)
     } else {
-        (tables, Vec::new())
+        let tables = server_tables(src);
+        if tables.is_empty() {
+            let parsed = parse_records(src);
+            (parsed.value, parsed.problems)
+        } else {
+            (tables, Vec::new())
+        }
     };
+    let servers = servers_from_records(records, &mut problems);
+    if servers.is_empty() {
+        problems.push(Problem::whole("no Get-ExchangeServer record found"));
+    }
+    Parsed::with_problems(ExchangeServers { servers }, problems)
+}
+
+/// The servers of Format-List records (from console text or CliXml alike).
+fn servers_from_records(
+    records: Vec<FlRecord>,
+    problems: &mut Vec<Problem>,
+) -> Vec<ExchangeServer> {
     let mut servers = Vec::new();
     for r in records {
         let is_server = r.has("MitigationsEnabled")
@@ -257,9 +276,9 @@ pub fn parse_exchange_server(src: Source<'_>) -> Parsed<ExchangeServers> {
             line: r.line,
             ..ExchangeServer::default()
         };
-        s.is_edge_server = bool_prop(&r, "IsEdgeServer", &mut problems);
-        s.mitigations_enabled = bool_prop(&r, "MitigationsEnabled", &mut problems);
-        s.data_collection_enabled = bool_prop(&r, "DataCollectionEnabled", &mut problems);
+        s.is_edge_server = bool_prop(&r, "IsEdgeServer", problems);
+        s.mitigations_enabled = bool_prop(&r, "MitigationsEnabled", problems);
+        s.data_collection_enabled = bool_prop(&r, "DataCollectionEnabled", problems);
         (s.mitigations_applied, s.mitigations_applied_incomplete) =
             list_prop(&r, "MitigationsApplied");
         (s.mitigations_blocked, s.mitigations_blocked_incomplete) =
@@ -285,10 +304,7 @@ pub fn parse_exchange_server(src: Source<'_>) -> Parsed<ExchangeServers> {
         }
         servers.push(s);
     }
-    if servers.is_empty() {
-        problems.push(Problem::whole("no Get-ExchangeServer record found"));
-    }
-    Parsed::with_problems(ExchangeServers { servers }, problems)
+    servers
 }
 
 /// `Get-ExchangeServer` in its default table (`Name Site ServerRole Edition
@@ -317,6 +333,7 @@ fn server_tables(src: Source<'_>) -> Vec<FlRecord> {
                         incomplete: strip_truncation(&value).1,
                         value,
                         line: row.line,
+                        items: None,
                     }
                 })
                 .collect();
@@ -330,15 +347,29 @@ fn server_tables(src: Source<'_>) -> Vec<FlRecord> {
 }
 
 /// Read `Get-OrganizationConfig | fl MitigationsEnabled` (or `fl *mitig*`,
-/// or the full list). The first record with `MitigationsEnabled` is used.
+/// the full list, or `Get-OrganizationConfig | Export-Clixml`). The first
+/// record with `MitigationsEnabled` is used.
 pub fn parse_organization_config(src: Source<'_>) -> Parsed<OrganizationConfig> {
-    let parsed = parse_records(src);
+    let parsed = if clixml::is_clixml(src.text) {
+        clixml::parse_records(src)
+    } else {
+        parse_records(src)
+    };
     let mut problems = parsed.problems;
+    let out = organization_from_records(&parsed.value, src.first_line, &mut problems);
+    Parsed::with_problems(out, problems)
+}
+
+/// The organization config of Format-List records (console text or CliXml).
+fn organization_from_records(
+    records: &[FlRecord],
+    first_line: usize,
+    problems: &mut Vec<Problem>,
+) -> OrganizationConfig {
     let mut out = OrganizationConfig {
-        line: src.first_line,
+        line: first_line,
         ..OrganizationConfig::default()
     };
-    let records = parsed.value;
     let chosen = records
         .iter()
         .position(|r| r.has("MitigationsEnabled"))
@@ -346,8 +377,8 @@ pub fn parse_organization_config(src: Source<'_>) -> Parsed<OrganizationConfig> 
     match chosen.and_then(|i| records.get(i)) {
         Some(r) => {
             out.line = r.get("MitigationsEnabled").map_or(r.line, |p| p.line);
-            out.mitigations_enabled = bool_prop(r, "MitigationsEnabled", &mut problems);
-            out.data_collection_enabled = bool_prop(r, "DataCollectionEnabled", &mut problems);
+            out.mitigations_enabled = bool_prop(r, "MitigationsEnabled", problems);
+            out.data_collection_enabled = bool_prop(r, "DataCollectionEnabled", problems);
             out.other = r
                 .properties
                 .iter()
@@ -372,7 +403,7 @@ pub fn parse_organization_config(src: Source<'_>) -> Parsed<OrganizationConfig> 
         }
         None => problems.push(Problem::whole("no Get-OrganizationConfig record found")),
     }
-    Parsed::with_problems(out, problems)
+    out
 }
 
 fn new_service(name: &str, display: Option<&str>, line: usize) -> Service {
@@ -508,6 +539,9 @@ fn parse_ps_missing(src: Source<'_>, out: &mut ServiceStatus) {
 /// `Get-Service` table, `| select Name,Status,StartType` tables, `| fl`
 /// lists, `sc query` / `sc qc` text, and "service not found" errors.
 pub fn parse_service_status(src: Source<'_>) -> Parsed<ServiceStatus> {
+    if clixml::is_clixml(src.text) {
+        return parse_service_status_clixml(src);
+    }
     let mut out = ServiceStatus::default();
     let mut problems = Vec::new();
 
@@ -536,30 +570,53 @@ pub fn parse_service_status(src: Source<'_>) -> Parsed<ServiceStatus> {
     // `| fl`: only records that look like services (a Status or StartType).
     let has_table = !out.services.is_empty();
     if !has_table {
-        for r in parse_records(src).value {
-            let Some(name_p) = r.get_any(&["Name", "ServiceName"]) else {
-                continue;
-            };
-            if !(r.has("Status") || r.has("StartType") || r.has("State")) {
-                continue;
-            }
-            let name = name_p.value.trim();
-            let display = r.get_str("DisplayName");
-            let mut s = new_service(name, display, r.line);
-            s.status = r
-                .get_any(&["Status", "State"])
-                .and_then(|p| p.as_str())
-                .map(ServiceState::parse);
-            s.start_type = r
-                .get_any(&["StartType", "StartMode"])
-                .and_then(|p| p.as_str())
-                .map(StartType::parse);
-            out.services.push(s);
-        }
+        services_from_records(&parse_records(src).value, &mut out);
     }
 
     parse_sc(src, &mut out, &mut problems);
     parse_ps_missing(src, &mut out);
+    finish_service_status(out, problems)
+}
+
+/// Services of Format-List records (console text, or CliXml of
+/// `ServiceController` objects / Health Checker's service objects): only
+/// records that look like services (a name and a Status or StartType).
+fn services_from_records(records: &[FlRecord], out: &mut ServiceStatus) {
+    for r in records {
+        let Some(name_p) = r.get_any(&["Name", "ServiceName"]) else {
+            continue;
+        };
+        if !(r.has("Status") || r.has("StartType") || r.has("State")) {
+            continue;
+        }
+        let name = name_p.value.trim();
+        let display = r.get_str("DisplayName");
+        let mut s = new_service(name, display, r.line);
+        s.status = r
+            .get_any(&["Status", "State"])
+            .and_then(|p| p.as_str())
+            .map(ServiceState::parse);
+        s.start_type = r
+            .get_any(&["StartType", "StartMode"])
+            .and_then(|p| p.as_str())
+            .map(StartType::parse);
+        out.services.push(s);
+    }
+}
+
+/// `Get-Service | Export-Clixml` (or Health Checker's service objects).
+fn parse_service_status_clixml(src: Source<'_>) -> Parsed<ServiceStatus> {
+    let parsed = clixml::parse_records(src);
+    let mut out = ServiceStatus::default();
+    services_from_records(&parsed.value, &mut out);
+    finish_service_status(out, parsed.problems)
+}
+
+/// Order what was found and report unknown states / nothing found.
+fn finish_service_status(
+    mut out: ServiceStatus,
+    mut problems: Vec<Problem>,
+) -> Parsed<ServiceStatus> {
     out.services.sort_by_key(|s| s.line);
     out.missing.sort_by_key(|m| m.line);
 
@@ -582,8 +639,50 @@ fn fl_labels(text: &str) -> impl Iterator<Item = &str> {
         .filter_map(|l| format_list::split_property(l).map(|(k, _)| k))
 }
 
-/// Cheap check for the sniffer: `Get-ExchangeServer | fl` output.
+/// Whether a top-level object of CliXml `text` has a type named `suffix`
+/// (or ending in `.suffix`; `Deserialized.` prefixes are fine).
+fn clixml_top_type(text: &str, suffix: &str) -> bool {
+    clixml::top_type_names(text)
+        .iter()
+        .any(|t| clixml::type_name_matches(t, suffix))
+}
+
+/// CliXml of `Get-ExchangeServer` (type `…Directory.Management.ExchangeServer`).
+pub fn looks_like_exchange_server_clixml(text: &str) -> bool {
+    clixml_top_type(text, "Management.ExchangeServer")
+}
+
+/// CliXml of `Get-OrganizationConfig` (type `…Directory.Management.OrganizationConfig`).
+pub fn looks_like_organization_config_clixml(text: &str) -> bool {
+    clixml_top_type(text, "Management.OrganizationConfig")
+}
+
+/// CliXml of `Get-Service` (`System.ServiceProcess.ServiceController`), or of
+/// a PSCustomObject about MSExchangeMitigation with a name and a `Status` or
+/// `StartType` (Health Checker's service objects).
+pub fn looks_like_service_status_clixml(text: &str) -> bool {
+    if !clixml::is_clixml(text) {
+        return false;
+    }
+    if clixml_top_type(text, "System.ServiceProcess.ServiceController") {
+        return true;
+    }
+    let named =
+        clixml::mentions_property(text, "Name") || clixml::mentions_property(text, "ServiceName");
+    let state =
+        clixml::mentions_property(text, "Status") || clixml::mentions_property(text, "StartType");
+    named
+        && state
+        && clixml_top_type(text, "System.Management.Automation.PSCustomObject")
+        && text.to_ascii_lowercase().contains("msexchangemitigation")
+}
+
+/// Cheap check for the sniffer: `Get-ExchangeServer | fl` output, its
+/// tables, or its CliXml ([`looks_like_exchange_server_clixml`]).
 pub fn looks_like_exchange_server(text: &str) -> bool {
+    if clixml::is_clixml(text) {
+        return looks_like_exchange_server_clixml(text);
+    }
     let mut mitigations_enabled = false;
     let mut named = false;
     for k in fl_labels(text) {
@@ -606,7 +705,11 @@ pub fn looks_like_exchange_server(text: &str) -> bool {
 
 /// Cheap check for the sniffer: a Format-List record with
 /// `MitigationsEnabled` and no `Name`/`Identity` (nor server-only properties).
+/// Also its CliXml ([`looks_like_organization_config_clixml`]).
 pub fn looks_like_organization_config(text: &str) -> bool {
+    if clixml::is_clixml(text) {
+        return looks_like_organization_config_clixml(text);
+    }
     let mut mitigations_enabled = false;
     for k in fl_labels(text) {
         if k.eq_ignore_ascii_case("Name")
@@ -622,7 +725,11 @@ pub fn looks_like_organization_config(text: &str) -> bool {
 
 /// Cheap check for the sniffer: a Get-Service / sc.exe answer about the
 /// mitigation service.
+/// Also its CliXml ([`looks_like_service_status_clixml`]).
 pub fn looks_like_service_status(text: &str) -> bool {
+    if clixml::is_clixml(text) {
+        return looks_like_service_status_clixml(text);
+    }
     let lower = text.to_ascii_lowercase();
     let mentions =
         lower.contains("msexchangemitig") || lower.contains("emergency mitigation service");

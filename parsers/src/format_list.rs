@@ -23,6 +23,11 @@ pub struct FlProperty {
     /// The value ends in a truncation marker (`...` or `…`, also inside a
     /// closing brace: `{M1, M2, M3, M4...}`): more existed than was printed.
     pub incomplete: bool,
+    /// The items, when the value is a collection known item by item (read
+    /// from CliXml): preferred over splitting the printed `{a, b}`, whose
+    /// items may themselves contain commas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<String>>,
 }
 
 impl FlProperty {
@@ -32,8 +37,12 @@ impl FlProperty {
     }
 
     /// `{a, b}` → `[a, b]`; a bare value → one element; empty/`{}` → empty.
+    /// Known [`items`](Self::items) win over splitting the printed value.
     pub fn as_list(&self) -> Vec<String> {
-        parse_list(&self.value)
+        match &self.items {
+            Some(items) => items.clone(),
+            None => parse_list(&self.value),
+        }
     }
 
     /// The value, or `None` when empty (Nil).
@@ -307,6 +316,7 @@ pub fn parse_records(src: Source<'_>) -> Parsed<Vec<FlRecord>> {
                     value: value.to_owned(),
                     line: ln,
                     incomplete: false,
+                    items: None,
                 });
             }
             None => {

@@ -11,6 +11,7 @@
 mod test_support;
 
 pub mod build;
+pub mod clixml;
 pub mod events;
 pub mod exception;
 pub mod exchange;

@@ -1,6 +1,7 @@
 //! WinHTTP proxy settings: `netsh winhttp show proxy` (input-formats.md §4),
 //! `netsh winhttp show advproxy` (§5) and the `WinHttpSettings` registry value
 //! (§6; blob layout in exchange-facts.md §3).
+use crate::clixml;
 use crate::problem::{Parsed, Problem};
 use crate::registry::{self, RegFormat, RegMessage, RegView};
 use crate::text::Source;
@@ -650,6 +651,11 @@ pub enum WinHttpRegistryFormat {
     RegExport,
     /// `Get-ItemProperty` (Format-List): byte arrays are usually truncated.
     GetItemProperty,
+    /// `Get-ItemProperty … | Export-Clixml`: the whole byte array.
+    GetItemPropertyClixml,
+    /// Health Checker's `Get-HttpProxySetting` object (`GetHttpProxySetting.xml`):
+    /// the proxy and bypass list Health Checker decoded, no bytes.
+    HealthCheckerClixml,
 }
 
 /// One `WinHttpSettings` value found in the input.
@@ -687,8 +693,12 @@ impl WinHttpRegistry {
     }
 }
 
-/// Cheap content check for the sniffer: any output/export holding a `WinHttpSettings` value.
+/// Cheap content check for the sniffer: any output/export holding a
+/// `WinHttpSettings` value, or its CliXml forms (see [`looks_like_winhttp_registry_clixml`]).
 pub fn looks_like_winhttp_registry(text: &str) -> bool {
+    if clixml::is_clixml(text) {
+        return looks_like_winhttp_registry_clixml(text);
+    }
     text.lines().any(|l| {
         let t = l.trim_start();
         let Some(rest) = t
@@ -702,6 +712,18 @@ pub fn looks_like_winhttp_registry(text: &str) -> bool {
     })
 }
 
+/// CliXml holding WinHTTP proxy settings: Health Checker's `Get-HttpProxySetting`
+/// object (`ProxyAddress` with `HttpProxy64`/`HttpProxy32` or `ByPassList`), or
+/// `Get-ItemProperty …\Connections | Export-Clixml` (a `WinHttpSettings` property).
+pub fn looks_like_winhttp_registry_clixml(text: &str) -> bool {
+    clixml::is_clixml(text)
+        && (clixml::mentions_property(text, "WinHttpSettings")
+            || clixml::mentions_property(text, "ProxyAddress")
+                && (clixml::mentions_property(text, "HttpProxy64")
+                    || clixml::mentions_property(text, "HttpProxy32")
+                    || clixml::mentions_property(text, "ByPassList")))
+}
+
 /// `WinHttpSettings : {24, 0, 0, 0...}` → the part after the colon.
 fn get_item_property_line(t: &str) -> Option<&str> {
     let rest = t.trim_start().strip_prefix("WinHttpSettings")?;
@@ -712,6 +734,9 @@ fn get_item_property_line(t: &str) -> Option<&str> {
 /// Parse the `WinHttpSettings` value from `reg query`, a `.reg` export or
 /// `Get-ItemProperty` output.
 pub fn parse_registry(src: Source<'_>) -> Parsed<WinHttpRegistry> {
+    if clixml::is_clixml(src.text) {
+        return parse_registry_clixml(src);
+    }
     let mut out = WinHttpRegistry::default();
     let mut problems = Vec::new();
     let gip = src
@@ -776,6 +801,127 @@ pub fn parse_registry(src: Source<'_>) -> Parsed<WinHttpRegistry> {
     Parsed::with_problems(out, problems)
 }
 
+/// `WinHttpSettings` from CliXml: the `Get-ItemProperty` object (its byte
+/// array read through the same [`gip_entry`] as the Format-List form, now
+/// complete) or Health Checker's `Get-HttpProxySetting` object.
+fn parse_registry_clixml(src: Source<'_>) -> Parsed<WinHttpRegistry> {
+    let parsed = clixml::parse(src);
+    let mut problems = parsed.problems;
+    let mut out = WinHttpRegistry::default();
+    for (obj, record) in parsed.value.iter().zip(clixml::to_records(&parsed.value)) {
+        if let Some(p) = record.get("WinHttpSettings") {
+            out.format = WinHttpRegistryFormat::GetItemPropertyClixml;
+            let mut entry = gip_entry(p.value.clone(), p.line, &mut problems);
+            if let Some(path) = record.get_str("PSPath") {
+                let path = gip_key_path(path);
+                entry.view = RegView::of_path(&path);
+                entry.key_path = Some(path);
+            }
+            entry.reg_type = Some("REG_BINARY".into());
+            out.entries.push(entry);
+        } else if obj.get("ProxyAddress").is_some() {
+            out.format = WinHttpRegistryFormat::HealthCheckerClixml;
+            health_checker_entries(obj, &mut out.entries);
+        }
+    }
+    if out.entries.is_empty() {
+        problems.push(Problem::whole(
+            "no WinHttpSettings value or Health Checker proxy setting found in the CliXml",
+        ));
+    }
+    Parsed::with_problems(out, problems)
+}
+
+/// The registry keys Health Checker's `Get-HttpProxySetting` reads. It names
+/// the value of the native key `HttpProxy32` and that of the `WOW6432Node`
+/// key `HttpProxy64` (CSS-Exchange `Get-HttpProxySetting.ps1`); entries here
+/// carry the key actually read.
+const HC_NATIVE_KEY: &str = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections";
+const HC_WOW_KEY: &str = "HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections";
+
+/// One entry per view Health Checker read (`HttpProxy32` → native key,
+/// `HttpProxy64` → `WOW6432Node`); an older object with only the top-level
+/// `ProxyAddress`/`ByPassList` gives one native entry.
+fn health_checker_entries(obj: &clixml::PsObject, entries: &mut Vec<WinHttpSettingsValue>) {
+    let views = [
+        ("HttpProxy32", RegView::Native, HC_NATIVE_KEY),
+        ("HttpProxy64", RegView::Wow6432node, HC_WOW_KEY),
+    ];
+    let mut any = false;
+    for (name, view, key) in views {
+        let Some(inner) = obj.get(name).and_then(clixml::PsValue::as_object) else {
+            continue;
+        };
+        let line = obj
+            .properties
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .map_or(obj.line, |p| p.line);
+        entries.push(health_checker_entry(inner, view, key, line));
+        any = true;
+    }
+    if !any {
+        entries.push(health_checker_entry(
+            obj,
+            RegView::Native,
+            HC_NATIVE_KEY,
+            obj.line,
+        ));
+    }
+}
+
+/// Health Checker writes `ProxyAddress` `None` when the value has no proxy
+/// string (it does not read the access-type field: `access` stays unknown).
+fn health_checker_entry(
+    obj: &clixml::PsObject,
+    view: RegView,
+    key: &str,
+    line: usize,
+) -> WinHttpSettingsValue {
+    let proxy_raw = obj
+        .get("ProxyAddress")
+        .and_then(clixml::PsValue::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let bypass_raw = obj
+        .get("ByPassList")
+        .and_then(clixml::PsValue::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let proxy = (!proxy_raw.is_empty() && !proxy_raw.eq_ignore_ascii_case("None"))
+        .then(|| proxy_raw.clone());
+    let settings = WinHttpSettings {
+        proxies: proxy
+            .as_deref()
+            .map(|p| parse_proxy_list(p).0)
+            .unwrap_or_default(),
+        proxy,
+        bypass_list: split_bypass(&bypass_raw),
+        bypass: (!bypass_raw.is_empty()).then(|| bypass_raw.clone()),
+        ..WinHttpSettings::default()
+    };
+    WinHttpSettingsValue {
+        key_path: Some(key.to_owned()),
+        view,
+        reg_type: None,
+        raw: format!("ProxyAddress={proxy_raw}; ByPassList={bypass_raw}"),
+        bytes: Vec::new(),
+        incomplete: false,
+        settings: Some(settings),
+        decode_error: None,
+        line,
+    }
+}
+
+/// `Microsoft.PowerShell.Core\Registry::HKEY_…` → `HKEY_…`.
+fn gip_key_path(path: &str) -> String {
+    path.split_once("::")
+        .map(|(_, p)| p.to_owned())
+        .unwrap_or_else(|| path.to_owned())
+}
+
 fn decode_into(entry: &mut WinHttpSettingsValue, problems: &mut Vec<Problem>) {
     match decode_winhttp_settings(&entry.bytes) {
         Ok(s) => entry.settings = Some(s),
@@ -837,10 +983,7 @@ fn parse_get_item_property(
                     break;
                 }
             }
-            let path = path
-                .split_once("::")
-                .map(|(_, p)| p.to_owned())
-                .unwrap_or(path);
+            let path = gip_key_path(&path);
             for e in out.entries.iter_mut().skip(block_start) {
                 if e.key_path.is_none() {
                     e.view = RegView::of_path(&path);
