@@ -86,3 +86,101 @@ fn prose_is_not_taken_for_cmdlet_output() {
     let (v, _) = run("parse", &["samples/README.md"]);
     assert_eq!(v["inputs"][0]["kind"], "unrecognized");
 }
+
+/// Health Checker's own `Export-Clixml` captures (microsoft/CSS-Exchange
+/// test data) give the same diagnosis as the Format-List rendering of the
+/// same objects that an admin would paste.
+#[test]
+fn clixml_captures_diagnose_like_their_format_list_rendering() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "get-exchangeserver-fl.txt",
+            "\nName                       : SOLO-E19A\nFqdn                       : Solo-E19A.Solo.com\n\
+             ServerRole                 : Mailbox\nIsEdgeServer               : False\n\
+             AdminDisplayVersion        : Version 15.2 (Build 986.5)\nMitigationsEnabled         : True\n\
+             MitigationsApplied         :\nMitigationsBlocked         :\nDataCollectionEnabled      : False\n\
+             InternetWebProxy           :\nInternetWebProxyBypassList :\n\n",
+        ),
+        (
+            "get-organizationconfig-fl.txt",
+            "\nMitigationsEnabled : True\n\n",
+        ),
+        (
+            "get-service.txt",
+            "\nName        : MSExchangeMitigation\nDisplayName : Microsoft Exchange Emergency Mitigation Service\n\
+             Status      : Running\nStartType   : Automatic\n\n",
+        ),
+        (
+            "exsetup-version.txt",
+            "\nFileVersion : 15.02.0986.005\nFileName    : C:\\Program Files\\Microsoft\\Exchange Server\\V15\\bin\\ExSetup.exe\n\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let (xml, xml_code) = run("analyze", &["tests/fixtures/clixml/css-exchange/E19"]);
+    let (fl, fl_code) = run("analyze", &[dir.path().to_str().unwrap()]);
+    let (xml, fl) = (&xml["servers"][0], &fl["servers"][0]);
+    assert_eq!(xml["server"], "SOLO-E19A");
+    assert_eq!(xml["build"]["version"], "15.2.986.5");
+    assert_eq!(xml["build"]["precision"], "exact");
+    assert_eq!(xml_code, fl_code);
+    assert_eq!(xml["server"], fl["server"]);
+    assert_eq!(xml["status"], fl["status"]);
+    for key in ["version", "update", "precision"] {
+        assert_eq!(xml["build"][key], fl["build"][key], "build {key}");
+    }
+    assert_eq!(finding_ids(xml), finding_ids(fl));
+    assert_eq!(xml["root_causes"][0]["id"], "build-before-march-2023");
+    // Every check reaches the same outcome from either form.
+    let outcomes = |s: &Value| -> Vec<(String, String)> {
+        s["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["id"].to_string(), c["outcome"].to_string()))
+            .collect()
+    };
+    assert_eq!(outcomes(xml), outcomes(fl));
+    for kind in [
+        "exchange-server",
+        "organization-config",
+        "service-status",
+        "exsetup-version",
+    ] {
+        assert!(
+            xml["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["kind"] == kind && i["status"] == "parsed"),
+            "{kind}: {}",
+            xml["inputs"]
+        );
+    }
+}
+
+/// Every CliXml capture is recognised as the kind of the objects it holds.
+#[test]
+fn clixml_captures_are_recognised_by_their_object_type() {
+    for (rel, kind) in [
+        ("E19/GetExchangeServer.xml", "exchange-server"),
+        ("E16/GetExchangeServer.xml", "exchange-server"),
+        (
+            "E19/GetOrganizationConfig.excerpt.xml",
+            "organization-config",
+        ),
+        ("E19/GetServiceMitigation.xml", "service-status"),
+        ("E16/GetServiceMitigation.xml", "service-status"),
+        ("E15/GetHttpProxySetting.xml", "winhttp-registry"),
+        ("E19/ExSetup.xml", "exsetup-version"),
+    ] {
+        let (v, _) = run(
+            "parse",
+            &[&format!("tests/fixtures/clixml/css-exchange/{rel}")],
+        );
+        assert_eq!(v["inputs"][0]["kind"], kind, "{rel}");
+        assert_eq!(v["inputs"][0]["status"], "parsed", "{rel}");
+    }
+}

@@ -209,16 +209,11 @@ pub fn parse_exsetup(src: Source<'_>) -> Parsed<ExsetupVersion> {
         line: src.first_line,
         ..ExsetupVersion::default()
     };
-    fn set_file(out: &mut ExsetupVersion, name: &str) {
-        if out.file_name.is_none() && !name.is_empty() {
-            out.file_name_truncated = strip_truncation(name).1;
-            out.file_name = Some(name.to_owned());
-        }
-    }
 
     // Label lines anywhere: Format-List, and VersionInfo's own `Label: value`
     // text, possibly nested in a Format-List value (`VersionInfo : File: …`).
-    for (ln, line) in src.lines() {
+    let clixml = crate::clixml::is_clixml(src.text);
+    for (ln, line) in src.lines().filter(|_| !clixml) {
         if format_list::is_prompt_line(line) {
             continue;
         }
@@ -241,29 +236,31 @@ pub fn parse_exsetup(src: Source<'_>) -> Parsed<ExsetupVersion> {
                 (label, value) = (l, v);
             }
         }
-        if let Some(priority) = label_priority(label) {
-            match version_in(value) {
-                Some(b) if b.is_exact() => candidates.push(Candidate {
-                    priority,
-                    build: b,
-                    raw: value.to_owned(),
-                    source: label.to_owned(),
-                    line: ln,
-                }),
-                _ if value.is_empty() => {}
-                _ => problems.push(Problem::at(
-                    ln,
-                    format!("{label} is not a version: {value}"),
-                )),
-            }
-        } else if is_file_label(label) {
-            set_file(&mut out, value);
-        } else if label.eq_ignore_ascii_case("PSComputerName") && out.computer_name.is_none() {
-            out.computer_name = Some(value.to_owned());
+        take_label(&mut out, &mut candidates, &mut problems, label, value, ln);
+    }
+
+    // `Export-Clixml` of the FileVersionInfo: its properties are the labels.
+    if clixml {
+        let records = crate::clixml::parse_records(src);
+        problems.extend(records.problems);
+        for p in records.value.iter().flat_map(|r| &r.properties) {
+            take_label(
+                &mut out,
+                &mut candidates,
+                &mut problems,
+                &p.name,
+                &p.value,
+                p.line,
+            );
         }
     }
 
-    for t in format_list::parse_tables(src) {
+    let tables = if clixml {
+        Vec::new()
+    } else {
+        format_list::parse_tables(src)
+    };
+    for t in tables {
         let cols: [(&str, u8); 3] = [("FileVersion", 1), ("ProductVersion", 5), ("Version", 9)];
         for row in &t.rows {
             for (col, priority) in cols {
@@ -347,6 +344,54 @@ pub fn parse_exsetup(src: Source<'_>) -> Parsed<ExsetupVersion> {
         problems.push(Problem::whole("no ExSetup.exe version found"));
     }
     Parsed::with_problems(out, problems)
+}
+
+/// One `Label : value` of a version output (console or CliXml): a version
+/// candidate, the file name, or the remote computer's name.
+fn take_label(
+    out: &mut ExsetupVersion,
+    candidates: &mut Vec<Candidate>,
+    problems: &mut Vec<Problem>,
+    label: &str,
+    value: &str,
+    ln: usize,
+) {
+    if let Some(priority) = label_priority(label) {
+        match version_in(value) {
+            Some(b) if b.is_exact() => candidates.push(Candidate {
+                priority,
+                build: b,
+                raw: value.to_owned(),
+                source: label.to_owned(),
+                line: ln,
+            }),
+            _ if value.is_empty() => {}
+            _ => problems.push(Problem::at(
+                ln,
+                format!("{label} is not a version: {value}"),
+            )),
+        }
+    } else if is_file_label(label) {
+        set_file(out, value);
+    } else if label.eq_ignore_ascii_case("PSComputerName") && out.computer_name.is_none() {
+        out.computer_name = Some(value.to_owned());
+    }
+}
+
+fn set_file(out: &mut ExsetupVersion, name: &str) {
+    if out.file_name.is_none() && !name.is_empty() {
+        out.file_name_truncated = strip_truncation(name).1;
+        out.file_name = Some(name.to_owned());
+    }
+}
+
+/// CliXml of ExSetup.exe's `FileVersionInfo` (Health Checker's `ExSetup.xml`).
+pub fn looks_like_exsetup_version_clixml(text: &str) -> bool {
+    crate::clixml::top_type_names(text)
+        .iter()
+        .any(|t| crate::clixml::type_name_matches(t, "System.Diagnostics.FileVersionInfo"))
+        && crate::clixml::mentions_property(text, "FileVersion")
+        && text.contains("ExSetup")
 }
 
 /// Cheap check for the sniffer: an ExSetup version output.

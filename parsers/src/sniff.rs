@@ -43,6 +43,11 @@ pub struct RawSegment<'a> {
 /// segment. Blank-only pieces are dropped.
 pub fn split_segments(text: &str) -> Vec<RawSegment<'_>> {
     let mut out = Vec::new();
+    // One serialized document: never split, whatever its strings hold.
+    if crate::clixml::is_clixml(text) {
+        push_segment(&mut out, text, 0, text.len(), 1, None, None);
+        return out;
+    }
     let mut start = 0usize; // byte offset of the current segment
     let mut start_line = 1usize;
     let mut command: Option<String> = None;
@@ -198,6 +203,32 @@ pub const RECOGNIZERS: &[(Kind, Recognizer)] = &[
     ),
 ];
 
+/// An `Export-Clixml` file is recognised by the type of its objects, and
+/// only by this table: its text holds property names the console
+/// recognizers would misread.
+pub const CLIXML_RECOGNIZERS: &[(Kind, Recognizer)] = &[
+    (
+        Kind::ExchangeServer,
+        crate::exchange::looks_like_exchange_server_clixml,
+    ),
+    (
+        Kind::OrganizationConfig,
+        crate::exchange::looks_like_organization_config_clixml,
+    ),
+    (
+        Kind::ServiceStatus,
+        crate::exchange::looks_like_service_status_clixml,
+    ),
+    (
+        Kind::WinhttpRegistry,
+        crate::winhttp::looks_like_winhttp_registry_clixml,
+    ),
+    (
+        Kind::ExsetupVersion,
+        crate::build::looks_like_exsetup_version_clixml,
+    ),
+];
+
 /// How much of a segment the recognizers look at: every structure they look
 /// for shows within its first lines, and a 2 GB log must not be scanned twice.
 const HEAD_BYTES: usize = 64 * 1024;
@@ -217,7 +248,12 @@ pub fn sniff_text(text: &str) -> Kind {
         end -= 1;
     }
     let head = text.get(..end).unwrap_or(text);
-    RECOGNIZERS
+    let table = if crate::clixml::is_clixml(head) {
+        CLIXML_RECOGNIZERS
+    } else {
+        RECOGNIZERS
+    };
+    table
         .iter()
         .find(|(_, recognizes)| recognizes(head))
         .map_or(Kind::Unrecognized, |(kind, _)| *kind)
