@@ -38,11 +38,34 @@ pub struct Group {
     pub files: Vec<Input>,
 }
 
-/// A directory that holds only directories and `.zip` bundles is a folder of
-/// bundles: each child is a group. Any other directory is one group (walked recursively);
-/// loose files are grouped by their parent directory.
-pub fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
-    let mut groups: Vec<Group> = Vec::new();
+/// The command-line paths sorted into servers, with the rule that did it and
+/// what belongs to no server.
+#[derive(Default)]
+pub struct Grouped {
+    pub groups: Vec<Group>,
+    /// One sentence per path: which rule turned it into servers.
+    pub rules: Vec<String>,
+    /// Paths that could not be read, and loose files beside server bundles.
+    pub unassigned: Vec<eems_reports::Unassigned>,
+}
+
+/// How many bytes of a loose file are read to tell evidence from notes.
+const SNIFF_BYTES: u64 = 64 * 1024;
+
+/// Sort the paths into servers. Rules an admin can predict:
+/// - a file is evidence of the server of its folder (files given together
+///   from one folder are one server); a `.zip` is one server's bundle;
+/// - a folder with `manifest.json` (written by `collect`) is one server;
+/// - a folder whose subfolders (or zips) are server bundles is a set of
+///   servers, one per subfolder, whatever loose files sit beside them: those
+///   belong to no server and are listed, never mixed in. A subfolder is a
+///   bundle when it holds evidence at its own top level other than only
+///   MitigationService logs (a `MitigationService/` log folder is part of
+///   its server); a folder holding nothing but subfolders and zips is a set
+///   of bundles too;
+/// - any other folder is one server, walked recursively.
+pub fn group_paths(paths: &[PathBuf]) -> Grouped {
+    let mut out = Grouped::default();
     let push = |name: String, files: Vec<Input>, groups: &mut Vec<Group>| match groups
         .iter_mut()
         .find(|g| g.name == name)
@@ -50,45 +73,175 @@ pub fn group_paths(paths: &[PathBuf]) -> Vec<Group> {
         Some(g) => g.files.extend(files),
         None => groups.push(Group { name, files }),
     };
+    let mut loose_files = 0usize;
     for p in paths {
-        if p.is_dir() && only_bundles(p) {
-            let mut children: Vec<PathBuf> = std::fs::read_dir(p)
-                .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-                .unwrap_or_default();
-            children.sort();
-            for c in children {
-                push(
-                    c.display().to_string(),
-                    inputs::bundle_files(&c),
-                    &mut groups,
-                );
-            }
-        } else if p.is_dir() || p.as_os_str() == "-" {
+        let shown = p.display().to_string();
+        if p.as_os_str() == "-" {
             push(
-                p.display().to_string(),
+                shown,
                 inputs::collect(std::slice::from_ref(p)),
-                &mut groups,
+                &mut out.groups,
             );
-        } else {
+            out.rules
+                .push("standard input: one server's evidence".to_owned());
+            continue;
+        }
+        let meta = match std::fs::metadata(p) {
+            Ok(m) => m,
+            Err(e) => {
+                out.unassigned.push(eems_reports::Unassigned {
+                    path: shown,
+                    reason: e.to_string(),
+                    error: true,
+                });
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            group_dir(p, &mut out);
+        } else if meta.is_file() && inputs::is_zip(p) {
+            push(shown.clone(), inputs::bundle_files(p), &mut out.groups);
+            out.rules.push(format!("{shown}: a zip bundle, one server"));
+        } else if meta.is_file() {
             let parent = p.parent().map(Path::to_path_buf).unwrap_or_default();
             push(
                 parent.display().to_string(),
                 inputs::collect(std::slice::from_ref(p)),
-                &mut groups,
+                &mut out.groups,
             );
+            loose_files += 1;
+        } else {
+            out.unassigned.push(eems_reports::Unassigned {
+                path: shown,
+                reason: "not a regular file (a device, FIFO or socket is never evidence)"
+                    .to_owned(),
+                error: true,
+            });
         }
     }
-    groups
+    if loose_files > 0 {
+        out.rules.push(format!(
+            "{loose_files} file(s) given by name: the files of one folder are one server's evidence"
+        ));
+    }
+    out
 }
 
-fn only_bundles(dir: &Path) -> bool {
-    match std::fs::read_dir(dir) {
-        Ok(rd) => {
-            let entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            !entries.is_empty() && entries.iter().all(|e| e.is_dir() || inputs::is_zip(e))
+fn group_dir(dir: &Path, out: &mut Grouped) {
+    let shown = dir.display().to_string();
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) => {
+            out.unassigned.push(eems_reports::Unassigned {
+                path: shown,
+                reason: format!("cannot list the folder: {e}"),
+                error: true,
+            });
+            return;
         }
-        Err(_) => false,
+    };
+    entries.sort();
+    if entries.is_empty() {
+        out.unassigned.push(eems_reports::Unassigned {
+            path: shown,
+            reason: "the folder is empty".to_owned(),
+            error: true,
+        });
+        return;
     }
+    let is_dir = |e: &PathBuf| std::fs::metadata(e).is_ok_and(|m| m.is_dir());
+    let (subs, loose): (Vec<PathBuf>, Vec<PathBuf>) = entries
+        .into_iter()
+        .partition(|e| is_dir(e) || inputs::is_zip(e));
+    let has_manifest = loose.iter().any(|f| {
+        f.file_name()
+            .is_some_and(|n| n.eq_ignore_ascii_case("manifest.json"))
+    });
+    let bundles: Vec<&PathBuf> = subs
+        .iter()
+        .filter(|s| inputs::is_zip(s) || is_bundle_dir(s))
+        .collect();
+    let set_of_bundles =
+        !has_manifest && !subs.is_empty() && (loose.is_empty() || !bundles.is_empty());
+    if !set_of_bundles {
+        out.groups.push(Group {
+            name: shown.clone(),
+            files: inputs::collect(&[dir.to_path_buf()]),
+        });
+        out.rules.push(if has_manifest {
+            format!("{shown}: a collect bundle (manifest.json), one server")
+        } else {
+            format!("{shown}: one server's evidence (every file below it)")
+        });
+        return;
+    }
+    // With loose files beside them, only real bundles are servers; without,
+    // every subfolder is (a folder of per-server log folders).
+    let members: Vec<&PathBuf> = if loose.is_empty() {
+        subs.iter().collect()
+    } else {
+        bundles
+    };
+    for m in &members {
+        out.groups.push(Group {
+            name: m.display().to_string(),
+            files: inputs::bundle_files(m),
+        });
+    }
+    for s in subs.iter().filter(|s| !members.contains(s)) {
+        out.unassigned.push(eems_reports::Unassigned {
+            path: s.display().to_string(),
+            reason: "a subfolder beside server bundles with no evidence at its top: not part of any server".to_owned(),
+            error: false,
+        });
+    }
+    for f in &loose {
+        out.unassigned.push(eems_reports::Unassigned {
+            path: f.display().to_string(),
+            reason: "a loose file beside server bundles: not part of any server (analyse it on its own to read it)".to_owned(),
+            error: false,
+        });
+    }
+    out.rules.push(format!(
+        "{shown}: a folder of server bundles, one server per subfolder or zip ({} server(s){})",
+        members.len(),
+        if loose.is_empty() {
+            String::new()
+        } else {
+            format!(", {} loose file(s) not part of any server", loose.len())
+        }
+    ));
+}
+
+/// A subfolder that is one server's bundle: `manifest.json`, or evidence at
+/// its own top level other than MitigationService logs alone.
+fn is_bundle_dir(dir: &Path) -> bool {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    rd.filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|f| std::fs::metadata(f).is_ok_and(|m| m.is_file()))
+        .any(|f| {
+            if f.file_name()
+                .is_some_and(|n| n.eq_ignore_ascii_case("manifest.json"))
+            {
+                return true;
+            }
+            let kind = sniff_head(&f);
+            kind != eems_parsers::Kind::Unrecognized && kind != eems_parsers::Kind::MitigationLog
+        })
+}
+
+/// What the first bytes of a regular file are (bounded read).
+fn sniff_head(f: &Path) -> eems_parsers::Kind {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let read =
+        std::fs::File::open(f).and_then(|file| file.take(SNIFF_BYTES).read_to_end(&mut head));
+    if read.is_err() {
+        return eems_parsers::Kind::Unrecognized;
+    }
+    eems_parsers::sniff::sniff(&head, f.to_str())
 }
 
 /// Parse and diagnose every group. Returns the diagnoses and whether any input could be read.
@@ -225,17 +378,36 @@ pub fn run(opts: Options) -> u8 {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let groups = group_paths(&opts.paths);
-    let (servers, any_read) = analyze_groups(&groups, &table, &issuers);
+    let grouped = group_paths(&opts.paths);
+    for u in grouped.unassigned.iter().filter(|u| u.error) {
+        eprintln!("error: {}: {}", u.path, u.reason);
+    }
+    let (servers, any_read) = analyze_groups(&grouped.groups, &table, &issuers);
     if !any_read {
         eprintln!(
             "error: none of the inputs could be read as EEMS evidence (see `eems-doctor parse` for how each file was recognised)"
         );
     }
+    let mut unassigned = grouped.unassigned;
+    if !any_read {
+        // Nothing read: no diagnosis, only what could not be read and why.
+        unassigned.extend(grouped.groups.iter().flat_map(|g| &g.files).map(|f| {
+            eems_reports::Unassigned {
+                path: f.path.clone(),
+                reason: match &f.bytes {
+                    Err(e) => e.clone(),
+                    Ok(_) => "not EEMS evidence in a form eems-doctor recognises (`eems-doctor parse` shows how it was read)".to_owned(),
+                },
+                error: f.bytes.is_err(),
+            }
+        }));
+    }
     let report = eems_reports::Report {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         generated_at: chrono::Utc::now(),
-        servers,
+        servers: if any_read { servers } else { Vec::new() },
+        grouping: grouped.rules,
+        unassigned,
     };
     if let Err(code) = emit_report(&report, opts.format, opts.color, opts.output.as_deref()) {
         return code;

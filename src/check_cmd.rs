@@ -70,6 +70,8 @@ pub fn run(args: CheckArgs) -> u8 {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         generated_at: chrono::Utc::now(),
         servers,
+        grouping: Vec::new(),
+        unassigned: Vec::new(),
     };
     let to_terminal = std::io::stdout().is_terminal();
     let mut text = eems_reports::to_text(&report, use_color(args.color, to_terminal));

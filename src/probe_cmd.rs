@@ -152,6 +152,8 @@ pub fn run(args: ProbeArgs) -> u8 {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         generated_at: chrono::Utc::now(),
         servers: vec![diagnosis],
+        grouping: Vec::new(),
+        unassigned: Vec::new(),
     };
     match emit_report(&out, args.format, args.color, args.output.as_deref()) {
         Ok(()) => status.exit_code(),

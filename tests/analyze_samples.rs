@@ -462,3 +462,151 @@ fn a_folder_of_zip_bundles_is_one_server_per_zip() {
     assert_eq!(servers, ["LONEX04", "EXMAIL05"]);
     assert_eq!(code, 2);
 }
+
+/// One server's diagnosis, reduced to what must not depend on how it was grouped.
+fn summary(server: &Value) -> (String, Vec<String>, Vec<String>, Value) {
+    (
+        server["status"].as_str().unwrap().to_owned(),
+        ids(server, "root_causes"),
+        ids(server, "findings"),
+        server["build"]["version"].clone(),
+    )
+}
+
+/// `analyze samples` (16 bundles and a loose README.md beside them) gives
+/// the same sixteen diagnoses as analysing each sample alone; the README
+/// belongs to no server and is listed as such.
+#[test]
+fn the_samples_folder_gives_each_samples_own_diagnosis() {
+    let (all, code) = analyze(&["samples"]);
+    let servers = all["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), CASES.len());
+    assert_eq!(code, 2);
+    for (folder, name, ..) in CASES {
+        let (alone, _) = analyze(&[&format!("samples/{folder}")]);
+        let want = summary(&alone["servers"][0]);
+        let got = servers
+            .iter()
+            .find(|s| s["server"] == *name)
+            .unwrap_or_else(|| panic!("{name} missing from `analyze samples`"));
+        assert_eq!(summary(got), want, "{folder}");
+    }
+    let unassigned = all["unassigned"].as_array().unwrap();
+    assert_eq!(unassigned.len(), 1, "{unassigned:?}");
+    assert_eq!(unassigned[0]["path"], "samples/README.md");
+    assert_eq!(unassigned[0]["error"], false);
+    assert!(
+        all["grouping"][0]
+            .as_str()
+            .unwrap()
+            .contains("a folder of server bundles"),
+        "{}",
+        all["grouping"]
+    );
+}
+
+/// A mistyped path is an error naming the OS reason, on stderr and in the
+/// report; with nothing read there is no diagnosis and the exit code is 3.
+#[test]
+fn a_missing_path_or_an_empty_folder_is_an_error_not_a_diagnosis() {
+    let empty = tempfile::tempdir().unwrap();
+    for (arg, reason) in [
+        ("samples/no-such-bundle", "No such file or directory"),
+        (empty.path().to_str().unwrap(), "the folder is empty"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["analyze", "--format", "json", arg])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{arg}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(arg) && stderr.contains(reason), "{stderr}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["servers"].as_array().unwrap().len(), 0, "{arg}");
+        assert!(
+            v["unassigned"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains(reason)
+        );
+        assert_eq!(v["unassigned"][0]["error"], true);
+    }
+    // One good input and one missing: the good one is diagnosed, the missing
+    // one listed, the exit code is the diagnosis'.
+    let (v, code) = analyze(&["samples/no-such-bundle", "samples/01-healthy"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["servers"][0]["server"], "EXMBX01");
+    assert_eq!(v["unassigned"][0]["path"], "samples/no-such-bundle");
+}
+
+/// The grouping rules on folders the samples do not cover: per-server log
+/// folders side by side are servers; a bundle's own `MitigationService/`
+/// subfolder is part of it; a notes file beside bundles is not mixed in.
+#[test]
+fn grouping_rules_are_predictable() {
+    let root = tempfile::tempdir().unwrap();
+    let log = std::fs::read(
+        "samples/02-build-before-march-2023/MitigationService/MitigationService_2025012708-1.LOG",
+    )
+    .unwrap();
+    for server in ["EX01", "EX02"] {
+        let d = root.path().join("logs").join(server);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("MitigationService_2025012708-1.LOG"), &log).unwrap();
+    }
+    let (v, _) = analyze(&[root.path().join("logs").to_str().unwrap()]);
+    assert_eq!(
+        v["servers"].as_array().unwrap().len(),
+        2,
+        "{}",
+        v["grouping"]
+    );
+
+    // A case folder: two bundles, a notes file and a screenshots folder.
+    let case = root.path().join("case");
+    for s in ["01-healthy", "02-build-before-march-2023"] {
+        let d = case.join(s);
+        std::fs::create_dir_all(d.join("MitigationService")).unwrap();
+        for e in std::fs::read_dir(format!("samples/{s}")).unwrap() {
+            let e = e.unwrap().path();
+            if e.is_file() {
+                std::fs::copy(&e, d.join(e.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    std::fs::write(
+        case.join("notes.txt"),
+        "Customer says the Microsoft Exchange Emergency Mitigation Service is Running on both.\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(case.join("screenshots")).unwrap();
+    std::fs::write(case.join("screenshots").join("shot.png"), b"\x89PNG\r\n").unwrap();
+    let (v, _) = analyze(&[case.to_str().unwrap()]);
+    let names: Vec<&str> = v["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["server"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["EXMBX01", "EXCH2019A"]);
+    let set_aside: Vec<String> = v["unassigned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            u["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(set_aside, ["screenshots", "notes.txt"]);
+
+    // One bundle with its MitigationService/ subfolder: one server.
+    let (v, _) = analyze(&[case.join("01-healthy").to_str().unwrap()]);
+    assert_eq!(v["servers"].as_array().unwrap().len(), 1);
+}

@@ -19,6 +19,10 @@ struct Page {
     multi: bool,
     servers: Vec<ServerView>,
     totals: String,
+    /// How the paths became servers.
+    grouping: Vec<String>,
+    /// Inputs that are part of no server.
+    unassigned: Vec<crate::Unassigned>,
 }
 
 struct ServerView {
@@ -197,6 +201,8 @@ impl Page {
             multi: servers.len() > 1,
             servers,
             totals,
+            grouping: report.grouping.clone(),
+            unassigned: report.unassigned.clone(),
         }
     }
 }

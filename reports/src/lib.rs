@@ -25,6 +25,21 @@ pub struct Report {
     pub tool_version: String,
     pub generated_at: DateTime<Utc>,
     pub servers: Vec<ServerDiagnosis>,
+    /// How the paths given became servers: one sentence per rule applied.
+    pub grouping: Vec<String>,
+    /// What belongs to no server: paths that could not be read, loose files
+    /// beside server bundles.
+    pub unassigned: Vec<Unassigned>,
+}
+
+/// An input that is part of no server's evidence, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unassigned {
+    pub path: String,
+    pub reason: String,
+    /// Could not be read (missing, unreadable, not a regular file, empty
+    /// folder), as opposed to set aside on purpose.
+    pub error: bool,
 }
 
 /// JSON schema v1, pretty-printed.

@@ -68,6 +68,7 @@ pub(crate) fn render(report: &Report, color: bool) -> String {
     let mut out = String::new();
     if report.servers.is_empty() {
         out.push_str("No server to report: no input was read.\n");
+        unassigned(&mut out, report);
         return out;
     }
     if report.servers.len() > 1 {
@@ -93,7 +94,31 @@ pub(crate) fn render(report: &Report, color: bool) -> String {
         }
         server(&mut out, d, &p);
     }
+    // Said only when it is news: several servers, or inputs set aside.
+    if report.servers.len() > 1 || !report.unassigned.is_empty() {
+        out.push('\n');
+        for rule in &report.grouping {
+            let _ = writeln!(out, "Grouped: {rule}");
+        }
+    }
+    unassigned(&mut out, report);
     out
+}
+
+fn unassigned(out: &mut String, report: &Report) {
+    if report.unassigned.is_empty() {
+        return;
+    }
+    out.push_str("Not part of any server:\n");
+    for u in &report.unassigned {
+        let _ = writeln!(
+            out,
+            "  {}  {}{}",
+            u.path,
+            if u.error { "cannot be read: " } else { "" },
+            u.reason
+        );
+    }
 }
 
 fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {

@@ -348,6 +348,8 @@ fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> FleetServer {
             tool_version: sh.tool_version.to_owned(),
             generated_at: chrono::Utc::now(),
             servers: vec![d],
+            grouping: Vec::new(),
+            unassigned: Vec::new(),
         });
         match std::fs::write(sh.out.join(&rel), page) {
             Ok(()) => Some(rel),

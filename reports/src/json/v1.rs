@@ -26,6 +26,21 @@ pub struct Analyze {
     /// RFC 3339, UTC, whole seconds (`2026-11-23T17:00:00Z`).
     pub generated_at: String,
     pub servers: Vec<Server>,
+    /// Extra (v1): how the paths given became servers, one sentence per rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grouping: Vec<String>,
+    /// Extra (v1): inputs that are part of no server (unreadable paths, loose
+    /// files beside server bundles), with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unassigned: Vec<UnassignedV1>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnassignedV1 {
+    pub path: String,
+    pub reason: String,
+    /// `true`: could not be read; `false`: set aside on purpose.
+    pub error: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +200,16 @@ impl Analyze {
                 .generated_at
                 .to_rfc3339_opts(SecondsFormat::Secs, true),
             servers: report.servers.iter().map(Server::from_diagnosis).collect(),
+            grouping: report.grouping.clone(),
+            unassigned: report
+                .unassigned
+                .iter()
+                .map(|u| UnassignedV1 {
+                    path: u.path.clone(),
+                    reason: u.reason.clone(),
+                    error: u.error,
+                })
+                .collect(),
         }
     }
 }

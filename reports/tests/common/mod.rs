@@ -270,6 +270,8 @@ pub fn two_servers() -> Report {
         tool_version: "0.1.0".into(),
         generated_at: fixed_time(),
         servers: vec![ex01(), ex02()],
+        grouping: Vec::new(),
+        unassigned: Vec::new(),
     }
 }
 
@@ -301,6 +303,8 @@ pub fn hostile() -> Report {
         tool_version: "0.1.0".into(),
         generated_at: fixed_time(),
         servers: vec![d],
+        grouping: Vec::new(),
+        unassigned: Vec::new(),
     }
 }
 
@@ -371,6 +375,8 @@ pub fn real_diagnosis() -> Report {
         tool_version: "0.1.0".into(),
         generated_at: fixed_time(),
         servers: vec![diagnose(&ev, &ctx)],
+        grouping: Vec::new(),
+        unassigned: Vec::new(),
     }
 }
 
@@ -539,6 +545,8 @@ pub fn probe_diagnosis() -> Report {
         tool_version: "0.1.0".into(),
         generated_at: fixed_time(),
         servers: vec![diagnose(&ev, &ctx)],
+        grouping: Vec::new(),
+        unassigned: Vec::new(),
     }
 }
 
@@ -566,6 +574,8 @@ pub fn proxy_auth_diagnosis() -> Report {
         tool_version: "0.1.0".into(),
         generated_at: fixed_time(),
         servers: vec![diagnose(&ev, &ctx)],
+        grouping: Vec::new(),
+        unassigned: Vec::new(),
     }
 }
 
