@@ -184,3 +184,77 @@ fn clixml_captures_are_recognised_by_their_object_type() {
         assert_eq!(v["inputs"][0]["status"], "parsed", "{rel}");
     }
 }
+
+/// The peers' own failure verdicts are evidence that the fetch fails, even
+/// as the only input: Get-Mitigations.ps1's WARNING as the Exchange Team
+/// blog quotes it, Test-MitigationServiceConnectivity.ps1 "Result: Failed."
+/// and Health Checker's "Pattern service … Unreachable".
+#[test]
+fn the_peers_failure_verdicts_are_fetch_failing_with_their_citation() {
+    for (path, quote) in [
+        (
+            "tests/fixtures/real/exchange-team-blog-2025-01-eems-out-of-date/get-mitigations-warning.txt",
+            "Connection with Mitigation Endpoint",
+        ),
+        (
+            "tests/fixtures/reference/os/misconfigured_EX04/test-mitigationserviceconnectivity.txt",
+            "Failed",
+        ),
+        (
+            "tests/fixtures/extra/powershell/healthchecker-eems-disabled-unreachable.txt",
+            "Unreachable",
+        ),
+    ] {
+        let (v, code) = run("analyze", &[path]);
+        let server = &v["servers"][0];
+        let f = server["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "fetch-failing")
+            .unwrap_or_else(|| panic!("{path}: {:?}", finding_ids(server)));
+        let ev = &f["evidence"][0];
+        assert_eq!(ev["source"], path);
+        assert!(
+            ev["excerpt"].as_str().unwrap().contains(quote),
+            "{path}: {ev}"
+        );
+        assert_eq!(code, 2, "{path}");
+    }
+    // "Result: Success." alone is no failure.
+    let (v, _) = run(
+        "analyze",
+        &[
+            "tests/fixtures/real/qa-1052271-tls-1008-test-success/test-mitigationserviceconnectivity.txt",
+        ],
+    );
+    assert!(!finding_ids(&v["servers"][0]).contains(&"fetch-failing"));
+}
+
+/// Q&A 1052271: "Result: Success." beside an hourly 1008 with a TLS failure
+/// is the classic contradiction; the report says why the script is wrong.
+#[test]
+fn success_next_to_a_tls_1008_is_called_a_contradiction() {
+    let dir = "tests/fixtures/real/qa-1052271-tls-1008-test-success";
+    let (v, _) = run(
+        "analyze",
+        &[
+            &format!("{dir}/event-1008-description.txt"),
+            &format!("{dir}/test-mitigationserviceconnectivity.txt"),
+        ],
+    );
+    let server = &v["servers"][0];
+    let f = server["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "tls-validation-failed")
+        .unwrap();
+    let detail = f["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("Test-MitigationServiceConnectivity.ps1 reported Success")
+            && detail.contains("LocalSystem"),
+        "{detail}"
+    );
+    assert!(!finding_ids(server).contains(&"fetch-failing"));
+}

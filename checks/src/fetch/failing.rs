@@ -35,8 +35,9 @@ impl Check for FetchFailing {
     }
 
     fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome {
-        if ev.events_seen == 0 && ev.log.is_none() {
-            return Outcome::Skip("no MitigationService log or mitigation events".into());
+        let peers = peer_verdicts(ev);
+        if ev.events_seen == 0 && ev.log.is_none() && peers.is_empty() {
+            return Outcome::Skip("no MitigationService log, mitigation events or peer test result (Test-MitigationServiceConnectivity.ps1, Get-Mitigations.ps1, Health Checker)".into());
         }
         if SPECIFIC.iter().any(|c| ev.has_cause(*c)) {
             return Outcome::Pass;
@@ -54,6 +55,18 @@ impl Check for FetchFailing {
             .flat_map(|c| ev.cause(*c))
             .collect();
         let total: u64 = generic.iter().map(|o| o.count).sum();
+        if total < 2 && !peers.is_empty() {
+            // Microsoft's own scripts say the endpoint cannot be reached, and
+            // nothing in the evidence says why: that verdict is the finding.
+            return Outcome::fail(
+                finding(&META, Confidence::Medium, "Microsoft's own test scripts report that the mitigation endpoint cannot be reached")
+                    .detail("Test-MitigationServiceConnectivity.ps1, Get-Mitigations.ps1 or Health Checker ran on the server and reported that the Office Config Service could not be reached. Their verdict is reliable when it says Failed (when it says Success it can still be wrong: they run as the admin, not as the service, and skip the certificate revocation path). The evidence does not name the reason; the service's own log and events, and the live probes, do.")
+                    .evidence(peers.iter().map(|c| c.to_evidence()))
+                    .step(Step::cmd("Probe the path the service uses, on the server:", "eems-doctor probe"))
+                    .step(Step::cmd("Collect the service's own evidence (log folder, events 1008, proxies, build):", "eems-doctor collect"))
+                    .step(Step::cmd("Read the exact build (builds before March 2023 cannot reach OCS any more):", "(Get-Command ExSetup.exe).FileVersionInfo | Format-List FileVersion")),
+            );
+        }
         if total < 2 {
             return Outcome::Pass;
         }
@@ -66,4 +79,25 @@ impl Check for FetchFailing {
                 .step(Step::text("Collect the MitigationService log folder and the Application log events 1008 for the same hours.")),
         )
     }
+}
+
+/// The peers' own failure verdicts: `Test-MitigationServiceConnectivity.ps1`
+/// "Result: Failed.", Get-Mitigations.ps1's endpoint WARNING, Health
+/// Checker's "Pattern service … Unreachable".
+fn peer_verdicts(ev: &ServerEvidence) -> Vec<&crate::evidence::Cite> {
+    let mut out = Vec::new();
+    if let Some(t) = ev.connectivity_test.as_ref().filter(|t| !t.value) {
+        out.push(&t.cite);
+    }
+    if let Some(w) = &ev.get_mitigations_warning {
+        out.push(w);
+    }
+    if let Some(h) = ev
+        .healthchecker_pattern_reachable
+        .as_ref()
+        .filter(|h| !h.value)
+    {
+        out.push(&h.cite);
+    }
+    out
 }

@@ -24,7 +24,7 @@ impl Check for TlsValidationFailed {
 
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
         let shallow = if ev.connectivity_test.as_ref().is_some_and(|t| t.value) {
-            " Test-MitigationServiceConnectivity.ps1 reported Success in the same evidence: that script sends one plain request and does not validate the chain the way the service does, so its Success does not contradict this."
+            " Test-MitigationServiceConnectivity.ps1 reported Success in the same evidence: the classic contradiction, and not a real one. The script runs as the signed-in admin and sends one plain request; the service runs as LocalSystem and validates the chain through WinHTTP's proxy and the CRL/CTL downloads the script never exercises, so its Success does not clear this failure."
         } else {
             ""
         };
