@@ -268,9 +268,13 @@ pub fn analyze_groups(
                 (f.path.clone(), p)
             })
             .collect();
-        any_read |= parsed
-            .iter()
-            .any(|(_, p)| p.kind != eems_parsers::Kind::Unrecognized);
+        // A collect manifest alone says what was tried, not what is true.
+        any_read |= parsed.iter().any(|(_, p)| {
+            !matches!(
+                p.kind,
+                eems_parsers::Kind::Unrecognized | eems_parsers::Kind::EvidenceManifest
+            )
+        });
         let inputs: Vec<collect::Input<'_>> = parsed
             .iter()
             .map(|(path, parsed)| collect::Input { path, parsed })

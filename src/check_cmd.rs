@@ -118,9 +118,20 @@ pub fn run(args: CheckArgs) -> u8 {
     for (p, _) in &writes {
         eprintln!("report: {}", p.display());
     }
-    if !any_read {
-        eprintln!("error: nothing collected could be read as EEMS evidence");
-        return crate::EXIT_USAGE;
+    if !any_read || report.servers.iter().all(|s| s.status == Status::Unknown) {
+        // Every item failed: UNKNOWN (2); nothing at all was written: 3.
+        let collected = groups
+            .iter()
+            .flat_map(|g| &g.files)
+            .any(|f| !f.path.ends_with("manifest.json"));
+        eprintln!(
+            "error: nothing collected could be read as EEMS evidence (see manifest.json in the bundle for why each item failed)"
+        );
+        return if collected {
+            Status::Unknown.exit_code()
+        } else {
+            crate::EXIT_USAGE
+        };
     }
     report
         .servers

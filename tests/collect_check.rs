@@ -105,3 +105,44 @@ fn check_probes_the_loopback_ocs_and_writes_both_reports() {
             .any(|r| r.path.starts_with(pki::OCS_PATH))
     );
 }
+
+/// `check` on a host where every collection item failed is UNKNOWN, never
+/// a WARNING about what is missing: exit 2 when the tools wrote something
+/// unreadable, 3 when nothing at all was collected.
+#[test]
+fn check_where_every_item_failed_is_unknown() {
+    use std::os::unix::fs::PermissionsExt;
+    for (tools_answer, want_exit) in [(false, 3), (true, 2)] {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        if tools_answer {
+            // Every tool answers with an error text and a failing exit code.
+            for tool in ["reg", "netsh", "powershell.exe", "wevtutil"] {
+                let p = bin.join(tool);
+                std::fs::write(&p, "#!/bin/sh\necho 'Access is denied.'\nexit 5\n").unwrap();
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+        }
+        let out = dir.path().join("bundle");
+        let report = dir.path().join("report.json");
+        let run = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+            .args(["check", "--no-probe", "--format", "json", "--out"])
+            .arg(&out)
+            .arg("-o")
+            .arg(&report)
+            .env("PATH", format!("{}:/bin:/usr/bin", bin.display()))
+            .env_remove("ExchangeInstallPath")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(want_exit), "{stderr}");
+        assert!(
+            stderr.contains("nothing collected could be read"),
+            "{stderr}"
+        );
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        assert_eq!(v["servers"][0]["status"], "unknown", "{v:#}");
+    }
+}

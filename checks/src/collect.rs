@@ -9,8 +9,8 @@
 use crate::builds::{Precision, Version};
 use crate::classify::{Cause, classify};
 use crate::evidence::{
-    BuildFact, Cite, Fact, InputSummary, LogTimeline, Occurrences, ServerEvidence, ServiceFact,
-    WinHttpSetting, WinHttpView,
+    BuildFact, Cite, CollectionFact, Fact, InputSummary, LogTimeline, Occurrences, ServerEvidence,
+    ServiceFact, WinHttpSetting, WinHttpView,
 };
 use chrono::{DateTime, Utc};
 use eems_parsers::events::{Event, EventExport};
@@ -78,56 +78,69 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     // Pass 1: which servers does this group name?
     let mut names: Vec<(String, String, u32)> = Vec::new(); // key, display, weight
     let mut listed: Vec<String> = Vec::new();
-    let note = |n: &str, w: u32, names: &mut Vec<(String, String, u32)>| {
-        let k = server_key(n);
-        if k.is_empty() {
-            return;
-        }
-        match names.iter_mut().find(|(key, ..)| *key == k) {
-            Some(e) => e.2 += w,
-            None => names.push((k, short_name(n).to_ascii_uppercase(), w)),
-        }
-    };
+    // A `collect` bundle comes from one host: its manifest names it.
+    let mut manifest_host: Option<String> = None;
+    // Every server name an input mentions, with its weight and where.
+    let mut named: Vec<(&str, u32, &str)> = Vec::new();
     for i in inputs {
         for c in contents(i.parsed) {
             match c {
                 Content::MitigationLog(l) => {
                     for s in &l.servers {
-                        note(s, 3, &mut names);
+                        named.push((s, 3, i.path));
                     }
                 }
                 Content::EventExport(e) => {
                     for ev in &e.events {
                         if let Some(c) = &ev.computer {
-                            note(c, 2, &mut names);
+                            named.push((c, 2, i.path));
                         }
                     }
                 }
                 Content::ExchangeServers(s) => {
                     for srv in &s.servers {
                         if let Some(n) = &srv.name {
-                            note(n, 1, &mut names);
+                            named.push((n, 1, i.path));
                             listed.push(server_key(n));
                         }
                     }
                 }
                 Content::ExsetupVersion(x) => {
                     if let Some(c) = &x.computer_name {
-                        note(c, 2, &mut names);
+                        named.push((c, 2, i.path));
                     }
+                }
+                Content::EvidenceManifest(m) => {
+                    manifest_host = m.host.as_deref().map(server_key);
                 }
                 _ => {}
             }
         }
     }
+    for (n, w, _) in &named {
+        let k = server_key(n);
+        if k.is_empty() {
+            continue;
+        }
+        match names.iter_mut().find(|(key, ..)| *key == k) {
+            Some(e) => e.2 += w,
+            None => names.push((k, short_name(n).to_ascii_uppercase(), *w)),
+        }
+    }
     // The group's own server: the name local evidence (log, events, ExSetup)
     // points at most; with only a listing, its single record.
-    let primary: Option<(String, String)> = names
-        .iter()
-        .filter(|(k, _, w)| *w > 1 || listed.len() == 1 || !listed.contains(k))
-        .max_by_key(|(_, _, w)| *w)
-        .or_else(|| names.first().filter(|_| listed.len() == 1))
-        .map(|(k, d, _)| (k.clone(), d.clone()));
+    let by_evidence = || {
+        names
+            .iter()
+            .filter(|(k, _, w)| *w > 1 || listed.len() == 1 || !listed.contains(k))
+            .max_by_key(|(_, _, w)| *w)
+            .or_else(|| names.first().filter(|_| listed.len() == 1))
+            .map(|(k, d, _)| (k.clone(), d.clone()))
+    };
+    let primary: Option<(String, String)> = match &manifest_host {
+        Some(h) if !h.is_empty() => Some((h.clone(), h.to_ascii_uppercase())),
+        _ => by_evidence(),
+    };
 
     let mut servers: Vec<ServerEvidence> = Vec::new();
     let mut main = ServerEvidence {
@@ -135,10 +148,13 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
         ..Default::default()
     };
     let primary_key = primary.map(|(k, _)| k);
-    // Other servers of a multi-server listing get their own entries.
+    // Other servers of a multi-server listing get their own entries (never
+    // inside a collect bundle: it holds one host's evidence).
     let mut others: Vec<ServerEvidence> = names
         .iter()
-        .filter(|(k, ..)| Some(k) != primary_key.as_ref() && listed.contains(k))
+        .filter(|(k, ..)| {
+            manifest_host.is_none() && Some(k) != primary_key.as_ref() && listed.contains(k)
+        })
         .map(|(_, d, _)| ServerEvidence {
             server: Some(d.clone()),
             ..Default::default()
@@ -153,6 +169,26 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
         });
         for c in contents(i.parsed) {
             add_content(&mut main, &mut others, primary_key.as_deref(), i.path, c);
+        }
+    }
+    // Inside a collect bundle, evidence naming another host is flagged.
+    if let (Some(host), Some(c)) = (&manifest_host, main.collection.as_mut()) {
+        for (n, _, path) in &named {
+            let k = server_key(n);
+            if !k.is_empty()
+                && k != *host
+                && !c
+                    .value
+                    .other_servers
+                    .iter()
+                    .any(|o| server_key(&o.excerpt) == k)
+            {
+                c.value.other_servers.push(Cite::new(
+                    path,
+                    None,
+                    short_name(n).to_ascii_uppercase(),
+                ));
+            }
         }
     }
     // The organization setting applies to every server of the org.
@@ -194,7 +230,9 @@ fn add_content(
                             .find(|o| o.server.as_deref().map(server_key).as_deref() == Some(k))
                         {
                             Some(o) => o,
-                            None => continue,
+                            // No entry of its own: inside a collect bundle every
+                            // record is the host's (other names are flagged).
+                            None => &mut *main,
                         }
                     }
                     _ => &mut *main,
@@ -443,6 +481,26 @@ fn add_content(
             }
         }
         Content::ProbeResults(r) => main.probes = Some((**r).clone()),
+        Content::EvidenceManifest(m) => {
+            main.collection = Some(Fact::new(
+                CollectionFact {
+                    host: m.host.clone(),
+                    collected_at: m.collected_at.clone(),
+                    items: m.items.len(),
+                    failed_items: m.failed_items().map(|i| i.name.clone()).collect(),
+                    other_servers: Vec::new(),
+                },
+                Cite::new(
+                    path,
+                    None,
+                    format!(
+                        "collected on {} at {}",
+                        m.host.as_deref().unwrap_or("(unknown host)"),
+                        m.collected_at.as_deref().unwrap_or("(unknown time)")
+                    ),
+                ),
+            ));
+        }
         Content::MitigationLog(log) => add_log(main, path, log),
         Content::EventExport(e) => add_events(main, path, e),
     }

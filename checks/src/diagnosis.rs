@@ -161,11 +161,17 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
     let (checks, mut findings) = crate::run_checks(ev, ctx);
     findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), rank(f.id)));
     let root_causes = root_causes(ev, ctx, &findings);
-    let status = if ev
-        .inputs
-        .iter()
-        .all(|i| i.status == "unrecognized" || i.status == "error")
-    {
+    // Nothing but a collect manifest (every collection item failed) is no
+    // evidence either: UNKNOWN, not a warning about what is missing.
+    let every_item_failed = ev
+        .collection
+        .as_ref()
+        .is_some_and(|c| c.value.items > 0 && c.value.failed_items.len() == c.value.items)
+        && ev.probes.is_none();
+    let status = if every_item_failed
+        || ev.inputs.iter().all(|i| {
+            i.status == "unrecognized" || i.status == "error" || i.kind == "evidence-manifest"
+        }) {
         Status::Unknown
     } else {
         match findings.iter().map(|f| f.severity).max() {

@@ -60,6 +60,22 @@ pub enum WinHttpView {
     RegistryWow6432,
 }
 
+/// What `collect`'s manifest says about the collection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CollectionFact {
+    /// The host collect ran on.
+    pub host: Option<String>,
+    /// RFC 3339, UTC, as written.
+    pub collected_at: Option<String>,
+    pub items: usize,
+    /// Names of the items that ended with an error.
+    pub failed_items: Vec<String>,
+    /// Evidence inside the bundle that names another server (short names,
+    /// with where): a bundle comes from one host, so these are flagged,
+    /// never split off into a server of their own.
+    pub other_servers: Vec<Cite>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WinHttpSetting {
     pub view: WinHttpView,
@@ -195,6 +211,8 @@ pub struct ServerEvidence {
     pub get_mitigations_warning: Option<Cite>,
     /// HealthChecker's EEMS block, when pasted.
     pub healthchecker_pattern_reachable: Option<Fact<bool>>,
+    /// The bundle was written by `eems-doctor collect` (its `manifest.json`).
+    pub collection: Option<Fact<CollectionFact>>,
     /// Live probe results (`eems-doctor probe`, or `probe-results.json` in a bundle).
     pub probes: Option<eems_parsers::probe_results::ProbeReport>,
 }

@@ -17,6 +17,7 @@ pub mod exception;
 pub mod exchange;
 pub mod format_list;
 pub mod kind;
+pub mod manifest;
 pub mod mitigation_log;
 pub mod probe_results;
 pub mod problem;
@@ -51,6 +52,7 @@ pub enum Content {
     GetMitigations(scripts::GetMitigations),
     HealthChecker(scripts::HealthChecker),
     ProbeResults(Box<probe_results::ProbeReport>),
+    EvidenceManifest(manifest::EvidenceManifest),
 }
 
 /// How far an input could be read.
@@ -129,7 +131,8 @@ pub fn parse_as(kind: Kind, src: Source<'_>) -> Option<Parsed<Content>> {
         Kind::ProbeResults => wrap(probe_results::parse(src), |r| {
             Content::ProbeResults(Box::new(r))
         }),
-        Kind::EvidenceManifest | Kind::Mixed | Kind::Unrecognized => None,
+        Kind::EvidenceManifest => wrap(manifest::parse(src), Content::EvidenceManifest),
+        Kind::Mixed | Kind::Unrecognized => None,
     }
 }
 

@@ -147,7 +147,7 @@ pub type Recognizer = fn(&str) -> bool;
 /// the kind's own module next to its parser, so a new kind is one module plus
 /// one row here.
 pub const RECOGNIZERS: &[(Kind, Recognizer)] = &[
-    (Kind::EvidenceManifest, looks_like_manifest),
+    (Kind::EvidenceManifest, crate::manifest::looks_like_manifest),
     (
         Kind::ProbeResults,
         crate::probe_results::looks_like_probe_results,
@@ -232,13 +232,6 @@ pub const CLIXML_RECOGNIZERS: &[(Kind, Recognizer)] = &[
 /// How much of a segment the recognizers look at: every structure they look
 /// for shows within its first lines, and a 2 GB log must not be scanned twice.
 const HEAD_BYTES: usize = 64 * 1024;
-
-/// `collect`'s `manifest.json`.
-fn looks_like_manifest(head: &str) -> bool {
-    head.trim_start().starts_with('{')
-        && head.contains("\"items\"")
-        && (head.contains("\"tool_version\"") || head.contains("\"collected_at\""))
-}
 
 /// Content-only recognition: the first recognizer of [`RECOGNIZERS`] that
 /// accepts the segment's head.
