@@ -58,6 +58,10 @@ pub enum WinHttpView {
     Advproxy,
     RegistryNative,
     RegistryWow6432,
+    /// Health Checker's `Http Proxy Setting:` (its own decoding of the
+    /// registry blob; used only when no other view is given and it does not
+    /// look mangled).
+    HealthChecker,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -74,6 +78,21 @@ pub struct ServiceFact {
     pub status: String,
     /// `automatic`, `manual`, `disabled`, … when the evidence shows it.
     pub start_type: Option<String>,
+}
+
+/// A value the evidence printed but eems-doctor did not use because it looked
+/// mangled (Health Checker's proxy lines, CSS-Exchange #534/#1121/#1875):
+/// checks that needed it say so and give the command that shows the real value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Untrusted {
+    /// What the value would have been evidence of.
+    pub need: crate::check::Need,
+    /// The label as printed (`Http Proxy Setting`).
+    pub label: String,
+    /// Why it looked mangled.
+    pub reason: String,
+    /// The command that shows the real value.
+    pub command: String,
 }
 
 /// How often something happened, with the first and last occurrence.
@@ -195,6 +214,9 @@ pub struct ServerEvidence {
     pub get_mitigations_warning: Option<Cite>,
     /// HealthChecker's EEMS block, when pasted.
     pub healthchecker_pattern_reachable: Option<Fact<bool>>,
+    /// Values read but not used because they looked mangled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untrusted: Vec<Fact<Untrusted>>,
     /// Live probe results (`eems-doctor probe`, or `probe-results.json` in a bundle).
     pub probes: Option<eems_parsers::probe_results::ProbeReport>,
 }
@@ -240,5 +262,21 @@ impl ServerEvidence {
 
     pub fn has_winhttp_evidence(&self) -> bool {
         !self.winhttp.is_empty()
+    }
+
+    /// The values of `need` that were read but not used (they looked mangled).
+    pub fn untrusted(&self, need: crate::check::Need) -> impl Iterator<Item = &Fact<Untrusted>> {
+        self.untrusted.iter().filter(move |u| u.value.need == need)
+    }
+
+    /// A skip reason when the only value for `need` looked mangled: what was
+    /// printed, why it was not used, and the command that shows the real value.
+    pub fn untrusted_note(&self, need: crate::check::Need) -> Option<String> {
+        self.untrusted(need).next().map(|u| {
+            format!(
+                "{} looked mangled and was not used ({}); run `{}` for the real value",
+                u.cite.excerpt, u.value.reason, u.value.command
+            )
+        })
     }
 }
