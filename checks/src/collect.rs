@@ -2,15 +2,20 @@
 //!
 //! Inputs are grouped by the caller (files in one directory are one server's
 //! evidence). Inside a group, names found in the files (log `ServerName`,
-//! event `Computer`, Format-List `Name`) are matched case-insensitively with
-//! the domain part ignored; a multi-server `Get-ExchangeServer` listing
-//! yields one server per record.
+//! event `Computer`, Format-List `Name`, Health Checker `Name:`) are matched
+//! case-insensitively with the domain part ignored; a multi-server
+//! `Get-ExchangeServer` listing or Health Checker file yields one server per
+//! record.
+//!
+//! Health Checker repeats what native artifacts show (its build is ExSetup's
+//! file version, its proxies are InternetWebProxy and its own decoding of the
+//! WinHTTP setting), so it is read last and only fills what they left empty.
 
 use crate::builds::{Precision, Version};
 use crate::classify::{Cause, classify};
 use crate::evidence::{
     BuildFact, Cite, CollectionFact, Fact, InputSummary, LogTimeline, Occurrences, ServerEvidence,
-    ServiceFact, WinHttpSetting, WinHttpView,
+    ServiceFact, Untrusted, WinHttpSetting, WinHttpView,
 };
 use chrono::{DateTime, Utc};
 use eems_parsers::events::{Event, EventExport};
@@ -113,6 +118,24 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
                 Content::EvidenceManifest(m) => {
                     manifest_host = m.host.as_deref().map(server_key);
                 }
+                Content::HealthChecker(h) => {
+                    let reported: Vec<&str> = h
+                        .reports
+                        .iter()
+                        .filter_map(|r| r.name.as_ref().map(|n| n.value.as_str()))
+                        .chain(h.failed_against.iter().map(|f| f.value.as_str()))
+                        .collect();
+                    // One server's report is that server's own evidence; a
+                    // report for several servers is a listing.
+                    if let [one] = reported.as_slice() {
+                        named.push((one, 2, i.path));
+                    } else {
+                        for n in reported {
+                            named.push((n, 1, i.path));
+                            listed.push(server_key(n));
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -168,7 +191,32 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
             status: status_str(i.parsed.status).to_owned(),
         });
         for c in contents(i.parsed) {
-            add_content(&mut main, &mut others, primary_key.as_deref(), i.path, c);
+            if !matches!(c, Content::HealthChecker(_)) {
+                add_content(&mut main, &mut others, primary_key.as_deref(), i.path, c);
+            }
+        }
+    }
+    // Health Checker last: it only fills what native artifacts left empty.
+    for i in inputs {
+        for c in contents(i.parsed) {
+            if let Content::HealthChecker(h) = c {
+                for r in &h.reports {
+                    let key = r.name.as_ref().map(|n| server_key(&n.value));
+                    let target: &mut ServerEvidence = match key.as_deref() {
+                        Some(k) if Some(k) != primary_key.as_deref() => {
+                            match others
+                                .iter_mut()
+                                .find(|o| o.server.as_deref().map(server_key).as_deref() == Some(k))
+                            {
+                                Some(o) => o,
+                                None => continue,
+                            }
+                        }
+                        _ => &mut main,
+                    };
+                    add_healthchecker(target, i.path, r);
+                }
+            }
         }
     }
     // Inside a collect bundle, evidence naming another host is flagged.
@@ -198,7 +246,10 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
             .inputs
             .iter()
             .filter(|i| {
-                i.kind == "exchange-server" || i.kind == "organization-config" || i.kind == "mixed"
+                i.kind == "exchange-server"
+                    || i.kind == "organization-config"
+                    || i.kind == "healthchecker"
+                    || i.kind == "mixed"
             })
             .cloned()
             .collect();
@@ -470,16 +521,8 @@ fn add_content(
                 main.get_mitigations_warning = Some(Cite::new(path, Some(w.line), w.text.clone()));
             }
         }
-        Content::HealthChecker(h) => {
-            if let Some(p) = &h.pattern_service
-                && let Some(r) = p.value.reachable
-            {
-                main.healthchecker_pattern_reachable = Some(Fact::new(
-                    r,
-                    Cite::new(path, Some(p.line), format!("Pattern service: {}", p.raw)),
-                ));
-            }
-        }
+        // Read last, by `add_healthchecker`.
+        Content::HealthChecker(_) => {}
         Content::ProbeResults(r) => main.probes = Some((**r).clone()),
         Content::EvidenceManifest(m) => {
             main.collection = Some(Fact::new(
@@ -503,6 +546,118 @@ fn add_content(
         }
         Content::MitigationLog(log) => add_log(main, path, log),
         Content::EventExport(e) => add_events(main, path, e),
+    }
+}
+
+/// The command that shows the real WinHTTP proxy when Health Checker's looked mangled.
+const NETSH_SHOW_PROXY: &str = "netsh winhttp show proxy";
+
+/// One Health Checker report, after every native input of the group: its
+/// build is offered like ExSetup's (exact), its proxies fill only empty
+/// slots, and a value that looks mangled is recorded as [`Untrusted`], never
+/// as a fact a check would trust.
+fn add_healthchecker(ev: &mut ServerEvidence, path: &str, r: &eems_parsers::scripts::HcReport) {
+    use crate::check::Need;
+    let untrusted =
+        |need: Need, label: &str, line: usize, raw: &str, reason: &str, command: &str| {
+            Fact::new(
+                Untrusted {
+                    need,
+                    label: label.to_owned(),
+                    reason: reason.to_owned(),
+                    command: command.to_owned(),
+                },
+                Cite::new(path, Some(line), format!("{label}: {raw} (Health Checker)")),
+            )
+        };
+    if let Some(b) = &r.build
+        && let Some(v) = to_version(&b.value)
+    {
+        offer_build(
+            &mut ev.build,
+            Fact::new(
+                v,
+                Cite::new(
+                    path,
+                    Some(b.line),
+                    format!("Build Number: {} (Health Checker)", b.raw),
+                ),
+            ),
+        );
+    }
+    if let Some(p) = &r.internet_web_proxy {
+        if let Some(why) = &p.value.reason {
+            ev.untrusted.push(untrusted(
+                Need::ExchangeProxy,
+                "Internet Web Proxy",
+                p.line,
+                &p.raw,
+                why,
+                "Get-ExchangeServer $env:COMPUTERNAME | Format-List InternetWebProxy*",
+            ));
+        } else if ev.exchange_proxy.is_none() {
+            ev.exchange_proxy = Some(Fact::new(
+                p.value.value.clone(),
+                Cite::new(
+                    path,
+                    Some(p.line),
+                    format!("Internet Web Proxy: {} (Health Checker)", p.raw),
+                ),
+            ));
+        }
+    }
+    if let Some(p) = &r.http_proxy {
+        let bypass = r.http_proxy_bypass.as_ref();
+        let mangled = p
+            .value
+            .reason
+            .as_ref()
+            .map(|why| (p.line, p.raw.as_str(), "Http Proxy Setting", why))
+            .or_else(|| {
+                bypass.and_then(|b| {
+                    b.value
+                        .reason
+                        .as_ref()
+                        .map(|why| (b.line, b.raw.as_str(), "Http Proxy By Pass List", why))
+                })
+            });
+        if let Some((line, raw, label, why)) = mangled {
+            ev.untrusted.push(untrusted(
+                Need::WinHttp,
+                label,
+                line,
+                raw,
+                why,
+                NETSH_SHOW_PROXY,
+            ));
+        } else if !ev.has_winhttp_evidence() {
+            let proxy = p.value.value.clone();
+            let list = bypass.map(|b| b.value.value.clone()).unwrap_or_default();
+            let excerpt = match &proxy {
+                Some(x) => format!(
+                    "Http Proxy Setting: {x}; Http Proxy By Pass List: {} (Health Checker)",
+                    list.join(";")
+                ),
+                None => "Http Proxy Setting: None (Health Checker)".to_owned(),
+            };
+            ev.winhttp.push(Fact::new(
+                WinHttpSetting {
+                    view: WinHttpView::HealthChecker,
+                    proxy,
+                    bypass: list,
+                },
+                Cite::new(path, Some(p.line), excerpt),
+            ));
+        }
+    }
+    if ev.healthchecker_pattern_reachable.is_none()
+        && let Some(p) = &r.pattern_service
+        && let Some(reachable) = p.value.reachable
+    {
+        ev.healthchecker_pattern_reachable = Some(Fact::new(
+            reachable,
+            Cite::new(path, Some(p.line), format!("Pattern service: {}", p.raw)),
+        ));
     }
 }
 

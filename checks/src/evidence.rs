@@ -58,6 +58,10 @@ pub enum WinHttpView {
     Advproxy,
     RegistryNative,
     RegistryWow6432,
+    /// Health Checker's `Http Proxy Setting:` (its own decoding of the
+    /// registry blob; used only when no other view is given and it does not
+    /// look mangled).
+    HealthChecker,
 }
 
 /// What `collect`'s manifest says about the collection.
@@ -90,6 +94,21 @@ pub struct ServiceFact {
     pub status: String,
     /// `automatic`, `manual`, `disabled`, … when the evidence shows it.
     pub start_type: Option<String>,
+}
+
+/// A value the evidence printed but eems-doctor did not use because it looked
+/// mangled (Health Checker's proxy lines, CSS-Exchange #534/#1121/#1875):
+/// checks that needed it say so and give the command that shows the real value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Untrusted {
+    /// What the value would have been evidence of.
+    pub need: crate::check::Need,
+    /// The label as printed (`Http Proxy Setting`).
+    pub label: String,
+    /// Why it looked mangled.
+    pub reason: String,
+    /// The command that shows the real value.
+    pub command: String,
 }
 
 /// How often something happened, with the first and last occurrence.
@@ -213,6 +232,9 @@ pub struct ServerEvidence {
     pub healthchecker_pattern_reachable: Option<Fact<bool>>,
     /// The bundle was written by `eems-doctor collect` (its `manifest.json`).
     pub collection: Option<Fact<CollectionFact>>,
+    /// Values read but not used because they looked mangled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untrusted: Vec<Fact<Untrusted>>,
     /// Live probe results (`eems-doctor probe`, or `probe-results.json` in a bundle).
     pub probes: Option<eems_parsers::probe_results::ProbeReport>,
 }
@@ -258,5 +280,21 @@ impl ServerEvidence {
 
     pub fn has_winhttp_evidence(&self) -> bool {
         !self.winhttp.is_empty()
+    }
+
+    /// The values of `need` that were read but not used (they looked mangled).
+    pub fn untrusted(&self, need: crate::check::Need) -> impl Iterator<Item = &Fact<Untrusted>> {
+        self.untrusted.iter().filter(move |u| u.value.need == need)
+    }
+
+    /// A skip reason when the only value for `need` looked mangled: what was
+    /// printed, why it was not used, and the command that shows the real value.
+    pub fn untrusted_note(&self, need: crate::check::Need) -> Option<String> {
+        self.untrusted(need).next().map(|u| {
+            format!(
+                "{} looked mangled and was not used ({}); run `{}` for the real value",
+                u.cite.excerpt, u.value.reason, u.value.command
+            )
+        })
     }
 }

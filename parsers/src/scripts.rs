@@ -1,5 +1,6 @@
 //! Outputs of the EEMS scripts: `Test-MitigationServiceConnectivity.ps1`,
-//! `Get-Mitigations.ps1`, and the EEMS block of HealthChecker.
+//! `Get-Mitigations.ps1`, and Health Checker (its whole report or any
+//! fragment: [`healthchecker`]).
 //!
 //! Only fragments of these outputs are public (see input-formats §10–§12),
 //! so the readers look for known lines anywhere rather than a fixed layout.
@@ -12,6 +13,12 @@ use nom::character::complete::{char, space0};
 use nom::combinator::rest;
 use nom::{IResult, Parser};
 use serde::Serialize;
+
+pub mod healthchecker;
+pub use healthchecker::{
+    EemsConfigState, HcField, HcLine, HcReport, HcServiceState, HcValue, HealthChecker,
+    PatternService, looks_like_healthchecker, parse_healthchecker,
+};
 
 /// `Label: value` with a free-text label (no colon inside), both trimmed.
 fn colon_line(i: &str) -> IResult<&str, (&str, &str)> {
@@ -349,190 +356,6 @@ pub fn parse_get_mitigations(src: Source<'_>) -> Parsed<GetMitigations> {
     Parsed::with_problems(out, problems)
 }
 
-/// One HealthChecker display line: typed value, text as printed, line.
-#[derive(Debug, Clone, Serialize)]
-pub struct HcField<T> {
-    pub value: T,
-    pub raw: String,
-    pub line: usize,
-}
-
-/// `Exchange Emergency Mitigation Service:` result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EemsConfigState {
-    Enabled,
-    DisabledOnOrgLevel,
-    DisabledOnServerLevel,
-    Disabled,
-    FailedToQueryConfig,
-    Other(String),
-}
-
-/// `Windows service:` result (Running = Running + Automatic).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HcServiceState {
-    Running,
-    Investigate,
-    Unknown,
-    Other(String),
-}
-
-/// `Pattern service:` result: `200 - Reachable` or `Unreachable`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PatternService {
-    pub reachable: Option<bool>,
-    pub status_code: Option<u16>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct HealthChecker {
-    pub eems: Option<HcField<EemsConfigState>>,
-    pub windows_service: Option<HcField<HcServiceState>>,
-    pub pattern_service: Option<HcField<PatternService>>,
-    pub mitigations_applied: Vec<HcField<String>>,
-    pub mitigations_blocked: Vec<HcField<String>>,
-    pub telemetry_enabled: Option<HcField<Option<bool>>>,
-    /// `More information:` links printed in the block.
-    pub more_information: Vec<HcField<String>>,
-}
-
-fn eems_state(v: &str) -> EemsConfigState {
-    let l = v.to_ascii_lowercase();
-    match l.trim_end_matches('.') {
-        "enabled" => EemsConfigState::Enabled,
-        "disabled on org level" => EemsConfigState::DisabledOnOrgLevel,
-        "disabled on server level" => EemsConfigState::DisabledOnServerLevel,
-        "disabled" => EemsConfigState::Disabled,
-        "failed to query config" => EemsConfigState::FailedToQueryConfig,
-        _ => EemsConfigState::Other(v.to_owned()),
-    }
-}
-
-fn hc_service(v: &str) -> HcServiceState {
-    let l = v.to_ascii_lowercase();
-    if l.starts_with("running") {
-        HcServiceState::Running
-    } else if l.starts_with("investigate") {
-        HcServiceState::Investigate
-    } else if l.starts_with("unknown") {
-        HcServiceState::Unknown
-    } else {
-        HcServiceState::Other(v.to_owned())
-    }
-}
-
-fn pattern(v: &str) -> PatternService {
-    let l = v.to_ascii_lowercase();
-    let digits: String = v.trim().chars().take_while(char::is_ascii_digit).collect();
-    let reachable = if l.contains("unreachable") {
-        Some(false)
-    } else if l.contains("reachable") {
-        Some(true)
-    } else {
-        None
-    };
-    PatternService {
-        reachable,
-        status_code: digits.parse().ok(),
-    }
-}
-
-const HC_HEADER: &str = "Exchange Emergency Mitigation Service";
-
-/// Read HealthChecker's EEMS block. When the header line is present, only
-/// the lines indented below it count (other sections have `… service:` lines too).
-pub fn parse_healthchecker(src: Source<'_>) -> Parsed<HealthChecker> {
-    let mut out = HealthChecker::default();
-    let mut problems = Vec::new();
-    let has_header = src.lines().any(|(_, l)| labelled(l, HC_HEADER).is_some());
-    let mut header_indent: Option<usize> = None;
-    let mut seen_block = false;
-    for (ln, line) in src.lines() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let indent = line.chars().take_while(|c| c.is_whitespace()).count();
-        let Ok((_, (label, value))) = colon_line(line) else {
-            if header_indent.is_some_and(|h| indent <= h) {
-                header_indent = None;
-            }
-            continue;
-        };
-        if label.eq_ignore_ascii_case(HC_HEADER) {
-            if seen_block {
-                problems.push(Problem::at(
-                    ln,
-                    "a second EEMS block; only the first is read",
-                ));
-                header_indent = None;
-                continue;
-            }
-            seen_block = true;
-            header_indent = Some(indent);
-            out.eems = Some(HcField {
-                value: eems_state(value),
-                raw: value.to_owned(),
-                line: ln,
-            });
-            continue;
-        }
-        if has_header {
-            match header_indent {
-                Some(h) if indent > h => {}
-                Some(_) => {
-                    header_indent = None;
-                    continue;
-                }
-                None => continue,
-            }
-        }
-        fn mk<T>(value: T, raw: &str, line: usize) -> HcField<T> {
-            HcField {
-                value,
-                raw: raw.to_owned(),
-                line,
-            }
-        }
-        match label.to_ascii_lowercase().as_str() {
-            "windows service" => out.windows_service = Some(mk(hc_service(value), value, ln)),
-            "pattern service" => out.pattern_service = Some(mk(pattern(value), value, ln)),
-            "mitigation applied" => out
-                .mitigations_applied
-                .push(mk(value.to_owned(), value, ln)),
-            "mitigation blocked" => out
-                .mitigations_blocked
-                .push(mk(value.to_owned(), value, ln)),
-            "telemetry enabled" => {
-                let b = format_list::parse_bool(value);
-                if b.is_none() {
-                    problems.push(Problem::at(
-                        ln,
-                        format!("Telemetry enabled is not a boolean: {value}"),
-                    ));
-                }
-                out.telemetry_enabled = Some(mk(b, value, ln));
-            }
-            "more information" => out.more_information.push(mk(value.to_owned(), value, ln)),
-            _ => {}
-        }
-    }
-    if out.eems.is_none()
-        && out.windows_service.is_none()
-        && out.pattern_service.is_none()
-        && out.mitigations_applied.is_empty()
-    {
-        problems.push(Problem::whole("no HealthChecker EEMS lines found"));
-    }
-    for f in [&out.eems].into_iter().flatten() {
-        if let EemsConfigState::Other(raw) = &f.value {
-            problems.push(Problem::at(f.line, format!("unknown EEMS state: {raw}")));
-        }
-    }
-    Parsed::with_problems(out, problems)
-}
-
 /// Cheap check for the sniffer: Test-MitigationServiceConnectivity.ps1 output.
 pub fn looks_like_connectivity_test(text: &str) -> bool {
     text.lines().any(|l| {
@@ -562,15 +385,6 @@ pub fn looks_like_get_mitigations(text: &str) -> bool {
         })
 }
 
-/// Cheap check for the sniffer: HealthChecker's EEMS block.
-pub fn looks_like_healthchecker(text: &str) -> bool {
-    text.lines().any(|l| {
-        labelled(l, HC_HEADER).is_some()
-            || labelled(l, "Pattern service").is_some()
-            || labelled(l, "Mitigation applied").is_some()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -582,6 +396,18 @@ mod tests {
             decode(include_bytes!(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/../tests/fixtures/extra/powershell/",
+                $p
+            )))
+            .text
+        };
+    }
+
+    /// Decoded text of a verbatim published artifact under `tests/fixtures/real/`.
+    macro_rules! real {
+        ($p:literal) => {
+            decode(include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/fixtures/real/",
                 $p
             )))
             .text
@@ -747,112 +573,6 @@ mod tests {
         assert_eq!(p.problems.len(), 1);
     }
 
-    #[test]
-    fn healthchecker_sample() {
-        let t = reference!("os/variants/healthchecker-eems-section.txt");
-        assert!(looks_like_healthchecker(&t));
-        let p = parse_healthchecker(Source::new(&t));
-        assert!(p.problems.is_empty(), "{:?}", p.problems);
-        let v = p.value;
-        let e = v.eems.unwrap();
-        assert_eq!(e.value, EemsConfigState::Enabled);
-        assert_eq!(e.line, 1);
-        let ws = v.windows_service.unwrap();
-        assert_eq!(ws.value, HcServiceState::Running);
-        assert_eq!(ws.line, 2);
-        let ps = v.pattern_service.unwrap();
-        assert_eq!(ps.value.reachable, Some(true));
-        assert_eq!(ps.value.status_code, Some(200));
-        assert_eq!(ps.raw, "200 - Reachable");
-        assert_eq!(ps.line, 3);
-        assert_eq!(v.mitigations_applied.len(), 1);
-        assert_eq!(v.mitigations_applied[0].value, "PING1");
-        assert_eq!(v.mitigations_applied[0].line, 4);
-        assert!(v.mitigations_blocked.is_empty());
-        let te = v.telemetry_enabled.unwrap();
-        assert_eq!(te.value, Some(false));
-        assert_eq!(te.line, 6);
-    }
-
-    #[test]
-    fn healthchecker_disabled_unreachable() {
-        let t = extra!("healthchecker-eems-disabled-unreachable.txt");
-        assert!(looks_like_healthchecker(&t));
-        let p = parse_healthchecker(Source::new(&t));
-        assert!(p.problems.is_empty(), "{:?}", p.problems);
-        let v = p.value;
-        let e = v.eems.unwrap();
-        assert_eq!(e.value, EemsConfigState::DisabledOnServerLevel);
-        assert_eq!(e.line, 3);
-        assert_eq!(
-            v.windows_service.unwrap().value,
-            HcServiceState::Investigate
-        );
-        let ps = v.pattern_service.unwrap();
-        assert_eq!(ps.value.reachable, Some(false));
-        assert_eq!(ps.value.status_code, None);
-        let applied: Vec<_> = v
-            .mitigations_applied
-            .iter()
-            .map(|f| f.value.as_str())
-            .collect();
-        assert_eq!(applied, vec!["PING1", "M1.1"]);
-        assert_eq!(v.mitigations_blocked.len(), 1);
-        assert_eq!(v.mitigations_blocked[0].value, "M2.1");
-        assert_eq!(v.mitigations_blocked[0].line, 11);
-        assert_eq!(v.telemetry_enabled.unwrap().value, Some(true));
-        let links: Vec<_> = v
-            .more_information
-            .iter()
-            .map(|f| f.value.as_str())
-            .collect();
-        assert_eq!(
-            links,
-            vec![
-                "https://aka.ms/HC-EEMS",
-                "https://aka.ms/HelpConnectivityEEMS"
-            ]
-        );
-    }
-
-    #[test]
-    fn healthchecker_states() {
-        for (s, want) in [
-            ("Disabled on org level", EemsConfigState::DisabledOnOrgLevel),
-            ("Disabled", EemsConfigState::Disabled),
-            (
-                "Failed to query config",
-                EemsConfigState::FailedToQueryConfig,
-            ),
-        ] {
-            let p = parse_healthchecker(Source::new(&format!(
-                "Exchange Emergency Mitigation Service: {s}\n"
-            )));
-            assert_eq!(p.value.eems.unwrap().value, want);
-        }
-        let p = parse_healthchecker(Source::new(
-            "        Windows service: Unknown\n        Pattern service: Unreachable\n",
-        ));
-        assert_eq!(
-            p.value.windows_service.unwrap().value,
-            HcServiceState::Unknown
-        );
-        assert_eq!(
-            p.value.pattern_service.unwrap().value.reachable,
-            Some(false)
-        );
-        // Lines outside the block do not count once the header is present.
-        let p = parse_healthchecker(Source::new(
-            "Other: x\n    Windows service: Running\nExchange Emergency Mitigation Service: Enabled\n    Pattern service: Unreachable\nNext: y\n    Windows service: Running\n",
-        ));
-        assert!(p.value.windows_service.is_none());
-        assert_eq!(p.value.pattern_service.unwrap().line, 4);
-        let p = parse_healthchecker(Source::new("hello: world\n"));
-        assert_eq!(p.problems.len(), 1);
-        let j = serde_json::to_value(EemsConfigState::DisabledOnOrgLevel).unwrap();
-        assert_eq!(j, "disabled-on-org-level");
-    }
-
     /// Each sample is claimed by its own `looks_like_*` helper and no other.
     #[test]
     fn sniff_helpers_are_exclusive() {
@@ -951,6 +671,48 @@ mod tests {
                 "healthchecker",
                 extra!("healthchecker-eems-disabled-unreachable.txt"),
             ),
+            (
+                "healthchecker",
+                extra!("healthchecker-full-two-servers.txt"),
+            ),
+            (
+                "healthchecker",
+                real!(
+                    "css-exchange-878-hc-exchange-information-cu10/healthchecker-exchange-information.txt"
+                ),
+            ),
+            (
+                "healthchecker",
+                real!("css-exchange-1352-hc-name-2016-cu22/healthchecker-exchange-information.txt"),
+            ),
+            (
+                "healthchecker",
+                real!("css-exchange-1085-hc-2016-cu23-tabs/healthchecker-excerpt.txt"),
+            ),
+            (
+                "healthchecker",
+                real!("css-exchange-1121-hc-proxy-misdisplayed/healthchecker-proxy.txt"),
+            ),
+            (
+                "healthchecker",
+                real!("css-exchange-1875-hc-proxy-port-803/healthchecker-proxy.txt"),
+            ),
+            (
+                "healthchecker",
+                real!("css-exchange-761-hc-empty-proxy-warning/healthchecker-os-section.txt"),
+            ),
+            (
+                "healthchecker",
+                real!("css-exchange-1977-exsetup-1258-28-hc-failed/healthchecker-failed.txt"),
+            ),
+            (
+                "exsetup-version",
+                real!("css-exchange-1977-exsetup-1258-28-hc-failed/exsetup-fileversioninfo.txt"),
+            ),
+            (
+                "exchange-server",
+                real!("css-exchange-1121-hc-proxy-misdisplayed/get-exchangeserver-fl-proxy.txt"),
+            ),
         ];
         for (want, text) in &samples {
             let claimed: Vec<&str> = checks
@@ -965,6 +727,10 @@ mod tests {
             reference!("os/healthy_EX01/netsh-winhttp-show-proxy.txt"),
             reference!("os/healthy_EX01/reg-query-winhttpsettings.txt"),
             reference!("os/healthy_EX01/netsh-winhttp-show-advproxy.txt"),
+            // Real: netsh beside a mangled Health Checker paste, and prose about Health Checker.
+            real!("css-exchange-1121-hc-proxy-misdisplayed/netsh-winhttp-show-proxy.txt"),
+            real!("css-exchange-534-winhttp-dots-stripped/issue-body.md"),
+            real!("msdocs-exchange-3170-prose-build-numbers/issue-excerpt.txt"),
         ] {
             assert!(checks.iter().all(|(_, f)| !f(&text)), "{text}");
         }

@@ -45,8 +45,16 @@ impl Check for EvidenceIncomplete {
                 "Get-OrganizationConfig | Format-List MitigationsEnabled",
             ));
         }
+        let winhttp_untrusted = ev.untrusted(crate::check::Need::WinHttp).next();
         if !ev.has_winhttp_evidence() {
-            missing.push(("the WinHTTP proxy", "netsh winhttp show proxy"));
+            missing.push((
+                if winhttp_untrusted.is_some() {
+                    "the WinHTTP proxy (Health Checker's value looked mangled and was not used)"
+                } else {
+                    "the WinHTTP proxy"
+                },
+                "netsh winhttp show proxy",
+            ));
         }
         if ev.service.is_none() {
             missing.push((
@@ -69,6 +77,11 @@ impl Check for EvidenceIncomplete {
         let what: Vec<&str> = missing.iter().map(|(w, _)| *w).collect();
         let mut f = finding(&META, Confidence::High, format!("Missing evidence: {}", what.join(", ")))
             .detail("eems-doctor decides only from what it was given. These inputs would let more checks run (`eems-doctor collect` gathers all of them in one go on the server):");
+        if !ev.has_winhttp_evidence()
+            && let Some(u) = winhttp_untrusted
+        {
+            f = f.evidence([u.cite.to_evidence()]);
+        }
         for (w, cmd) in missing {
             f = f.step(Step::cmd(format!("Collect {w}:"), cmd));
         }

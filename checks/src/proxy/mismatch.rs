@@ -21,7 +21,21 @@ impl Check for ProxyMismatch {
 
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
         let (Some(ex), Some(w)) = (&ev.exchange_proxy, ev.winhttp_proxy()) else {
-            return Outcome::Skip("needs both InternetWebProxy and a WinHTTP proxy".into());
+            // A mangled Health Checker value is not a proxy to compare (CSS-Exchange #1875
+            // printed `:803` for `:80` and a false "doesn't match").
+            let note = if ev.exchange_proxy.is_none() {
+                ev.untrusted_note(Need::ExchangeProxy)
+            } else {
+                None
+            }
+            .or_else(|| {
+                (!ev.has_winhttp_evidence())
+                    .then(|| ev.untrusted_note(Need::WinHttp))
+                    .flatten()
+            });
+            return Outcome::Skip(
+                note.unwrap_or_else(|| "needs both InternetWebProxy and a WinHTTP proxy".into()),
+            );
         };
         let Some(ex_proxy) = &ex.value else {
             return Outcome::Skip(

@@ -21,12 +21,18 @@ impl Check for ProxyWinhttpMissing {
 
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
         let Some(ex) = &ev.exchange_proxy else {
+            if let Some(note) = ev.untrusted_note(Need::ExchangeProxy) {
+                return Outcome::Skip(note);
+            }
             return Outcome::Skip("no InternetWebProxy value: run `Get-ExchangeServer <name> | Format-List InternetWebProxy`".into());
         };
         let Some(proxy) = &ex.value else {
             return Outcome::Pass;
         };
         if !ev.has_winhttp_evidence() {
+            if let Some(note) = ev.untrusted_note(Need::WinHttp) {
+                return Outcome::Skip(note);
+            }
             return Outcome::Skip("no WinHTTP evidence: run `netsh winhttp show proxy`".into());
         }
         if ev.winhttp_proxy().is_some() {
