@@ -610,3 +610,46 @@ fn grouping_rules_are_predictable() {
     let (v, _) = analyze(&[case.join("01-healthy").to_str().unwrap()]);
     assert_eq!(v["servers"].as_array().unwrap().len(), 1);
 }
+
+/// A bundle written by `collect` (with `manifest.json`) comes from one host:
+/// its evidence is that host's, and files naming another server are said,
+/// not split off into a server of their own.
+#[test]
+fn a_collect_bundle_is_its_manifests_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("bundle");
+    std::fs::create_dir_all(b.join("MitigationService")).unwrap();
+    let src = std::path::Path::new("samples/05-proxy-exchange-missing");
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap().path();
+        if e.is_file() {
+            std::fs::copy(&e, b.join(e.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(
+        b.join("manifest.json"),
+        r#"{"tool_version":"0.1.0","host":"EXHOST1","collected_at":"2025-03-14T12:00:00Z","redacted":false,"os":"windows","exchange_path":null,"since_days":30,"items":[{"name":"netsh-proxy","command":"netsh winhttp show proxy","exit_code":0,"duration_ms":5,"output":"netsh-winhttp-show-proxy.txt","error":null}]}"#,
+    )
+    .unwrap();
+    let (v, _) = analyze(&[b.to_str().unwrap()]);
+    let servers = v["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 1);
+    assert_eq!(servers[0]["server"], "EXHOST1");
+    assert_eq!(servers[0]["root_causes"][0]["id"], "proxy-exchange-missing");
+    let incomplete = servers[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "evidence-incomplete")
+        .unwrap();
+    assert!(
+        incomplete["title"].as_str().unwrap().contains("LONEX04"),
+        "{incomplete:#}"
+    );
+    assert!(
+        v["grouping"][0]
+            .as_str()
+            .unwrap()
+            .contains("collect bundle")
+    );
+}

@@ -71,6 +71,27 @@ impl Check for EvidenceIncomplete {
                 "wevtutil qe Application /q:\"*[System[Provider[@Name='MSExchange Mitigation Service'] or (EventID=4999)]]\" /f:xml /rd:true /c:500 > events.xml",
             ));
         }
+        // A collect bundle holds one host's evidence; a file naming another
+        // server was copied in from elsewhere or renamed: it is read as the
+        // host's, and said here.
+        let foreign: Vec<&crate::evidence::Cite> = ev
+            .collection
+            .iter()
+            .flat_map(|c| &c.value.other_servers)
+            .collect();
+        let foreign_what = (!foreign.is_empty()).then(|| {
+            let names: Vec<&str> = foreign.iter().map(|c| c.excerpt.as_str()).collect();
+            format!(
+                "evidence of this host only (the bundle's files also name {})",
+                names.join(", ")
+            )
+        });
+        if let Some(w) = &foreign_what {
+            missing.push((
+                w.as_str(),
+                "eems-doctor collect   # run on each server, one bundle per server",
+            ));
+        }
         if missing.is_empty() {
             return Outcome::Pass;
         }
@@ -82,6 +103,7 @@ impl Check for EvidenceIncomplete {
         {
             f = f.evidence([u.cite.to_evidence()]);
         }
+        f = f.evidence(foreign.iter().map(|c| c.to_evidence()));
         for (w, cmd) in missing {
             f = f.step(Step::cmd(format!("Collect {w}:"), cmd));
         }
