@@ -69,6 +69,12 @@ fn a_headerless_1008_paste_is_the_services_event() {
             excerpt.contains("AuthenticationException") && excerpt.contains("without header"),
             "{rel}: {excerpt}"
         );
+        // The Q&A paste has a frame cut before its parameters right after
+        // the message: it must not be glued onto it.
+        assert!(
+            excerpt.ends_with("according to the validation procedure."),
+            "{rel}: {excerpt}"
+        );
     }
 }
 

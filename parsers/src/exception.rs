@@ -274,7 +274,24 @@ fn looks_like_frame_target(s: &str) -> bool {
 /// The frame text if `p` (trimmed) is a stack frame line.
 fn frame_text(p: &str) -> Option<&str> {
     let body = p.strip_prefix("at ").or_else(|| p.strip_prefix("bei "))?;
-    looks_like_frame_target(body).then_some(p)
+    (looks_like_frame_target(body) || is_truncated_frame(body)).then_some(p)
+}
+
+/// A frame line cut before its parameter list, as Event Viewer copies and
+/// forum pastes leave them (`at Microsoft.Exchange.Mitigation.Service.Common.Utils.FetchMitigationsFromUrlT`):
+/// one dotted name and nothing else on the line. Without this it would be
+/// glued onto the exception message above it.
+fn is_truncated_frame(body: &str) -> bool {
+    let body = body.trim_end();
+    body.split('.').count() >= 3
+        && body.split('.').all(|part| {
+            part.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '<' || c == '_')
+                && part
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '`' | '<' | '>' | '+'))
+        })
 }
 
 fn is_separator(p: &str) -> bool {
@@ -359,6 +376,29 @@ mod tests {
         "System.Net.WebException",
         "System.Security.Authentication.AuthenticationException",
     ];
+
+    /// As pasted on Microsoft Q&A 1052271 (tests/fixtures/real): a frame cut
+    /// before its parameter list right after the innermost message.
+    #[test]
+    fn a_truncated_frame_is_not_glued_onto_the_message() {
+        let text = "System.Security.Authentication.AuthenticationException: The remote certificate is invalid according to the validation procedure.\n   at System.Threading.Tasks.Task.Wait(Int32 millisecondsTimeout)\n   at Microsoft.Exchange.Mitigation.Service.Common.Utils.FetchMitigationsFromUrlT\n   at Microsoft.Exchange.Mitigation.Service.MitigationCloudServiceV2.FetchMitigations()\n";
+        let c = parse_chain(text);
+        let last = c.exceptions.last().unwrap();
+        assert_eq!(
+            last.message,
+            "The remote certificate is invalid according to the validation procedure."
+        );
+        assert!(
+            c.frames
+                .iter()
+                .any(|f| f.ends_with("Utils.FetchMitigationsFromUrlT")),
+            "{:?}",
+            c.frames
+        );
+        // A sentence that merely starts with "at" stays text.
+        assert!(!is_truncated_frame("the weekend, says the admin"));
+        assert!(!is_truncated_frame("10.0.0.1"));
+    }
 
     #[test]
     fn english_chain_with_repeat() {
