@@ -264,3 +264,61 @@ fn success_next_to_a_tls_1008_is_called_a_contradiction() {
     );
     assert!(!finding_ids(server).contains(&"fetch-failing"));
 }
+
+/// What OCS answered an admin's own request is evidence: a block page in its
+/// place is a failure verdict; Q&A 1052271's Invoke-RestMethod got OCS's
+/// document while the service failed TLS hourly (not a contradiction).
+#[test]
+fn an_admins_own_request_to_ocs_is_evidence_of_what_answered() {
+    let (v, _) = run(
+        "analyze",
+        &["tests/fixtures/extra/ocs/invoke-webrequest-blockpage_synthetic.txt"],
+    );
+    let server = &v["servers"][0];
+    let f = server["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "fetch-failing")
+        .unwrap_or_else(|| panic!("{:?}", finding_ids(server)));
+    let excerpt = f["evidence"][0]["excerpt"].as_str().unwrap();
+    assert!(
+        excerpt.contains("not OCS's document") && excerpt.contains("Access Denied"),
+        "{excerpt}"
+    );
+    assert_eq!(server["inputs"][0]["kind"], "ocs-response");
+
+    let dir = "tests/fixtures/real/qa-1052271-tls-1008-test-success";
+    let (v, _) = run(
+        "analyze",
+        &[
+            &format!("{dir}/event-1008-description.txt"),
+            &format!("{dir}/invoke-restmethod.txt"),
+        ],
+    );
+    let server = &v["servers"][0];
+    assert!(!finding_ids(server).contains(&"fetch-failing"));
+    let tls = server["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "tls-validation-failed")
+        .unwrap();
+    assert!(
+        tls["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Invoke-WebRequest/Invoke-RestMethod got OCS's document"),
+        "{tls:#}"
+    );
+    assert_eq!(
+        kind_of("qa-1052271-tls-1008-test-success/invoke-restmethod.txt"),
+        "ocs-response"
+    );
+    let (v, _) = run(
+        "parse",
+        &["tests/fixtures/extra/ocs/invoke-webrequest-clixml_synthetic.xml"],
+    );
+    assert_eq!(v["inputs"][0]["kind"], "ocs-response");
+    assert_eq!(v["inputs"][0]["items"][0]["status_code"], 200);
+}

@@ -524,6 +524,37 @@ fn add_content(
         // Read last, by `add_healthchecker`.
         Content::HealthChecker(_) => {}
         Content::ProbeResults(r) => main.probes = Some((**r).clone()),
+        Content::OcsResponse(r) => {
+            let status = r.status_code.map_or_else(
+                || "no status shown".to_owned(),
+                |c| {
+                    format!("{c} {}", r.status_description.as_deref().unwrap_or(""))
+                        .trim_end()
+                        .to_owned()
+                },
+            );
+            let body = match (&r.eocs, &r.other_body) {
+                (Some(e), _) => format!(
+                    "OCS's <EOCS{}> document{}{}",
+                    e.version
+                        .as_ref()
+                        .map(|v| format!(" version {v}"))
+                        .unwrap_or_default(),
+                    if e.config_ids.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", e.config_ids.join(", "))
+                    },
+                    if e.signed { ", signed" } else { "" }
+                ),
+                (None, Some(b)) => format!("not OCS's document: {b}"),
+                (None, None) => "no body shown".to_owned(),
+            };
+            main.ocs_response = Some(Fact::new(
+                r.clone(),
+                Cite::new(path, Some(r.line), format!("{} ({status}): {body}", r.form)),
+            ));
+        }
         Content::EvidenceManifest(m) => {
             main.collection = Some(Fact::new(
                 CollectionFact {

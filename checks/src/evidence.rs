@@ -230,6 +230,8 @@ pub struct ServerEvidence {
     pub get_mitigations_warning: Option<Cite>,
     /// HealthChecker's EEMS block, when pasted.
     pub healthchecker_pattern_reachable: Option<Fact<bool>>,
+    /// What OCS answered an admin's own `Invoke-WebRequest`/`Invoke-RestMethod`.
+    pub ocs_response: Option<Fact<eems_parsers::ocs_response::OcsResponse>>,
     /// The bundle was written by `eems-doctor collect` (its `manifest.json`).
     pub collection: Option<Fact<CollectionFact>>,
     /// Values read but not used because they looked mangled.

@@ -20,12 +20,13 @@ pub enum Kind {
     Healthchecker,
     ProbeResults,
     EvidenceManifest,
+    OcsResponse,
     Mixed,
     Unrecognized,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::MitigationLog,
         Kind::EventExport,
         Kind::NetshWinhttpProxy,
@@ -41,6 +42,7 @@ impl Kind {
         Kind::Healthchecker,
         Kind::ProbeResults,
         Kind::EvidenceManifest,
+        Kind::OcsResponse,
         Kind::Mixed,
         Kind::Unrecognized,
     ];
@@ -62,6 +64,7 @@ impl Kind {
             Kind::Healthchecker => "healthchecker",
             Kind::ProbeResults => "probe-results",
             Kind::EvidenceManifest => "evidence-manifest",
+            Kind::OcsResponse => "ocs-response",
             Kind::Mixed => "mixed",
             Kind::Unrecognized => "unrecognized",
         }

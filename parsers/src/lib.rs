@@ -19,6 +19,7 @@ pub mod format_list;
 pub mod kind;
 pub mod manifest;
 pub mod mitigation_log;
+pub mod ocs_response;
 pub mod probe_results;
 pub mod problem;
 pub mod registry;
@@ -53,6 +54,7 @@ pub enum Content {
     HealthChecker(scripts::HealthChecker),
     ProbeResults(Box<probe_results::ProbeReport>),
     EvidenceManifest(manifest::EvidenceManifest),
+    OcsResponse(ocs_response::OcsResponse),
 }
 
 /// How far an input could be read.
@@ -132,6 +134,7 @@ pub fn parse_as(kind: Kind, src: Source<'_>) -> Option<Parsed<Content>> {
             Content::ProbeResults(Box::new(r))
         }),
         Kind::EvidenceManifest => wrap(manifest::parse(src), Content::EvidenceManifest),
+        Kind::OcsResponse => wrap(ocs_response::parse(src), Content::OcsResponse),
         Kind::Mixed | Kind::Unrecognized => None,
     }
 }

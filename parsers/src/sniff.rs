@@ -152,6 +152,10 @@ pub const RECOGNIZERS: &[(Kind, Recognizer)] = &[
         Kind::ProbeResults,
         crate::probe_results::looks_like_probe_results,
     ),
+    (
+        Kind::OcsResponse,
+        crate::ocs_response::looks_like_ocs_response,
+    ),
     (Kind::EventExport, crate::events::looks_like_event_export),
     (
         Kind::MitigationLog,
@@ -226,6 +230,10 @@ pub const CLIXML_RECOGNIZERS: &[(Kind, Recognizer)] = &[
     (
         Kind::ExsetupVersion,
         crate::build::looks_like_exsetup_version_clixml,
+    ),
+    (
+        Kind::OcsResponse,
+        crate::ocs_response::looks_like_ocs_response_clixml,
     ),
 ];
 

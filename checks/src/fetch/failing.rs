@@ -60,7 +60,7 @@ impl Check for FetchFailing {
             // nothing in the evidence says why: that verdict is the finding.
             return Outcome::fail(
                 finding(&META, Confidence::Medium, "Microsoft's own test scripts report that the mitigation endpoint cannot be reached")
-                    .detail("Test-MitigationServiceConnectivity.ps1, Get-Mitigations.ps1 or Health Checker ran on the server and reported that the Office Config Service could not be reached. Their verdict is reliable when it says Failed (when it says Success it can still be wrong: they run as the admin, not as the service, and skip the certificate revocation path). The evidence does not name the reason; the service's own log and events, and the live probes, do.")
+                    .detail("Test-MitigationServiceConnectivity.ps1, Get-Mitigations.ps1, Health Checker or an Invoke-WebRequest to the OCS URL ran on the server and reported that the Office Config Service could not be reached (or something else answered in its place). Their verdict is reliable when it says Failed (when it says Success it can still be wrong: they run as the admin, not as the service, and skip the certificate revocation path). The evidence does not name the reason; the service's own log and events, and the live probes, do.")
                     .evidence(peers.iter().map(|c| c.to_evidence()))
                     .step(Step::cmd("Probe the path the service uses, on the server:", "eems-doctor probe"))
                     .step(Step::cmd("Collect the service's own evidence (log folder, events 1008, proxies, build):", "eems-doctor collect"))
@@ -83,7 +83,8 @@ impl Check for FetchFailing {
 
 /// The peers' own failure verdicts: `Test-MitigationServiceConnectivity.ps1`
 /// "Result: Failed.", Get-Mitigations.ps1's endpoint WARNING, Health
-/// Checker's "Pattern service … Unreachable".
+/// Checker's "Pattern service … Unreachable", an `Invoke-WebRequest` to the
+/// OCS URL that got an error status or a page that is not OCS's document.
 fn peer_verdicts(ev: &ServerEvidence) -> Vec<&crate::evidence::Cite> {
     let mut out = Vec::new();
     if let Some(t) = ev.connectivity_test.as_ref().filter(|t| !t.value) {
@@ -91,6 +92,11 @@ fn peer_verdicts(ev: &ServerEvidence) -> Vec<&crate::evidence::Cite> {
     }
     if let Some(w) = &ev.get_mitigations_warning {
         out.push(w);
+    }
+    // An admin's own request answered by something other than OCS's
+    // document (an error status, a block page).
+    if let Some(r) = ev.ocs_response.as_ref().filter(|r| !r.value.reached_ocs()) {
+        out.push(&r.cite);
     }
     if let Some(h) = ev
         .healthchecker_pattern_reachable
