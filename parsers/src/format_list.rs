@@ -255,6 +255,10 @@ impl Builder {
     fn finish(&mut self) {
         if let Some(mut r) = self.record.take() {
             for p in &mut r.properties {
+                let unwrapped = strip_markdown_bold(&p.value);
+                if unwrapped.len() != p.value.len() {
+                    p.value = unwrapped.to_owned();
+                }
                 p.incomplete = strip_truncation(&p.value).1;
             }
             if !r.properties.is_empty() {
@@ -332,29 +336,41 @@ pub fn parse_records(src: Source<'_>) -> Parsed<Vec<FlRecord>> {
     Parsed::with_problems(b.out, problems)
 }
 
-/// One column of a Format-Table output, located by its dash ruler.
+/// One column of a Format-Table output, located by its dash ruler (or, in
+/// a paste that lost the ruler, by where its header name starts).
 #[derive(Debug, Clone, Serialize)]
 pub struct TableColumn {
     pub name: String,
-    /// Char columns of the ruler run, `end` exclusive.
+    /// Char columns of the ruler run (or from the header name to the next
+    /// header name), `end` exclusive. Cells of the last column may run past
+    /// `end`: the rest of a longer row is theirs.
     pub start: usize,
     pub end: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TableRow {
-    /// One cell per column; `None` when nothing was printed there.
+    /// One cell per column; `None` when nothing was printed there. Wrapped
+    /// continuation lines (`Format-Table -Wrap`) are joined onto their cell.
     pub cells: Vec<Option<String>>,
+    /// Per column: the cell ends in a truncation marker (`...` / `…`), so
+    /// more existed than the column width let through.
+    pub truncated: Vec<bool>,
+    /// Line of the row (its first line when wrapped).
     pub line: usize,
 }
 
-/// A Format-Table block: header, dash ruler, rows up to a blank line.
+/// A Format-Table block: header, dash ruler (or none, see
+/// [`parse_tables_with`]), rows up to a blank line.
 #[derive(Debug, Clone, Serialize)]
 pub struct Table {
     pub columns: Vec<TableColumn>,
     pub rows: Vec<TableRow>,
     /// Line of the header.
     pub line: usize,
+    /// The header had no dash ruler under it (lost in a forum paste):
+    /// columns were placed by the header names.
+    pub ruler_missing: bool,
 }
 
 impl Table {
@@ -367,6 +383,13 @@ impl Table {
     pub fn cell<'t>(&self, row: &'t TableRow, name: &str) -> Option<&'t str> {
         let i = self.column(name)?;
         row.cells.get(i)?.as_deref()
+    }
+
+    /// Whether the cell of column `name` was cut off at the column width.
+    pub fn cell_truncated(&self, row: &TableRow, name: &str) -> bool {
+        self.column(name)
+            .and_then(|i| row.truncated.get(i).copied())
+            .unwrap_or(false)
     }
 }
 
@@ -423,22 +446,34 @@ fn char_slice(chars: &[char], start: usize, end: usize) -> String {
         .unwrap_or_default()
 }
 
+/// `**EX2013**` → `EX2013`: markdown bold a forum paste put around a whole value.
+pub fn strip_markdown_bold(s: &str) -> &str {
+    let t = s.trim();
+    match t.strip_prefix("**").and_then(|r| r.strip_suffix("**")) {
+        Some(inner) if !inner.trim().is_empty() && !inner.contains("**") => inner.trim(),
+        _ => s,
+    }
+}
+
 /// Assign each token to the column it overlaps most (right-aligned enum
-/// columns overflow to the left, long last columns run past their ruler),
-/// or the nearest one when it overlaps none.
+/// columns overflow to the left, cells of a paste whose names were edited
+/// shift by a few characters), or the nearest one when it overlaps none.
+/// The last column takes the rest of a row longer than its header.
 fn split_row(line: &str, columns: &[TableColumn]) -> Vec<Option<String>> {
     let chars: Vec<char> = line.chars().collect();
+    let last = columns.len().saturating_sub(1);
     let mut spans: Vec<Option<(usize, usize)>> = vec![None; columns.len()];
     for (ts, te) in tokens(line) {
         let mut best: Option<(usize, (usize, usize))> = None; // (col, (overlap, -distance as key))
         for (ci, c) in columns.iter().enumerate() {
-            let overlap = te.min(c.end).saturating_sub(ts.max(c.start));
+            let end = if ci == last { usize::MAX } else { c.end };
+            let overlap = te.min(end).saturating_sub(ts.max(c.start));
             let distance = if overlap > 0 {
                 0
             } else if te <= c.start {
                 c.start - te
             } else {
-                ts.saturating_sub(c.end)
+                ts.saturating_sub(end)
             };
             let key = (overlap, usize::MAX - distance);
             if best.is_none_or(|(_, k)| key > k) {
@@ -456,52 +491,177 @@ fn split_row(line: &str, columns: &[TableColumn]) -> Vec<Option<String>> {
     }
     spans
         .into_iter()
-        .map(|s| s.map(|(a, e)| char_slice(&chars, a, e).trim().to_owned()))
+        .map(|s| {
+            s.map(|(a, e)| {
+                let cell = char_slice(&chars, a, e);
+                strip_markdown_bold(&cell).trim().to_owned()
+            })
+        })
         .collect()
+}
+
+/// Join a wrapped table cell: `Format-Table -Wrap` breaks at a space (which
+/// it drops) unless one word is wider than the column, which it splits at
+/// the column width. So a piece that is one word as wide as the column was
+/// split inside that word.
+fn join_cell(value: &mut String, piece: &str, width: Option<usize>, more: &str) {
+    let split_word =
+        !piece.contains(char::is_whitespace) && width.is_some_and(|w| piece.chars().count() >= w);
+    if split_word {
+        value.push_str(more);
+    } else {
+        value.push(' ');
+        value.push_str(more);
+    }
+}
+
+/// A header line of a table that lost its ruler: property names only
+/// (letters, digits, `_`, `.`, `-`), at least two.
+fn rulerless_header(line: &str) -> Option<Vec<&str>> {
+    let names: Vec<&str> = line.split_whitespace().collect();
+    let is_name = |n: &&str| {
+        n.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && n.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    };
+    (names.len() >= 2 && names.iter().all(is_name)).then_some(names)
 }
 
 /// Every Format-Table block of `src` (a header line directly followed by a
 /// dash ruler). Rows run up to a blank or prompt line.
 pub fn parse_tables(src: Source<'_>) -> Vec<Table> {
+    parse_tables_with(src, |_| false)
+}
+
+/// [`parse_tables`], and also tables whose dash ruler was lost (a forum's
+/// markdown eats a line of dashes): a header line of names that
+/// `accept_rulerless` accepts, directly followed by rows. Their columns start
+/// where the header names start; each runs up to the next.
+pub fn parse_tables_with(
+    src: Source<'_>,
+    accept_rulerless: impl Fn(&[&str]) -> bool,
+) -> Vec<Table> {
     let lines: Vec<(usize, &str)> = src.lines().collect();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < lines.len() {
-        let header = lines.get(i).copied();
-        let ruler = lines.get(i + 1).and_then(|(_, l)| ruler_runs(l));
-        let (Some((hl, htext)), Some(runs)) = (header, ruler) else {
-            i += 1;
-            continue;
-        };
+    while let Some(&(hl, htext)) = lines.get(i) {
         if htext.trim().is_empty() || is_prompt_line(htext) {
             i += 1;
             continue;
         }
         let hchars: Vec<char> = htext.chars().collect();
-        let columns: Vec<TableColumn> = runs
+        let next = lines.get(i + 1).map(|&(_, l)| l);
+        let (columns, ruler_missing) = match next.and_then(ruler_runs) {
+            Some(runs) => (
+                runs.iter()
+                    .enumerate()
+                    .map(|(k, &(s, e))| TableColumn {
+                        // The last name, like the last cells, may run past its ruler.
+                        name: char_slice(
+                            &hchars,
+                            s,
+                            if k + 1 == runs.len() { hchars.len() } else { e },
+                        )
+                        .trim()
+                        .to_owned(),
+                        start: s,
+                        end: e,
+                    })
+                    .collect::<Vec<_>>(),
+                false,
+            ),
+            None => {
+                let names = rulerless_header(htext);
+                let has_row = next.is_some_and(|l| !l.trim().is_empty() && !is_prompt_line(l));
+                match names {
+                    Some(names) if has_row && accept_rulerless(&names) => {
+                        let starts: Vec<(usize, usize)> = tokens(htext.trim_end());
+                        let columns = starts
+                            .iter()
+                            .enumerate()
+                            .map(|(k, &(s, e))| TableColumn {
+                                name: char_slice(&hchars, s, e),
+                                start: s,
+                                // Up to the separating space before the next name.
+                                end: starts
+                                    .get(k + 1)
+                                    .map_or(e, |&(next, _)| next.saturating_sub(1).max(e)),
+                            })
+                            .collect();
+                        (columns, true)
+                    }
+                    _ => {
+                        i += 1;
+                        continue;
+                    }
+                }
+            }
+        };
+        // Width of each column, to tell a hard-split word from a word wrap;
+        // unknown for the last column of a table without ruler.
+        let widths: Vec<Option<usize>> = columns
             .iter()
-            .map(|&(s, e)| TableColumn {
-                name: char_slice(&hchars, s, e).trim().to_owned(),
-                start: s,
-                end: e,
+            .enumerate()
+            .map(|(k, c)| {
+                (!ruler_missing || k + 1 < columns.len()).then(|| c.end.saturating_sub(c.start))
             })
             .collect();
-        let mut rows = Vec::new();
-        let mut j = i + 2;
+        let mut rows: Vec<TableRow> = Vec::new();
+        // The cells of the row's latest line: what a continuation continues.
+        let mut pieces: Vec<Option<String>> = Vec::new();
+        let mut j = i + if ruler_missing { 1 } else { 2 };
         while let Some(&(ln, l)) = lines.get(j) {
             if l.trim().is_empty() || is_prompt_line(l) {
                 break;
             }
-            rows.push(TableRow {
-                cells: split_row(l.trim_end(), &columns),
-                line: ln,
-            });
+            let cells = split_row(l.trim_end(), &columns);
+            // `Format-Table -Wrap`: a line with nothing under the first
+            // column continues the cells of the row above.
+            let continuation = cells.first().is_some_and(Option::is_none);
+            match rows.last_mut() {
+                Some(prev) if continuation => {
+                    for (k, more) in cells.into_iter().enumerate() {
+                        let Some(more) = more else { continue };
+                        let piece = pieces.get(k).cloned().flatten();
+                        if let Some(slot) = prev.cells.get_mut(k) {
+                            match (slot.as_mut(), piece) {
+                                (Some(v), Some(piece)) => {
+                                    join_cell(v, &piece, widths.get(k).copied().flatten(), &more);
+                                }
+                                (Some(v), None) => join_continuation(v, &more),
+                                (None, _) => *slot = Some(more.clone()),
+                            }
+                        }
+                        if let Some(p) = pieces.get_mut(k) {
+                            *p = Some(more);
+                        }
+                    }
+                }
+                _ => {
+                    pieces.clone_from(&cells);
+                    rows.push(TableRow {
+                        cells,
+                        truncated: Vec::new(),
+                        line: ln,
+                    });
+                }
+            }
             j += 1;
+        }
+        for r in &mut rows {
+            r.truncated = r
+                .cells
+                .iter()
+                .map(|c| c.as_deref().is_some_and(|v| strip_truncation(v).1))
+                .collect();
         }
         out.push(Table {
             columns,
             rows,
             line: hl,
+            ruler_missing,
         });
         i = j;
     }
@@ -695,11 +855,156 @@ mod tests {
         );
     }
 
+    #[test]
+    fn table_without_ruler_real_paste() {
+        // Apoc70/Get-ExchangeEnvironmentReport#13: `ft -AutoSize` pasted
+        // without its dash ruler; names edited by the poster shift the
+        // later cells one character left of their header; ServerRole blank.
+        let text = crate::text::decode(fixture!(
+            "real/apoc70-envreport-13-get-exchangeserver-ft-edge/get-exchangeserver-ft-autosize.txt"
+        ))
+        .text;
+        assert!(parse_tables(Source::new(&text)).is_empty(), "opt-in only");
+        let accept = |names: &[&str]| names.contains(&"AdminDisplayVersion");
+        let t = parse_tables_with(Source::new(&text), accept);
+        assert_eq!(t.len(), 1);
+        let t = &t[0];
+        assert!(t.ruler_missing);
+        assert_eq!(t.line, 2);
+        let names: Vec<_> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Name",
+                "Site",
+                "ServerRole",
+                "Edition",
+                "AdminDisplayVersion"
+            ]
+        );
+        assert_eq!(t.rows.len(), 2);
+        for (r, name, line) in [
+            (&t.rows[0], "xxxxxxxxxxxx1", 3),
+            (&t.rows[1], "xxxxxxxxxxxx2", 4),
+        ] {
+            assert_eq!(r.line, line);
+            assert_eq!(t.cell(r, "Name"), Some(name));
+            assert_eq!(
+                t.cell(r, "Site"),
+                Some("xxxxxxxxxxxx/Configuration/Sites/xxxxxxxxxxxx")
+            );
+            assert_eq!(t.cell(r, "ServerRole"), None);
+            assert_eq!(t.cell(r, "Edition"), Some("Standard"));
+            assert_eq!(
+                t.cell(r, "AdminDisplayVersion"),
+                Some("Version 15.1 (Build 2507.6)")
+            );
+            assert!(r.truncated.iter().all(|x| !x));
+        }
+    }
+
+    #[test]
+    fn rulerless_header_needs_names_and_a_row() {
+        let yes = |_: &[&str]| true;
+        // Prose, a property line or a header with nothing under it is no table.
+        assert!(parse_tables_with(Source::new("Name : EX01\nX : 1\n"), yes).is_empty());
+        assert!(parse_tables_with(Source::new("Name Site\n\nEX01 a\n"), yes).is_empty());
+        assert!(
+            parse_tables_with(Source::new("The server (EX01) failed.\nagain\n"), yes).is_empty()
+        );
+        let t = parse_tables_with(Source::new("Name Site\nEX01 a/b\n"), yes);
+        assert_eq!(
+            t[0].rows[0].cells,
+            vec![Some("EX01".into()), Some("a/b".into())]
+        );
+    }
+
+    #[test]
+    fn last_column_takes_the_rest_of_a_long_row() {
+        let text = "Name MitigationsEnabled AdminDisplayVersion\n---- ------------------ ---\nEX01               True Version 15.2 (Build 1544.4)\n";
+        let t = &parse_tables(Source::new(text))[0];
+        let r = &t.rows[0];
+        assert_eq!(t.cell(r, "MitigationsEnabled"), Some("True"));
+        assert_eq!(
+            t.cell(r, "AdminDisplayVersion"),
+            Some("Version 15.2 (Build 1544.4)")
+        );
+    }
+
+    #[test]
+    fn wrapped_table_rows_join_their_cells() {
+        // `ft Name,ServerRole,AdminDisplayVersion -Wrap` in a narrow console:
+        // word wraps (space dropped) and a word wider than its column split.
+        let text = "\nName   ServerRole AdminDisplayVersion\n----   ---------- -------------------\nEX01   Mailbox    Version 15.2 (Build\n                  1118.7)\nEX2013 Mailbox,   Version 15.0 (Build\n       ClientAcce 1497.2)\n       ss\nEX02   Edge       Version 15.2 (Build 986.5)\n\n";
+        let t = &parse_tables(Source::new(text))[0];
+        assert_eq!(t.rows.len(), 3);
+        let r = &t.rows[0];
+        assert_eq!(r.line, 4);
+        assert_eq!(
+            t.cell(r, "AdminDisplayVersion"),
+            Some("Version 15.2 (Build 1118.7)")
+        );
+        let r = &t.rows[1];
+        assert_eq!(r.line, 6);
+        assert_eq!(t.cell(r, "Name"), Some("EX2013"));
+        assert_eq!(t.cell(r, "ServerRole"), Some("Mailbox, ClientAccess"));
+        assert_eq!(
+            t.cell(r, "AdminDisplayVersion"),
+            Some("Version 15.0 (Build 1497.2)")
+        );
+        let r = &t.rows[2];
+        assert_eq!(r.line, 9);
+        assert_eq!(t.cell(r, "ServerRole"), Some("Edge"));
+        assert_eq!(
+            t.cell(r, "AdminDisplayVersion"),
+            Some("Version 15.2 (Build 986.5)")
+        );
+    }
+
+    #[test]
+    fn truncated_cells_are_marked() {
+        let text = "Name               Status  DisplayName\n----               ------  -----------\nMSExchangeMitig... Running Microsoft Exchange Emergency Mitigati\u{2026}\nMSExchangeIS       Running Microsoft Exchange Information Store\n";
+        let t = &parse_tables(Source::new(text))[0];
+        let (a, b) = (&t.rows[0], &t.rows[1]);
+        assert!(t.cell_truncated(a, "Name"));
+        assert!(!t.cell_truncated(a, "Status"));
+        assert!(t.cell_truncated(a, "DisplayName"));
+        assert_eq!(a.truncated, vec![true, false, true]);
+        assert_eq!(b.truncated, vec![false, false, false]);
+        assert!(!t.cell_truncated(a, "NoSuchColumn"));
+    }
+
+    #[test]
+    fn markdown_bold_around_a_value_is_removed() {
+        // Microsoft Q&A 1114010, as posted: `**EX2013**` and trailing double spaces.
+        let text = crate::text::decode(fixture!(
+            "real/qa-1114010-get-exchangeserver-fl-two-servers/get-exchangeserver-fl.txt"
+        ))
+        .text;
+        let p = recs(&text);
+        let names: Vec<_> = p.value.iter().map(|r| r.get_str("Name").unwrap()).collect();
+        assert_eq!(names, ["EX2013", "EX2019"]);
+        assert_eq!(
+            p.value[1].get_str("AdminDisplayVersion"),
+            Some("Version 15.2 (Build 1118.7)")
+        );
+        assert_eq!(strip_markdown_bold("**a b**"), "a b");
+        assert_eq!(strip_markdown_bold("**"), "**");
+        assert_eq!(strip_markdown_bold("****"), "****");
+        assert_eq!(strip_markdown_bold("**a** and **b**"), "**a** and **b**");
+        assert_eq!(strip_markdown_bold("2**10"), "2**10");
+        let t = parse_tables(Source::new(
+            "Name     Edition\n----     -------\n**EX01** Standard\n",
+        ));
+        assert_eq!(t[0].cell(&t[0].rows[0], "Name"), Some("EX01"));
+    }
+
     proptest! {
         #[test]
         fn never_panics(s in "\\PC*") {
             let _ = parse_records(Source::new(&s));
             let _ = parse_tables(Source::new(&s));
+            let _ = parse_tables_with(Source::new(&s), |_| true);
             let _ = prompt_command(&s);
             let _ = parse_list(&s);
         }
@@ -708,6 +1013,7 @@ mod tests {
         fn never_panics_on_layout_chars(s in "[ \\-:{}.,\u{2026}a-zA-Z\\n\\t>\\\\\\[\\]]{0,200}") {
             let _ = parse_records(Source::new(&s));
             let _ = parse_tables(Source::new(&s));
+            let _ = parse_tables_with(Source::new(&s), |_| true);
         }
     }
 }
