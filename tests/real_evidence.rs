@@ -184,3 +184,79 @@ fn clixml_captures_are_recognised_by_their_object_type() {
         assert_eq!(v["inputs"][0]["status"], "parsed", "{rel}");
     }
 }
+
+/// (server, build version, build precision) of every server `analyze` reports.
+fn servers_and_builds(v: &Value) -> Vec<(String, String, String)> {
+    v["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["server"].as_str().unwrap_or("<unnamed>").to_owned(),
+                s["build"]["version"]
+                    .as_str()
+                    .unwrap_or("<none>")
+                    .to_owned(),
+                s["build"]["precision"]
+                    .as_str()
+                    .unwrap_or("<none>")
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Apoc70/Get-ExchangeEnvironmentReport#13: `Get-ExchangeServer | ft
+/// -AutoSize` of two (Edge) servers, pasted without the dash ruler, with a
+/// blank ServerRole column: two servers with their names and builds, and no
+/// third, unnamed one.
+#[test]
+fn a_two_server_table_without_ruler_is_two_servers() {
+    let (v, _) = run(
+        "analyze",
+        &[&format!(
+            "{REAL}/apoc70-envreport-13-get-exchangeserver-ft-edge/get-exchangeserver-ft-autosize.txt"
+        )],
+    );
+    assert_eq!(
+        servers_and_builds(&v),
+        [
+            ("XXXXXXXXXXXX1".into(), "15.1.2507.6".into(), "cu".into()),
+            ("XXXXXXXXXXXX2".into(), "15.1.2507.6".into(), "cu".into()),
+        ]
+    );
+    for s in v["servers"].as_array().unwrap() {
+        assert_eq!(s["inputs"][0]["status"], "parsed");
+        assert!(
+            s["build"]["source"]
+                .as_str()
+                .unwrap()
+                .ends_with("get-exchangeserver-ft-autosize.txt")
+        );
+    }
+}
+
+/// Microsoft Q&A 1114010: a two-record `Get-ExchangeServer | fl` paste with
+/// `**EX2013**` markdown bold is EX2013 and EX2019, never a third, unnamed
+/// server with an unknown build.
+#[test]
+fn a_two_record_format_list_paste_is_exactly_its_two_servers() {
+    let (v, code) = run(
+        "analyze",
+        &[&format!(
+            "{REAL}/qa-1114010-get-exchangeserver-fl-two-servers/get-exchangeserver-fl.txt"
+        )],
+    );
+    assert_eq!(
+        servers_and_builds(&v),
+        [
+            ("EX2013".into(), "15.0.1497.2".into(), "cu".into()),
+            ("EX2019".into(), "15.2.1118.7".into(), "cu".into()),
+        ]
+    );
+    let servers = v["servers"].as_array().unwrap();
+    assert_eq!(finding_ids(&servers[0]), ["build-predates-eems"]);
+    assert!(!finding_ids(&servers[1]).contains(&"build-predates-eems"));
+    assert_eq!(code, 2, "Exchange 2013 has no EEMS at all");
+}

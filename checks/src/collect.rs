@@ -145,6 +145,8 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
         })
         .collect();
 
+    // Whether anything reached the group's own server (beyond the org setting).
+    let mut main_used = false;
     for i in inputs {
         main.inputs.push(InputSummary {
             path: i.path.to_owned(),
@@ -152,22 +154,31 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
             status: status_str(i.parsed.status).to_owned(),
         });
         for c in contents(i.parsed) {
-            add_content(&mut main, &mut others, primary_key.as_deref(), i.path, c);
+            main_used |= add_content(&mut main, &mut others, primary_key.as_deref(), i.path, c);
         }
     }
+    let shared_input =
+        |kind: &str| matches!(kind, "exchange-server" | "organization-config" | "mixed");
     // The organization setting applies to every server of the org.
     for o in &mut others {
         o.org_mitigations_enabled = main.org_mitigations_enabled.clone();
         o.inputs = main
             .inputs
             .iter()
-            .filter(|i| {
-                i.kind == "exchange-server" || i.kind == "organization-config" || i.kind == "mixed"
-            })
+            .filter(|i| shared_input(&i.kind))
             .cloned()
             .collect();
     }
-    servers.push(main);
+    // No name for the group's own server, nothing of its own, and every
+    // input shown with the servers it names (a multi-server listing alone):
+    // the group is exactly those servers, not one more unnamed one.
+    let only_named = primary_key.is_none()
+        && !others.is_empty()
+        && !main_used
+        && main.inputs.iter().all(|i| shared_input(&i.kind));
+    if !only_named {
+        servers.push(main);
+    }
     servers.extend(others);
     servers
 }
@@ -176,15 +187,19 @@ fn contents(p: &ParsedInput) -> impl Iterator<Item = &Content> {
     p.segments.iter().filter_map(|s| s.content.as_ref())
 }
 
+/// Add one parsed content to the group's servers; whether any of it went to
+/// the group's own server (`main`) rather than only to listed servers or the
+/// organization.
 fn add_content(
     main: &mut ServerEvidence,
     others: &mut [ServerEvidence],
     primary: Option<&str>,
     path: &str,
     c: &Content,
-) {
+) -> bool {
     match c {
         Content::ExchangeServers(list) => {
+            let mut to_main = false;
             for srv in &list.servers {
                 let key = srv.name.as_deref().map(server_key);
                 let target: &mut ServerEvidence = match key.as_deref() {
@@ -197,10 +212,14 @@ fn add_content(
                             None => continue,
                         }
                     }
-                    _ => &mut *main,
+                    _ => {
+                        to_main = true;
+                        &mut *main
+                    }
                 };
                 add_exchange_server(target, path, srv);
             }
+            return to_main;
         }
         Content::OrganizationConfig(org) => {
             if let Some(v) = org.mitigations_enabled {
@@ -213,6 +232,7 @@ fn add_content(
                     ),
                 ));
             }
+            return false;
         }
         Content::ServiceStatus(s) => {
             if let Some(svc) = s.services.iter().find(|s| s.is_mitigation_service) {
@@ -446,6 +466,7 @@ fn add_content(
         Content::MitigationLog(log) => add_log(main, path, log),
         Content::EventExport(e) => add_events(main, path, e),
     }
+    true
 }
 
 fn service_state_word(s: &eems_parsers::exchange::ServiceState) -> String {
@@ -795,5 +816,98 @@ fn add_cause(
         None => {
             map.insert(c, Occurrences::new(t, cite));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Collect files given as (path, text) into server evidence.
+    fn group(files: &[(&str, &str)]) -> Vec<ServerEvidence> {
+        let parsed: Vec<(String, ParsedInput)> = files
+            .iter()
+            .map(|(p, t)| {
+                (
+                    p.to_string(),
+                    eems_parsers::parse_input(t.as_bytes(), Some(p)),
+                )
+            })
+            .collect();
+        let inputs: Vec<Input<'_>> = parsed
+            .iter()
+            .map(|(path, parsed)| Input { path, parsed })
+            .collect();
+        collect_group(&inputs)
+    }
+
+    fn names(servers: &[ServerEvidence]) -> Vec<Option<&str>> {
+        servers.iter().map(|s| s.server.as_deref()).collect()
+    }
+
+    fn build(s: &ServerEvidence) -> Option<String> {
+        s.build.as_ref().map(|b| b.value.version.to_string())
+    }
+
+    const LISTING: &str = "\nName                : EX01\nAdminDisplayVersion : Version 15.2 (Build 1118.7)\n\nName                : EX02\nAdminDisplayVersion : Version 15.1 (Build 2507.6)\n\n";
+
+    #[test]
+    fn a_listing_alone_is_exactly_its_servers() {
+        let v = group(&[("get-exchangeserver-fl.txt", LISTING)]);
+        assert_eq!(names(&v), [Some("EX01"), Some("EX02")]);
+        assert_eq!(build(&v[0]).as_deref(), Some("15.2.1118.7"));
+        assert_eq!(build(&v[1]).as_deref(), Some("15.1.2507.6"));
+        assert_eq!(v[0].inputs.len(), 1);
+        // The organization setting beside it reaches every listed server.
+        let v = group(&[
+            ("get-exchangeserver-fl.txt", LISTING),
+            (
+                "get-organizationconfig-fl.txt",
+                "\nMitigationsEnabled : False\n",
+            ),
+        ]);
+        assert_eq!(names(&v), [Some("EX01"), Some("EX02")]);
+        assert!(v.iter().all(|s| {
+            s.org_mitigations_enabled.as_ref().map(|f| f.value) == Some(false)
+                && s.inputs.len() == 2
+        }));
+    }
+
+    #[test]
+    fn unnamed_local_evidence_keeps_the_groups_own_server() {
+        // A netsh output beside the listing belongs to some server the
+        // listing does not name: it stays with an unnamed server.
+        let v = group(&[
+            ("get-exchangeserver-fl.txt", LISTING),
+            (
+                "netsh.txt",
+                "\nCurrent WinHTTP proxy settings:\n\n    Direct access (no proxy server).\n\n",
+            ),
+        ]);
+        assert_eq!(names(&v), [None, Some("EX01"), Some("EX02")]);
+        assert_eq!(v[0].winhttp.len(), 1);
+        // A record without a name is the group's own server too.
+        let v = group(&[(
+            "get-exchangeserver-fl.txt",
+            "\nName : EX01\nAdminDisplayVersion : Version 15.2 (Build 1118.7)\n\nAdminDisplayVersion : Version 15.1 (Build 2507.6)\n\nName : EX02\nMitigationsEnabled : True\n",
+        )]);
+        assert_eq!(names(&v), [None, Some("EX01"), Some("EX02")]);
+        assert_eq!(build(&v[0]).as_deref(), Some("15.1.2507.6"));
+        // An unreadable file is still shown with the group's own server.
+        let v = group(&[
+            ("get-exchangeserver-fl.txt", LISTING),
+            ("notes.txt", "called the customer, no answer\n"),
+        ]);
+        assert_eq!(names(&v), [None, Some("EX01"), Some("EX02")]);
+        assert!(v[0].inputs.iter().any(|i| i.path == "notes.txt"));
+    }
+
+    #[test]
+    fn a_single_record_listing_is_the_groups_server() {
+        let v = group(&[(
+            "get-exchangeserver-fl.txt",
+            "\nName                : EX01\nAdminDisplayVersion : Version 15.2 (Build 1118.7)\n",
+        )]);
+        assert_eq!(names(&v), [Some("EX01")]);
     }
 }
