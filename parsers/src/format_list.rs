@@ -455,38 +455,43 @@ pub fn strip_markdown_bold(s: &str) -> &str {
     }
 }
 
-/// Assign each token to the column it overlaps most (right-aligned enum
-/// columns overflow to the left, cells of a paste whose names were edited
-/// shift by a few characters), or the nearest one when it overlaps none.
-/// The last column takes the rest of a row longer than its header.
+/// Assign each token to a column. A column's region runs from its ruler
+/// run (or header name) to the next one; the last takes the rest of a row
+/// longer than its header. A token that overlaps the run of the region it
+/// starts in is that column's (left-aligned cells start under their header,
+/// and may overflow it); else the column whose run it overlaps most
+/// (right-aligned values wider than their header, cells shifted a
+/// character by a name the poster edited); else the region's (further words
+/// of a left-aligned cell wider than its header).
 fn split_row(line: &str, columns: &[TableColumn]) -> Vec<Option<String>> {
     let chars: Vec<char> = line.chars().collect();
-    let last = columns.len().saturating_sub(1);
     let mut spans: Vec<Option<(usize, usize)>> = vec![None; columns.len()];
+    let overlap =
+        |c: &TableColumn, ts: usize, te: usize| te.min(c.end).saturating_sub(ts.max(c.start));
     for (ts, te) in tokens(line) {
-        let mut best: Option<(usize, (usize, usize))> = None; // (col, (overlap, -distance as key))
-        for (ci, c) in columns.iter().enumerate() {
-            let end = if ci == last { usize::MAX } else { c.end };
-            let overlap = te.min(end).saturating_sub(ts.max(c.start));
-            let distance = if overlap > 0 {
-                0
-            } else if te <= c.start {
-                c.start - te
-            } else {
-                ts.saturating_sub(end)
-            };
-            let key = (overlap, usize::MAX - distance);
-            if best.is_none_or(|(_, k)| key > k) {
-                best = Some((ci, key));
+        let region = columns
+            .iter()
+            .rposition(|c| c.start <= ts)
+            .unwrap_or_default();
+        let own = columns.get(region).is_some_and(|c| overlap(c, ts, te) > 0);
+        let mut ci = region;
+        if !own {
+            let best = columns
+                .iter()
+                .enumerate()
+                .map(|(k, c)| (overlap(c, ts, te), k))
+                .max_by_key(|&(o, k)| (o, std::cmp::Reverse(k)));
+            if let Some((o, k)) = best
+                && o > 0
+            {
+                ci = k;
             }
         }
-        if let Some((ci, _)) = best {
-            if let Some(slot) = spans.get_mut(ci) {
-                *slot = Some(match *slot {
-                    Some((s, _)) => (s, te),
-                    None => (ts, te),
-                });
-            }
+        if let Some(slot) = spans.get_mut(ci) {
+            *slot = Some(match *slot {
+                Some((s, _)) => (s, te),
+                None => (ts, te),
+            });
         }
     }
     spans
@@ -504,9 +509,8 @@ fn split_row(line: &str, columns: &[TableColumn]) -> Vec<Option<String>> {
 /// it drops) unless one word is wider than the column, which it splits at
 /// the column width. So a piece that is one word as wide as the column was
 /// split inside that word.
-fn join_cell(value: &mut String, piece: &str, width: Option<usize>, more: &str) {
-    let split_word =
-        !piece.contains(char::is_whitespace) && width.is_some_and(|w| piece.chars().count() >= w);
+fn join_cell(value: &mut String, piece: &str, width: usize, more: &str) {
+    let split_word = !piece.contains(char::is_whitespace) && piece.chars().count() >= width;
     if split_word {
         value.push_str(more);
     } else {
@@ -577,17 +581,12 @@ pub fn parse_tables_with(
                 let has_row = next.is_some_and(|l| !l.trim().is_empty() && !is_prompt_line(l));
                 match names {
                     Some(names) if has_row && accept_rulerless(&names) => {
-                        let starts: Vec<(usize, usize)> = tokens(htext.trim_end());
-                        let columns = starts
+                        let columns = tokens(htext.trim_end())
                             .iter()
-                            .enumerate()
-                            .map(|(k, &(s, e))| TableColumn {
+                            .map(|&(s, e)| TableColumn {
                                 name: char_slice(&hchars, s, e),
                                 start: s,
-                                // Up to the separating space before the next name.
-                                end: starts
-                                    .get(k + 1)
-                                    .map_or(e, |&(next, _)| next.saturating_sub(1).max(e)),
+                                end: e,
                             })
                             .collect();
                         (columns, true)
@@ -599,24 +598,34 @@ pub fn parse_tables_with(
                 }
             }
         };
-        // Width of each column, to tell a hard-split word from a word wrap;
-        // unknown for the last column of a table without ruler.
-        let widths: Vec<Option<usize>> = columns
+        let first_row = i + if ruler_missing { 1 } else { 2 };
+        let row_lines: Vec<(usize, &str)> = lines
+            .iter()
+            .skip(first_row)
+            .take_while(|(_, l)| !l.trim().is_empty() && !is_prompt_line(l))
+            .map(|&(ln, l)| (ln, l.trim_end()))
+            .collect();
+        // Width of each column, to tell a hard-split word from a word wrap:
+        // up to the next column (a header wider than its values starts where
+        // the column starts); the last one up to the table's right edge.
+        let right_edge = row_lines
+            .iter()
+            .map(|(_, l)| l.chars().count())
+            .max()
+            .unwrap_or_default();
+        let widths: Vec<usize> = columns
             .iter()
             .enumerate()
-            .map(|(k, c)| {
-                (!ruler_missing || k + 1 < columns.len()).then(|| c.end.saturating_sub(c.start))
+            .map(|(k, c)| match columns.get(k + 1) {
+                Some(next) => next.start.saturating_sub(c.start + 1),
+                None => right_edge.saturating_sub(c.start),
             })
             .collect();
         let mut rows: Vec<TableRow> = Vec::new();
         // The cells of the row's latest line: what a continuation continues.
         let mut pieces: Vec<Option<String>> = Vec::new();
-        let mut j = i + if ruler_missing { 1 } else { 2 };
-        while let Some(&(ln, l)) = lines.get(j) {
-            if l.trim().is_empty() || is_prompt_line(l) {
-                break;
-            }
-            let cells = split_row(l.trim_end(), &columns);
+        for &(ln, l) in &row_lines {
+            let cells = split_row(l, &columns);
             // `Format-Table -Wrap`: a line with nothing under the first
             // column continues the cells of the row above.
             let continuation = cells.first().is_some_and(Option::is_none);
@@ -628,7 +637,12 @@ pub fn parse_tables_with(
                         if let Some(slot) = prev.cells.get_mut(k) {
                             match (slot.as_mut(), piece) {
                                 (Some(v), Some(piece)) => {
-                                    join_cell(v, &piece, widths.get(k).copied().flatten(), &more);
+                                    join_cell(
+                                        v,
+                                        &piece,
+                                        widths.get(k).copied().unwrap_or(usize::MAX),
+                                        &more,
+                                    );
                                 }
                                 (Some(v), None) => join_continuation(v, &more),
                                 (None, _) => *slot = Some(more.clone()),
@@ -648,7 +662,6 @@ pub fn parse_tables_with(
                     });
                 }
             }
-            j += 1;
         }
         for r in &mut rows {
             r.truncated = r
@@ -663,7 +676,7 @@ pub fn parse_tables_with(
             line: hl,
             ruler_missing,
         });
-        i = j;
+        i = first_row + row_lines.len();
     }
     out
 }
@@ -958,6 +971,31 @@ mod tests {
         assert_eq!(
             t.cell(r, "AdminDisplayVersion"),
             Some("Version 15.2 (Build 986.5)")
+        );
+    }
+
+    #[test]
+    fn cells_wider_than_their_header() {
+        // Rulers are as wide as the header names: a left-aligned cell runs
+        // past its ruler (even nearer the next column's), a right-aligned
+        // value wider than its header starts before its ruler.
+        let text = "FileName                                           PSComputerName\n--------                                           --------------\nC:\\Program Files\\Microsoft\\Exchange Server\\V15\\... EX01\n";
+        let t = &parse_tables(Source::new(text))[0];
+        let r = &t.rows[0];
+        assert_eq!(
+            t.cell(r, "FileName"),
+            Some("C:\\Program Files\\Microsoft\\Exchange Server\\V15\\...")
+        );
+        assert_eq!(t.cell(r, "PSComputerName"), Some("EX01"));
+        let text = "Name    Id Status\n----    -- ------\nEX01 12345 Running\n";
+        let t = &parse_tables(Source::new(text))[0];
+        assert_eq!(
+            t.rows[0].cells,
+            vec![
+                Some("EX01".into()),
+                Some("12345".into()),
+                Some("Running".into())
+            ]
         );
     }
 
