@@ -260,3 +260,50 @@ fn a_two_record_format_list_paste_is_exactly_its_two_servers() {
     assert!(!finding_ids(&servers[1]).contains(&"build-predates-eems"));
     assert_eq!(code, 2, "Exchange 2013 has no EEMS at all");
 }
+
+/// Two servers' ExSetup versions pasted from one console, each after an
+/// `Invoke-Command -ComputerName` prompt (synthetic, see the fixture
+/// README): each build is its own server's, exact, and no unnamed server
+/// is invented.
+#[test]
+fn exsetup_outputs_after_invoke_command_prompts_are_their_servers() {
+    let (v, code) = run(
+        "analyze",
+        &["tests/fixtures/extra/powershell/exsetup-invoke-command-two-servers.txt"],
+    );
+    assert_eq!(
+        servers_and_builds(&v),
+        [
+            ("EX01".into(), "15.2.1118.40".into(), "exact".into()),
+            ("EX02".into(), "15.2.986.5".into(), "exact".into()),
+        ]
+    );
+    let servers = v["servers"].as_array().unwrap();
+    assert!(!finding_ids(&servers[0]).contains(&"build-before-march-2023"));
+    // 15.2.986.5 is Exchange 2019 CU11 RTM, before its March 2023 SU.
+    assert!(finding_ids(&servers[1]).contains(&"build-before-march-2023"));
+    assert_eq!(code, 2);
+}
+
+/// Real single-server ExSetup pastes (CSS-Exchange #2471 with EMS prompts,
+/// #1977 without) still give the group's own server its exact build.
+#[test]
+fn a_single_exsetup_paste_is_the_groups_own_build() {
+    for (rel, version) in [
+        (
+            "css-exchange-2471-exsetup-prompt-1748-39/exsetup-fileversioninfo.txt",
+            "15.2.1748.39",
+        ),
+        (
+            "css-exchange-1977-exsetup-1258-28-hc-failed/exsetup-fileversioninfo.txt",
+            "15.2.1258.28",
+        ),
+    ] {
+        let (v, _) = run("analyze", &[&format!("{REAL}/{rel}")]);
+        assert_eq!(
+            servers_and_builds(&v),
+            [("<unnamed>".into(), version.into(), "exact".into())],
+            "{rel}"
+        );
+    }
+}

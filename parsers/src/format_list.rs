@@ -185,6 +185,88 @@ pub fn is_prompt_line(line: &str) -> bool {
     prompt_command(line).is_some()
 }
 
+/// A computer name as typed: `EX02`, `ex02.contoso.com`, `'EX02'`. Not a
+/// variable, a list, an expression, nor the local computer.
+fn host_name(v: &str) -> Option<&str> {
+    let v = v.trim().trim_matches(['\'', '"']);
+    let ok = v.chars().next().is_some_and(|c| c.is_alphanumeric())
+        && v.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        && !v.eq_ignore_ascii_case("localhost")
+        && v != "127.0.0.1";
+    ok.then_some(v)
+}
+
+/// The computer of a remoting prompt: `[EX02]: PS C:\>` → `EX02`. The
+/// Exchange Management Shell's own `[PS] C:\>` names none.
+pub fn prompt_host(line: &str) -> Option<&str> {
+    prompt_command(line)?;
+    let rest = line.trim_start().strip_prefix('[')?;
+    let (inner, after) = rest.split_once(']')?;
+    if inner.trim().eq_ignore_ascii_case("PS") || !after.starts_with(':') {
+        return None;
+    }
+    host_name(inner)
+}
+
+/// The one remote computer a command runs on: `Invoke-Command -ComputerName
+/// EX02 {…}` (also `-cn`, `-ComputerName:EX02`, a prefix such as `-Comp`,
+/// positional `Invoke-Command EX02 {…}` / `icm`), `Enter-PSSession EX02` /
+/// `etsn`. `None` for several computers, a variable or a session object;
+/// what the script block itself runs is not looked at.
+pub fn command_computer(cmd: &str) -> Option<String> {
+    // The command outside its script blocks, split on whitespace.
+    let mut outer = String::new();
+    let mut depth = 0usize;
+    for c in cmd.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                outer.push(' ');
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                outer.push(' ');
+            }
+            '|' | ';' if depth == 0 => break, // the next command of a pipeline
+            _ if depth == 0 => outer.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = outer.split_whitespace().collect();
+    let (first, args) = words.split_first()?;
+    let remoting = ["invoke-command", "icm", "enter-pssession", "etsn"]
+        .iter()
+        .any(|c| first.eq_ignore_ascii_case(c));
+    if !remoting {
+        return None;
+    }
+    let is_param = |w: &str| {
+        let w = w.to_ascii_lowercase();
+        w == "-cn" || (w.len() >= 5 && "-computername".starts_with(&w))
+    };
+    let mut k = 0;
+    while let Some(&w) = args.get(k) {
+        if let Some((p, v)) = w.split_once(':') {
+            if is_param(p) {
+                return host_name(v).map(str::to_owned);
+            }
+        }
+        if is_param(w) {
+            return args
+                .get(k + 1)
+                .and_then(|v| host_name(v))
+                .map(str::to_owned);
+        }
+        k += 1;
+    }
+    // Positional: ComputerName is the first positional parameter of both.
+    match args.first() {
+        Some(w) if !w.starts_with(['-', '$', '(', '@']) => host_name(w).map(str::to_owned),
+        _ => None,
+    }
+}
+
 fn is_label_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, ' ' | '\t' | '_' | '-' | '.' | '(' | ')' | '/' | '#')
 }
@@ -825,6 +907,66 @@ mod tests {
     }
 
     #[test]
+    fn remote_computer_of_a_prompt_or_command() {
+        assert_eq!(
+            prompt_host("[EX02]: PS C:\\Users\\admin\\Documents> hostname"),
+            Some("EX02")
+        );
+        assert_eq!(
+            prompt_host("[ex02.contoso.com]: PS C:\\> (Get-Command ExSetup.exe).FileVersionInfo"),
+            Some("ex02.contoso.com")
+        );
+        assert_eq!(
+            prompt_host("[PS] C:\\Windows\\system32>Get-ExchangeServer"),
+            None
+        );
+        assert_eq!(prompt_host("PS C:\\> hostname"), None);
+        assert_eq!(prompt_host("[EX02]: not a prompt"), None);
+
+        let cc = |c: &str| command_computer(c);
+        assert_eq!(
+            cc("Invoke-Command -ComputerName EX02 { (Get-Command ExSetup.exe).FileVersionInfo }")
+                .as_deref(),
+            Some("EX02")
+        );
+        assert_eq!(
+            cc("invoke-command -cn 'ex01.contoso.com' -ScriptBlock {(gcm exsetup).FileVersionInfo} | fl")
+                .as_deref(),
+            Some("ex01.contoso.com")
+        );
+        assert_eq!(
+            cc("Invoke-Command -ComputerName:EX03 {x}").as_deref(),
+            Some("EX03")
+        );
+        assert_eq!(cc("icm -Comp EX04 {x}").as_deref(), Some("EX04"));
+        assert_eq!(
+            cc("Invoke-Command {x} -ComputerName \"EX05\"").as_deref(),
+            Some("EX05")
+        );
+        assert_eq!(cc("Invoke-Command EX06 {x}").as_deref(), Some("EX06"));
+        assert_eq!(cc("Enter-PSSession EX07").as_deref(), Some("EX07"));
+        assert_eq!(
+            cc("etsn -ComputerName EX08 -Credential $c").as_deref(),
+            Some("EX08")
+        );
+        // Several computers, variables, sessions, the local computer: no one name.
+        assert_eq!(cc("Invoke-Command -ComputerName EX01,EX02 {x}"), None);
+        assert_eq!(cc("Invoke-Command -ComputerName EX01, EX02 {x}"), None);
+        assert_eq!(cc("Invoke-Command -ComputerName $servers {x}"), None);
+        assert_eq!(cc("Invoke-Command -Session $s {x}"), None);
+        assert_eq!(cc("Invoke-Command {x}"), None);
+        assert_eq!(cc("Invoke-Command -ComputerName localhost {x}"), None);
+        // Only the remoting command's own parameters count.
+        assert_eq!(
+            cc("Invoke-Command -Session $s { Get-Service -ComputerName EX09 }"),
+            None
+        );
+        assert_eq!(cc("Get-Service -ComputerName EX09"), None);
+        assert_eq!(cc("Get-ExchangeServer EX10 | fl"), None);
+        assert_eq!(cc(""), None);
+    }
+
+    #[test]
     fn first_line_offset_is_respected() {
         let p = parse_records(Source {
             text: "A : 1\nB : 2",
@@ -1044,6 +1186,8 @@ mod tests {
             let _ = parse_tables(Source::new(&s));
             let _ = parse_tables_with(Source::new(&s), |_| true);
             let _ = prompt_command(&s);
+            let _ = prompt_host(&s);
+            let _ = command_computer(&s);
             let _ = parse_list(&s);
         }
 
