@@ -322,3 +322,126 @@ fn an_admins_own_request_to_ocs_is_evidence_of_what_answered() {
     assert_eq!(v["inputs"][0]["kind"], "ocs-response");
     assert_eq!(v["inputs"][0]["items"][0]["status_code"], 200);
 }
+
+/// (server, build version, build precision) of every server `analyze` reports.
+fn servers_and_builds(v: &Value) -> Vec<(String, String, String)> {
+    v["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["server"].as_str().unwrap_or("<unnamed>").to_owned(),
+                s["build"]["version"]
+                    .as_str()
+                    .unwrap_or("<none>")
+                    .to_owned(),
+                s["build"]["precision"]
+                    .as_str()
+                    .unwrap_or("<none>")
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Apoc70/Get-ExchangeEnvironmentReport#13: `Get-ExchangeServer | ft
+/// -AutoSize` of two (Edge) servers, pasted without the dash ruler, with a
+/// blank ServerRole column: two servers with their names and builds, and no
+/// third, unnamed one.
+#[test]
+fn a_two_server_table_without_ruler_is_two_servers() {
+    let (v, _) = run(
+        "analyze",
+        &[&format!(
+            "{REAL}/apoc70-envreport-13-get-exchangeserver-ft-edge/get-exchangeserver-ft-autosize.txt"
+        )],
+    );
+    assert_eq!(
+        servers_and_builds(&v),
+        [
+            ("XXXXXXXXXXXX1".into(), "15.1.2507.6".into(), "cu".into()),
+            ("XXXXXXXXXXXX2".into(), "15.1.2507.6".into(), "cu".into()),
+        ]
+    );
+    for s in v["servers"].as_array().unwrap() {
+        assert_eq!(s["inputs"][0]["status"], "parsed");
+        assert!(
+            s["build"]["source"]
+                .as_str()
+                .unwrap()
+                .ends_with("get-exchangeserver-ft-autosize.txt")
+        );
+    }
+}
+
+/// Microsoft Q&A 1114010: a two-record `Get-ExchangeServer | fl` paste with
+/// `**EX2013**` markdown bold is EX2013 and EX2019, never a third, unnamed
+/// server with an unknown build.
+#[test]
+fn a_two_record_format_list_paste_is_exactly_its_two_servers() {
+    let (v, code) = run(
+        "analyze",
+        &[&format!(
+            "{REAL}/qa-1114010-get-exchangeserver-fl-two-servers/get-exchangeserver-fl.txt"
+        )],
+    );
+    assert_eq!(
+        servers_and_builds(&v),
+        [
+            ("EX2013".into(), "15.0.1497.2".into(), "cu".into()),
+            ("EX2019".into(), "15.2.1118.7".into(), "cu".into()),
+        ]
+    );
+    let servers = v["servers"].as_array().unwrap();
+    assert_eq!(finding_ids(&servers[0]), ["build-predates-eems"]);
+    assert!(!finding_ids(&servers[1]).contains(&"build-predates-eems"));
+    assert_eq!(code, 2, "Exchange 2013 has no EEMS at all");
+}
+
+/// Two servers' ExSetup versions pasted from one console, each after an
+/// `Invoke-Command -ComputerName` prompt (synthetic, see the fixture
+/// README): each build is its own server's, exact, and no unnamed server
+/// is invented.
+#[test]
+fn exsetup_outputs_after_invoke_command_prompts_are_their_servers() {
+    let (v, code) = run(
+        "analyze",
+        &["tests/fixtures/extra/powershell/exsetup-invoke-command-two-servers.txt"],
+    );
+    assert_eq!(
+        servers_and_builds(&v),
+        [
+            ("EX01".into(), "15.2.1118.40".into(), "exact".into()),
+            ("EX02".into(), "15.2.986.5".into(), "exact".into()),
+        ]
+    );
+    let servers = v["servers"].as_array().unwrap();
+    assert!(!finding_ids(&servers[0]).contains(&"build-before-march-2023"));
+    // 15.2.986.5 is Exchange 2019 CU11 RTM, before its March 2023 SU.
+    assert!(finding_ids(&servers[1]).contains(&"build-before-march-2023"));
+    assert_eq!(code, 2);
+}
+
+/// Real single-server ExSetup pastes (CSS-Exchange #2471 with EMS prompts,
+/// #1977 without) still give the group's own server its exact build.
+#[test]
+fn a_single_exsetup_paste_is_the_groups_own_build() {
+    for (rel, version) in [
+        (
+            "css-exchange-2471-exsetup-prompt-1748-39/exsetup-fileversioninfo.txt",
+            "15.2.1748.39",
+        ),
+        (
+            "css-exchange-1977-exsetup-1258-28-hc-failed/exsetup-fileversioninfo.txt",
+            "15.2.1258.28",
+        ),
+    ] {
+        let (v, _) = run("analyze", &[&format!("{REAL}/{rel}")]);
+        assert_eq!(
+            servers_and_builds(&v),
+            [("<unnamed>".into(), version.into(), "exact".into())],
+            "{rel}"
+        );
+    }
+}

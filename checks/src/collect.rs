@@ -87,6 +87,20 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     let mut manifest_host: Option<String> = None;
     // Every server name an input mentions, with its weight and where.
     let mut named: Vec<(&str, u32, &str)> = Vec::new();
+    // ExSetup outputs of several named servers (`Invoke-Command -ComputerName`
+    // one after the other) are a listing too: each is its server's, and none
+    // says which server the group's own evidence is from.
+    let mut remote: Vec<String> = Vec::new();
+    for c in inputs.iter().flat_map(|i| contents(i.parsed)) {
+        if let Content::ExsetupVersion(x) = c
+            && let Some(k) = x.computer_name.as_deref().map(server_key)
+            && !k.is_empty()
+            && !remote.contains(&k)
+        {
+            remote.push(k);
+        }
+    }
+    let exsetup_weight = if remote.len() > 1 { 0 } else { 2 };
     for i in inputs {
         for c in contents(i.parsed) {
             match c {
@@ -112,7 +126,7 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
                 }
                 Content::ExsetupVersion(x) => {
                     if let Some(c) = &x.computer_name {
-                        named.push((c, 2, i.path));
+                        named.push((c, exsetup_weight, i.path));
                     }
                 }
                 Content::EvidenceManifest(m) => {
@@ -155,7 +169,7 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     let by_evidence = || {
         names
             .iter()
-            .filter(|(k, _, w)| *w > 1 || listed.len() == 1 || !listed.contains(k))
+            .filter(|(k, _, w)| *w > 0 && (*w > 1 || listed.len() == 1 || !listed.contains(k)))
             .max_by_key(|(_, _, w)| *w)
             .or_else(|| names.first().filter(|_| listed.len() == 1))
             .map(|(k, d, _)| (k.clone(), d.clone()))
@@ -176,7 +190,9 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     let mut others: Vec<ServerEvidence> = names
         .iter()
         .filter(|(k, ..)| {
-            manifest_host.is_none() && Some(k) != primary_key.as_ref() && listed.contains(k)
+            manifest_host.is_none()
+                && Some(k) != primary_key.as_ref()
+                && (listed.contains(k) || remote.contains(k))
         })
         .map(|(_, d, _)| ServerEvidence {
             server: Some(d.clone()),
@@ -184,6 +200,10 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
         })
         .collect();
 
+    // Whether anything reached the group's own server (beyond the org
+    // setting), and which inputs gave each other server something.
+    let mut main_used = false;
+    let mut fed: Vec<Vec<&str>> = vec![Vec::new(); others.len()];
     for i in inputs {
         main.inputs.push(InputSummary {
             path: i.path.to_owned(),
@@ -191,8 +211,15 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
             status: status_str(i.parsed.status).to_owned(),
         });
         for c in contents(i.parsed) {
-            if !matches!(c, Content::HealthChecker(_)) {
-                add_content(&mut main, &mut others, primary_key.as_deref(), i.path, c);
+            if matches!(c, Content::HealthChecker(_)) {
+                continue;
+            }
+            let reached = add_content(&mut main, &mut others, primary_key.as_deref(), i.path, c);
+            main_used |= reached.main;
+            for o in reached.others {
+                if let Some(f) = fed.get_mut(o) {
+                    f.push(i.path);
+                }
             }
         }
     }
@@ -204,15 +231,23 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
                     let key = r.name.as_ref().map(|n| server_key(&n.value));
                     let target: &mut ServerEvidence = match key.as_deref() {
                         Some(k) if Some(k) != primary_key.as_deref() => {
-                            match others
-                                .iter_mut()
-                                .find(|o| o.server.as_deref().map(server_key).as_deref() == Some(k))
-                            {
-                                Some(o) => o,
+                            let Some(o) = others.iter().position(|o| {
+                                o.server.as_deref().map(server_key).as_deref() == Some(k)
+                            }) else {
+                                continue;
+                            };
+                            if let Some(f) = fed.get_mut(o) {
+                                f.push(i.path);
+                            }
+                            match others.get_mut(o) {
+                                Some(e) => e,
                                 None => continue,
                             }
                         }
-                        _ => &mut main,
+                        _ => {
+                            main_used = true;
+                            &mut main
+                        }
                     };
                     add_healthchecker(target, i.path, r);
                 }
@@ -240,21 +275,35 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
         }
     }
     // The organization setting applies to every server of the org.
-    for o in &mut others {
+    let shared_input = |kind: &str| {
+        matches!(
+            kind,
+            "exchange-server" | "organization-config" | "healthchecker" | "mixed"
+        )
+    };
+    for (o, fed) in others.iter_mut().zip(&fed) {
         o.org_mitigations_enabled = main.org_mitigations_enabled.clone();
         o.inputs = main
             .inputs
             .iter()
-            .filter(|i| {
-                i.kind == "exchange-server"
-                    || i.kind == "organization-config"
-                    || i.kind == "healthchecker"
-                    || i.kind == "mixed"
-            })
+            .filter(|i| shared_input(&i.kind) || fed.contains(&i.path.as_str()))
             .cloned()
             .collect();
     }
-    servers.push(main);
+    // No name for the group's own server, nothing of its own, and every
+    // input shown with the servers it names (a multi-server listing alone,
+    // ExSetup outputs of named servers): the group is exactly those
+    // servers, not one more unnamed one.
+    let only_named = primary_key.is_none()
+        && !others.is_empty()
+        && !main_used
+        && main
+            .inputs
+            .iter()
+            .all(|i| shared_input(&i.kind) || fed.iter().any(|f| f.contains(&i.path.as_str())));
+    if !only_named {
+        servers.push(main);
+    }
     servers.extend(others);
     servers
 }
@@ -263,33 +312,58 @@ fn contents(p: &ParsedInput) -> impl Iterator<Item = &Content> {
     p.segments.iter().filter_map(|s| s.content.as_ref())
 }
 
+/// Where one parsed content went.
+#[derive(Default)]
+struct Reached {
+    /// The group's own server (`main`).
+    main: bool,
+    /// Indices into `others`.
+    others: Vec<usize>,
+}
+
+/// The entry of `others` for a named server that is not the primary one.
+fn other_of(others: &[ServerEvidence], primary: Option<&str>, name: &str) -> Option<usize> {
+    let k = server_key(name);
+    if Some(k.as_str()) == primary {
+        return None;
+    }
+    others
+        .iter()
+        .position(|o| o.server.as_deref().map(server_key) == Some(k.clone()))
+}
+
+/// Add one parsed content to the group's servers: to the group's own server
+/// (`main`), to named servers of `others`, or (the org setting) to no one
+/// server.
 fn add_content(
     main: &mut ServerEvidence,
     others: &mut [ServerEvidence],
     primary: Option<&str>,
     path: &str,
     c: &Content,
-) {
+) -> Reached {
+    let mut reached = Reached::default();
     match c {
         Content::ExchangeServers(list) => {
             for srv in &list.servers {
-                let key = srv.name.as_deref().map(server_key);
-                let target: &mut ServerEvidence = match key.as_deref() {
-                    Some(k) if Some(k) != primary => {
-                        match others
-                            .iter_mut()
-                            .find(|o| o.server.as_deref().map(server_key).as_deref() == Some(k))
-                        {
-                            Some(o) => o,
-                            // No entry of its own: inside a collect bundle every
-                            // record is the host's (other names are flagged).
-                            None => &mut *main,
-                        }
-                    }
-                    _ => &mut *main,
+                // A named record without an entry of its own (inside a collect
+                // bundle every record is the host's; other names are flagged)
+                // goes to the group's own server.
+                let other = srv
+                    .name
+                    .as_deref()
+                    .and_then(|n| other_of(others, primary, n));
+                let target: &mut ServerEvidence = match other.and_then(|o| others.get_mut(o)) {
+                    Some(e) => e,
+                    None => &mut *main,
                 };
+                match other {
+                    Some(o) => reached.others.push(o),
+                    None => reached.main = true,
+                }
                 add_exchange_server(target, path, srv);
             }
+            return reached;
         }
         Content::OrganizationConfig(org) => {
             if let Some(v) = org.mitigations_enabled {
@@ -302,6 +376,7 @@ fn add_content(
                     ),
                 ));
             }
+            return reached;
         }
         Content::ServiceStatus(s) => {
             if let Some(svc) = s.services.iter().find(|s| s.is_mitigation_service) {
@@ -337,9 +412,23 @@ fn add_content(
             }
         }
         Content::ExsetupVersion(x) => {
+            // A named server's output is that server's (PSComputerName, or
+            // the prompt it was pasted after).
+            let other = x
+                .computer_name
+                .as_deref()
+                .and_then(|n| other_of(others, primary, n));
+            let target = match other.and_then(|o| others.get_mut(o)) {
+                Some(o) => o,
+                None => &mut *main,
+            };
+            match other {
+                Some(o) => reached.others.push(o),
+                None => reached.main = true,
+            }
             if let Some(b) = x.build.as_ref().and_then(to_version) {
                 offer_build(
-                    &mut main.build,
+                    &mut target.build,
                     Fact::new(
                         b,
                         Cite::new(
@@ -350,6 +439,7 @@ fn add_content(
                     ),
                 );
             }
+            return reached;
         }
         Content::NetshProxy(n) => {
             let line = n
@@ -578,6 +668,8 @@ fn add_content(
         Content::MitigationLog(log) => add_log(main, path, log),
         Content::EventExport(e) => add_events(main, path, e),
     }
+    reached.main = true;
+    reached
 }
 
 /// The command that shows the real WinHTTP proxy when Health Checker's looked mangled.
@@ -1039,5 +1131,162 @@ fn add_cause(
         None => {
             map.insert(c, Occurrences::new(t, cite));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Collect files given as (path, text) into server evidence.
+    fn group(files: &[(&str, &str)]) -> Vec<ServerEvidence> {
+        let parsed: Vec<(String, ParsedInput)> = files
+            .iter()
+            .map(|(p, t)| {
+                (
+                    p.to_string(),
+                    eems_parsers::parse_input(t.as_bytes(), Some(p)),
+                )
+            })
+            .collect();
+        let inputs: Vec<Input<'_>> = parsed
+            .iter()
+            .map(|(path, parsed)| Input { path, parsed })
+            .collect();
+        collect_group(&inputs)
+    }
+
+    fn names(servers: &[ServerEvidence]) -> Vec<Option<&str>> {
+        servers.iter().map(|s| s.server.as_deref()).collect()
+    }
+
+    fn build(s: &ServerEvidence) -> Option<String> {
+        s.build.as_ref().map(|b| b.value.version.to_string())
+    }
+
+    const LISTING: &str = "\nName                : EX01\nAdminDisplayVersion : Version 15.2 (Build 1118.7)\n\nName                : EX02\nAdminDisplayVersion : Version 15.1 (Build 2507.6)\n\n";
+
+    #[test]
+    fn a_listing_alone_is_exactly_its_servers() {
+        let v = group(&[("get-exchangeserver-fl.txt", LISTING)]);
+        assert_eq!(names(&v), [Some("EX01"), Some("EX02")]);
+        assert_eq!(build(&v[0]).as_deref(), Some("15.2.1118.7"));
+        assert_eq!(build(&v[1]).as_deref(), Some("15.1.2507.6"));
+        assert_eq!(v[0].inputs.len(), 1);
+        // The organization setting beside it reaches every listed server.
+        let v = group(&[
+            ("get-exchangeserver-fl.txt", LISTING),
+            (
+                "get-organizationconfig-fl.txt",
+                "\nMitigationsEnabled : False\n",
+            ),
+        ]);
+        assert_eq!(names(&v), [Some("EX01"), Some("EX02")]);
+        assert!(v.iter().all(|s| {
+            s.org_mitigations_enabled.as_ref().map(|f| f.value) == Some(false)
+                && s.inputs.len() == 2
+        }));
+    }
+
+    #[test]
+    fn unnamed_local_evidence_keeps_the_groups_own_server() {
+        // A netsh output beside the listing belongs to some server the
+        // listing does not name: it stays with an unnamed server.
+        let v = group(&[
+            ("get-exchangeserver-fl.txt", LISTING),
+            (
+                "netsh.txt",
+                "\nCurrent WinHTTP proxy settings:\n\n    Direct access (no proxy server).\n\n",
+            ),
+        ]);
+        assert_eq!(names(&v), [None, Some("EX01"), Some("EX02")]);
+        assert_eq!(v[0].winhttp.len(), 1);
+        // A record without a name is the group's own server too.
+        let v = group(&[(
+            "get-exchangeserver-fl.txt",
+            "\nName : EX01\nAdminDisplayVersion : Version 15.2 (Build 1118.7)\n\nAdminDisplayVersion : Version 15.1 (Build 2507.6)\n\nName : EX02\nMitigationsEnabled : True\n",
+        )]);
+        assert_eq!(names(&v), [None, Some("EX01"), Some("EX02")]);
+        assert_eq!(build(&v[0]).as_deref(), Some("15.1.2507.6"));
+        // An unreadable file is still shown with the group's own server.
+        let v = group(&[
+            ("get-exchangeserver-fl.txt", LISTING),
+            ("notes.txt", "called the customer, no answer\n"),
+        ]);
+        assert_eq!(names(&v), [None, Some("EX01"), Some("EX02")]);
+        assert!(v[0].inputs.iter().any(|i| i.path == "notes.txt"));
+    }
+
+    const EX01_EXSETUP: &str = "[PS] C:\\>Invoke-Command -ComputerName EX01 { (Get-Command ExSetup.exe).FileVersionInfo.FileVersion }\n15.02.1118.040\n";
+    const EX02_EXSETUP: &str = "[PS] C:\\>Invoke-Command -ComputerName ex02.contoso.com { (Get-Command ExSetup.exe).FileVersionInfo.FileVersion }\n15.02.0986.005\n";
+    const NETSH: &str =
+        "\nCurrent WinHTTP proxy settings:\n\n    Direct access (no proxy server).\n\n";
+
+    #[test]
+    fn exsetup_outputs_of_named_servers_are_each_their_servers() {
+        // One paste, or one file per server: the same two servers.
+        let paste = format!("{EX01_EXSETUP}{EX02_EXSETUP}");
+        for files in [
+            vec![("paste.txt", paste.as_str())],
+            vec![("ex01.txt", EX01_EXSETUP), ("ex02.txt", EX02_EXSETUP)],
+        ] {
+            let v = group(&files);
+            assert_eq!(names(&v), [Some("EX01"), Some("EX02")], "{files:?}");
+            assert_eq!(build(&v[0]).as_deref(), Some("15.2.1118.40"));
+            assert_eq!(build(&v[1]).as_deref(), Some("15.2.986.5"));
+            assert!(
+                v.iter()
+                    .all(|s| s.build.as_ref().unwrap().value.precision == Precision::Exact)
+            );
+        }
+        let v = group(&[("ex01.txt", EX01_EXSETUP), ("ex02.txt", EX02_EXSETUP)]);
+        let paths =
+            |s: &ServerEvidence| s.inputs.iter().map(|i| i.path.clone()).collect::<Vec<_>>();
+        assert_eq!(paths(&v[0]), ["ex01.txt"]);
+        assert_eq!(paths(&v[1]), ["ex02.txt"]);
+        // Unnamed local evidence beside them is some third server's.
+        let v = group(&[("paste.txt", paste.as_str()), ("netsh.txt", NETSH)]);
+        assert_eq!(names(&v), [None, Some("EX01"), Some("EX02")]);
+        assert!(v[0].build.is_none());
+        assert_eq!(v[0].winhttp.len(), 1);
+    }
+
+    #[test]
+    fn a_remote_exsetup_is_not_the_groups_own_build() {
+        // A log names the group's server EX02; the ExSetup output pasted
+        // after `Invoke-Command -ComputerName EX01` is EX01's, not EX02's.
+        let log = "#Software: Microsoft Exchange Server\n#Version: 15.02.0986.005\n#Log-type: Mitigation Service Logs\n#Fields: DateTime,ServerName,Operation,Data\n2025-01-27T08:00:00.000Z,EX02,FetchMitigation,S:LogLevel=Information;S:Message=Fetching mitigations from OCS\n";
+        let v = group(&[
+            ("MitigationService.LOG", log),
+            ("exsetup.txt", EX01_EXSETUP),
+        ]);
+        assert_eq!(names(&v), [Some("EX02"), Some("EX01")]);
+        assert_eq!(build(&v[0]).as_deref(), Some("15.2.986.5"));
+        assert_eq!(build(&v[1]).as_deref(), Some("15.2.1118.40"));
+    }
+
+    #[test]
+    fn one_exsetup_output_stays_the_groups_own() {
+        // Named or not, a single ExSetup output with the group's other
+        // evidence is the group's server, as before.
+        let v = group(&[("exsetup.txt", EX01_EXSETUP), ("netsh.txt", NETSH)]);
+        assert_eq!(names(&v), [Some("EX01")]);
+        assert_eq!(build(&v[0]).as_deref(), Some("15.2.1118.40"));
+        assert_eq!(v[0].winhttp.len(), 1);
+        let v = group(&[
+            ("exsetup.txt", "\nFileVersion : 15.02.1258.028\n"),
+            ("netsh.txt", NETSH),
+        ]);
+        assert_eq!(names(&v), [None]);
+        assert_eq!(build(&v[0]).as_deref(), Some("15.2.1258.28"));
+    }
+
+    #[test]
+    fn a_single_record_listing_is_the_groups_server() {
+        let v = group(&[(
+            "get-exchangeserver-fl.txt",
+            "\nName                : EX01\nAdminDisplayVersion : Version 15.2 (Build 1118.7)\n",
+        )]);
+        assert_eq!(names(&v), [Some("EX01")]);
     }
 }

@@ -158,7 +158,9 @@ pub struct ExsetupVersion {
     pub file_name: Option<String>,
     /// The file name ends in `...`/`…` (cut at console width).
     pub file_name_truncated: bool,
-    /// `PSComputerName` when run through `Invoke-Command`.
+    /// `PSComputerName` when run through `Invoke-Command`; else, in a
+    /// pasted console session, the computer its prompt names
+    /// (`Invoke-Command -ComputerName EX02 {…}`, `[EX02]: PS C:\>`).
     pub computer_name: Option<String>,
     /// Line of the version.
     pub line: usize,

@@ -285,7 +285,8 @@ fn servers_from_records(
             list_prop(&r, "MitigationsBlocked");
         if let Some(p) = r.get("AdminDisplayVersion") {
             if let Some(v) = p.as_str() {
-                s.build = parse_build(v);
+                // A cut-off version is unknown, never the build its prefix spells.
+                s.build = parse_build(v).filter(|_| !p.incomplete);
                 if p.incomplete {
                     problems.push(Problem::at(
                         p.line,
@@ -307,18 +308,23 @@ fn servers_from_records(
     servers
 }
 
+/// A table header of `Get-ExchangeServer`: a `Name` column and a server property.
+fn is_server_header(names: &[&str]) -> bool {
+    names.iter().any(|n| n.eq_ignore_ascii_case("Name"))
+        && names.iter().any(|n| {
+            n.eq_ignore_ascii_case("MitigationsEnabled")
+                || SERVER_LABELS.iter().any(|l| l.eq_ignore_ascii_case(n))
+        })
+}
+
 /// `Get-ExchangeServer` in its default table (`Name Site ServerRole Edition
-/// AdminDisplayVersion`) or `| ft Name,*Mitig*`: rows as records.
+/// AdminDisplayVersion`) or `| ft Name,*Mitig*` (also `-Wrap`, and pasted
+/// without its dash ruler): rows as records.
 fn server_tables(src: Source<'_>) -> Vec<FlRecord> {
     let mut out = Vec::new();
-    for t in format_list::parse_tables(src) {
+    for t in format_list::parse_tables_with(src, is_server_header) {
         let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
-        let server_table = names.iter().any(|n| n.eq_ignore_ascii_case("Name"))
-            && names.iter().any(|n| {
-                n.eq_ignore_ascii_case("MitigationsEnabled")
-                    || SERVER_LABELS.iter().any(|l| l.eq_ignore_ascii_case(n))
-            });
-        if !server_table {
+        if !is_server_header(&names) {
             continue;
         }
         for row in &t.rows {
@@ -326,15 +332,13 @@ fn server_tables(src: Source<'_>) -> Vec<FlRecord> {
                 .columns
                 .iter()
                 .zip(&row.cells)
-                .map(|(c, v)| {
-                    let value = v.clone().unwrap_or_default();
-                    FlProperty {
-                        name: c.name.clone(),
-                        incomplete: strip_truncation(&value).1,
-                        value,
-                        line: row.line,
-                        items: None,
-                    }
+                .zip(&row.truncated)
+                .map(|((c, v), &truncated)| FlProperty {
+                    name: c.name.clone(),
+                    value: v.clone().unwrap_or_default(),
+                    incomplete: truncated,
+                    line: row.line,
+                    items: None,
                 })
                 .collect();
             out.push(FlRecord {
@@ -905,6 +909,90 @@ mod tests {
         assert_eq!(v[0].build.unwrap().to_string(), "15.2.1544.4");
         assert_eq!(v[1].mitigations_enabled, Some(false));
         assert_eq!(v[1].line, 4);
+    }
+
+    #[test]
+    fn server_table_without_ruler_real_paste() {
+        // Apoc70/Get-ExchangeEnvironmentReport#13: two (Edge) servers as
+        // `ft -AutoSize`, ruler lost, ServerRole blank, cells shifted.
+        let t = crate::text::decode(fixture!(
+            "real/apoc70-envreport-13-get-exchangeserver-ft-edge/get-exchangeserver-ft-autosize.txt"
+        ))
+        .text;
+        assert!(looks_like_exchange_server(&t));
+        let p = parse_exchange_server(Source::new(&t));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let v = &p.value.servers;
+        assert_eq!(v.len(), 2);
+        for (s, name, line) in [(&v[0], "xxxxxxxxxxxx1", 3), (&v[1], "xxxxxxxxxxxx2", 4)] {
+            assert_eq!(s.name.as_deref(), Some(name));
+            assert_eq!(s.line, line);
+            assert_eq!(
+                s.admin_display_version.as_deref(),
+                Some("Version 15.1 (Build 2507.6)")
+            );
+            let b = s.build.unwrap();
+            assert_eq!(b.to_string(), "15.1.2507.6");
+            assert_eq!(b.precision, Precision::Cu);
+            assert_eq!(s.server_role, None, "blank in the paste");
+            assert!(s.was_shown("ServerRole"));
+            assert_eq!(s.is_edge_server, None, "not shown: not inferred");
+        }
+    }
+
+    #[test]
+    fn server_table_wrapped_and_cut() {
+        // `ft Name,ServerRole,AdminDisplayVersion -Wrap`: the version wraps.
+        let p = parse_exchange_server(Source::new(
+            "Name   ServerRole AdminDisplayVersion\n----   ---------- -------------------\nEX01   Mailbox    Version 15.2 (Build\n                  1118.7)\nEX2013 Mailbox,   Version 15.0 (Build\n       ClientAcce 1497.2)\n       ss\n",
+        ));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let v = &p.value.servers;
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].build.unwrap().to_string(), "15.2.1118.7");
+        assert_eq!(v[1].name.as_deref(), Some("EX2013"));
+        assert_eq!(v[1].line, 5);
+        assert_eq!(v[1].server_role.as_deref(), Some("Mailbox, ClientAccess"));
+        assert_eq!(v[1].build.unwrap().to_string(), "15.0.1497.2");
+
+        // Cut at the column width (PS 7 `…`): a problem, never a build.
+        let p = parse_exchange_server(Source::new(
+            "Name   AdminDisplayVersion\n----   --------------------------\nEX01   Version 15.2 (Build 1118.\u{2026}\nEX02   Version 15.2 (Build 986.5)\n",
+        ));
+        let v = &p.value.servers;
+        assert_eq!(v.len(), 2);
+        assert!(v[0].build.is_none());
+        assert_eq!(
+            v[0].admin_display_version.as_deref(),
+            Some("Version 15.2 (Build 1118.\u{2026}")
+        );
+        assert_eq!(v[1].build.unwrap().to_string(), "15.2.986.5");
+        assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+        assert_eq!(p.problems[0].line, Some(3));
+        assert!(p.problems[0].message.contains("cut off"));
+    }
+
+    #[test]
+    fn two_server_format_list_real_paste() {
+        // Microsoft Q&A 1114010: `**EX2013**` markdown bold, trailing double
+        // spaces, the command echoed without a prompt on the first line.
+        let t = crate::text::decode(fixture!(
+            "real/qa-1114010-get-exchangeserver-fl-two-servers/get-exchangeserver-fl.txt"
+        ))
+        .text;
+        assert!(looks_like_exchange_server(&t));
+        let p = parse_exchange_server(Source::new(&t));
+        let v = &p.value.servers;
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].name.as_deref(), Some("EX2013"));
+        assert_eq!(v[0].build.unwrap().to_string(), "15.0.1497.2");
+        assert_eq!(v[0].line, 3);
+        assert_eq!(v[1].name.as_deref(), Some("EX2019"));
+        assert_eq!(v[1].build.unwrap().to_string(), "15.2.1118.7");
+        assert_eq!(v[1].line, 7);
+        // Only the echoed command line is reported.
+        let lines: Vec<_> = p.problems.iter().map(|x| x.line).collect();
+        assert_eq!(lines, vec![Some(1)], "{:?}", p.problems);
     }
 
     #[test]

@@ -185,6 +185,88 @@ pub fn is_prompt_line(line: &str) -> bool {
     prompt_command(line).is_some()
 }
 
+/// A computer name as typed: `EX02`, `ex02.contoso.com`, `'EX02'`. Not a
+/// variable, a list, an expression, nor the local computer.
+fn host_name(v: &str) -> Option<&str> {
+    let v = v.trim().trim_matches(['\'', '"']);
+    let ok = v.chars().next().is_some_and(|c| c.is_alphanumeric())
+        && v.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        && !v.eq_ignore_ascii_case("localhost")
+        && v != "127.0.0.1";
+    ok.then_some(v)
+}
+
+/// The computer of a remoting prompt: `[EX02]: PS C:\>` → `EX02`. The
+/// Exchange Management Shell's own `[PS] C:\>` names none.
+pub fn prompt_host(line: &str) -> Option<&str> {
+    prompt_command(line)?;
+    let rest = line.trim_start().strip_prefix('[')?;
+    let (inner, after) = rest.split_once(']')?;
+    if inner.trim().eq_ignore_ascii_case("PS") || !after.starts_with(':') {
+        return None;
+    }
+    host_name(inner)
+}
+
+/// The one remote computer a command runs on: `Invoke-Command -ComputerName
+/// EX02 {…}` (also `-cn`, `-ComputerName:EX02`, a prefix such as `-Comp`,
+/// positional `Invoke-Command EX02 {…}` / `icm`), `Enter-PSSession EX02` /
+/// `etsn`. `None` for several computers, a variable or a session object;
+/// what the script block itself runs is not looked at.
+pub fn command_computer(cmd: &str) -> Option<String> {
+    // The command outside its script blocks, split on whitespace.
+    let mut outer = String::new();
+    let mut depth = 0usize;
+    for c in cmd.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                outer.push(' ');
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                outer.push(' ');
+            }
+            '|' | ';' if depth == 0 => break, // the next command of a pipeline
+            _ if depth == 0 => outer.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = outer.split_whitespace().collect();
+    let (first, args) = words.split_first()?;
+    let remoting = ["invoke-command", "icm", "enter-pssession", "etsn"]
+        .iter()
+        .any(|c| first.eq_ignore_ascii_case(c));
+    if !remoting {
+        return None;
+    }
+    let is_param = |w: &str| {
+        let w = w.to_ascii_lowercase();
+        w == "-cn" || (w.len() >= 5 && "-computername".starts_with(&w))
+    };
+    let mut k = 0;
+    while let Some(&w) = args.get(k) {
+        if let Some((p, v)) = w.split_once(':') {
+            if is_param(p) {
+                return host_name(v).map(str::to_owned);
+            }
+        }
+        if is_param(w) {
+            return args
+                .get(k + 1)
+                .and_then(|v| host_name(v))
+                .map(str::to_owned);
+        }
+        k += 1;
+    }
+    // Positional: ComputerName is the first positional parameter of both.
+    match args.first() {
+        Some(w) if !w.starts_with(['-', '$', '(', '@']) => host_name(w).map(str::to_owned),
+        _ => None,
+    }
+}
+
 fn is_label_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, ' ' | '\t' | '_' | '-' | '.' | '(' | ')' | '/' | '#')
 }
@@ -255,6 +337,10 @@ impl Builder {
     fn finish(&mut self) {
         if let Some(mut r) = self.record.take() {
             for p in &mut r.properties {
+                let unwrapped = strip_markdown_bold(&p.value);
+                if unwrapped.len() != p.value.len() {
+                    p.value = unwrapped.to_owned();
+                }
                 p.incomplete = strip_truncation(&p.value).1;
             }
             if !r.properties.is_empty() {
@@ -332,29 +418,41 @@ pub fn parse_records(src: Source<'_>) -> Parsed<Vec<FlRecord>> {
     Parsed::with_problems(b.out, problems)
 }
 
-/// One column of a Format-Table output, located by its dash ruler.
+/// One column of a Format-Table output, located by its dash ruler (or, in
+/// a paste that lost the ruler, by where its header name starts).
 #[derive(Debug, Clone, Serialize)]
 pub struct TableColumn {
     pub name: String,
-    /// Char columns of the ruler run, `end` exclusive.
+    /// Char columns of the ruler run (or from the header name to the next
+    /// header name), `end` exclusive. Cells of the last column may run past
+    /// `end`: the rest of a longer row is theirs.
     pub start: usize,
     pub end: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TableRow {
-    /// One cell per column; `None` when nothing was printed there.
+    /// One cell per column; `None` when nothing was printed there. Wrapped
+    /// continuation lines (`Format-Table -Wrap`) are joined onto their cell.
     pub cells: Vec<Option<String>>,
+    /// Per column: the cell ends in a truncation marker (`...` / `…`), so
+    /// more existed than the column width let through.
+    pub truncated: Vec<bool>,
+    /// Line of the row (its first line when wrapped).
     pub line: usize,
 }
 
-/// A Format-Table block: header, dash ruler, rows up to a blank line.
+/// A Format-Table block: header, dash ruler (or none, see
+/// [`parse_tables_with`]), rows up to a blank line.
 #[derive(Debug, Clone, Serialize)]
 pub struct Table {
     pub columns: Vec<TableColumn>,
     pub rows: Vec<TableRow>,
     /// Line of the header.
     pub line: usize,
+    /// The header had no dash ruler under it (lost in a forum paste):
+    /// columns were placed by the header names.
+    pub ruler_missing: bool,
 }
 
 impl Table {
@@ -367,6 +465,13 @@ impl Table {
     pub fn cell<'t>(&self, row: &'t TableRow, name: &str) -> Option<&'t str> {
         let i = self.column(name)?;
         row.cells.get(i)?.as_deref()
+    }
+
+    /// Whether the cell of column `name` was cut off at the column width.
+    pub fn cell_truncated(&self, row: &TableRow, name: &str) -> bool {
+        self.column(name)
+            .and_then(|i| row.truncated.get(i).copied())
+            .unwrap_or(false)
     }
 }
 
@@ -423,87 +528,237 @@ fn char_slice(chars: &[char], start: usize, end: usize) -> String {
         .unwrap_or_default()
 }
 
-/// Assign each token to the column it overlaps most (right-aligned enum
-/// columns overflow to the left, long last columns run past their ruler),
-/// or the nearest one when it overlaps none.
+/// `**EX2013**` → `EX2013`: markdown bold a forum paste put around a whole value.
+pub fn strip_markdown_bold(s: &str) -> &str {
+    let t = s.trim();
+    match t.strip_prefix("**").and_then(|r| r.strip_suffix("**")) {
+        Some(inner) if !inner.trim().is_empty() && !inner.contains("**") => inner.trim(),
+        _ => s,
+    }
+}
+
+/// Assign each token to a column. A column's region runs from its ruler
+/// run (or header name) to the next one; the last takes the rest of a row
+/// longer than its header. A token that overlaps the run of the region it
+/// starts in is that column's (left-aligned cells start under their header,
+/// and may overflow it); else the column whose run it overlaps most
+/// (right-aligned values wider than their header, cells shifted a
+/// character by a name the poster edited); else the region's (further words
+/// of a left-aligned cell wider than its header).
 fn split_row(line: &str, columns: &[TableColumn]) -> Vec<Option<String>> {
     let chars: Vec<char> = line.chars().collect();
     let mut spans: Vec<Option<(usize, usize)>> = vec![None; columns.len()];
+    let overlap =
+        |c: &TableColumn, ts: usize, te: usize| te.min(c.end).saturating_sub(ts.max(c.start));
     for (ts, te) in tokens(line) {
-        let mut best: Option<(usize, (usize, usize))> = None; // (col, (overlap, -distance as key))
-        for (ci, c) in columns.iter().enumerate() {
-            let overlap = te.min(c.end).saturating_sub(ts.max(c.start));
-            let distance = if overlap > 0 {
-                0
-            } else if te <= c.start {
-                c.start - te
-            } else {
-                ts.saturating_sub(c.end)
-            };
-            let key = (overlap, usize::MAX - distance);
-            if best.is_none_or(|(_, k)| key > k) {
-                best = Some((ci, key));
+        let region = columns
+            .iter()
+            .rposition(|c| c.start <= ts)
+            .unwrap_or_default();
+        let own = columns.get(region).is_some_and(|c| overlap(c, ts, te) > 0);
+        let mut ci = region;
+        if !own {
+            let best = columns
+                .iter()
+                .enumerate()
+                .map(|(k, c)| (overlap(c, ts, te), k))
+                .max_by_key(|&(o, k)| (o, std::cmp::Reverse(k)));
+            if let Some((o, k)) = best
+                && o > 0
+            {
+                ci = k;
             }
         }
-        if let Some((ci, _)) = best {
-            if let Some(slot) = spans.get_mut(ci) {
-                *slot = Some(match *slot {
-                    Some((s, _)) => (s, te),
-                    None => (ts, te),
-                });
-            }
+        if let Some(slot) = spans.get_mut(ci) {
+            *slot = Some(match *slot {
+                Some((s, _)) => (s, te),
+                None => (ts, te),
+            });
         }
     }
     spans
         .into_iter()
-        .map(|s| s.map(|(a, e)| char_slice(&chars, a, e).trim().to_owned()))
+        .map(|s| {
+            s.map(|(a, e)| {
+                let cell = char_slice(&chars, a, e);
+                strip_markdown_bold(&cell).trim().to_owned()
+            })
+        })
         .collect()
+}
+
+/// Join a wrapped table cell: `Format-Table -Wrap` breaks at a space (which
+/// it drops) unless one word is wider than the column, which it splits at
+/// the column width. So a piece that is one word as wide as the column was
+/// split inside that word.
+fn join_cell(value: &mut String, piece: &str, width: usize, more: &str) {
+    let split_word = !piece.contains(char::is_whitespace) && piece.chars().count() >= width;
+    if split_word {
+        value.push_str(more);
+    } else {
+        value.push(' ');
+        value.push_str(more);
+    }
+}
+
+/// A header line of a table that lost its ruler: property names only
+/// (letters, digits, `_`, `.`, `-`), at least two.
+fn rulerless_header(line: &str) -> Option<Vec<&str>> {
+    let names: Vec<&str> = line.split_whitespace().collect();
+    let is_name = |n: &&str| {
+        n.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && n.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    };
+    (names.len() >= 2 && names.iter().all(is_name)).then_some(names)
 }
 
 /// Every Format-Table block of `src` (a header line directly followed by a
 /// dash ruler). Rows run up to a blank or prompt line.
 pub fn parse_tables(src: Source<'_>) -> Vec<Table> {
+    parse_tables_with(src, |_| false)
+}
+
+/// [`parse_tables`], and also tables whose dash ruler was lost (a forum's
+/// markdown eats a line of dashes): a header line of names that
+/// `accept_rulerless` accepts, directly followed by rows. Their columns start
+/// where the header names start; each runs up to the next.
+pub fn parse_tables_with(
+    src: Source<'_>,
+    accept_rulerless: impl Fn(&[&str]) -> bool,
+) -> Vec<Table> {
     let lines: Vec<(usize, &str)> = src.lines().collect();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < lines.len() {
-        let header = lines.get(i).copied();
-        let ruler = lines.get(i + 1).and_then(|(_, l)| ruler_runs(l));
-        let (Some((hl, htext)), Some(runs)) = (header, ruler) else {
-            i += 1;
-            continue;
-        };
+    while let Some(&(hl, htext)) = lines.get(i) {
         if htext.trim().is_empty() || is_prompt_line(htext) {
             i += 1;
             continue;
         }
         let hchars: Vec<char> = htext.chars().collect();
-        let columns: Vec<TableColumn> = runs
+        let next = lines.get(i + 1).map(|&(_, l)| l);
+        let (columns, ruler_missing) = match next.and_then(ruler_runs) {
+            Some(runs) => (
+                runs.iter()
+                    .enumerate()
+                    .map(|(k, &(s, e))| TableColumn {
+                        // The last name, like the last cells, may run past its ruler.
+                        name: char_slice(
+                            &hchars,
+                            s,
+                            if k + 1 == runs.len() { hchars.len() } else { e },
+                        )
+                        .trim()
+                        .to_owned(),
+                        start: s,
+                        end: e,
+                    })
+                    .collect::<Vec<_>>(),
+                false,
+            ),
+            None => {
+                let names = rulerless_header(htext);
+                let has_row = next.is_some_and(|l| !l.trim().is_empty() && !is_prompt_line(l));
+                match names {
+                    Some(names) if has_row && accept_rulerless(&names) => {
+                        let columns = tokens(htext.trim_end())
+                            .iter()
+                            .map(|&(s, e)| TableColumn {
+                                name: char_slice(&hchars, s, e),
+                                start: s,
+                                end: e,
+                            })
+                            .collect();
+                        (columns, true)
+                    }
+                    _ => {
+                        i += 1;
+                        continue;
+                    }
+                }
+            }
+        };
+        let first_row = i + if ruler_missing { 1 } else { 2 };
+        let row_lines: Vec<(usize, &str)> = lines
             .iter()
-            .map(|&(s, e)| TableColumn {
-                name: char_slice(&hchars, s, e).trim().to_owned(),
-                start: s,
-                end: e,
+            .skip(first_row)
+            .take_while(|(_, l)| !l.trim().is_empty() && !is_prompt_line(l))
+            .map(|&(ln, l)| (ln, l.trim_end()))
+            .collect();
+        // Width of each column, to tell a hard-split word from a word wrap:
+        // up to the next column (a header wider than its values starts where
+        // the column starts); the last one up to the table's right edge.
+        let right_edge = row_lines
+            .iter()
+            .map(|(_, l)| l.chars().count())
+            .max()
+            .unwrap_or_default();
+        let widths: Vec<usize> = columns
+            .iter()
+            .enumerate()
+            .map(|(k, c)| match columns.get(k + 1) {
+                Some(next) => next.start.saturating_sub(c.start + 1),
+                None => right_edge.saturating_sub(c.start),
             })
             .collect();
-        let mut rows = Vec::new();
-        let mut j = i + 2;
-        while let Some(&(ln, l)) = lines.get(j) {
-            if l.trim().is_empty() || is_prompt_line(l) {
-                break;
+        let mut rows: Vec<TableRow> = Vec::new();
+        // The cells of the row's latest line: what a continuation continues.
+        let mut pieces: Vec<Option<String>> = Vec::new();
+        for &(ln, l) in &row_lines {
+            let cells = split_row(l, &columns);
+            // `Format-Table -Wrap`: a line with nothing under the first
+            // column continues the cells of the row above.
+            let continuation = cells.first().is_some_and(Option::is_none);
+            match rows.last_mut() {
+                Some(prev) if continuation => {
+                    for (k, more) in cells.into_iter().enumerate() {
+                        let Some(more) = more else { continue };
+                        let piece = pieces.get(k).cloned().flatten();
+                        if let Some(slot) = prev.cells.get_mut(k) {
+                            match (slot.as_mut(), piece) {
+                                (Some(v), Some(piece)) => {
+                                    join_cell(
+                                        v,
+                                        &piece,
+                                        widths.get(k).copied().unwrap_or(usize::MAX),
+                                        &more,
+                                    );
+                                }
+                                (Some(v), None) => join_continuation(v, &more),
+                                (None, _) => *slot = Some(more.clone()),
+                            }
+                        }
+                        if let Some(p) = pieces.get_mut(k) {
+                            *p = Some(more);
+                        }
+                    }
+                }
+                _ => {
+                    pieces.clone_from(&cells);
+                    rows.push(TableRow {
+                        cells,
+                        truncated: Vec::new(),
+                        line: ln,
+                    });
+                }
             }
-            rows.push(TableRow {
-                cells: split_row(l.trim_end(), &columns),
-                line: ln,
-            });
-            j += 1;
+        }
+        for r in &mut rows {
+            r.truncated = r
+                .cells
+                .iter()
+                .map(|c| c.as_deref().is_some_and(|v| strip_truncation(v).1))
+                .collect();
         }
         out.push(Table {
             columns,
             rows,
             line: hl,
+            ruler_missing,
         });
-        i = j;
+        i = first_row + row_lines.len();
     }
     out
 }
@@ -652,6 +907,66 @@ mod tests {
     }
 
     #[test]
+    fn remote_computer_of_a_prompt_or_command() {
+        assert_eq!(
+            prompt_host("[EX02]: PS C:\\Users\\admin\\Documents> hostname"),
+            Some("EX02")
+        );
+        assert_eq!(
+            prompt_host("[ex02.contoso.com]: PS C:\\> (Get-Command ExSetup.exe).FileVersionInfo"),
+            Some("ex02.contoso.com")
+        );
+        assert_eq!(
+            prompt_host("[PS] C:\\Windows\\system32>Get-ExchangeServer"),
+            None
+        );
+        assert_eq!(prompt_host("PS C:\\> hostname"), None);
+        assert_eq!(prompt_host("[EX02]: not a prompt"), None);
+
+        let cc = |c: &str| command_computer(c);
+        assert_eq!(
+            cc("Invoke-Command -ComputerName EX02 { (Get-Command ExSetup.exe).FileVersionInfo }")
+                .as_deref(),
+            Some("EX02")
+        );
+        assert_eq!(
+            cc("invoke-command -cn 'ex01.contoso.com' -ScriptBlock {(gcm exsetup).FileVersionInfo} | fl")
+                .as_deref(),
+            Some("ex01.contoso.com")
+        );
+        assert_eq!(
+            cc("Invoke-Command -ComputerName:EX03 {x}").as_deref(),
+            Some("EX03")
+        );
+        assert_eq!(cc("icm -Comp EX04 {x}").as_deref(), Some("EX04"));
+        assert_eq!(
+            cc("Invoke-Command {x} -ComputerName \"EX05\"").as_deref(),
+            Some("EX05")
+        );
+        assert_eq!(cc("Invoke-Command EX06 {x}").as_deref(), Some("EX06"));
+        assert_eq!(cc("Enter-PSSession EX07").as_deref(), Some("EX07"));
+        assert_eq!(
+            cc("etsn -ComputerName EX08 -Credential $c").as_deref(),
+            Some("EX08")
+        );
+        // Several computers, variables, sessions, the local computer: no one name.
+        assert_eq!(cc("Invoke-Command -ComputerName EX01,EX02 {x}"), None);
+        assert_eq!(cc("Invoke-Command -ComputerName EX01, EX02 {x}"), None);
+        assert_eq!(cc("Invoke-Command -ComputerName $servers {x}"), None);
+        assert_eq!(cc("Invoke-Command -Session $s {x}"), None);
+        assert_eq!(cc("Invoke-Command {x}"), None);
+        assert_eq!(cc("Invoke-Command -ComputerName localhost {x}"), None);
+        // Only the remoting command's own parameters count.
+        assert_eq!(
+            cc("Invoke-Command -Session $s { Get-Service -ComputerName EX09 }"),
+            None
+        );
+        assert_eq!(cc("Get-Service -ComputerName EX09"), None);
+        assert_eq!(cc("Get-ExchangeServer EX10 | fl"), None);
+        assert_eq!(cc(""), None);
+    }
+
+    #[test]
     fn first_line_offset_is_respected() {
         let p = parse_records(Source {
             text: "A : 1\nB : 2",
@@ -695,12 +1010,184 @@ mod tests {
         );
     }
 
+    #[test]
+    fn table_without_ruler_real_paste() {
+        // Apoc70/Get-ExchangeEnvironmentReport#13: `ft -AutoSize` pasted
+        // without its dash ruler; names edited by the poster shift the
+        // later cells one character left of their header; ServerRole blank.
+        let text = crate::text::decode(fixture!(
+            "real/apoc70-envreport-13-get-exchangeserver-ft-edge/get-exchangeserver-ft-autosize.txt"
+        ))
+        .text;
+        assert!(parse_tables(Source::new(&text)).is_empty(), "opt-in only");
+        let accept = |names: &[&str]| names.contains(&"AdminDisplayVersion");
+        let t = parse_tables_with(Source::new(&text), accept);
+        assert_eq!(t.len(), 1);
+        let t = &t[0];
+        assert!(t.ruler_missing);
+        assert_eq!(t.line, 2);
+        let names: Vec<_> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Name",
+                "Site",
+                "ServerRole",
+                "Edition",
+                "AdminDisplayVersion"
+            ]
+        );
+        assert_eq!(t.rows.len(), 2);
+        for (r, name, line) in [
+            (&t.rows[0], "xxxxxxxxxxxx1", 3),
+            (&t.rows[1], "xxxxxxxxxxxx2", 4),
+        ] {
+            assert_eq!(r.line, line);
+            assert_eq!(t.cell(r, "Name"), Some(name));
+            assert_eq!(
+                t.cell(r, "Site"),
+                Some("xxxxxxxxxxxx/Configuration/Sites/xxxxxxxxxxxx")
+            );
+            assert_eq!(t.cell(r, "ServerRole"), None);
+            assert_eq!(t.cell(r, "Edition"), Some("Standard"));
+            assert_eq!(
+                t.cell(r, "AdminDisplayVersion"),
+                Some("Version 15.1 (Build 2507.6)")
+            );
+            assert!(r.truncated.iter().all(|x| !x));
+        }
+    }
+
+    #[test]
+    fn rulerless_header_needs_names_and_a_row() {
+        let yes = |_: &[&str]| true;
+        // Prose, a property line or a header with nothing under it is no table.
+        assert!(parse_tables_with(Source::new("Name : EX01\nX : 1\n"), yes).is_empty());
+        assert!(parse_tables_with(Source::new("Name Site\n\nEX01 a\n"), yes).is_empty());
+        assert!(
+            parse_tables_with(Source::new("The server (EX01) failed.\nagain\n"), yes).is_empty()
+        );
+        let t = parse_tables_with(Source::new("Name Site\nEX01 a/b\n"), yes);
+        assert_eq!(
+            t[0].rows[0].cells,
+            vec![Some("EX01".into()), Some("a/b".into())]
+        );
+    }
+
+    #[test]
+    fn last_column_takes_the_rest_of_a_long_row() {
+        let text = "Name MitigationsEnabled AdminDisplayVersion\n---- ------------------ ---\nEX01               True Version 15.2 (Build 1544.4)\n";
+        let t = &parse_tables(Source::new(text))[0];
+        let r = &t.rows[0];
+        assert_eq!(t.cell(r, "MitigationsEnabled"), Some("True"));
+        assert_eq!(
+            t.cell(r, "AdminDisplayVersion"),
+            Some("Version 15.2 (Build 1544.4)")
+        );
+    }
+
+    #[test]
+    fn wrapped_table_rows_join_their_cells() {
+        // `ft Name,ServerRole,AdminDisplayVersion -Wrap` in a narrow console:
+        // word wraps (space dropped) and a word wider than its column split.
+        let text = "\nName   ServerRole AdminDisplayVersion\n----   ---------- -------------------\nEX01   Mailbox    Version 15.2 (Build\n                  1118.7)\nEX2013 Mailbox,   Version 15.0 (Build\n       ClientAcce 1497.2)\n       ss\nEX02   Edge       Version 15.2 (Build 986.5)\n\n";
+        let t = &parse_tables(Source::new(text))[0];
+        assert_eq!(t.rows.len(), 3);
+        let r = &t.rows[0];
+        assert_eq!(r.line, 4);
+        assert_eq!(
+            t.cell(r, "AdminDisplayVersion"),
+            Some("Version 15.2 (Build 1118.7)")
+        );
+        let r = &t.rows[1];
+        assert_eq!(r.line, 6);
+        assert_eq!(t.cell(r, "Name"), Some("EX2013"));
+        assert_eq!(t.cell(r, "ServerRole"), Some("Mailbox, ClientAccess"));
+        assert_eq!(
+            t.cell(r, "AdminDisplayVersion"),
+            Some("Version 15.0 (Build 1497.2)")
+        );
+        let r = &t.rows[2];
+        assert_eq!(r.line, 9);
+        assert_eq!(t.cell(r, "ServerRole"), Some("Edge"));
+        assert_eq!(
+            t.cell(r, "AdminDisplayVersion"),
+            Some("Version 15.2 (Build 986.5)")
+        );
+    }
+
+    #[test]
+    fn cells_wider_than_their_header() {
+        // Rulers are as wide as the header names: a left-aligned cell runs
+        // past its ruler (even nearer the next column's), a right-aligned
+        // value wider than its header starts before its ruler.
+        let text = "FileName                                           PSComputerName\n--------                                           --------------\nC:\\Program Files\\Microsoft\\Exchange Server\\V15\\... EX01\n";
+        let t = &parse_tables(Source::new(text))[0];
+        let r = &t.rows[0];
+        assert_eq!(
+            t.cell(r, "FileName"),
+            Some("C:\\Program Files\\Microsoft\\Exchange Server\\V15\\...")
+        );
+        assert_eq!(t.cell(r, "PSComputerName"), Some("EX01"));
+        let text = "Name    Id Status\n----    -- ------\nEX01 12345 Running\n";
+        let t = &parse_tables(Source::new(text))[0];
+        assert_eq!(
+            t.rows[0].cells,
+            vec![
+                Some("EX01".into()),
+                Some("12345".into()),
+                Some("Running".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn truncated_cells_are_marked() {
+        let text = "Name               Status  DisplayName\n----               ------  -----------\nMSExchangeMitig... Running Microsoft Exchange Emergency Mitigati\u{2026}\nMSExchangeIS       Running Microsoft Exchange Information Store\n";
+        let t = &parse_tables(Source::new(text))[0];
+        let (a, b) = (&t.rows[0], &t.rows[1]);
+        assert!(t.cell_truncated(a, "Name"));
+        assert!(!t.cell_truncated(a, "Status"));
+        assert!(t.cell_truncated(a, "DisplayName"));
+        assert_eq!(a.truncated, vec![true, false, true]);
+        assert_eq!(b.truncated, vec![false, false, false]);
+        assert!(!t.cell_truncated(a, "NoSuchColumn"));
+    }
+
+    #[test]
+    fn markdown_bold_around_a_value_is_removed() {
+        // Microsoft Q&A 1114010, as posted: `**EX2013**` and trailing double spaces.
+        let text = crate::text::decode(fixture!(
+            "real/qa-1114010-get-exchangeserver-fl-two-servers/get-exchangeserver-fl.txt"
+        ))
+        .text;
+        let p = recs(&text);
+        let names: Vec<_> = p.value.iter().map(|r| r.get_str("Name").unwrap()).collect();
+        assert_eq!(names, ["EX2013", "EX2019"]);
+        assert_eq!(
+            p.value[1].get_str("AdminDisplayVersion"),
+            Some("Version 15.2 (Build 1118.7)")
+        );
+        assert_eq!(strip_markdown_bold("**a b**"), "a b");
+        assert_eq!(strip_markdown_bold("**"), "**");
+        assert_eq!(strip_markdown_bold("****"), "****");
+        assert_eq!(strip_markdown_bold("**a** and **b**"), "**a** and **b**");
+        assert_eq!(strip_markdown_bold("2**10"), "2**10");
+        let t = parse_tables(Source::new(
+            "Name     Edition\n----     -------\n**EX01** Standard\n",
+        ));
+        assert_eq!(t[0].cell(&t[0].rows[0], "Name"), Some("EX01"));
+    }
+
     proptest! {
         #[test]
         fn never_panics(s in "\\PC*") {
             let _ = parse_records(Source::new(&s));
             let _ = parse_tables(Source::new(&s));
+            let _ = parse_tables_with(Source::new(&s), |_| true);
             let _ = prompt_command(&s);
+            let _ = prompt_host(&s);
+            let _ = command_computer(&s);
             let _ = parse_list(&s);
         }
 
@@ -708,6 +1195,7 @@ mod tests {
         fn never_panics_on_layout_chars(s in "[ \\-:{}.,\u{2026}a-zA-Z\\n\\t>\\\\\\[\\]]{0,200}") {
             let _ = parse_records(Source::new(&s));
             let _ = parse_tables(Source::new(&s));
+            let _ = parse_tables_with(Source::new(&s), |_| true);
         }
     }
 }

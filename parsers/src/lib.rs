@@ -180,7 +180,7 @@ pub fn parse_input(bytes: &[u8], name_hint: Option<&str>) -> ParsedInput {
         if seg.source.text.trim().is_empty() {
             continue; // a prompt with nothing after it (the final prompt of a paste)
         }
-        let (status, content, problems) = match parse_as(kind, seg.source) {
+        let (status, mut content, problems) = match parse_as(kind, seg.source) {
             Some(p) => {
                 let status = if p.problems.is_empty() {
                     Status::Parsed
@@ -191,6 +191,11 @@ pub fn parse_input(bytes: &[u8], name_hint: Option<&str>) -> ParsedInput {
             }
             None => (Status::Unrecognized, None, Vec::new()),
         };
+        // An ExSetup version after `Invoke-Command -ComputerName EX02` or at
+        // an `[EX02]: PS` prompt is EX02's (PSComputerName, when shown, wins).
+        if let (Some(Content::ExsetupVersion(x)), Some(host)) = (content.as_mut(), &seg.host) {
+            x.computer_name.get_or_insert_with(|| host.clone());
+        }
         segments.push(Segment {
             kind,
             status,
@@ -266,5 +271,112 @@ fn empty_input(decoded: &text::Decoded, name_hint: Option<&str>) -> ParsedInput 
             .into_iter()
             .collect(),
         problems: vec![Problem::whole("the file is empty")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (computer_name, build) of every ExSetup version read from `bytes`.
+    fn exsetups(bytes: &[u8]) -> Vec<(Option<String>, String)> {
+        parse_input(bytes, None)
+            .segments
+            .iter()
+            .filter_map(|s| match &s.content {
+                Some(Content::ExsetupVersion(x)) => Some((
+                    x.computer_name.clone(),
+                    x.build.map(|b| b.to_string()).unwrap_or_default(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn named(n: &str, b: &str) -> (Option<String>, String) {
+        (Some(n.to_owned()), b.to_owned())
+    }
+
+    #[test]
+    fn exsetup_after_invoke_command_is_that_servers() {
+        let p = parse_input(
+            fixture!("extra/powershell/exsetup-invoke-command-two-servers.txt"),
+            None,
+        );
+        assert_eq!(p.kind, Kind::Mixed);
+        assert_eq!(p.status, Status::Parsed);
+        assert_eq!(
+            exsetups(fixture!(
+                "extra/powershell/exsetup-invoke-command-two-servers.txt"
+            )),
+            [named("EX01", "15.2.1118.40"), named("EX02", "15.2.986.5")]
+        );
+    }
+
+    #[test]
+    fn exsetup_at_a_remoting_prompt_is_that_servers() {
+        let text = "[PS] C:\\Windows\\system32>Enter-PSSession EX03\n\
+                    [EX03]: PS C:\\Users\\admin\\Documents> (Get-Command ExSetup.exe).FileVersionInfo\n\n\
+                    ProductVersion   FileVersion      FileName\n\
+                    --------------   -----------      --------\n\
+                    15.02.1258.016   15.02.1258.016   C:\\Program Files\\Microsoft\\Exchange Server\\V15\\bin\\ExSetup.exe\n\n\
+                    [EX03]: PS C:\\Users\\admin\\Documents> exit\n\
+                    [PS] C:\\Windows\\system32>etsn ex04.contoso.com\n\
+                    [ex04.contoso.com]: PS C:\\> (Get-Command ExSetup.exe).FileVersionInfo.FileVersion\n\
+                    15.02.1544.014\n";
+        assert_eq!(
+            exsetups(text.as_bytes()),
+            [
+                named("EX03", "15.2.1258.16"),
+                named("ex04.contoso.com", "15.2.1544.14")
+            ]
+        );
+    }
+
+    #[test]
+    fn ps_computer_name_wins_over_the_prompt() {
+        let text = "PS C:\\> Invoke-Command -ComputerName EX05 { (Get-Command ExSetup.exe).FileVersionInfo }\n\n\
+                    ProductVersion   FileVersion      FileName                                           PSComputerName\n\
+                    --------------   -----------      --------                                           --------------\n\
+                    15.02.1748.039   15.02.1748.039   C:\\Program Files\\Microsoft\\Exchange Server\\V15\\... ex05.contoso.com\n";
+        assert_eq!(
+            exsetups(text.as_bytes()),
+            [named("ex05.contoso.com", "15.2.1748.39")]
+        );
+    }
+
+    #[test]
+    fn exsetup_without_a_named_server_names_none() {
+        // Real single-server pastes (CSS-Exchange #2471 with EMS prompts,
+        // #1977 without): no computer is invented.
+        assert_eq!(
+            exsetups(fixture!(
+                "real/css-exchange-2471-exsetup-prompt-1748-39/exsetup-fileversioninfo.txt"
+            )),
+            [(None, "15.2.1748.39".to_owned())]
+        );
+        assert_eq!(
+            exsetups(fixture!(
+                "real/css-exchange-1977-exsetup-1258-28-hc-failed/exsetup-fileversioninfo.txt"
+            )),
+            [(None, "15.2.1258.28".to_owned())]
+        );
+        // Several computers or a variable: no one name.
+        let text = "PS C:\\> Invoke-Command -ComputerName $ex { (Get-Command ExSetup.exe).FileVersionInfo.FileVersion }\n15.02.1544.014\n";
+        assert_eq!(
+            exsetups(text.as_bytes()),
+            [(None, "15.2.1544.14".to_owned())]
+        );
+        // Only the ExSetup output takes the prompt's computer.
+        let p = parse_input(
+            b"[EX06]: PS C:\\> Get-ExchangeServer EX07 | fl Name,AdminDisplayVersion\n\nName                : EX07\nAdminDisplayVersion : Version 15.2 (Build 1118.7)\n",
+            None,
+        );
+        match &p.segments[0].content {
+            Some(Content::ExchangeServers(s)) => {
+                assert_eq!(s.servers[0].name.as_deref(), Some("EX07"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -37,6 +37,10 @@ pub struct RawSegment<'a> {
     pub command: Option<String>,
     /// The line of the prompt itself (or the first line when there is none).
     pub prompt_line: Option<usize>,
+    /// The one remote computer the output comes from, when the prompt says
+    /// so: the command's target (`Invoke-Command -ComputerName EX02 {…}`)
+    /// or a remoting prompt (`[EX02]: PS C:\>`).
+    pub host: Option<String>,
 }
 
 /// Split a console paste on prompt lines. A file without prompts is one
@@ -45,12 +49,13 @@ pub fn split_segments(text: &str) -> Vec<RawSegment<'_>> {
     let mut out = Vec::new();
     // One serialized document: never split, whatever its strings hold.
     if crate::clixml::is_clixml(text) {
-        push_segment(&mut out, text, 0, text.len(), 1, None, None);
+        push_segment(&mut out, text, 0, text.len(), 1, (None, None), None);
         return out;
     }
     let mut start = 0usize; // byte offset of the current segment
     let mut start_line = 1usize;
     let mut command: Option<String> = None;
+    let mut host: Option<String> = None;
     let mut prompt_line: Option<usize> = None;
     let mut offset = 0usize;
     for (i, line) in text.split('\n').enumerate() {
@@ -63,10 +68,12 @@ pub fn split_segments(text: &str) -> Vec<RawSegment<'_>> {
                 start,
                 offset,
                 start_line,
-                command.take(),
+                (command.take(), host.take()),
                 prompt_line,
             );
             command = Some(cmd.to_owned()).filter(|c| !c.is_empty());
+            host = crate::format_list::command_computer(cmd)
+                .or_else(|| crate::format_list::prompt_host(line).map(str::to_owned));
             prompt_line = Some(line_no);
             start = next_offset.min(text.len());
             start_line = line_no + 1;
@@ -79,7 +86,7 @@ pub fn split_segments(text: &str) -> Vec<RawSegment<'_>> {
         start,
         text.len(),
         start_line,
-        command,
+        (command, host),
         prompt_line,
     );
     out
@@ -91,7 +98,7 @@ fn push_segment<'a>(
     start: usize,
     end: usize,
     first_line: usize,
-    command: Option<String>,
+    (command, host): (Option<String>, Option<String>),
     prompt_line: Option<usize>,
 ) {
     let end = end.min(text.len());
@@ -108,6 +115,7 @@ fn push_segment<'a>(
         },
         command,
         prompt_line,
+        host,
     });
 }
 
@@ -356,6 +364,30 @@ mod tests {
             Some("Get-OrganizationConfig | fl MitigationsEnabled")
         );
         assert_eq!(sniff(text.as_bytes(), None), Kind::Mixed);
+    }
+
+    #[test]
+    fn segments_know_the_remote_computer_their_prompt_names() {
+        let text = "[PS] C:\\>Invoke-Command -ComputerName EX02 { hostname }\nEX02\n\
+                    [PS] C:\\>Enter-PSSession EX03\n\
+                    [EX03]: PS C:\\> hostname\nEX03\n\
+                    [EX03]: PS C:\\> Invoke-Command -cn EX04 { hostname }\nEX04\n\
+                    [PS] C:\\>hostname\nADMIN01\n";
+        let segs = split_segments(text);
+        let hosts: Vec<(Option<&str>, Option<&str>)> = segs
+            .iter()
+            .map(|s| (s.host.as_deref(), s.source.text.lines().next()))
+            .collect();
+        assert_eq!(
+            hosts,
+            [
+                (Some("EX02"), Some("EX02")),
+                (Some("EX03"), None),
+                (Some("EX03"), Some("EX03")),
+                (Some("EX04"), Some("EX04")),
+                (None, Some("ADMIN01")),
+            ]
+        );
     }
 
     #[test]
