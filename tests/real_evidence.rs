@@ -445,3 +445,60 @@ fn a_single_exsetup_paste_is_the_groups_own_build() {
         );
     }
 }
+
+/// Every real artifact is read as what it is (tests/fixtures/real/kinds.tsv);
+/// the known gaps are listed there and asserted as they are today, so a fix
+/// shows up here. Prints the recognition figure.
+#[test]
+fn every_real_artifact_is_recognised_as_what_it_is() {
+    let table = std::fs::read_to_string("tests/fixtures/real/kinds.tsv").unwrap();
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split('\t').collect())
+        .collect();
+    let mut right = 0;
+    for row in &rows {
+        let [path, truth, today, rest @ ..] = row.as_slice() else {
+            panic!("bad row {row:?}");
+        };
+        let (v, _) = run("parse", &[&format!("tests/fixtures/{path}")]);
+        let got = v["inputs"][0]["kind"].as_str().unwrap();
+        assert_eq!(got, *today, "{path}");
+        assert_eq!(
+            rest.is_empty(),
+            truth == today,
+            "{path}: a gap needs its reason"
+        );
+        right += usize::from(got == *truth);
+    }
+    // Every fixture file is in the table.
+    let mut files = Vec::new();
+    for dir in ["tests/fixtures/real", "tests/fixtures/clixml"] {
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if !["SOURCE.md", "README.md", "kinds.tsv"].contains(&name.as_str()) {
+                    files.push(
+                        p.strip_prefix("tests/fixtures/")
+                            .unwrap()
+                            .display()
+                            .to_string(),
+                    );
+                }
+            }
+        }
+    }
+    for f in &files {
+        assert!(rows.iter().any(|r| r[0] == f), "{f} is not in kinds.tsv");
+    }
+    eprintln!(
+        "{right} of {} real artifacts read as what they are",
+        rows.len()
+    );
+    assert!(right * 10 >= rows.len() * 9, "{right} of {}", rows.len());
+}
