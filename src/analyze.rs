@@ -171,7 +171,7 @@ fn group_dir(dir: &Path, out: &mut Grouped) {
         out.rules.push(if has_manifest {
             format!("{shown}: a collect bundle (manifest.json), one server")
         } else {
-            format!("{shown}: one server's evidence (every file below it)")
+            format!("{shown}: one folder's evidence, read together (every file below it)")
         });
         return;
     }

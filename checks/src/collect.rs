@@ -281,12 +281,15 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
             "exchange-server" | "organization-config" | "healthchecker" | "mixed"
         )
     };
+    // A file nothing could be read from is nobody's evidence: it is shown
+    // with every server rather than keeping an empty server alive.
+    let unread = |i: &InputSummary| i.status == "unrecognized" || i.status == "error";
     for (o, fed) in others.iter_mut().zip(&fed) {
         o.org_mitigations_enabled = main.org_mitigations_enabled.clone();
         o.inputs = main
             .inputs
             .iter()
-            .filter(|i| shared_input(&i.kind) || fed.contains(&i.path.as_str()))
+            .filter(|i| shared_input(&i.kind) || unread(i) || fed.contains(&i.path.as_str()))
             .cloned()
             .collect();
     }
@@ -297,10 +300,9 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     let only_named = primary_key.is_none()
         && !others.is_empty()
         && !main_used
-        && main
-            .inputs
-            .iter()
-            .all(|i| shared_input(&i.kind) || fed.iter().any(|f| f.contains(&i.path.as_str())));
+        && main.inputs.iter().all(|i| {
+            shared_input(&i.kind) || unread(i) || fed.iter().any(|f| f.contains(&i.path.as_str()))
+        });
     if !only_named {
         servers.push(main);
     }
@@ -1208,13 +1210,17 @@ mod tests {
         )]);
         assert_eq!(names(&v), [None, Some("EX01"), Some("EX02")]);
         assert_eq!(build(&v[0]).as_deref(), Some("15.1.2507.6"));
-        // An unreadable file is still shown with the group's own server.
+        // A file nothing could be read from keeps no empty server alive: it
+        // is shown with every listed server (issue 12: no invented server).
         let v = group(&[
             ("get-exchangeserver-fl.txt", LISTING),
             ("notes.txt", "called the customer, no answer\n"),
         ]);
-        assert_eq!(names(&v), [None, Some("EX01"), Some("EX02")]);
-        assert!(v[0].inputs.iter().any(|i| i.path == "notes.txt"));
+        assert_eq!(names(&v), [Some("EX01"), Some("EX02")]);
+        assert!(
+            v.iter()
+                .all(|s| s.inputs.iter().any(|i| i.path == "notes.txt"))
+        );
     }
 
     const EX01_EXSETUP: &str = "[PS] C:\\>Invoke-Command -ComputerName EX01 { (Get-Command ExSetup.exe).FileVersionInfo.FileVersion }\n15.02.1118.040\n";
