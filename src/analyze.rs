@@ -121,7 +121,7 @@ pub fn group_paths(paths: &[PathBuf]) -> Grouped {
     }
     if loose_files > 0 {
         out.rules.push(format!(
-            "{loose_files} file(s) given by name: the files of one folder are one server's evidence"
+            "{loose_files} file(s) given by name: the files of one folder are read together"
         ));
     }
     out

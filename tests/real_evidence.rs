@@ -502,3 +502,25 @@ fn every_real_artifact_is_recognised_as_what_it_is() {
     );
     assert!(right * 10 >= rows.len() * 9, "{right} of {}", rows.len());
 }
+
+/// Synthetic, after issue 12's wording: `On EX02 C:\>` prompts name the
+/// server each ExSetup output was taken on.
+#[test]
+fn on_host_prompts_name_their_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("paste.txt");
+    std::fs::write(
+        &f,
+        "On EX01 C:\\>(Get-Command ExSetup.exe).FileVersionInfo.FileVersion\n15.02.1118.040\n\
+         On EX02 C:\\>(Get-Command ExSetup.exe).FileVersionInfo.FileVersion\n15.02.0986.005\n",
+    )
+    .unwrap();
+    let (v, _) = run("analyze", &[f.to_str().unwrap()]);
+    assert_eq!(
+        servers_and_builds(&v),
+        [
+            ("EX01".into(), "15.2.1118.40".into(), "exact".into()),
+            ("EX02".into(), "15.2.986.5".into(), "exact".into())
+        ]
+    );
+}

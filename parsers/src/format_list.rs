@@ -153,6 +153,10 @@ pub fn parse_list(s: &str) -> Vec<String> {
 /// `C:\>cmd`, `[EX01]: PS C:\>cmd`. Returns the command typed after `>`.
 pub fn prompt_command(line: &str) -> Option<&str> {
     let mut s = line.trim_start();
+    // `On EX02 C:\>`: a paste that says where each command ran (issue 12).
+    if let Some((_, rest)) = on_host(s) {
+        s = rest;
+    }
     // Remoting prefix `[EX01]: `.
     if let Some(rest) = s.strip_prefix('[') {
         if let Some((inner, after)) = rest.split_once(']') {
@@ -181,6 +185,17 @@ pub fn prompt_command(line: &str) -> Option<&str> {
     Some(cmd.trim())
 }
 
+/// `On EX02 C:\>…` → (`EX02`, `C:\>…`).
+fn on_host(s: &str) -> Option<(&str, &str)> {
+    let rest = s.strip_prefix("On ")?;
+    let (host, after) = rest.split_once(' ')?;
+    let host = host_name(host)?;
+    let after = after.trim_start();
+    let b = after.as_bytes();
+    (b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\')
+        .then_some((host, after))
+}
+
 pub fn is_prompt_line(line: &str) -> bool {
     prompt_command(line).is_some()
 }
@@ -201,6 +216,9 @@ fn host_name(v: &str) -> Option<&str> {
 /// Exchange Management Shell's own `[PS] C:\>` names none.
 pub fn prompt_host(line: &str) -> Option<&str> {
     prompt_command(line)?;
+    if let Some((host, _)) = on_host(line.trim_start()) {
+        return Some(host);
+    }
     let rest = line.trim_start().strip_prefix('[')?;
     let (inner, after) = rest.split_once(']')?;
     if inner.trim().eq_ignore_ascii_case("PS") || !after.starts_with(':') {
@@ -904,6 +922,16 @@ mod tests {
         );
         assert_eq!(prompt_command("Name : C:\\x>y"), None);
         assert_eq!(prompt_command("C:\\Program Files\\x.exe"), None);
+        // Issue 12: a paste that says where each command ran.
+        assert_eq!(
+            prompt_command("On EX02 C:\\>(Get-Command ExSetup.exe).FileVersionInfo"),
+            Some("(Get-Command ExSetup.exe).FileVersionInfo")
+        );
+        assert_eq!(
+            prompt_host("On EX02 C:\\>(Get-Command ExSetup.exe).FileVersionInfo"),
+            Some("EX02")
+        );
+        assert_eq!(prompt_command("On the server C:\\ is full"), None);
     }
 
     #[test]
