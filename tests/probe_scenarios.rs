@@ -316,6 +316,9 @@ fn infra_pki_and_servers_answer() {
 
 #[test]
 fn infra_squid_modes_and_reaping() {
+    if !support::lab("squid, procps") {
+        return;
+    }
     let _g = serial();
     let w = World::new(OcsMode::Healthy);
     let hosts = [pki::OCS_HOST];
@@ -428,6 +431,9 @@ fn infra_squid_modes_and_reaping() {
 
 #[test]
 fn infra_dnsmasq_answers_and_nxdomain() {
+    if !support::lab("dnsmasq") {
+        return;
+    }
     let _g = serial();
     let t = Instant::now();
     let d = support::dns::Dnsmasq::start(&[(pki::OCS_HOST, std::net::Ipv4Addr::LOCALHOST)]);
@@ -821,6 +827,9 @@ fn healthy_direct() {
 
 #[test]
 fn healthy_through_squid_connect_with_direct_crls() {
+    if !support::lab("squid") {
+        return;
+    }
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
@@ -870,6 +879,9 @@ fn healthy_through_squid_connect_with_direct_crls() {
 
 #[test]
 fn crls_blocked_by_winhttp_proxy() {
+    if !support::lab("squid") {
+        return;
+    }
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
@@ -929,6 +941,9 @@ fn crls_blocked_by_winhttp_proxy() {
 
 #[test]
 fn proxy_requires_authentication() {
+    if !support::lab("squid") {
+        return;
+    }
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
@@ -974,6 +989,9 @@ fn proxy_requires_authentication() {
 
 #[test]
 fn tls_interception_by_ssl_bump_names_the_vendor() {
+    if !support::lab("squid-openssl ssl_bump") {
+        return;
+    }
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
@@ -1030,6 +1048,9 @@ fn tls_interception_by_ssl_bump_names_the_vendor() {
 
 #[test]
 fn dns_nxdomain_from_dnsmasq() {
+    if !support::lab("dnsmasq") {
+        return;
+    }
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
@@ -1071,6 +1092,9 @@ fn dns_nxdomain_from_dnsmasq() {
 
 #[test]
 fn dns_answer_from_dnsmasq_then_healthy() {
+    if !support::lab("dnsmasq") {
+        return;
+    }
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
@@ -1211,6 +1235,9 @@ fn block_page_is_an_http_error() {
 
 #[test]
 fn proxy_credentials_never_leave() {
+    if !support::lab("squid") {
+        return;
+    }
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);

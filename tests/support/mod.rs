@@ -15,6 +15,19 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+/// Lab tests need real system servers (squid, dnsmasq, Chromium, network
+/// namespaces). They run when `EEMS_LAB=1`, which `tests/run.sh` (and so CI)
+/// always sets, and there a missing program fails loudly; a plain
+/// `cargo test` on a laptop skips them and says so on stderr.
+#[allow(clippy::print_stderr)] // the skip must be visible in the test output
+pub fn lab(needs: &str) -> bool {
+    let on = std::env::var_os("EEMS_LAB").is_some_and(|v| v == "1");
+    if !on {
+        eprintln!("skipped: a lab test (needs {needs}); set EEMS_LAB=1 as tests/run.sh does");
+    }
+    on
+}
+
 /// Find a system program the tests need. Missing programs fail the test
 /// loudly: a silently skipped network test would hide a broken setup.
 pub fn require_program(name: &str, package: &str) -> PathBuf {
