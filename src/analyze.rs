@@ -25,7 +25,8 @@ pub enum ColorChoice {
 
 pub struct Options {
     pub paths: Vec<PathBuf>,
-    pub format: Format,
+    /// `None`: from the `-o` extension, else text.
+    pub format: Option<Format>,
     pub output: Option<PathBuf>,
     pub builds: Option<PathBuf>,
     pub tls_issuers: Option<PathBuf>,
@@ -367,6 +368,38 @@ pub fn emit_report(
     }
 }
 
+/// `--format` when given, else the `-o` file's extension (`.html`/`.htm`,
+/// `.json`, `.txt`), else text. A `--format` that contradicts the extension is
+/// a usage error: `-o report.html --format json` is a typo, not a wish.
+pub fn report_format(explicit: Option<Format>, output: Option<&Path>) -> Result<Format, String> {
+    use clap::ValueEnum;
+    let by_ext = output
+        .and_then(Path::extension)
+        .and_then(|e| e.to_str())
+        .and_then(|e| match e.to_ascii_lowercase().as_str() {
+            "html" | "htm" => Some(Format::Html),
+            "json" => Some(Format::Json),
+            "txt" | "text" => Some(Format::Text),
+            _ => None,
+        });
+    let name = |f: Format| {
+        f.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    };
+    match (explicit, by_ext, output) {
+        (Some(f), Some(e), Some(o)) if f != e => Err(format!(
+            "--format {} contradicts the extension of {} (a {} file); drop one of them",
+            name(f),
+            o.display(),
+            name(e)
+        )),
+        (Some(f), ..) => Ok(f),
+        (None, Some(e), _) => Ok(e),
+        (None, None, _) => Ok(Format::Text),
+    }
+}
+
 pub fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
@@ -378,6 +411,13 @@ pub fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
 }
 
 pub fn run(opts: Options) -> u8 {
+    let format = match report_format(opts.format, opts.output.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
     let (table, issuers) = match load_tables(opts.builds.as_deref(), opts.tls_issuers.as_deref()) {
         Ok(t) => t,
         Err(code) => return code,
@@ -413,7 +453,7 @@ pub fn run(opts: Options) -> u8 {
         grouping: grouped.rules,
         unassigned,
     };
-    if let Err(code) = emit_report(&report, opts.format, opts.color, opts.output.as_deref()) {
+    if let Err(code) = emit_report(&report, format, opts.color, opts.output.as_deref()) {
         return code;
     }
     if !any_read {

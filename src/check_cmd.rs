@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 pub struct CheckArgs {
     #[command(flatten)]
     pub collect: CollectArgs,
-    /// Format of the report written to `-o` (text is always printed; HTML and JSON are always written).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Format of the report written to `-o` (text is always printed; HTML and JSON are always written)
+    /// [default: the `-o` file's extension (.html, .json, .txt), else text].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// The report in `--format`; the other report files go beside it.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -34,6 +35,13 @@ fn sibling(p: &Path, ext: &str) -> PathBuf {
 }
 
 pub fn run(args: CheckArgs) -> u8 {
+    let format = match crate::analyze::report_format(args.format, args.output.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
     let (table, issuers) = match load_tables(args.builds.as_deref(), args.tls_issuers.as_deref()) {
         Ok(t) => t,
         Err(code) => return code,
@@ -86,7 +94,7 @@ pub fn run(args: CheckArgs) -> u8 {
             .and_then(|b| String::from_utf8(b).ok())
             .unwrap_or_default();
     }
-    let (html_path, json_path) = match (&args.output, args.format) {
+    let (html_path, json_path) = match (&args.output, format) {
         (Some(o), Format::Html) => (o.clone(), sibling(o, "json")),
         (Some(o), Format::Json) => (sibling(o, "html"), o.clone()),
         (Some(o), Format::Text) => (sibling(o, "html"), sibling(o, "json")),
@@ -105,7 +113,7 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     };
     let mut writes = vec![(html_path, html), (json_path, json)];
-    if let (Some(o), Format::Text) = (&args.output, args.format) {
+    if let (Some(o), Format::Text) = (&args.output, format) {
         writes.push((o.clone(), text.clone()));
     }
     for (p, body) in &writes {

@@ -46,8 +46,9 @@ enum Command {
     Analyze {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = analyze::Format::Text)]
-        format: analyze::Format,
+        /// Report format [default: the `-o` file's extension (.html, .json, .txt), else text].
+        #[arg(long, value_enum)]
+        format: Option<analyze::Format>,
         /// Write the report to FILE instead of standard output.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,

@@ -37,8 +37,9 @@ pub struct ProbeArgs {
     /// Bound for every step, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Report format [default: the `-o` file's extension (.html, .json, .txt), else text].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -98,6 +99,13 @@ pub fn redact_url(url: &str) -> String {
 }
 
 pub fn run(args: ProbeArgs) -> u8 {
+    let format = match crate::analyze::report_format(args.format, args.output.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
         eprintln!("error: --timeout must be between 0 and 3600 seconds");
         return crate::EXIT_USAGE;
@@ -155,7 +163,7 @@ pub fn run(args: ProbeArgs) -> u8 {
         grouping: Vec::new(),
         unassigned: Vec::new(),
     };
-    match emit_report(&out, args.format, args.color, args.output.as_deref()) {
+    match emit_report(&out, format, args.color, args.output.as_deref()) {
         Ok(()) => status.exit_code(),
         Err(code) => code,
     }

@@ -148,3 +148,58 @@ fn usage_errors_exit_3() {
     let out = bin().arg("frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// `-o FILE` without `--format` writes the format its extension names; a
+/// `--format` that contradicts the extension is a usage error (exit 3).
+#[test]
+fn the_output_extension_chooses_the_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let html = dir.path().join("r.html");
+    let out = run(&[
+        "analyze",
+        "samples/01-healthy",
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
+    let json = dir.path().join("r.json");
+    run(&[
+        "analyze",
+        "samples/01-healthy",
+        "-o",
+        json.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["servers"][0]["server"], "EXMBX01");
+    let txt = dir.path().join("r.txt");
+    run(&["analyze", "samples/01-healthy", "-o", txt.to_str().unwrap()]);
+    assert!(
+        std::fs::read_to_string(&txt)
+            .unwrap()
+            .starts_with("EXMBX01  OK")
+    );
+    let clash = dir.path().join("clash.html");
+    let out = run(&[
+        "analyze",
+        "samples/01-healthy",
+        "--format",
+        "json",
+        "-o",
+        clash.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("contradicts"));
+    assert!(!clash.exists());
+}
