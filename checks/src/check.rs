@@ -5,11 +5,14 @@
 use crate::builds::BuildTable;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Finding, Severity};
+use crate::id::CheckId;
 use crate::tls::issuers::TlsIssuerTable;
 use crate::tls::vendors::VendorTable;
 use serde::Serialize;
 
-/// Evidence a check reads. Used to say what is missing when a check skips.
+/// A kind of evidence. A value read but not used because it looked mangled
+/// says which one it was (`evidence::Untrusted`); the checks that read it
+/// name it in their skip reason (`ServerEvidence::untrusted_note`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Need {
@@ -27,13 +30,12 @@ pub enum Need {
 /// Static description of a check.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct CheckMeta {
-    /// Stable kebab-case id; also the id of the finding it raises.
-    pub id: &'static str,
+    /// Its registry id; also the id of the finding it raises.
+    pub id: CheckId,
     pub area: &'static str,
     pub title: &'static str,
     /// Severity of the finding when it fails.
     pub severity: Severity,
-    pub needs: &'static [Need],
     /// True when only live probes can decide it (it skips without them,
     /// unless the service's own logs/events already show the failure).
     pub needs_probes: bool,

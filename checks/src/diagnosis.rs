@@ -10,6 +10,7 @@ use crate::builds::{BuildTable, Precision, Verdict, judge};
 use crate::check::Context;
 use crate::evidence::{InputSummary, ServerEvidence};
 use crate::finding::{Confidence, Evidence, Finding, Severity, Step};
+use crate::id::CheckId;
 use crate::probe;
 use eems_parsers::probe_results::{ProbeReport, ProbeStep, StepKind, StepOutcome};
 use serde::Serialize;
@@ -47,7 +48,7 @@ impl Status {
 #[derive(Debug, Clone, Serialize)]
 pub struct RootCause {
     /// A finding id.
-    pub id: &'static str,
+    pub id: CheckId,
     pub confidence: Confidence,
     pub explanation: String,
     /// The evidence lines that support it.
@@ -83,46 +84,46 @@ pub struct ServerDiagnosis {
 }
 
 /// Findings that are symptoms: they say *that* fetching fails, not why.
-const SYMPTOMS: &[&str] = &[
-    "tls-validation-failed",
-    "fetch-failing",
-    "untrusted-endpoint",
-    "fetch-stale",
+const SYMPTOMS: &[CheckId] = &[
+    CheckId::TlsValidationFailed,
+    CheckId::FetchFailing,
+    CheckId::UntrustedEndpoint,
+    CheckId::FetchStale,
 ];
 
 /// Order in which causes are presented when several are present: a build
 /// that cannot work hides everything behind it; then configuration; then network.
-const PRIORITY: &[&str] = &[
-    "build-predates-eems",
-    "build-before-march-2023",
-    "service-not-running",
-    "mitigations-disabled-org",
-    "mitigations-disabled-server",
-    "proxy-invalid-scheme",
-    "proxy-exchange-missing",
-    "proxy-auth-required",
-    "proxy-winhttp-missing",
-    "tls-interception",
-    "crl-unreachable",
-    "tls-chain-untrusted",
-    "tls-os-verdict-differs",
-    "aia-retrieval-disabled",
-    "ctl-autoupdate-disabled",
-    "ctl-unreachable",
-    "ocs-dns-failure",
-    "ocs-unreachable",
-    "ocs-http-error",
-    "tls-protocol-failure",
-    "xml-signature-invalid",
-    "proxy-bypass-ocs",
-    "proxy-mismatch",
-    "mitigations-blocked",
-    "mitigation-obsolete",
-    "service-crashing",
-    "build-unknown",
+const PRIORITY: &[CheckId] = &[
+    CheckId::BuildPredatesEems,
+    CheckId::BuildBeforeMarch2023,
+    CheckId::ServiceNotRunning,
+    CheckId::MitigationsDisabledOrg,
+    CheckId::MitigationsDisabledServer,
+    CheckId::ProxyInvalidScheme,
+    CheckId::ProxyExchangeMissing,
+    CheckId::ProxyAuthRequired,
+    CheckId::ProxyWinhttpMissing,
+    CheckId::TlsInterception,
+    CheckId::CrlUnreachable,
+    CheckId::TlsChainUntrusted,
+    CheckId::TlsOsVerdictDiffers,
+    CheckId::AiaRetrievalDisabled,
+    CheckId::CtlAutoupdateDisabled,
+    CheckId::CtlUnreachable,
+    CheckId::OcsDnsFailure,
+    CheckId::OcsUnreachable,
+    CheckId::OcsHttpError,
+    CheckId::TlsProtocolFailure,
+    CheckId::XmlSignatureInvalid,
+    CheckId::ProxyBypassOcs,
+    CheckId::ProxyMismatch,
+    CheckId::MitigationsBlocked,
+    CheckId::MitigationObsolete,
+    CheckId::ServiceCrashing,
+    CheckId::BuildUnknown,
 ];
 
-fn rank(id: &str) -> usize {
+fn rank(id: CheckId) -> usize {
     PRIORITY
         .iter()
         .position(|p| *p == id)
@@ -198,26 +199,28 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
 }
 
 /// The step of the service's request path a probe-decided finding is about.
-fn path_stage(id: &str) -> Option<u8> {
+fn path_stage(id: CheckId) -> Option<u8> {
     match id {
-        "ocs-dns-failure" => Some(0),
-        "ocs-unreachable" => Some(1),
-        "proxy-auth-required" => Some(2),
-        "tls-protocol-failure" | "tls-interception" | "tls-chain-untrusted" => Some(3),
-        "ocs-http-error" | "xml-signature-invalid" => Some(4),
+        CheckId::OcsDnsFailure => Some(0),
+        CheckId::OcsUnreachable => Some(1),
+        CheckId::ProxyAuthRequired => Some(2),
+        CheckId::TlsProtocolFailure | CheckId::TlsInterception | CheckId::TlsChainUntrusted => {
+            Some(3)
+        }
+        CheckId::OcsHttpError | CheckId::XmlSignatureInvalid => Some(4),
         _ => None,
     }
 }
 
 /// Findings the TLS validation symptom can come from.
-const EXPLAINS_TLS: &[&str] = &[
-    "build-before-march-2023",
-    "tls-interception",
-    "crl-unreachable",
-    "tls-chain-untrusted",
-    "proxy-winhttp-missing",
-    "aia-retrieval-disabled",
-    "ctl-autoupdate-disabled",
+const EXPLAINS_TLS: &[CheckId] = &[
+    CheckId::BuildBeforeMarch2023,
+    CheckId::TlsInterception,
+    CheckId::CrlUnreachable,
+    CheckId::TlsChainUntrusted,
+    CheckId::ProxyWinhttpMissing,
+    CheckId::AiaRetrievalDisabled,
+    CheckId::CtlAutoupdateDisabled,
 ];
 
 fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> Vec<RootCause> {
@@ -235,25 +238,25 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
     causes.sort_by_key(|c| rank(c.id));
     // A consequence is not a cause of its own: connection failures are what
     // a missing or bypassed proxy produces.
-    const EXPLAINED_BY: &[(&str, &[&str])] = &[
+    const EXPLAINED_BY: &[(CheckId, &[CheckId])] = &[
         (
-            "ocs-unreachable",
+            CheckId::OcsUnreachable,
             &[
-                "proxy-exchange-missing",
-                "proxy-bypass-ocs",
-                "proxy-invalid-scheme",
+                CheckId::ProxyExchangeMissing,
+                CheckId::ProxyBypassOcs,
+                CheckId::ProxyInvalidScheme,
             ],
         ),
         (
-            "ocs-dns-failure",
-            &["proxy-exchange-missing", "proxy-bypass-ocs"],
+            CheckId::OcsDnsFailure,
+            &[CheckId::ProxyExchangeMissing, CheckId::ProxyBypassOcs],
         ),
         (
-            "proxy-mismatch",
-            &["proxy-exchange-missing", "proxy-winhttp-missing"],
+            CheckId::ProxyMismatch,
+            &[CheckId::ProxyExchangeMissing, CheckId::ProxyWinhttpMissing],
         ),
     ];
-    let present: Vec<&'static str> = causes.iter().map(|c| c.id).collect();
+    let present: Vec<CheckId> = causes.iter().map(|c| c.id).collect();
     causes.retain(|c| {
         !EXPLAINED_BY
             .iter()
@@ -271,7 +274,7 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
         causes.retain(|c| path_stage(c.id).is_none_or(|st| st <= first));
     }
 
-    let symptom = |id: &str| findings.iter().find(|f| f.id == id);
+    let symptom = |id: CheckId| findings.iter().find(|f| f.id == id);
     let build_too_old = ev
         .build
         .as_ref()
@@ -279,14 +282,14 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
 
     // A TLS validation failure without a cause that explains it: with live
     // probes, what the probe found; without them, the candidates.
-    if let Some(tls) = symptom("tls-validation-failed") {
+    if let Some(tls) = symptom(CheckId::TlsValidationFailed) {
         let explained = causes.iter().any(|c| EXPLAINS_TLS.contains(&c.id))
             || first_live.is_some_and(|st| st <= 3);
         if let Some(c) = causes.iter_mut().find(|c| {
             ev.probes.is_some()
                 && matches!(
                     c.id,
-                    "tls-interception" | "crl-unreachable" | "tls-chain-untrusted"
+                    CheckId::TlsInterception | CheckId::CrlUnreachable | CheckId::TlsChainUntrusted
                 )
         }) {
             c.explanation.push_str(
@@ -301,8 +304,8 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
         }
     }
     // "untrusted endpoint" on a build we cannot place: the build is the prime suspect.
-    if let Some(u) = symptom("untrusted-endpoint")
-        && !causes.iter().any(|c| c.id == "build-before-march-2023")
+    if let Some(u) = symptom(CheckId::UntrustedEndpoint)
+        && !causes.iter().any(|c| c.id == CheckId::BuildBeforeMarch2023)
     {
         let (confidence, why) = match build_too_old {
             Some(Verdict::Qualifies { .. }) => (
@@ -315,7 +318,7 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
             ),
         };
         causes.push(RootCause {
-            id: "build-before-march-2023",
+            id: CheckId::BuildBeforeMarch2023,
             confidence,
             explanation: format!("Likely: the build is older than the March 2023 SU. {why}"),
             evidence: u.evidence.clone(),
@@ -323,7 +326,7 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
         });
     }
     if causes.is_empty()
-        && let Some(f) = symptom("fetch-failing").or_else(|| symptom("fetch-stale"))
+        && let Some(f) = symptom(CheckId::FetchFailing).or_else(|| symptom(CheckId::FetchStale))
     {
         causes.push(RootCause {
             id: f.id,
@@ -353,15 +356,15 @@ fn tls_candidates(ev: &ServerEvidence, tls: &Finding) -> Vec<RootCause> {
     // Behind a proxy, inspection is the most common cause; without one, CRL egress.
     let mut list = vec![
         (
-            "crl-unreachable",
+            CheckId::CrlUnreachable,
             "CRL endpoints unreachable: Windows cannot download the CRLs of the OCS chain over HTTP/80 (through the WinHTTP proxy), so revocation cannot be checked.",
         ),
         (
-            "tls-interception",
+            CheckId::TlsInterception,
             "SSL/TLS inspection: a proxy or firewall re-signs the connection with its own CA, which the service does not accept.",
         ),
         (
-            "tls-chain-untrusted",
+            CheckId::TlsChainUntrusted,
             "Missing intermediate or root: the chain cannot be built (AIA retrieval or root auto-update blocked).",
         ),
     ];
@@ -398,7 +401,7 @@ fn probe_did_not_reproduce(p: &ProbeReport, tls: &Finding) -> RootCause {
         .steps_of(StepKind::Tls)
         .any(|s| s.outcome == StepOutcome::Ok);
     RootCause {
-        id: "tls-validation-failed",
+        id: CheckId::TlsValidationFailed,
         confidence: Confidence::Low,
         explanation: format!(
             "The service logs TLS validation failures, but the live probe ({}){}: the chain was Microsoft's and its CRLs reachable from where the probe ran. Run the probe on the Exchange server itself, with the proxies the service uses (InternetWebProxy for the request, the WinHTTP proxy for CRLs); if it still passes, the failures may be intermittent or fixed since.",
@@ -466,7 +469,7 @@ fn failed_step(
     findings: &[Finding],
 ) -> Option<String> {
     let src = probe::source(ev);
-    let live = |id: &str| {
+    let live = |id: CheckId| {
         findings.iter().find(|f| {
             f.id == id && f.severity > Severity::Info && f.evidence.iter().any(|e| e.source == src)
         })
@@ -479,19 +482,19 @@ fn failed_step(
     let path = probe::first_path_failure(p);
     let host = crate::tls::chain::url_host(&p.ocs_url).to_owned();
     let (what, fix) = match f.id {
-        "ocs-dns-failure" | "ocs-unreachable" | "proxy-auth-required" | "tls-protocol-failure" => {
+        CheckId::OcsDnsFailure | CheckId::OcsUnreachable | CheckId::ProxyAuthRequired | CheckId::TlsProtocolFailure => {
             let fix = match f.id {
-                "ocs-dns-failure" => format!("make {host} resolvable from the server (DNS forwarding), or set InternetWebProxy so the proxy resolves it"),
-                "ocs-unreachable" if path.is_some_and(|s| s.kind == StepKind::ProxyConnect) => {
+                CheckId::OcsDnsFailure => format!("make {host} resolvable from the server (DNS forwarding), or set InternetWebProxy so the proxy resolves it"),
+                CheckId::OcsUnreachable if path.is_some_and(|s| s.kind == StepKind::ProxyConnect) => {
                     format!("allow CONNECT to {host}:443 on the proxy for this server")
                 }
-                "ocs-unreachable" => format!("allow outbound TCP 443 to {host} (or to the proxy) on the firewall"),
-                "proxy-auth-required" => "allow the server through the proxy without authentication".to_owned(),
+                CheckId::OcsUnreachable => format!("allow outbound TCP 443 to {host} (or to the proxy) on the firewall"),
+                CheckId::ProxyAuthRequired => "allow the server through the proxy without authentication".to_owned(),
                 _ => "stop the middlebox resetting the handshake, and enable TLS 1.2 for .NET".to_owned(),
             };
             (path.map_or_else(|| f.title.clone(), describe), fix)
         }
-        "tls-interception" => {
+        CheckId::TlsInterception => {
             let product = p.tls.as_ref().and_then(|t| {
                 match crate::tls::chain::analyze(t, ctx.tls_issuers, ctx.vendors, crate::tls::chain::probe_time(&p.started_at)).verdict {
                     crate::tls::chain::Verdict::Interception { product, .. } => product,
@@ -509,10 +512,10 @@ fn failed_step(
                 ),
             }
         }
-        "tls-chain-untrusted" => (f.title.clone(), "install the missing certificate, or allow AIA and root updates over HTTP/80 through WinHTTP".to_owned()),
-        "ocs-http-error" => (f.title.clone(), format!("allow {} in the proxy's URL filter", p.ocs_url)),
-        "xml-signature-invalid" => (f.title.clone(), "check the clock and stop anything rewriting the response".to_owned()),
-        "crl-unreachable" => {
+        CheckId::TlsChainUntrusted => (f.title.clone(), "install the missing certificate, or allow AIA and root updates over HTTP/80 through WinHTTP".to_owned()),
+        CheckId::OcsHttpError => (f.title.clone(), format!("allow {} in the proxy's URL filter", p.ocs_url)),
+        CheckId::XmlSignatureInvalid => (f.title.clone(), "check the clock and stop anything rewriting the response".to_owned()),
+        CheckId::CrlUnreachable => {
             let bad: Vec<_> = p
                 .crls
                 .iter()
@@ -533,7 +536,7 @@ fn failed_step(
             };
             (f.title.clone(), fix)
         }
-        "ctl-unreachable" => (f.title.clone(), "allow HTTP/80 to ctldl.windowsupdate.com through WinHTTP".to_owned()),
+        CheckId::CtlUnreachable => (f.title.clone(), "allow HTTP/80 to ctldl.windowsupdate.com through WinHTTP".to_owned()),
         _ => (f.title.clone(), "see the finding".to_owned()),
     };
     Some(format!("{what}: {fix}"))
@@ -657,7 +660,7 @@ mod tests {
             ..ServerEvidence::default()
         };
         let d = diag(&ev);
-        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.id).collect();
+        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["ocs-dns-failure"], "{:#?}", d.root_causes);
         // The logged 403 is still a finding, just not a separate root cause.
         assert!(d.findings.iter().any(|f| f.id == "ocs-http-error"));
@@ -732,7 +735,7 @@ mod tests {
             ..ServerEvidence::default()
         };
         let d = diag(&ev);
-        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.id).collect();
+        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["tls-validation-failed"]);
         assert_eq!(d.root_causes[0].confidence, Confidence::Low);
         assert_eq!(d.failed_step, None);

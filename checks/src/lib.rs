@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod fetch;
 pub mod finding;
 pub mod flags;
+pub mod id;
 pub mod meta;
 pub mod network;
 pub mod probe;
@@ -27,12 +28,13 @@ pub mod tls;
 use check::{Context, Outcome};
 use evidence::ServerEvidence;
 use finding::Finding;
+use id::CheckId;
 use serde::Serialize;
 
 /// How one check ended for one server.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResult {
-    pub id: &'static str,
+    pub id: CheckId,
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,

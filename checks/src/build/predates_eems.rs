@@ -1,17 +1,17 @@
 use crate::build::{describe, upgrade_steps};
 use crate::builds::{Verdict, judge};
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity};
+use crate::id::CheckId;
 
 pub struct BuildPredatesEems;
 
 static META: CheckMeta = CheckMeta {
-    id: "build-predates-eems",
+    id: CheckId::BuildPredatesEems,
     area: "build",
     title: "The build has the Emergency Mitigation service",
     severity: Severity::Critical,
-    needs: &[Need::Build],
     needs_probes: false,
 };
 

@@ -1,16 +1,16 @@
 use crate::builds::{Verdict, judge};
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct BuildUnknown;
 
 static META: CheckMeta = CheckMeta {
-    id: "build-unknown",
+    id: CheckId::BuildUnknown,
     area: "build",
     title: "The installed build is known precisely enough to apply the March 2023 rule",
     severity: Severity::Warning,
-    needs: &[Need::Build],
     needs_probes: false,
 };
 

@@ -1,15 +1,15 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Evidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct FetchStale;
 
 static META: CheckMeta = CheckMeta {
-    id: "fetch-stale",
+    id: CheckId::FetchStale,
     area: "fetch",
     title: "A fetch succeeded in the last 24 hours of evidence, and the hourly runs happen",
     severity: Severity::Warning,
-    needs: &[Need::Log],
     needs_probes: false,
 };
 

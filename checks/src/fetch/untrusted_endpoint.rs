@@ -1,17 +1,17 @@
 use crate::builds::{Verdict, judge};
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct UntrustedEndpoint;
 
 static META: CheckMeta = CheckMeta {
-    id: "untrusted-endpoint",
+    id: CheckId::UntrustedEndpoint,
     area: "fetch",
     title: "The service trusts the OCS endpoint",
     severity: Severity::Critical,
-    needs: &[Need::Log],
     needs_probes: false,
 };
 

@@ -1,15 +1,15 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct MitigationsBlocked;
 
 static META: CheckMeta = CheckMeta {
-    id: "mitigations-blocked",
+    id: CheckId::MitigationsBlocked,
     area: "flags",
     title: "No mitigation is blocked",
     severity: Severity::Warning,
-    needs: &[Need::MitigationFlags],
     needs_probes: false,
 };
 

@@ -1,15 +1,15 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct MitigationsDisabledServer;
 
 static META: CheckMeta = CheckMeta {
-    id: "mitigations-disabled-server",
+    id: CheckId::MitigationsDisabledServer,
     area: "flags",
     title: "Mitigations are enabled on the server",
     severity: Severity::Warning,
-    needs: &[Need::MitigationFlags],
     needs_probes: false,
 };
 

@@ -1,17 +1,17 @@
 use crate::builds::{BuildTable, Precision, Version};
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::flags::canonical_id;
+use crate::id::CheckId;
 
 pub struct MitigationObsolete;
 
 static META: CheckMeta = CheckMeta {
-    id: "mitigation-obsolete",
+    id: CheckId::MitigationObsolete,
     area: "flags",
     title: "No applied mitigation is already fixed by the installed build",
     severity: Severity::Warning,
-    needs: &[Need::MitigationFlags, Need::Build],
     needs_probes: false,
 };
 

@@ -1,18 +1,18 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 use crate::probe::{self, Live, StepState};
 use eems_parsers::probe_results::{StepKind, StepOutcome};
 
 pub struct OcsDnsFailure;
 
 static META: CheckMeta = CheckMeta {
-    id: "ocs-dns-failure",
+    id: CheckId::OcsDnsFailure,
     area: "network",
     title: "officeclient.microsoft.com (or the proxy) resolves in DNS",
     severity: Severity::Critical,
-    needs: &[Need::Events, Need::Log, Need::Probes],
     needs_probes: false,
 };
 

@@ -1,18 +1,18 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Evidence, Severity, Step};
+use crate::id::CheckId;
 use crate::probe::{self, Live, StepState};
 use eems_parsers::probe_results::StepKind;
 
 pub struct OcsHttpError;
 
 static META: CheckMeta = CheckMeta {
-    id: "ocs-http-error",
+    id: CheckId::OcsHttpError,
     area: "network",
     title: "OCS answers 200 with signed mitigation XML",
     severity: Severity::Critical,
-    needs: &[Need::Events, Need::Log, Need::Probes],
     needs_probes: false,
 };
 

@@ -1,18 +1,18 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Finding, Severity, Step};
+use crate::id::CheckId;
 use crate::probe::{self, Live, StepState};
 use eems_parsers::probe_results::{ProbeStep, StepKind, StepOutcome};
 
 pub struct OcsUnreachable;
 
 static META: CheckMeta = CheckMeta {
-    id: "ocs-unreachable",
+    id: CheckId::OcsUnreachable,
     area: "network",
     title: "officeclient.microsoft.com:443 is reachable (directly or through the proxy)",
     severity: Severity::Critical,
-    needs: &[Need::Events, Need::Log, Need::Probes],
     needs_probes: false,
 };
 

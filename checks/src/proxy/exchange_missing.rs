@@ -1,17 +1,17 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 use crate::proxy::authority;
 
 pub struct ProxyExchangeMissing;
 
 static META: CheckMeta = CheckMeta {
-    id: "proxy-exchange-missing",
+    id: CheckId::ProxyExchangeMissing,
     area: "proxy",
     title: "When WinHTTP uses a proxy, Exchange's InternetWebProxy is set too",
     severity: Severity::Critical,
-    needs: &[Need::ExchangeProxy, Need::WinHttp],
     needs_probes: false,
 };
 

@@ -1,16 +1,16 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 use crate::proxy::authority;
 
 pub struct ProxyInvalidScheme;
 
 static META: CheckMeta = CheckMeta {
-    id: "proxy-invalid-scheme",
+    id: CheckId::ProxyInvalidScheme,
     area: "proxy",
     title: "InternetWebProxy is an http://host:port URI",
     severity: Severity::Critical,
-    needs: &[Need::ExchangeProxy],
     needs_probes: false,
 };
 

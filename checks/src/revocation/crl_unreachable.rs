@@ -1,7 +1,8 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Evidence, Finding, Severity, Step};
+use crate::id::CheckId;
 use crate::network::needs_probe;
 use crate::probe;
 use crate::tls::chain::{self, Verdict};
@@ -10,11 +11,10 @@ use eems_parsers::probe_results::{ChainRole, CrlFetch};
 pub struct CrlUnreachable;
 
 static META: CheckMeta = CheckMeta {
-    id: "crl-unreachable",
+    id: CheckId::CrlUnreachable,
     area: "revocation",
     title: "The CRL distribution points of the OCS and signing chains can be fetched",
     severity: Severity::Critical,
-    needs: &[Need::Probes],
     needs_probes: true,
 };
 

@@ -1,15 +1,15 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct CtlAutoupdateDisabled;
 
 static META: CheckMeta = CheckMeta {
-    id: "ctl-autoupdate-disabled",
+    id: CheckId::CtlAutoupdateDisabled,
     area: "revocation",
     title: "Automatic root certificate updates are allowed",
     severity: Severity::Warning,
-    needs: &[Need::Policy],
     needs_probes: false,
 };
 

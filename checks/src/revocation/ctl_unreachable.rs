@@ -1,17 +1,17 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Evidence, Severity, Step};
+use crate::id::CheckId;
 use crate::network::needs_probe;
 use crate::probe;
 
 pub struct CtlUnreachable;
 
 static META: CheckMeta = CheckMeta {
-    id: "ctl-unreachable",
+    id: CheckId::CtlUnreachable,
     area: "revocation",
     title: "ctldl.windowsupdate.com is reachable on port 80",
     severity: Severity::Warning,
-    needs: &[Need::Probes],
     needs_probes: true,
 };
 

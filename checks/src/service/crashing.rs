@@ -1,16 +1,16 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct ServiceCrashing;
 
 static META: CheckMeta = CheckMeta {
-    id: "service-crashing",
+    id: CheckId::ServiceCrashing,
     area: "service",
     title: "The mitigation service does not crash",
     severity: Severity::Warning,
-    needs: &[Need::Events],
     needs_probes: false,
 };
 

@@ -1,15 +1,15 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct ServiceNotRunning;
 
 static META: CheckMeta = CheckMeta {
-    id: "service-not-running",
+    id: CheckId::ServiceNotRunning,
     area: "service",
     title: "MSExchangeMitigation is running and starts automatically",
     severity: Severity::Critical,
-    needs: &[Need::Service],
     needs_probes: false,
 };
 

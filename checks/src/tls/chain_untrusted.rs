@@ -1,7 +1,8 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Severity, Step};
+use crate::id::CheckId;
 use crate::probe;
 use crate::tls::chain::{self, Untrusted, Verdict};
 use eems_parsers::probe_results::{ChainRole, StepKind};
@@ -9,11 +10,10 @@ use eems_parsers::probe_results::{ChainRole, StepKind};
 pub struct TlsChainUntrusted;
 
 static META: CheckMeta = CheckMeta {
-    id: "tls-chain-untrusted",
+    id: CheckId::TlsChainUntrusted,
     area: "tls",
     title: "The OCS chain builds to a trusted root",
     severity: Severity::Critical,
-    needs: &[Need::Probes],
     needs_probes: true,
 };
 

@@ -1,7 +1,8 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Finding, Severity, Step};
+use crate::id::CheckId;
 use crate::probe;
 use crate::tls::chain::{self, Verdict};
 use crate::tls::issuers::issuer_cn;
@@ -10,11 +11,10 @@ use eems_parsers::probe_results::{ChainRole, StepKind};
 pub struct TlsInterception;
 
 static META: CheckMeta = CheckMeta {
-    id: "tls-interception",
+    id: CheckId::TlsInterception,
     area: "tls",
     title: "The OCS connection is not re-signed by an SSL-inspection product",
     severity: Severity::Critical,
-    needs: &[Need::Probes],
     needs_probes: true,
 };
 

@@ -4,20 +4,20 @@
 //! knows something WebPKI does not: revocation (CRL/OCSP reachability),
 //! the Disallowed store, root policies, or roots Windows fetches on demand.
 
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 use crate::probe;
 use eems_parsers::probe_results::{ChainRole, OsStatus, OsVerdict, StepKind};
 
 pub struct TlsOsVerdictDiffers;
 
 static META: CheckMeta = CheckMeta {
-    id: "tls-os-verdict-differs",
+    id: CheckId::TlsOsVerdictDiffers,
     area: "tls",
     title: "Windows and WebPKI agree on the OCS chain",
     severity: Severity::Critical,
-    needs: &[Need::Probes],
     needs_probes: true,
 };
 

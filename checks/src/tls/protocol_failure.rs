@@ -1,18 +1,18 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Outcome, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 use crate::probe::{self, Live, StepState};
 use eems_parsers::probe_results::{StepKind, StepOutcome};
 
 pub struct TlsProtocolFailure;
 
 static META: CheckMeta = CheckMeta {
-    id: "tls-protocol-failure",
+    id: CheckId::TlsProtocolFailure,
     area: "tls",
     title: "The TLS handshake with OCS completes",
     severity: Severity::Critical,
-    needs: &[Need::Events, Need::Log, Need::Probes],
     needs_probes: false,
 };
 
