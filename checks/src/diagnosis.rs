@@ -7,12 +7,13 @@
 
 use crate::CheckResult;
 use crate::builds::{BuildTable, Precision, Verdict, judge};
-use crate::check::Context;
+use crate::check::{Context, ProbeFinding, Role};
 use crate::evidence::{InputSummary, ServerEvidence};
 use crate::finding::{Confidence, Evidence, Finding, Severity, Step};
 use crate::id::CheckId;
-use crate::probe;
-use eems_parsers::probe_results::{ProbeReport, ProbeStep, StepKind, StepOutcome};
+use crate::probe::{self, Stage};
+use crate::registry;
+use eems_parsers::probe_results::{ProbeReport, StepKind, StepOutcome};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -83,51 +84,9 @@ pub struct ServerDiagnosis {
     pub failed_step: Option<String>,
 }
 
-/// Findings that are symptoms: they say *that* fetching fails, not why.
-const SYMPTOMS: &[CheckId] = &[
-    CheckId::TlsValidationFailed,
-    CheckId::FetchFailing,
-    CheckId::UntrustedEndpoint,
-    CheckId::FetchStale,
-];
-
-/// Order in which causes are presented when several are present: a build
-/// that cannot work hides everything behind it; then configuration; then network.
-const PRIORITY: &[CheckId] = &[
-    CheckId::BuildPredatesEems,
-    CheckId::BuildBeforeMarch2023,
-    CheckId::ServiceNotRunning,
-    CheckId::MitigationsDisabledOrg,
-    CheckId::MitigationsDisabledServer,
-    CheckId::ProxyInvalidScheme,
-    CheckId::ProxyExchangeMissing,
-    CheckId::ProxyAuthRequired,
-    CheckId::ProxyWinhttpMissing,
-    CheckId::TlsInterception,
-    CheckId::CrlUnreachable,
-    CheckId::TlsChainUntrusted,
-    CheckId::TlsOsVerdictDiffers,
-    CheckId::AiaRetrievalDisabled,
-    CheckId::CtlAutoupdateDisabled,
-    CheckId::CtlUnreachable,
-    CheckId::OcsDnsFailure,
-    CheckId::OcsUnreachable,
-    CheckId::OcsHttpError,
-    CheckId::TlsProtocolFailure,
-    CheckId::XmlSignatureInvalid,
-    CheckId::ProxyBypassOcs,
-    CheckId::ProxyMismatch,
-    CheckId::MitigationsBlocked,
-    CheckId::MitigationObsolete,
-    CheckId::ServiceCrashing,
-    CheckId::BuildUnknown,
-];
-
-fn rank(id: CheckId) -> usize {
-    PRIORITY
-        .iter()
-        .position(|p| *p == id)
-        .unwrap_or(PRIORITY.len())
+/// Order of findings and causes: the check's declared priority.
+fn rank(id: CheckId) -> u16 {
+    registry::meta(id).priority
 }
 
 pub fn build_info(table: &BuildTable, ev: &ServerEvidence) -> Option<BuildInfo> {
@@ -198,35 +157,13 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
     }
 }
 
-/// The step of the service's request path a probe-decided finding is about.
-fn path_stage(id: CheckId) -> Option<u8> {
-    match id {
-        CheckId::OcsDnsFailure => Some(0),
-        CheckId::OcsUnreachable => Some(1),
-        CheckId::ProxyAuthRequired => Some(2),
-        CheckId::TlsProtocolFailure | CheckId::TlsInterception | CheckId::TlsChainUntrusted => {
-            Some(3)
-        }
-        CheckId::OcsHttpError | CheckId::XmlSignatureInvalid => Some(4),
-        _ => None,
-    }
-}
-
-/// Findings the TLS validation symptom can come from.
-const EXPLAINS_TLS: &[CheckId] = &[
-    CheckId::BuildBeforeMarch2023,
-    CheckId::TlsInterception,
-    CheckId::CrlUnreachable,
-    CheckId::TlsChainUntrusted,
-    CheckId::ProxyWinhttpMissing,
-    CheckId::AiaRetrievalDisabled,
-    CheckId::CtlAutoupdateDisabled,
-];
-
 fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> Vec<RootCause> {
     let mut causes: Vec<RootCause> = findings
         .iter()
-        .filter(|f| !SYMPTOMS.contains(&f.id) && f.severity > Severity::Info)
+        .filter(|f| {
+            matches!(registry::meta(f.id).role, Role::Cause | Role::Consequence)
+                && f.severity > Severity::Info
+        })
         .map(|f| RootCause {
             id: f.id,
             confidence: f.confidence,
@@ -236,31 +173,13 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
         })
         .collect();
     causes.sort_by_key(|c| rank(c.id));
-    // A consequence is not a cause of its own: connection failures are what
-    // a missing or bypassed proxy produces.
-    const EXPLAINED_BY: &[(CheckId, &[CheckId])] = &[
-        (
-            CheckId::OcsUnreachable,
-            &[
-                CheckId::ProxyExchangeMissing,
-                CheckId::ProxyBypassOcs,
-                CheckId::ProxyInvalidScheme,
-            ],
-        ),
-        (
-            CheckId::OcsDnsFailure,
-            &[CheckId::ProxyExchangeMissing, CheckId::ProxyBypassOcs],
-        ),
-        (
-            CheckId::ProxyMismatch,
-            &[CheckId::ProxyExchangeMissing, CheckId::ProxyWinhttpMissing],
-        ),
-    ];
+    // A consequence is not a cause of its own when a present cause explains
+    // it: connection failures are what a missing or bypassed proxy produces.
     let present: Vec<CheckId> = causes.iter().map(|c| c.id).collect();
     causes.retain(|c| {
-        !EXPLAINED_BY
+        !present
             .iter()
-            .any(|(id, by)| *id == c.id && by.iter().any(|b| present.contains(b)))
+            .any(|p| registry::meta(*p).explains.contains(&c.id))
     });
 
     // A failing step explains the steps after it: after a DNS failure there
@@ -271,7 +190,7 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
         .and_then(probe::first_path_failure)
         .and_then(|s| probe::stage(s.kind));
     if let Some(first) = first_live {
-        causes.retain(|c| path_stage(c.id).is_none_or(|st| st <= first));
+        causes.retain(|c| registry::meta(c.id).stage.is_none_or(|st| st <= first));
     }
 
     let symptom = |id: CheckId| findings.iter().find(|f| f.id == id);
@@ -283,14 +202,16 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
     // A TLS validation failure without a cause that explains it: with live
     // probes, what the probe found; without them, the candidates.
     if let Some(tls) = symptom(CheckId::TlsValidationFailed) {
-        let explained = causes.iter().any(|c| EXPLAINS_TLS.contains(&c.id))
-            || first_live.is_some_and(|st| st <= 3);
+        let explains_tls = |id: CheckId| {
+            registry::meta(id)
+                .explains
+                .contains(&CheckId::TlsValidationFailed)
+        };
+        let explained = causes.iter().any(|c| explains_tls(c.id))
+            || first_live.is_some_and(|st| st <= Stage::Tls);
+        // A cause only the probe can decide, which explains the logged failures.
         if let Some(c) = causes.iter_mut().find(|c| {
-            ev.probes.is_some()
-                && matches!(
-                    c.id,
-                    CheckId::TlsInterception | CheckId::CrlUnreachable | CheckId::TlsChainUntrusted
-                )
+            ev.probes.is_some() && explains_tls(c.id) && registry::meta(c.id).needs_probes
         }) {
             c.explanation.push_str(
                 " The live probe shows this; it explains the TLS validation failures the service logs (cited).",
@@ -420,46 +341,6 @@ fn probe_did_not_reproduce(p: &ProbeReport, tls: &Finding) -> RootCause {
     }
 }
 
-fn http_phrase(code: u16) -> &'static str {
-    match code {
-        403 => " Forbidden",
-        404 => " Not Found",
-        407 => " Proxy Authentication Required",
-        500 => " Internal Server Error",
-        502 => " Bad Gateway",
-        503 => " Service Unavailable",
-        504 => " Gateway Timeout",
-        _ => "",
-    }
-}
-
-/// `DNS lookup of x failed: NXDOMAIN`, `proxy CONNECT to p answered 407 …`.
-fn describe(s: &ProbeStep) -> String {
-    let how = |verb: &str| match (s.outcome, &s.reason) {
-        (StepOutcome::TimedOut, _) => format!("timed out after {} ms", s.duration_ms),
-        (_, Some(r)) => format!("{verb}: {r}"),
-        _ => verb.to_owned(),
-    };
-    match s.kind {
-        StepKind::Dns => format!("DNS lookup of {} {}", s.target, how("failed")),
-        StepKind::Tcp => format!("TCP connection to {} {}", s.target, how("failed")),
-        StepKind::ProxyConnect => match s.http_status {
-            Some(c) => format!(
-                "proxy CONNECT to {} answered {c}{}",
-                s.target,
-                http_phrase(c)
-            ),
-            None => format!("proxy CONNECT to {} {}", s.target, how("failed")),
-        },
-        StepKind::Tls => format!("TLS handshake with {} {}", s.target, how("failed")),
-        StepKind::OcsRequest => match s.http_status {
-            Some(c) => format!("OCS request {} answered {c}{}", s.target, http_phrase(c)),
-            None => format!("OCS request {} {}", s.target, how("failed")),
-        },
-        k => format!("{} {} {}", probe::kind_word(k), s.target, how("failed")),
-    }
-}
-
 /// One line for the report header: the probe step that failed and what to change.
 fn failed_step(
     ev: &ServerEvidence,
@@ -479,67 +360,13 @@ fn failed_step(
         .iter()
         .find_map(|c| live(c.id))
         .or_else(|| findings.iter().find(|f| live(f.id).is_some()))?;
-    let path = probe::first_path_failure(p);
-    let host = crate::tls::chain::url_host(&p.ocs_url).to_owned();
-    let (what, fix) = match f.id {
-        CheckId::OcsDnsFailure | CheckId::OcsUnreachable | CheckId::ProxyAuthRequired | CheckId::TlsProtocolFailure => {
-            let fix = match f.id {
-                CheckId::OcsDnsFailure => format!("make {host} resolvable from the server (DNS forwarding), or set InternetWebProxy so the proxy resolves it"),
-                CheckId::OcsUnreachable if path.is_some_and(|s| s.kind == StepKind::ProxyConnect) => {
-                    format!("allow CONNECT to {host}:443 on the proxy for this server")
-                }
-                CheckId::OcsUnreachable => format!("allow outbound TCP 443 to {host} (or to the proxy) on the firewall"),
-                CheckId::ProxyAuthRequired => "allow the server through the proxy without authentication".to_owned(),
-                _ => "stop the middlebox resetting the handshake, and enable TLS 1.2 for .NET".to_owned(),
-            };
-            (path.map_or_else(|| f.title.clone(), describe), fix)
-        }
-        CheckId::TlsInterception => {
-            let product = p.tls.as_ref().and_then(|t| {
-                match crate::tls::chain::analyze(t, ctx.tls_issuers, ctx.vendors, crate::tls::chain::probe_time(&p.started_at)).verdict {
-                    crate::tls::chain::Verdict::Interception { product, .. } => product,
-                    _ => None,
-                }
-            });
-            match product {
-                Some(pr) => (
-                    format!("TLS to {host} is re-signed by {pr}"),
-                    format!("exclude {host} from SSL inspection on {pr}"),
-                ),
-                None => (
-                    format!("TLS to {host} is re-signed by an inspecting device"),
-                    format!("exclude {host} from SSL inspection on the proxy or firewall"),
-                ),
-            }
-        }
-        CheckId::TlsChainUntrusted => (f.title.clone(), "install the missing certificate, or allow AIA and root updates over HTTP/80 through WinHTTP".to_owned()),
-        CheckId::OcsHttpError => (f.title.clone(), format!("allow {} in the proxy's URL filter", p.ocs_url)),
-        CheckId::XmlSignatureInvalid => (f.title.clone(), "check the clock and stop anything rewriting the response".to_owned()),
-        CheckId::CrlUnreachable => {
-            let bad: Vec<_> = p
-                .crls
-                .iter()
-                .filter(|c| !c.fetch.ok || c.fetch.timed_out)
-                .collect();
-            let mut hosts: Vec<&str> = Vec::new();
-            for c in &bad {
-                let h = probe::host(&c.fetch.url);
-                if !hosts.contains(&h) {
-                    hosts.push(h);
-                }
-            }
-            let via = bad.iter().find_map(|c| c.fetch.via_proxy.clone());
-            let fix = match (&via, hosts.is_empty()) {
-                (_, true) => "see crl-unreachable".to_owned(),
-                (Some(px), false) => format!("allow HTTP/80 to {} on the WinHTTP proxy {px}", hosts.join(", ")),
-                (None, false) => format!("allow HTTP/80 to {} or set the WinHTTP proxy (netsh winhttp set proxy)", hosts.join(", ")),
-            };
-            (f.title.clone(), fix)
-        }
-        CheckId::CtlUnreachable => (f.title.clone(), "allow HTTP/80 to ctldl.windowsupdate.com through WinHTTP".to_owned()),
-        _ => (f.title.clone(), "see the finding".to_owned()),
+    let live = ProbeFinding {
+        finding: f,
+        ev,
+        ctx,
+        probe: p,
     };
-    Some(format!("{what}: {fix}"))
+    Some(registry::meta(f.id).fix.line(&live))
 }
 
 #[cfg(test)]

@@ -90,6 +90,7 @@ pub fn find(id: &str) -> Option<&'static dyn Check> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Role;
     use std::collections::HashSet;
 
     /// Each check file declares the id of its own registry line.
@@ -104,6 +105,108 @@ mod tests {
             );
         }
         assert!(find("nope").is_none());
+    }
+
+    /// The ranking of causes, as the checks declare it: reviewing a new
+    /// check's priority means reading where it lands in this list.
+    #[test]
+    fn priorities_are_unique_and_give_this_order() {
+        let mut metas: Vec<&CheckMeta> = all().iter().map(|c| c.meta()).collect();
+        metas.sort_by_key(|m| m.priority);
+        let order: Vec<&str> = metas.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "build-predates-eems",
+                "build-before-march-2023",
+                "service-not-running",
+                "mitigations-disabled-org",
+                "mitigations-disabled-server",
+                "proxy-invalid-scheme",
+                "proxy-exchange-missing",
+                "proxy-auth-required",
+                "proxy-winhttp-missing",
+                "tls-interception",
+                "crl-unreachable",
+                "tls-chain-untrusted",
+                "tls-os-verdict-differs",
+                "aia-retrieval-disabled",
+                "ctl-autoupdate-disabled",
+                "ctl-unreachable",
+                "ocs-dns-failure",
+                "ocs-unreachable",
+                "ocs-http-error",
+                "tls-protocol-failure",
+                "xml-signature-invalid",
+                "proxy-bypass-ocs",
+                "proxy-mismatch",
+                "mitigations-blocked",
+                "mitigation-obsolete",
+                "service-crashing",
+                "build-unknown",
+                "tls-validation-failed",
+                "untrusted-endpoint",
+                "fetch-failing",
+                "fetch-stale",
+                "evidence-incomplete",
+            ]
+        );
+        let unique: HashSet<u16> = metas.iter().map(|m| m.priority).collect();
+        assert_eq!(unique.len(), metas.len(), "two checks share a priority");
+        // Symptoms and meta rank after every cause.
+        let last_cause = metas
+            .iter()
+            .filter(|m| matches!(m.role, Role::Cause | Role::Consequence))
+            .map(|m| m.priority)
+            .max();
+        assert!(
+            metas
+                .iter()
+                .filter(|m| matches!(m.role, Role::Symptom | Role::Meta))
+                .all(|m| Some(m.priority) > last_cause)
+        );
+    }
+
+    /// `explains` points at what can be explained: a symptom, or a
+    /// consequence; and a consequence is one because something explains it.
+    #[test]
+    fn explains_relations_are_consistent_with_roles() {
+        for c in all() {
+            let m = c.meta();
+            for t in m.explains {
+                assert_ne!(*t, m.id, "{} explains itself", m.id);
+                assert!(
+                    matches!(meta(*t).role, Role::Symptom | Role::Consequence),
+                    "{} explains {t}, which is neither a symptom nor a consequence",
+                    m.id
+                );
+            }
+            if m.role == Role::Consequence {
+                assert!(
+                    all().iter().any(|o| o.meta().explains.contains(&m.id)),
+                    "{} is a consequence nothing explains",
+                    m.id
+                );
+            }
+        }
+    }
+
+    /// Path stages sit on causes the probe's request path decides.
+    #[test]
+    fn stages_are_on_the_probe_path_and_ordered_like_it() {
+        use crate::probe::Stage;
+        let staged: Vec<(CheckId, Stage)> = all()
+            .iter()
+            .filter_map(|c| c.meta().stage.map(|s| (c.meta().id, s)))
+            .collect();
+        assert!(staged.contains(&(CheckId::OcsDnsFailure, Stage::Dns)));
+        assert!(staged.contains(&(CheckId::TlsInterception, Stage::Tls)));
+        for (id, _) in &staged {
+            assert!(
+                !matches!(meta(*id).role, Role::Symptom | Role::Meta),
+                "{id}"
+            );
+        }
     }
 
     /// The ids are a contract: reports, docs and users' scripts rely on them.

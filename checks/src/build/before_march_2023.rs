@@ -1,6 +1,6 @@
 use crate::build::{describe, upgrade_steps};
 use crate::builds::{Verdict, judge};
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity};
 use crate::id::CheckId;
@@ -12,6 +12,11 @@ static META: CheckMeta = CheckMeta {
     area: "build",
     title: "The build can trust the current OCS certificate (March 2023 SU or later)",
     severity: Severity::Critical,
+    role: Role::Cause,
+    priority: 20,
+    stage: None,
+    explains: &[CheckId::TlsValidationFailed],
+    fix: Fix::None,
     needs_probes: false,
 };
 

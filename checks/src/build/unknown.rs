@@ -1,5 +1,5 @@
 use crate::builds::{Verdict, judge};
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
@@ -11,6 +11,11 @@ static META: CheckMeta = CheckMeta {
     area: "build",
     title: "The installed build is known precisely enough to apply the March 2023 rule",
     severity: Severity::Warning,
+    role: Role::Cause,
+    priority: 270,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

@@ -1,4 +1,4 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Evidence, Severity, Step};
 use crate::id::CheckId;
@@ -10,6 +10,11 @@ static META: CheckMeta = CheckMeta {
     area: "fetch",
     title: "A fetch succeeded in the last 24 hours of evidence, and the hourly runs happen",
     severity: Severity::Warning,
+    role: Role::Symptom,
+    priority: 930,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

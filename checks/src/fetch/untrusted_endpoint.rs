@@ -1,5 +1,5 @@
 use crate::builds::{Verdict, judge};
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
@@ -12,6 +12,11 @@ static META: CheckMeta = CheckMeta {
     area: "fetch",
     title: "The service trusts the OCS endpoint",
     severity: Severity::Critical,
+    role: Role::Symptom,
+    priority: 910,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

@@ -1,8 +1,9 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
+use crate::probe::Stage;
 use crate::probe::{self, Live, StepState};
 use crate::tls::chain::{parse_time, probe_time};
 use crate::tls::issuers::cert_cn;
@@ -15,6 +16,11 @@ static META: CheckMeta = CheckMeta {
     area: "fetch",
     title: "The mitigation XML's signature and signer are accepted",
     severity: Severity::Critical,
+    role: Role::Cause,
+    priority: 210,
+    stage: Some(Stage::OcsRequest),
+    explains: &[],
+    fix: Fix::Text("check the clock and stop anything rewriting the response"),
     needs_probes: false,
 };
 

@@ -1,5 +1,5 @@
 use crate::builds::{BuildTable, Precision, Version};
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::flags::canonical_id;
@@ -12,6 +12,11 @@ static META: CheckMeta = CheckMeta {
     area: "flags",
     title: "No applied mitigation is already fixed by the installed build",
     severity: Severity::Warning,
+    role: Role::Cause,
+    priority: 250,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

@@ -1,8 +1,9 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, ProbeFinding, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
+use crate::probe::Stage;
 use crate::probe::{self, Live, StepState};
 use eems_parsers::probe_results::{StepKind, StepOutcome};
 
@@ -13,6 +14,11 @@ static META: CheckMeta = CheckMeta {
     area: "network",
     title: "officeclient.microsoft.com (or the proxy) resolves in DNS",
     severity: Severity::Critical,
+    role: Role::Consequence,
+    priority: 170,
+    stage: Some(Stage::Dns),
+    explains: &[],
+    fix: Fix::Line(fix_line),
     needs_probes: false,
 };
 
@@ -81,6 +87,17 @@ fn live(ev: &ServerEvidence) -> Live {
         // With `--resolve` the probe needs no DNS: nothing to say.
         StepState::NotReached(_) | StepState::NoData => Live::NoData,
     }
+}
+
+/// The report header when the probe's DNS lookup failed.
+fn fix_line(l: &ProbeFinding<'_>) -> (String, String) {
+    (
+        l.failing_step(),
+        format!(
+            "make {} resolvable from the server (DNS forwarding), or set InternetWebProxy so the proxy resolves it",
+            l.host()
+        ),
+    )
 }
 
 impl Check for OcsDnsFailure {

@@ -1,4 +1,4 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
@@ -11,6 +11,11 @@ static META: CheckMeta = CheckMeta {
     area: "proxy",
     title: "officeclient.microsoft.com is not in a proxy bypass list",
     severity: Severity::Warning,
+    role: Role::Cause,
+    priority: 220,
+    stage: None,
+    explains: &[CheckId::OcsUnreachable, CheckId::OcsDnsFailure],
+    fix: Fix::None,
     needs_probes: false,
 };
 

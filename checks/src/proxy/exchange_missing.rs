@@ -1,4 +1,4 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
@@ -12,6 +12,15 @@ static META: CheckMeta = CheckMeta {
     area: "proxy",
     title: "When WinHTTP uses a proxy, Exchange's InternetWebProxy is set too",
     severity: Severity::Critical,
+    role: Role::Cause,
+    priority: 70,
+    stage: None,
+    explains: &[
+        CheckId::OcsUnreachable,
+        CheckId::OcsDnsFailure,
+        CheckId::ProxyMismatch,
+    ],
+    fix: Fix::None,
     needs_probes: false,
 };
 

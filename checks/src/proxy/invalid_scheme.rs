@@ -1,4 +1,4 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
@@ -11,6 +11,11 @@ static META: CheckMeta = CheckMeta {
     area: "proxy",
     title: "InternetWebProxy is an http://host:port URI",
     severity: Severity::Critical,
+    role: Role::Cause,
+    priority: 60,
+    stage: None,
+    explains: &[CheckId::OcsUnreachable],
+    fix: Fix::None,
     needs_probes: false,
 };
 

@@ -1,4 +1,4 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Need, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
@@ -11,6 +11,11 @@ static META: CheckMeta = CheckMeta {
     area: "proxy",
     title: "Exchange and WinHTTP use the same proxy",
     severity: Severity::Warning,
+    role: Role::Consequence,
+    priority: 230,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

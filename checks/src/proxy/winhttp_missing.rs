@@ -1,4 +1,4 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Need, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
@@ -11,6 +11,11 @@ static META: CheckMeta = CheckMeta {
     area: "proxy",
     title: "When Exchange uses a proxy, WinHTTP uses it too",
     severity: Severity::Critical,
+    role: Role::Cause,
+    priority: 90,
+    stage: None,
+    explains: &[CheckId::TlsValidationFailed, CheckId::ProxyMismatch],
+    fix: Fix::None,
     needs_probes: false,
 };
 

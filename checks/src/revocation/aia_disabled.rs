@@ -1,4 +1,4 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
@@ -10,6 +10,11 @@ static META: CheckMeta = CheckMeta {
     area: "revocation",
     title: "Issuer certificates (AIA) may be downloaded",
     severity: Severity::Warning,
+    role: Role::Cause,
+    priority: 140,
+    stage: None,
+    explains: &[CheckId::TlsValidationFailed],
+    fix: Fix::None,
     needs_probes: false,
 };
 

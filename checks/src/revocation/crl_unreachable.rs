@@ -1,4 +1,4 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, ProbeFinding, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Evidence, Finding, Severity, Step};
@@ -15,6 +15,11 @@ static META: CheckMeta = CheckMeta {
     area: "revocation",
     title: "The CRL distribution points of the OCS and signing chains can be fetched",
     severity: Severity::Critical,
+    role: Role::Cause,
+    priority: 110,
+    stage: None,
+    explains: &[CheckId::TlsValidationFailed],
+    fix: Fix::Line(fix_line),
     needs_probes: true,
 };
 
@@ -92,6 +97,37 @@ fn revoked(ev: &ServerEvidence, crls: &[CrlFetch]) -> Option<Finding> {
         }))
         .step(Step::text("Do not work around it by disabling revocation checking: find out who serves the revoked certificate (the probe's chain details name it).")),
     )
+}
+
+/// The report header: the CRL hosts to allow, on the WinHTTP proxy when the
+/// downloads went through one.
+fn fix_line(l: &ProbeFinding<'_>) -> (String, String) {
+    let bad: Vec<_> = l
+        .probe
+        .crls
+        .iter()
+        .filter(|c| !c.fetch.ok || c.fetch.timed_out)
+        .collect();
+    let mut hosts: Vec<&str> = Vec::new();
+    for c in &bad {
+        let h = probe::host(&c.fetch.url);
+        if !hosts.contains(&h) {
+            hosts.push(h);
+        }
+    }
+    let via = bad.iter().find_map(|c| c.fetch.via_proxy.clone());
+    let fix = match (&via, hosts.is_empty()) {
+        (_, true) => "see crl-unreachable".to_owned(),
+        (Some(px), false) => format!(
+            "allow HTTP/80 to {} on the WinHTTP proxy {px}",
+            hosts.join(", ")
+        ),
+        (None, false) => format!(
+            "allow HTTP/80 to {} or set the WinHTTP proxy (netsh winhttp set proxy)",
+            hosts.join(", ")
+        ),
+    };
+    (l.finding.title.clone(), fix)
 }
 
 impl Check for CrlUnreachable {

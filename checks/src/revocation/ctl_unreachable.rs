@@ -1,4 +1,4 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Evidence, Severity, Step};
 use crate::id::CheckId;
@@ -12,6 +12,11 @@ static META: CheckMeta = CheckMeta {
     area: "revocation",
     title: "ctldl.windowsupdate.com is reachable on port 80",
     severity: Severity::Warning,
+    role: Role::Cause,
+    priority: 160,
+    stage: None,
+    explains: &[],
+    fix: Fix::Text("allow HTTP/80 to ctldl.windowsupdate.com through WinHTTP"),
     needs_probes: true,
 };
 

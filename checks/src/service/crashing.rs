@@ -1,4 +1,4 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
@@ -11,6 +11,11 @@ static META: CheckMeta = CheckMeta {
     area: "service",
     title: "The mitigation service does not crash",
     severity: Severity::Warning,
+    role: Role::Cause,
+    priority: 260,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

@@ -1,9 +1,10 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Severity, Step};
 use crate::id::CheckId;
 use crate::probe;
+use crate::probe::Stage;
 use crate::tls::chain::{self, Untrusted, Verdict};
 use eems_parsers::probe_results::{ChainRole, StepKind};
 
@@ -14,6 +15,13 @@ static META: CheckMeta = CheckMeta {
     area: "tls",
     title: "The OCS chain builds to a trusted root",
     severity: Severity::Critical,
+    role: Role::Cause,
+    priority: 120,
+    stage: Some(Stage::Tls),
+    explains: &[CheckId::TlsValidationFailed],
+    fix: Fix::Text(
+        "install the missing certificate, or allow AIA and root updates over HTTP/80 through WinHTTP",
+    ),
     needs_probes: true,
 };
 

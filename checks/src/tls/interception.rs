@@ -1,9 +1,10 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, ProbeFinding, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Finding, Severity, Step};
 use crate::id::CheckId;
 use crate::probe;
+use crate::probe::Stage;
 use crate::tls::chain::{self, Verdict};
 use crate::tls::issuers::issuer_cn;
 use eems_parsers::probe_results::{ChainRole, StepKind};
@@ -15,8 +16,41 @@ static META: CheckMeta = CheckMeta {
     area: "tls",
     title: "The OCS connection is not re-signed by an SSL-inspection product",
     severity: Severity::Critical,
+    role: Role::Cause,
+    priority: 100,
+    stage: Some(Stage::Tls),
+    explains: &[CheckId::TlsValidationFailed],
+    fix: Fix::Line(fix_line),
     needs_probes: true,
 };
+
+/// The report header: who re-signs the connection, and what to exclude.
+fn fix_line(l: &ProbeFinding<'_>) -> (String, String) {
+    let host = l.host();
+    let product = l.probe.tls.as_ref().and_then(|t| {
+        match chain::analyze(
+            t,
+            l.ctx.tls_issuers,
+            l.ctx.vendors,
+            chain::probe_time(&l.probe.started_at),
+        )
+        .verdict
+        {
+            Verdict::Interception { product, .. } => product,
+            _ => None,
+        }
+    });
+    match product {
+        Some(pr) => (
+            format!("TLS to {host} is re-signed by {pr}"),
+            format!("exclude {host} from SSL inspection on {pr}"),
+        ),
+        None => (
+            format!("TLS to {host} is re-signed by an inspecting device"),
+            format!("exclude {host} from SSL inspection on the proxy or firewall"),
+        ),
+    }
+}
 
 impl Check for TlsInterception {
     fn meta(&self) -> &'static CheckMeta {

@@ -4,7 +4,7 @@
 //! knows something WebPKI does not: revocation (CRL/OCSP reachability),
 //! the Disallowed store, root policies, or roots Windows fetches on demand.
 
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
@@ -18,6 +18,11 @@ static META: CheckMeta = CheckMeta {
     area: "tls",
     title: "Windows and WebPKI agree on the OCS chain",
     severity: Severity::Critical,
+    role: Role::Cause,
+    priority: 130,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: true,
 };
 

@@ -1,4 +1,4 @@
-use crate::check::{Check, CheckMeta, Context, Outcome};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Severity, Step};
@@ -14,6 +14,11 @@ static META: CheckMeta = CheckMeta {
     area: "tls",
     title: "The service validates the OCS certificate chain",
     severity: Severity::Critical,
+    role: Role::Symptom,
+    priority: 900,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 
