@@ -3,6 +3,7 @@
 //! in the explicit list in `registry.rs`.
 
 use crate::builds::BuildTable;
+use crate::derived::Derived;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Finding, Severity};
 use crate::id::CheckId;
@@ -136,6 +137,8 @@ pub struct Context<'a> {
     pub tls_issuers: &'a TlsIssuerTable,
     /// Issuer names of SSL-inspection products.
     pub vendors: &'a VendorTable,
+    /// This server's derived facts, when the run computed them.
+    pub derived: Option<&'a Derived>,
 }
 
 impl<'a> Context<'a> {
@@ -145,6 +148,15 @@ impl<'a> Context<'a> {
             builds,
             tls_issuers: TlsIssuerTable::embedded(),
             vendors: VendorTable::embedded(),
+            derived: None,
+        }
+    }
+
+    /// The same context, carrying one server's derived facts.
+    pub fn with(&self, derived: &'a Derived) -> Context<'a> {
+        Context {
+            derived: Some(derived),
+            ..*self
         }
     }
 }

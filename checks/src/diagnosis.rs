@@ -8,6 +8,7 @@
 use crate::CheckResult;
 use crate::builds::{BuildTable, Precision, Verdict, judge};
 use crate::check::{Context, ProbeFinding, Role};
+use crate::derived::Derived;
 use crate::evidence::{InputSummary, ServerEvidence};
 use crate::finding::{Confidence, Evidence, Finding, Severity, Step};
 use crate::id::CheckId;
@@ -118,6 +119,9 @@ pub fn build_info(table: &BuildTable, ev: &ServerEvidence) -> Option<BuildInfo> 
 
 /// Run every check and correlate the findings into root causes.
 pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
+    // Derived facts once for the checks and the report header.
+    let derived = Derived::new(ev, ctx);
+    let ctx = &ctx.with(&derived);
     let (checks, mut findings) = crate::run_checks(ev, ctx);
     findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), rank(f.id)));
     let root_causes = root_causes(ev, ctx, &findings);

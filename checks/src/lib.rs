@@ -9,6 +9,7 @@ pub mod check;
 pub mod classify;
 pub mod collect;
 mod csvdata;
+pub mod derived;
 pub mod diagnosis;
 pub mod docs;
 pub mod evidence;
@@ -41,8 +42,17 @@ pub struct CheckResult {
 }
 
 /// Run every registered check. A check that panics ends as `error`; the
-/// others still run.
+/// others still run. The derived facts are computed here unless `ctx`
+/// already carries them.
 pub fn run_checks(ev: &ServerEvidence, ctx: &Context<'_>) -> (Vec<CheckResult>, Vec<Finding>) {
+    let derived;
+    let ctx = &match ctx.derived {
+        Some(_) => *ctx,
+        None => {
+            derived = derived::Derived::new(ev, ctx);
+            ctx.with(&derived)
+        }
+    };
     let mut results = Vec::new();
     let mut findings = Vec::new();
     for check in registry::all() {

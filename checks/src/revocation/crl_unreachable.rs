@@ -141,10 +141,8 @@ impl Check for CrlUnreachable {
         };
         // The CRLs of a re-signed chain are the inspection product's, not
         // Microsoft's: tls-interception speaks for that chain.
-        let intercepted = matches!(
-            chain::from_evidence(ev, ctx, "").map(|(_, a)| a.verdict),
-            Ok(Verdict::Interception { .. })
-        );
+        let intercepted = chain::from_evidence(ev, ctx, "")
+            .is_ok_and(|(_, a)| matches!(a.verdict, Verdict::Interception { .. }));
         let crls: Vec<CrlFetch> = r
             .crls
             .iter()

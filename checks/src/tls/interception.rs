@@ -27,19 +27,13 @@ static META: CheckMeta = CheckMeta {
 /// The report header: who re-signs the connection, and what to exclude.
 fn fix_line(l: &ProbeFinding<'_>) -> (String, String) {
     let host = l.host();
-    let product = l.probe.tls.as_ref().and_then(|t| {
-        match chain::analyze(
-            t,
-            l.ctx.tls_issuers,
-            l.ctx.vendors,
-            chain::probe_time(&l.probe.started_at),
-        )
-        .verdict
-        {
-            Verdict::Interception { product, .. } => product,
+    let product = match chain::from_evidence(l.ev, l.ctx, "") {
+        Ok((_, a)) => match &a.verdict {
+            Verdict::Interception { product, .. } => product.clone(),
             _ => None,
-        }
-    });
+        },
+        Err(_) => None,
+    };
     match product {
         Some(pr) => (
             format!("TLS to {host} is re-signed by {pr}"),
@@ -78,7 +72,7 @@ impl Check for TlsInterception {
                 chain::url_host(&p.ocs_url)
             })
             .to_owned();
-        match a.verdict {
+        match &a.verdict {
             Verdict::Interception {
                 product,
                 confidence,
@@ -88,7 +82,7 @@ impl Check for TlsInterception {
                     .first()
                     .and_then(|c| issuer_cn(c).map(str::to_owned))
                     .unwrap_or_default();
-                let title = match &product {
+                let title = match product {
                     Some(p) => format!(
                         "{p} re-signs the connection to {host} (SSL/TLS inspection)"
                     ),
@@ -99,7 +93,7 @@ impl Check for TlsInterception {
                 let on = product
                     .as_deref()
                     .map_or_else(|| "the inspecting proxy or firewall".to_owned(), str::to_owned);
-                let mut f: Finding = finding(&META, confidence, title)
+                let mut f: Finding = finding(&META, *confidence, title)
                     .detail(format!(
                         "The chain the live probe received is not Microsoft's. Signals: {}. The mitigation service validates the chain (and the name of OCS's certificate) itself and rejects a re-signed connection, so every hourly fetch fails with a TLS validation error; Microsoft requires officeclient.microsoft.com to be excluded from SSL inspection.",
                         a.signals.join("; ")
