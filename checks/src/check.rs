@@ -3,13 +3,19 @@
 //! in the explicit list in `registry.rs`.
 
 use crate::builds::BuildTable;
+use crate::derived::Derived;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Finding, Severity};
+use crate::id::CheckId;
+use crate::probe::Stage;
 use crate::tls::issuers::TlsIssuerTable;
 use crate::tls::vendors::VendorTable;
+use eems_parsers::probe_results::{ProbeReport, ProbeStep};
 use serde::Serialize;
 
-/// Evidence a check reads. Used to say what is missing when a check skips.
+/// A kind of evidence. A value read but not used because it looked mangled
+/// says which one it was (`evidence::Untrusted`); the checks that read it
+/// name it in their skip reason (`ServerEvidence::untrusted_note`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Need {
@@ -24,16 +30,99 @@ pub enum Need {
     Probes,
 }
 
-/// Static description of a check.
+/// What a check's finding is to the diagnosis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// A root cause when it fails (with a severity above info).
+    Cause,
+    /// A root cause of its own only when no present check `explains` it
+    /// (connection failures are what a missing proxy produces).
+    Consequence,
+    /// Says *that* fetching fails, not why: never a root cause itself; the
+    /// diagnosis looks for the causes that explain it.
+    Symptom,
+    /// About the evidence, not the server.
+    Meta,
+}
+
+/// The one-line fix in the report header when the live probe decided the
+/// finding (`what failed: what to change`).
+#[derive(Debug, Clone, Copy)]
+pub enum Fix {
+    /// `<finding title>: see the finding`.
+    None,
+    /// `<finding title>: <text>`.
+    Text(&'static str),
+    /// `<the failing step of the request path>: <text>` (the title when no
+    /// step failed).
+    AtStep(&'static str),
+    /// Both halves computed from the probe.
+    Line(fn(&ProbeFinding<'_>) -> (String, String)),
+}
+
+impl Fix {
+    pub fn line(&self, live: &ProbeFinding<'_>) -> String {
+        let (what, fix) = match self {
+            Fix::None => (live.finding.title.clone(), "see the finding".to_owned()),
+            Fix::Text(t) => (live.finding.title.clone(), (*t).to_owned()),
+            Fix::AtStep(t) => (live.failing_step(), (*t).to_owned()),
+            Fix::Line(f) => f(live),
+        };
+        format!("{what}: {fix}")
+    }
+}
+
+/// What a fix line reads: the finding the probe decided, with the probe.
+pub struct ProbeFinding<'a> {
+    pub finding: &'a Finding,
+    pub ev: &'a ServerEvidence,
+    pub ctx: &'a Context<'a>,
+    pub probe: &'a ProbeReport,
+}
+
+impl ProbeFinding<'_> {
+    /// The OCS host the probe asked.
+    pub fn host(&self) -> &str {
+        crate::tls::chain::url_host(&self.probe.ocs_url)
+    }
+
+    /// The earliest failing step of the request path.
+    pub fn path_failure(&self) -> Option<&ProbeStep> {
+        crate::probe::first_path_failure(self.probe)
+    }
+
+    /// That step in words (`DNS lookup of … failed: NXDOMAIN`), else the title.
+    pub fn failing_step(&self) -> String {
+        self.path_failure()
+            .map_or_else(|| self.finding.title.clone(), crate::probe::describe_step)
+    }
+}
+
+/// Static description of a check: everything the registry, the reports and
+/// the diagnosis know about it, declared in the check's own file.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct CheckMeta {
-    /// Stable kebab-case id; also the id of the finding it raises.
-    pub id: &'static str,
+    /// Its registry id; also the id of the finding it raises.
+    pub id: CheckId,
     pub area: &'static str,
     pub title: &'static str,
     /// Severity of the finding when it fails.
     pub severity: Severity,
-    pub needs: &'static [Need],
+    pub role: Role,
+    /// Order among root causes, lowest first (unique): a build that cannot
+    /// work hides everything behind it; then configuration; then network.
+    /// Also orders findings of equal severity.
+    pub priority: u16,
+    /// The step of the service's request path a probe-decided finding is
+    /// about: a failing earlier step explains it away.
+    pub stage: Option<Stage>,
+    /// What a finding of this check explains: a present cause removes the
+    /// consequences it explains from the root causes, and answers the
+    /// symptoms it explains.
+    pub explains: &'static [CheckId],
+    #[serde(skip)]
+    pub fix: Fix,
     /// True when only live probes can decide it (it skips without them,
     /// unless the service's own logs/events already show the failure).
     pub needs_probes: bool,
@@ -48,6 +137,8 @@ pub struct Context<'a> {
     pub tls_issuers: &'a TlsIssuerTable,
     /// Issuer names of SSL-inspection products.
     pub vendors: &'a VendorTable,
+    /// This server's derived facts, when the run computed them.
+    pub derived: Option<&'a Derived>,
 }
 
 impl<'a> Context<'a> {
@@ -57,6 +148,15 @@ impl<'a> Context<'a> {
             builds,
             tls_issuers: TlsIssuerTable::embedded(),
             vendors: VendorTable::embedded(),
+            derived: None,
+        }
+    }
+
+    /// The same context, carrying one server's derived facts.
+    pub fn with(&self, derived: &'a Derived) -> Context<'a> {
+        Context {
+            derived: Some(derived),
+            ..*self
         }
     }
 }

@@ -7,11 +7,14 @@
 
 use crate::CheckResult;
 use crate::builds::{BuildTable, Precision, Verdict, judge};
-use crate::check::Context;
+use crate::check::{Context, ProbeFinding, Role};
+use crate::derived::Derived;
 use crate::evidence::{InputSummary, ServerEvidence};
 use crate::finding::{Confidence, Evidence, Finding, Severity, Step};
-use crate::probe;
-use eems_parsers::probe_results::{ProbeReport, ProbeStep, StepKind, StepOutcome};
+use crate::id::CheckId;
+use crate::probe::{self, Stage};
+use crate::registry;
+use eems_parsers::probe_results::{ProbeReport, StepKind, StepOutcome};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -47,7 +50,7 @@ impl Status {
 #[derive(Debug, Clone, Serialize)]
 pub struct RootCause {
     /// A finding id.
-    pub id: &'static str,
+    pub id: CheckId,
     pub confidence: Confidence,
     pub explanation: String,
     /// The evidence lines that support it.
@@ -82,51 +85,9 @@ pub struct ServerDiagnosis {
     pub failed_step: Option<String>,
 }
 
-/// Findings that are symptoms: they say *that* fetching fails, not why.
-const SYMPTOMS: &[&str] = &[
-    "tls-validation-failed",
-    "fetch-failing",
-    "untrusted-endpoint",
-    "fetch-stale",
-];
-
-/// Order in which causes are presented when several are present: a build
-/// that cannot work hides everything behind it; then configuration; then network.
-const PRIORITY: &[&str] = &[
-    "build-predates-eems",
-    "build-before-march-2023",
-    "service-not-running",
-    "mitigations-disabled-org",
-    "mitigations-disabled-server",
-    "proxy-invalid-scheme",
-    "proxy-exchange-missing",
-    "proxy-auth-required",
-    "proxy-winhttp-missing",
-    "tls-interception",
-    "crl-unreachable",
-    "tls-chain-untrusted",
-    "tls-os-verdict-differs",
-    "aia-retrieval-disabled",
-    "ctl-autoupdate-disabled",
-    "ctl-unreachable",
-    "ocs-dns-failure",
-    "ocs-unreachable",
-    "ocs-http-error",
-    "tls-protocol-failure",
-    "xml-signature-invalid",
-    "proxy-bypass-ocs",
-    "proxy-mismatch",
-    "mitigations-blocked",
-    "mitigation-obsolete",
-    "service-crashing",
-    "build-unknown",
-];
-
-fn rank(id: &str) -> usize {
-    PRIORITY
-        .iter()
-        .position(|p| *p == id)
-        .unwrap_or(PRIORITY.len())
+/// Order of findings and causes: the check's declared priority.
+fn rank(id: CheckId) -> u16 {
+    registry::meta(id).priority
 }
 
 pub fn build_info(table: &BuildTable, ev: &ServerEvidence) -> Option<BuildInfo> {
@@ -158,6 +119,9 @@ pub fn build_info(table: &BuildTable, ev: &ServerEvidence) -> Option<BuildInfo> 
 
 /// Run every check and correlate the findings into root causes.
 pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
+    // Derived facts once for the checks and the report header.
+    let derived = Derived::new(ev, ctx);
+    let ctx = &ctx.with(&derived);
     let (checks, mut findings) = crate::run_checks(ev, ctx);
     findings.sort_by_key(|f| (std::cmp::Reverse(f.severity), rank(f.id)));
     let root_causes = root_causes(ev, ctx, &findings);
@@ -197,33 +161,13 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
     }
 }
 
-/// The step of the service's request path a probe-decided finding is about.
-fn path_stage(id: &str) -> Option<u8> {
-    match id {
-        "ocs-dns-failure" => Some(0),
-        "ocs-unreachable" => Some(1),
-        "proxy-auth-required" => Some(2),
-        "tls-protocol-failure" | "tls-interception" | "tls-chain-untrusted" => Some(3),
-        "ocs-http-error" | "xml-signature-invalid" => Some(4),
-        _ => None,
-    }
-}
-
-/// Findings the TLS validation symptom can come from.
-const EXPLAINS_TLS: &[&str] = &[
-    "build-before-march-2023",
-    "tls-interception",
-    "crl-unreachable",
-    "tls-chain-untrusted",
-    "proxy-winhttp-missing",
-    "aia-retrieval-disabled",
-    "ctl-autoupdate-disabled",
-];
-
 fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> Vec<RootCause> {
     let mut causes: Vec<RootCause> = findings
         .iter()
-        .filter(|f| !SYMPTOMS.contains(&f.id) && f.severity > Severity::Info)
+        .filter(|f| {
+            matches!(registry::meta(f.id).role, Role::Cause | Role::Consequence)
+                && f.severity > Severity::Info
+        })
         .map(|f| RootCause {
             id: f.id,
             confidence: f.confidence,
@@ -233,31 +177,13 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
         })
         .collect();
     causes.sort_by_key(|c| rank(c.id));
-    // A consequence is not a cause of its own: connection failures are what
-    // a missing or bypassed proxy produces.
-    const EXPLAINED_BY: &[(&str, &[&str])] = &[
-        (
-            "ocs-unreachable",
-            &[
-                "proxy-exchange-missing",
-                "proxy-bypass-ocs",
-                "proxy-invalid-scheme",
-            ],
-        ),
-        (
-            "ocs-dns-failure",
-            &["proxy-exchange-missing", "proxy-bypass-ocs"],
-        ),
-        (
-            "proxy-mismatch",
-            &["proxy-exchange-missing", "proxy-winhttp-missing"],
-        ),
-    ];
-    let present: Vec<&'static str> = causes.iter().map(|c| c.id).collect();
+    // A consequence is not a cause of its own when a present cause explains
+    // it: connection failures are what a missing or bypassed proxy produces.
+    let present: Vec<CheckId> = causes.iter().map(|c| c.id).collect();
     causes.retain(|c| {
-        !EXPLAINED_BY
+        !present
             .iter()
-            .any(|(id, by)| *id == c.id && by.iter().any(|b| present.contains(b)))
+            .any(|p| registry::meta(*p).explains.contains(&c.id))
     });
 
     // A failing step explains the steps after it: after a DNS failure there
@@ -268,10 +194,10 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
         .and_then(probe::first_path_failure)
         .and_then(|s| probe::stage(s.kind));
     if let Some(first) = first_live {
-        causes.retain(|c| path_stage(c.id).is_none_or(|st| st <= first));
+        causes.retain(|c| registry::meta(c.id).stage.is_none_or(|st| st <= first));
     }
 
-    let symptom = |id: &str| findings.iter().find(|f| f.id == id);
+    let symptom = |id: CheckId| findings.iter().find(|f| f.id == id);
     let build_too_old = ev
         .build
         .as_ref()
@@ -279,15 +205,17 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
 
     // A TLS validation failure without a cause that explains it: with live
     // probes, what the probe found; without them, the candidates.
-    if let Some(tls) = symptom("tls-validation-failed") {
-        let explained = causes.iter().any(|c| EXPLAINS_TLS.contains(&c.id))
-            || first_live.is_some_and(|st| st <= 3);
+    if let Some(tls) = symptom(CheckId::TlsValidationFailed) {
+        let explains_tls = |id: CheckId| {
+            registry::meta(id)
+                .explains
+                .contains(&CheckId::TlsValidationFailed)
+        };
+        let explained = causes.iter().any(|c| explains_tls(c.id))
+            || first_live.is_some_and(|st| st <= Stage::Tls);
+        // A cause only the probe can decide, which explains the logged failures.
         if let Some(c) = causes.iter_mut().find(|c| {
-            ev.probes.is_some()
-                && matches!(
-                    c.id,
-                    "tls-interception" | "crl-unreachable" | "tls-chain-untrusted"
-                )
+            ev.probes.is_some() && explains_tls(c.id) && registry::meta(c.id).needs_probes
         }) {
             c.explanation.push_str(
                 " The live probe shows this; it explains the TLS validation failures the service logs (cited).",
@@ -301,8 +229,8 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
         }
     }
     // "untrusted endpoint" on a build we cannot place: the build is the prime suspect.
-    if let Some(u) = symptom("untrusted-endpoint")
-        && !causes.iter().any(|c| c.id == "build-before-march-2023")
+    if let Some(u) = symptom(CheckId::UntrustedEndpoint)
+        && !causes.iter().any(|c| c.id == CheckId::BuildBeforeMarch2023)
     {
         let (confidence, why) = match build_too_old {
             Some(Verdict::Qualifies { .. }) => (
@@ -315,7 +243,7 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
             ),
         };
         causes.push(RootCause {
-            id: "build-before-march-2023",
+            id: CheckId::BuildBeforeMarch2023,
             confidence,
             explanation: format!("Likely: the build is older than the March 2023 SU. {why}"),
             evidence: u.evidence.clone(),
@@ -323,7 +251,7 @@ fn root_causes(ev: &ServerEvidence, ctx: &Context<'_>, findings: &[Finding]) -> 
         });
     }
     if causes.is_empty()
-        && let Some(f) = symptom("fetch-failing").or_else(|| symptom("fetch-stale"))
+        && let Some(f) = symptom(CheckId::FetchFailing).or_else(|| symptom(CheckId::FetchStale))
     {
         causes.push(RootCause {
             id: f.id,
@@ -353,15 +281,15 @@ fn tls_candidates(ev: &ServerEvidence, tls: &Finding) -> Vec<RootCause> {
     // Behind a proxy, inspection is the most common cause; without one, CRL egress.
     let mut list = vec![
         (
-            "crl-unreachable",
+            CheckId::CrlUnreachable,
             "CRL endpoints unreachable: Windows cannot download the CRLs of the OCS chain over HTTP/80 (through the WinHTTP proxy), so revocation cannot be checked.",
         ),
         (
-            "tls-interception",
+            CheckId::TlsInterception,
             "SSL/TLS inspection: a proxy or firewall re-signs the connection with its own CA, which the service does not accept.",
         ),
         (
-            "tls-chain-untrusted",
+            CheckId::TlsChainUntrusted,
             "Missing intermediate or root: the chain cannot be built (AIA retrieval or root auto-update blocked).",
         ),
     ];
@@ -398,7 +326,7 @@ fn probe_did_not_reproduce(p: &ProbeReport, tls: &Finding) -> RootCause {
         .steps_of(StepKind::Tls)
         .any(|s| s.outcome == StepOutcome::Ok);
     RootCause {
-        id: "tls-validation-failed",
+        id: CheckId::TlsValidationFailed,
         confidence: Confidence::Low,
         explanation: format!(
             "The service logs TLS validation failures, but the live probe ({}){}: the chain was Microsoft's and its CRLs reachable from where the probe ran. Run the probe on the Exchange server itself, with the proxies the service uses (InternetWebProxy for the request, the WinHTTP proxy for CRLs); if it still passes, the failures may be intermittent or fixed since.",
@@ -417,46 +345,6 @@ fn probe_did_not_reproduce(p: &ProbeReport, tls: &Finding) -> RootCause {
     }
 }
 
-fn http_phrase(code: u16) -> &'static str {
-    match code {
-        403 => " Forbidden",
-        404 => " Not Found",
-        407 => " Proxy Authentication Required",
-        500 => " Internal Server Error",
-        502 => " Bad Gateway",
-        503 => " Service Unavailable",
-        504 => " Gateway Timeout",
-        _ => "",
-    }
-}
-
-/// `DNS lookup of x failed: NXDOMAIN`, `proxy CONNECT to p answered 407 …`.
-fn describe(s: &ProbeStep) -> String {
-    let how = |verb: &str| match (s.outcome, &s.reason) {
-        (StepOutcome::TimedOut, _) => format!("timed out after {} ms", s.duration_ms),
-        (_, Some(r)) => format!("{verb}: {r}"),
-        _ => verb.to_owned(),
-    };
-    match s.kind {
-        StepKind::Dns => format!("DNS lookup of {} {}", s.target, how("failed")),
-        StepKind::Tcp => format!("TCP connection to {} {}", s.target, how("failed")),
-        StepKind::ProxyConnect => match s.http_status {
-            Some(c) => format!(
-                "proxy CONNECT to {} answered {c}{}",
-                s.target,
-                http_phrase(c)
-            ),
-            None => format!("proxy CONNECT to {} {}", s.target, how("failed")),
-        },
-        StepKind::Tls => format!("TLS handshake with {} {}", s.target, how("failed")),
-        StepKind::OcsRequest => match s.http_status {
-            Some(c) => format!("OCS request {} answered {c}{}", s.target, http_phrase(c)),
-            None => format!("OCS request {} {}", s.target, how("failed")),
-        },
-        k => format!("{} {} {}", probe::kind_word(k), s.target, how("failed")),
-    }
-}
-
 /// One line for the report header: the probe step that failed and what to change.
 fn failed_step(
     ev: &ServerEvidence,
@@ -466,7 +354,7 @@ fn failed_step(
     findings: &[Finding],
 ) -> Option<String> {
     let src = probe::source(ev);
-    let live = |id: &str| {
+    let live = |id: CheckId| {
         findings.iter().find(|f| {
             f.id == id && f.severity > Severity::Info && f.evidence.iter().any(|e| e.source == src)
         })
@@ -476,67 +364,13 @@ fn failed_step(
         .iter()
         .find_map(|c| live(c.id))
         .or_else(|| findings.iter().find(|f| live(f.id).is_some()))?;
-    let path = probe::first_path_failure(p);
-    let host = crate::tls::chain::url_host(&p.ocs_url).to_owned();
-    let (what, fix) = match f.id {
-        "ocs-dns-failure" | "ocs-unreachable" | "proxy-auth-required" | "tls-protocol-failure" => {
-            let fix = match f.id {
-                "ocs-dns-failure" => format!("make {host} resolvable from the server (DNS forwarding), or set InternetWebProxy so the proxy resolves it"),
-                "ocs-unreachable" if path.is_some_and(|s| s.kind == StepKind::ProxyConnect) => {
-                    format!("allow CONNECT to {host}:443 on the proxy for this server")
-                }
-                "ocs-unreachable" => format!("allow outbound TCP 443 to {host} (or to the proxy) on the firewall"),
-                "proxy-auth-required" => "allow the server through the proxy without authentication".to_owned(),
-                _ => "stop the middlebox resetting the handshake, and enable TLS 1.2 for .NET".to_owned(),
-            };
-            (path.map_or_else(|| f.title.clone(), describe), fix)
-        }
-        "tls-interception" => {
-            let product = p.tls.as_ref().and_then(|t| {
-                match crate::tls::chain::analyze(t, ctx.tls_issuers, ctx.vendors, crate::tls::chain::probe_time(&p.started_at)).verdict {
-                    crate::tls::chain::Verdict::Interception { product, .. } => product,
-                    _ => None,
-                }
-            });
-            match product {
-                Some(pr) => (
-                    format!("TLS to {host} is re-signed by {pr}"),
-                    format!("exclude {host} from SSL inspection on {pr}"),
-                ),
-                None => (
-                    format!("TLS to {host} is re-signed by an inspecting device"),
-                    format!("exclude {host} from SSL inspection on the proxy or firewall"),
-                ),
-            }
-        }
-        "tls-chain-untrusted" => (f.title.clone(), "install the missing certificate, or allow AIA and root updates over HTTP/80 through WinHTTP".to_owned()),
-        "ocs-http-error" => (f.title.clone(), format!("allow {} in the proxy's URL filter", p.ocs_url)),
-        "xml-signature-invalid" => (f.title.clone(), "check the clock and stop anything rewriting the response".to_owned()),
-        "crl-unreachable" => {
-            let bad: Vec<_> = p
-                .crls
-                .iter()
-                .filter(|c| !c.fetch.ok || c.fetch.timed_out)
-                .collect();
-            let mut hosts: Vec<&str> = Vec::new();
-            for c in &bad {
-                let h = probe::host(&c.fetch.url);
-                if !hosts.contains(&h) {
-                    hosts.push(h);
-                }
-            }
-            let via = bad.iter().find_map(|c| c.fetch.via_proxy.clone());
-            let fix = match (&via, hosts.is_empty()) {
-                (_, true) => "see crl-unreachable".to_owned(),
-                (Some(px), false) => format!("allow HTTP/80 to {} on the WinHTTP proxy {px}", hosts.join(", ")),
-                (None, false) => format!("allow HTTP/80 to {} or set the WinHTTP proxy (netsh winhttp set proxy)", hosts.join(", ")),
-            };
-            (f.title.clone(), fix)
-        }
-        "ctl-unreachable" => (f.title.clone(), "allow HTTP/80 to ctldl.windowsupdate.com through WinHTTP".to_owned()),
-        _ => (f.title.clone(), "see the finding".to_owned()),
+    let live = ProbeFinding {
+        finding: f,
+        ev,
+        ctx,
+        probe: p,
     };
-    Some(format!("{what}: {fix}"))
+    Some(registry::meta(f.id).fix.line(&live))
 }
 
 #[cfg(test)]
@@ -657,7 +491,7 @@ mod tests {
             ..ServerEvidence::default()
         };
         let d = diag(&ev);
-        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.id).collect();
+        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["ocs-dns-failure"], "{:#?}", d.root_causes);
         // The logged 403 is still a finding, just not a separate root cause.
         assert!(d.findings.iter().any(|f| f.id == "ocs-http-error"));
@@ -732,7 +566,7 @@ mod tests {
             ..ServerEvidence::default()
         };
         let d = diag(&ev);
-        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.id).collect();
+        let ids: Vec<&str> = d.root_causes.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["tls-validation-failed"]);
         assert_eq!(d.root_causes[0].confidence, Confidence::Low);
         assert_eq!(d.failed_step, None);

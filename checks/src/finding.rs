@@ -1,6 +1,7 @@
 //! What a check reports. Owned and serialisable: findings cross rayon
 //! threads in fleet scans and are written per server.
 
+use crate::id::CheckId;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -108,7 +109,7 @@ impl Step {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub id: &'static str,
+    pub id: CheckId,
     pub severity: Severity,
     pub confidence: Confidence,
     pub title: String,
@@ -121,7 +122,7 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(
-        id: &'static str,
+        id: CheckId,
         severity: Severity,
         confidence: Confidence,
         title: impl Into<String>,

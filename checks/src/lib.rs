@@ -9,12 +9,14 @@ pub mod check;
 pub mod classify;
 pub mod collect;
 mod csvdata;
+pub mod derived;
 pub mod diagnosis;
 pub mod docs;
 pub mod evidence;
 pub mod fetch;
 pub mod finding;
 pub mod flags;
+pub mod id;
 pub mod meta;
 pub mod network;
 pub mod probe;
@@ -27,20 +29,30 @@ pub mod tls;
 use check::{Context, Outcome};
 use evidence::ServerEvidence;
 use finding::Finding;
+use id::CheckId;
 use serde::Serialize;
 
 /// How one check ended for one server.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResult {
-    pub id: &'static str,
+    pub id: CheckId,
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
 /// Run every registered check. A check that panics ends as `error`; the
-/// others still run.
+/// others still run. The derived facts are computed here unless `ctx`
+/// already carries them.
 pub fn run_checks(ev: &ServerEvidence, ctx: &Context<'_>) -> (Vec<CheckResult>, Vec<Finding>) {
+    let derived;
+    let ctx = &match ctx.derived {
+        Some(_) => *ctx,
+        None => {
+            derived = derived::Derived::new(ev, ctx);
+            ctx.with(&derived)
+        }
+    };
     let mut results = Vec::new();
     let mut findings = Vec::new();
     for check in registry::all() {

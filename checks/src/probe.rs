@@ -8,6 +8,7 @@ use crate::finding::{Evidence, Finding};
 use eems_parsers::probe_results::{
     CertInfo, ChainRole, HttpFetch, ProbeReport, ProbeStep, StepKind, StepOutcome,
 };
+use serde::Serialize;
 
 /// Where probe facts are cited from: the saved `probe-results.json` when the
 /// probe was read from a bundle, else `probe` (a live run).
@@ -44,15 +45,27 @@ pub fn is_failure(s: &ProbeStep) -> bool {
     matches!(s.outcome, StepOutcome::Failed | StepOutcome::TimedOut)
 }
 
+/// A step of the path the service's own request walks, in order: a failing
+/// step explains the ones after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    Dns,
+    Tcp,
+    ProxyConnect,
+    Tls,
+    OcsRequest,
+}
+
 /// Position on the path the service's own request walks; CRL/AIA/CTL go
 /// through WinHTTP on another path and have none.
-pub fn stage(k: StepKind) -> Option<u8> {
+pub fn stage(k: StepKind) -> Option<Stage> {
     match k {
-        StepKind::Dns => Some(0),
-        StepKind::Tcp => Some(1),
-        StepKind::ProxyConnect => Some(2),
-        StepKind::Tls => Some(3),
-        StepKind::OcsRequest => Some(4),
+        StepKind::Dns => Some(Stage::Dns),
+        StepKind::Tcp => Some(Stage::Tcp),
+        StepKind::ProxyConnect => Some(Stage::ProxyConnect),
+        StepKind::Tls => Some(Stage::Tls),
+        StepKind::OcsRequest => Some(Stage::OcsRequest),
         StepKind::Crl | StepKind::Aia | StepKind::Ctl => None,
     }
 }
@@ -233,6 +246,46 @@ pub fn step_state(r: Option<&ProbeReport>, kind: StepKind) -> StepState<'_> {
 /// `crl3.digicert.com` from a URL.
 pub fn host(url: &str) -> &str {
     crate::tls::chain::url_host(url)
+}
+
+fn http_phrase(code: u16) -> &'static str {
+    match code {
+        403 => " Forbidden",
+        404 => " Not Found",
+        407 => " Proxy Authentication Required",
+        500 => " Internal Server Error",
+        502 => " Bad Gateway",
+        503 => " Service Unavailable",
+        504 => " Gateway Timeout",
+        _ => "",
+    }
+}
+
+/// `DNS lookup of x failed: NXDOMAIN`, `proxy CONNECT to p answered 407 …`.
+pub fn describe_step(s: &ProbeStep) -> String {
+    let how = |verb: &str| match (s.outcome, &s.reason) {
+        (StepOutcome::TimedOut, _) => format!("timed out after {} ms", s.duration_ms),
+        (_, Some(r)) => format!("{verb}: {r}"),
+        _ => verb.to_owned(),
+    };
+    match s.kind {
+        StepKind::Dns => format!("DNS lookup of {} {}", s.target, how("failed")),
+        StepKind::Tcp => format!("TCP connection to {} {}", s.target, how("failed")),
+        StepKind::ProxyConnect => match s.http_status {
+            Some(c) => format!(
+                "proxy CONNECT to {} answered {c}{}",
+                s.target,
+                http_phrase(c)
+            ),
+            None => format!("proxy CONNECT to {} {}", s.target, how("failed")),
+        },
+        StepKind::Tls => format!("TLS handshake with {} {}", s.target, how("failed")),
+        StepKind::OcsRequest => match s.http_status {
+            Some(c) => format!("OCS request {} answered {c}{}", s.target, http_phrase(c)),
+            None => format!("OCS request {} {}", s.target, how("failed")),
+        },
+        k => format!("{} {} {}", kind_word(k), s.target, how("failed")),
+    }
 }
 
 #[cfg(test)]

@@ -1,60 +1,218 @@
 //! The one explicit list of checks. Its order is the order of reports and
 //! docs: the build first (it decides most cases), the network path last.
+//!
+//! Each line names a check (its unit struct, the module it lives in) and its
+//! stable kebab-case id; the [`CheckId`] enum is generated from these lines,
+//! so a check is registered and named in one place. Everything else about a
+//! check (severity, role in the diagnosis, priority, fix line) is its
+//! [`CheckMeta`], declared in its own file.
 
-use crate::check::Check;
+use crate::check::{Check, CheckMeta};
 use crate::{build, fetch, flags, meta, network, proxy, revocation, service, tls};
 
-pub fn all() -> Vec<&'static dyn Check> {
-    vec![
-        &build::predates_eems::BuildPredatesEems,
-        &build::before_march_2023::BuildBeforeMarch2023,
-        &build::unknown::BuildUnknown,
-        &flags::disabled_org::MitigationsDisabledOrg,
-        &flags::disabled_server::MitigationsDisabledServer,
-        &flags::blocked::MitigationsBlocked,
-        &flags::obsolete::MitigationObsolete,
-        &service::not_running::ServiceNotRunning,
-        &service::crashing::ServiceCrashing,
-        &proxy::winhttp_missing::ProxyWinhttpMissing,
-        &proxy::exchange_missing::ProxyExchangeMissing,
-        &proxy::mismatch::ProxyMismatch,
-        &proxy::invalid_scheme::ProxyInvalidScheme,
-        &proxy::auth_required::ProxyAuthRequired,
-        &proxy::bypass_ocs::ProxyBypassOcs,
-        &network::dns_failure::OcsDnsFailure,
-        &network::unreachable::OcsUnreachable,
-        &network::http_error::OcsHttpError,
-        &tls::validation_failed::TlsValidationFailed,
-        &tls::interception::TlsInterception,
-        &tls::chain_untrusted::TlsChainUntrusted,
-        &tls::os_verdict::TlsOsVerdictDiffers,
-        &tls::protocol_failure::TlsProtocolFailure,
-        &revocation::crl_unreachable::CrlUnreachable,
-        &revocation::ctl_unreachable::CtlUnreachable,
-        &revocation::ctl_autoupdate::CtlAutoupdateDisabled,
-        &revocation::aia_disabled::AiaRetrievalDisabled,
-        &fetch::xml_signature::XmlSignatureInvalid,
-        &fetch::untrusted_endpoint::UntrustedEndpoint,
-        &fetch::failing::FetchFailing,
-        &fetch::stale::FetchStale,
-        &meta::evidence_incomplete::EvidenceIncomplete,
-    ]
+macro_rules! registry {
+    ($($check:ident: $($module:ident)::+ = $name:literal,)*) => {
+        /// A registered check, by its stable kebab-case name (`as_str`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum CheckId {
+            $($check,)*
+        }
+
+        impl CheckId {
+            /// Every id, in registry order.
+            pub const ALL: &'static [CheckId] = &[$(CheckId::$check,)*];
+
+            /// The kebab-case name (`proxy-auth-required`): the finding id in
+            /// JSON and the docs anchor. Once released it is a contract.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(CheckId::$check => $name,)*
+                }
+            }
+        }
+
+        /// The checks, in the order of [`CheckId::ALL`].
+        static CHECKS: &[&dyn Check] = &[$(&$($module::)+$check,)*];
+    };
 }
 
-/// The check with this id.
+registry! {
+    BuildPredatesEems: build::predates_eems = "build-predates-eems",
+    BuildBeforeMarch2023: build::before_march_2023 = "build-before-march-2023",
+    BuildUnknown: build::unknown = "build-unknown",
+    MitigationsDisabledOrg: flags::disabled_org = "mitigations-disabled-org",
+    MitigationsDisabledServer: flags::disabled_server = "mitigations-disabled-server",
+    MitigationsBlocked: flags::blocked = "mitigations-blocked",
+    MitigationObsolete: flags::obsolete = "mitigation-obsolete",
+    ServiceNotRunning: service::not_running = "service-not-running",
+    ServiceCrashing: service::crashing = "service-crashing",
+    ProxyWinhttpMissing: proxy::winhttp_missing = "proxy-winhttp-missing",
+    ProxyExchangeMissing: proxy::exchange_missing = "proxy-exchange-missing",
+    ProxyMismatch: proxy::mismatch = "proxy-mismatch",
+    ProxyInvalidScheme: proxy::invalid_scheme = "proxy-invalid-scheme",
+    ProxyAuthRequired: proxy::auth_required = "proxy-auth-required",
+    ProxyBypassOcs: proxy::bypass_ocs = "proxy-bypass-ocs",
+    OcsDnsFailure: network::dns_failure = "ocs-dns-failure",
+    OcsUnreachable: network::unreachable = "ocs-unreachable",
+    OcsHttpError: network::http_error = "ocs-http-error",
+    TlsValidationFailed: tls::validation_failed = "tls-validation-failed",
+    TlsInterception: tls::interception = "tls-interception",
+    TlsChainUntrusted: tls::chain_untrusted = "tls-chain-untrusted",
+    TlsOsVerdictDiffers: tls::os_verdict = "tls-os-verdict-differs",
+    TlsProtocolFailure: tls::protocol_failure = "tls-protocol-failure",
+    CrlUnreachable: revocation::crl_unreachable = "crl-unreachable",
+    CtlUnreachable: revocation::ctl_unreachable = "ctl-unreachable",
+    CtlAutoupdateDisabled: revocation::ctl_autoupdate = "ctl-autoupdate-disabled",
+    AiaRetrievalDisabled: revocation::aia_disabled = "aia-retrieval-disabled",
+    XmlSignatureInvalid: fetch::xml_signature = "xml-signature-invalid",
+    UntrustedEndpoint: fetch::untrusted_endpoint = "untrusted-endpoint",
+    FetchFailing: fetch::failing = "fetch-failing",
+    FetchStale: fetch::stale = "fetch-stale",
+    EvidenceIncomplete: meta::evidence_incomplete = "evidence-incomplete",
+}
+
+pub fn all() -> Vec<&'static dyn Check> {
+    CHECKS.to_vec()
+}
+
+/// The metadata of check `id`.
+pub fn meta(id: CheckId) -> &'static CheckMeta {
+    // CHECKS and the ids come from the same lines, in the same order.
+    CHECKS[id as usize].meta()
+}
+
+/// The check with this name.
 pub fn find(id: &str) -> Option<&'static dyn Check> {
-    all().into_iter().find(|c| c.meta().id == id)
+    let id: CheckId = id.parse().ok()?;
+    CHECKS.get(id as usize).copied()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Role;
     use std::collections::HashSet;
+
+    /// Each check file declares the id of its own registry line.
+    #[test]
+    fn every_check_declares_its_own_id() {
+        for (i, c) in all().iter().enumerate() {
+            assert_eq!(CheckId::ALL[i], c.meta().id);
+            assert_eq!(meta(c.meta().id).id, c.meta().id);
+            assert_eq!(
+                find(c.meta().id.as_str()).map(|f| f.meta().id),
+                Some(c.meta().id)
+            );
+        }
+        assert!(find("nope").is_none());
+    }
+
+    /// The ranking of causes, as the checks declare it: reviewing a new
+    /// check's priority means reading where it lands in this list.
+    #[test]
+    fn priorities_are_unique_and_give_this_order() {
+        let mut metas: Vec<&CheckMeta> = all().iter().map(|c| c.meta()).collect();
+        metas.sort_by_key(|m| m.priority);
+        let order: Vec<&str> = metas.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "build-predates-eems",
+                "build-before-march-2023",
+                "service-not-running",
+                "mitigations-disabled-org",
+                "mitigations-disabled-server",
+                "proxy-invalid-scheme",
+                "proxy-exchange-missing",
+                "proxy-auth-required",
+                "proxy-winhttp-missing",
+                "tls-interception",
+                "crl-unreachable",
+                "tls-chain-untrusted",
+                "tls-os-verdict-differs",
+                "aia-retrieval-disabled",
+                "ctl-autoupdate-disabled",
+                "ctl-unreachable",
+                "ocs-dns-failure",
+                "ocs-unreachable",
+                "ocs-http-error",
+                "tls-protocol-failure",
+                "xml-signature-invalid",
+                "proxy-bypass-ocs",
+                "proxy-mismatch",
+                "mitigations-blocked",
+                "mitigation-obsolete",
+                "service-crashing",
+                "build-unknown",
+                "tls-validation-failed",
+                "untrusted-endpoint",
+                "fetch-failing",
+                "fetch-stale",
+                "evidence-incomplete",
+            ]
+        );
+        let unique: HashSet<u16> = metas.iter().map(|m| m.priority).collect();
+        assert_eq!(unique.len(), metas.len(), "two checks share a priority");
+        // Symptoms and meta rank after every cause.
+        let last_cause = metas
+            .iter()
+            .filter(|m| matches!(m.role, Role::Cause | Role::Consequence))
+            .map(|m| m.priority)
+            .max();
+        assert!(
+            metas
+                .iter()
+                .filter(|m| matches!(m.role, Role::Symptom | Role::Meta))
+                .all(|m| Some(m.priority) > last_cause)
+        );
+    }
+
+    /// `explains` points at what can be explained: a symptom, or a
+    /// consequence; and a consequence is one because something explains it.
+    #[test]
+    fn explains_relations_are_consistent_with_roles() {
+        for c in all() {
+            let m = c.meta();
+            for t in m.explains {
+                assert_ne!(*t, m.id, "{} explains itself", m.id);
+                assert!(
+                    matches!(meta(*t).role, Role::Symptom | Role::Consequence),
+                    "{} explains {t}, which is neither a symptom nor a consequence",
+                    m.id
+                );
+            }
+            if m.role == Role::Consequence {
+                assert!(
+                    all().iter().any(|o| o.meta().explains.contains(&m.id)),
+                    "{} is a consequence nothing explains",
+                    m.id
+                );
+            }
+        }
+    }
+
+    /// Path stages sit on causes the probe's request path decides.
+    #[test]
+    fn stages_are_on_the_probe_path_and_ordered_like_it() {
+        use crate::probe::Stage;
+        let staged: Vec<(CheckId, Stage)> = all()
+            .iter()
+            .filter_map(|c| c.meta().stage.map(|s| (c.meta().id, s)))
+            .collect();
+        assert!(staged.contains(&(CheckId::OcsDnsFailure, Stage::Dns)));
+        assert!(staged.contains(&(CheckId::TlsInterception, Stage::Tls)));
+        for (id, _) in &staged {
+            assert!(
+                !matches!(meta(*id).role, Role::Symptom | Role::Meta),
+                "{id}"
+            );
+        }
+    }
 
     /// The ids are a contract: reports, docs and users' scripts rely on them.
     #[test]
     fn ids_are_the_contract_list_and_unique() {
-        let ids: Vec<&str> = all().iter().map(|c| c.meta().id).collect();
+        let ids: Vec<&str> = all().iter().map(|c| c.meta().id.as_str()).collect();
         let expected = [
             "build-predates-eems",
             "build-before-march-2023",
@@ -90,6 +248,8 @@ mod tests {
             "evidence-incomplete",
         ];
         assert_eq!(ids, expected);
+        let names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
+        assert_eq!(names, expected);
         assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
         for id in ids {
             assert!(

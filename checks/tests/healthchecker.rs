@@ -43,7 +43,7 @@ fn outcome<'a>(d: &'a ServerDiagnosis, id: &str) -> (&'a str, Option<&'a str>) {
 }
 
 fn failed(d: &ServerDiagnosis) -> Vec<&str> {
-    d.findings.iter().map(|f| f.id).collect()
+    d.findings.iter().map(|f| f.id.as_str()).collect()
 }
 
 const HC_878: &str =

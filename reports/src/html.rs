@@ -247,7 +247,7 @@ impl ServerView {
             .root_causes
             .iter()
             .enumerate()
-            .map(|(i, c)| CauseView::new(i + 1, c, finding_anchor(c.id)));
+            .map(|(i, c)| CauseView::new(i + 1, c, finding_anchor(c.id.as_str())));
         let headline = causes.next();
         let others = causes.collect();
         let counts = Counts::of(&d.checks);
@@ -264,12 +264,14 @@ impl ServerView {
             .map(|c| {
                 let outcome = view::outcome_word(c.outcome);
                 CheckRow {
-                    id: c.id.to_owned(),
-                    title: view::check_title(c.id).unwrap_or_default().to_owned(),
+                    id: c.id.as_str().to_owned(),
+                    title: view::check_title(c.id.as_str())
+                        .unwrap_or_default()
+                        .to_owned(),
                     outcome,
                     reason: c.reason.clone().unwrap_or_default(),
                     finding_anchor: if outcome == "fail" {
-                        finding_anchor(c.id)
+                        finding_anchor(c.id.as_str())
                     } else {
                         None
                     },
@@ -558,8 +560,8 @@ impl CauseView {
     fn new(rank: usize, c: &RootCause, finding_anchor: Option<String>) -> Self {
         CauseView {
             rank,
-            id: c.id.to_owned(),
-            check_title: view::check_title(c.id).map(str::to_owned),
+            id: c.id.as_str().to_owned(),
+            check_title: view::check_title(c.id.as_str()).map(str::to_owned),
             confidence: c.confidence.as_str(),
             explanation: c.explanation.clone(),
             evidence: c.evidence.iter().map(EvidenceView::from).collect(),
@@ -573,7 +575,7 @@ impl FindingView {
     fn new(anchor: String, f: &Finding) -> Self {
         FindingView {
             anchor,
-            id: f.id.to_owned(),
+            id: f.id.as_str().to_owned(),
             severity: f.severity.as_str(),
             severity_word: view::severity_upper(f.severity),
             confidence: f.confidence.as_str(),

@@ -164,18 +164,22 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
         .collect();
     problems.sort_by_key(|c| {
         if view::outcome_word(c.outcome) == "fail" {
-            std::cmp::Reverse(Some(view::failed_severity(d, c.id)))
+            std::cmp::Reverse(Some(view::failed_severity(d, c.id.as_str())))
         } else {
             std::cmp::Reverse(None)
         }
     });
     if !problems.is_empty() {
         let _ = writeln!(out, "  Failed checks:");
-        let id_width = problems.iter().map(|c| c.id.len()).max().unwrap_or(0);
+        let id_width = problems
+            .iter()
+            .map(|c| c.id.as_str().len())
+            .max()
+            .unwrap_or(0);
         for c in problems {
             let failed = view::outcome_word(c.outcome) == "fail";
             let (word, painted) = if failed {
-                let sev = view::failed_severity(d, c.id);
+                let sev = view::failed_severity(d, c.id.as_str());
                 (view::severity_upper(sev), p.severity(sev))
             } else {
                 (
@@ -187,11 +191,13 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
             // title (the check's reason) says what is wrong.
             let what = match (&c.reason, failed) {
                 (Some(r), _) => r.clone(),
-                (None, true) => view::check_title(c.id).unwrap_or_default().to_owned(),
+                (None, true) => view::check_title(c.id.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
                 (None, false) => "no reason given".to_owned(),
             };
             let plain = format!("    {word}{}", pad(word, 8));
-            let lead = format!("{plain}  {}{}  ", c.id, pad(c.id, id_width));
+            let lead = format!("{plain}  {}{}  ", c.id, pad(c.id.as_str(), id_width));
             let rest = " ".repeat(lead.chars().count());
             for (i, l) in wrap(&what, &lead, &rest, WIDTH).into_iter().enumerate() {
                 // Colour the severity word only.
@@ -219,8 +225,8 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
     for c in d.checks.iter().filter(|c| c.outcome == "skip") {
         let reason = c.reason.as_deref().unwrap_or("no reason given");
         match groups.iter_mut().find(|(r, _)| *r == reason) {
-            Some((_, ids)) => ids.push(c.id),
-            None => groups.push((reason, vec![c.id])),
+            Some((_, ids)) => ids.push(c.id.as_str()),
+            None => groups.push((reason, vec![c.id.as_str()])),
         }
     }
     if !groups.is_empty() {
@@ -293,7 +299,7 @@ fn cause(out: &mut String, n: usize, c: &RootCause, p: &Paint) {
     let _ = writeln!(
         out,
         "{head}{} {}",
-        p.with(BOLD, c.id),
+        p.with(BOLD, c.id.as_str()),
         p.with(DIM, &format!("(confidence {})", c.confidence.as_str()))
     );
     let indent = " ".repeat(head.chars().count());

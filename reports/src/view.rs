@@ -198,17 +198,17 @@ mod tests {
     fn counts_line_and_unknown_outcomes() {
         let checks = vec![
             CheckResult {
-                id: "a",
+                id: eems_checks::id::CheckId::BuildUnknown,
                 outcome: "pass",
                 reason: None,
             },
             CheckResult {
-                id: "b",
+                id: eems_checks::id::CheckId::FetchStale,
                 outcome: "fail",
                 reason: None,
             },
             CheckResult {
-                id: "c",
+                id: eems_checks::id::CheckId::FetchFailing,
                 outcome: "weird",
                 reason: None,
             },

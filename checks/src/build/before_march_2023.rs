@@ -1,17 +1,22 @@
 use crate::build::{describe, upgrade_steps};
 use crate::builds::{Verdict, judge};
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity};
+use crate::id::CheckId;
 
 pub struct BuildBeforeMarch2023;
 
 static META: CheckMeta = CheckMeta {
-    id: "build-before-march-2023",
+    id: CheckId::BuildBeforeMarch2023,
     area: "build",
     title: "The build can trust the current OCS certificate (March 2023 SU or later)",
     severity: Severity::Critical,
-    needs: &[Need::Build],
+    role: Role::Cause,
+    priority: 20,
+    stage: None,
+    explains: &[CheckId::TlsValidationFailed],
+    fix: Fix::None,
     needs_probes: false,
 };
 

@@ -1,17 +1,22 @@
 use crate::build::{describe, upgrade_steps};
 use crate::builds::{Verdict, judge};
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity};
+use crate::id::CheckId;
 
 pub struct BuildPredatesEems;
 
 static META: CheckMeta = CheckMeta {
-    id: "build-predates-eems",
+    id: CheckId::BuildPredatesEems,
     area: "build",
     title: "The build has the Emergency Mitigation service",
     severity: Severity::Critical,
-    needs: &[Need::Build],
+    role: Role::Cause,
+    priority: 10,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

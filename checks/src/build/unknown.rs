@@ -1,16 +1,21 @@
 use crate::builds::{Verdict, judge};
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct BuildUnknown;
 
 static META: CheckMeta = CheckMeta {
-    id: "build-unknown",
+    id: CheckId::BuildUnknown,
     area: "build",
     title: "The installed build is known precisely enough to apply the March 2023 rule",
     severity: Severity::Warning,
-    needs: &[Need::Build],
+    role: Role::Cause,
+    priority: 270,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

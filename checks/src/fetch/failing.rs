@@ -1,17 +1,22 @@
 use crate::builds::{Verdict, judge};
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct FetchFailing;
 
 static META: CheckMeta = CheckMeta {
-    id: "fetch-failing",
+    id: CheckId::FetchFailing,
     area: "fetch",
     title: "Fetches do not fail repeatedly for an unexplained reason",
     severity: Severity::Critical,
-    needs: &[Need::Log, Need::Events],
+    role: Role::Symptom,
+    priority: 920,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

@@ -1,15 +1,20 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Evidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct FetchStale;
 
 static META: CheckMeta = CheckMeta {
-    id: "fetch-stale",
+    id: CheckId::FetchStale,
     area: "fetch",
     title: "A fetch succeeded in the last 24 hours of evidence, and the hourly runs happen",
     severity: Severity::Warning,
-    needs: &[Need::Log],
+    role: Role::Symptom,
+    priority: 930,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

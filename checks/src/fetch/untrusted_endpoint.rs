@@ -1,17 +1,22 @@
 use crate::builds::{Verdict, judge};
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct UntrustedEndpoint;
 
 static META: CheckMeta = CheckMeta {
-    id: "untrusted-endpoint",
+    id: CheckId::UntrustedEndpoint,
     area: "fetch",
     title: "The service trusts the OCS endpoint",
     severity: Severity::Critical,
-    needs: &[Need::Log],
+    role: Role::Symptom,
+    priority: 910,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

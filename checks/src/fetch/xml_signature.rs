@@ -1,7 +1,9 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
+use crate::probe::Stage;
 use crate::probe::{self, Live, StepState};
 use crate::tls::chain::{parse_time, probe_time};
 use crate::tls::issuers::cert_cn;
@@ -10,11 +12,15 @@ use eems_parsers::probe_results::{ChainRole, StepKind};
 pub struct XmlSignatureInvalid;
 
 static META: CheckMeta = CheckMeta {
-    id: "xml-signature-invalid",
+    id: CheckId::XmlSignatureInvalid,
     area: "fetch",
     title: "The mitigation XML's signature and signer are accepted",
     severity: Severity::Critical,
-    needs: &[Need::Log, Need::Events, Need::Probes],
+    role: Role::Cause,
+    priority: 210,
+    stage: Some(Stage::OcsRequest),
+    explains: &[],
+    fix: Fix::Text("check the clock and stop anything rewriting the response"),
     needs_probes: false,
 };
 

@@ -1,15 +1,20 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct MitigationsBlocked;
 
 static META: CheckMeta = CheckMeta {
-    id: "mitigations-blocked",
+    id: CheckId::MitigationsBlocked,
     area: "flags",
     title: "No mitigation is blocked",
     severity: Severity::Warning,
-    needs: &[Need::MitigationFlags],
+    role: Role::Cause,
+    priority: 240,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

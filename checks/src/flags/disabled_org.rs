@@ -1,15 +1,20 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct MitigationsDisabledOrg;
 
 static META: CheckMeta = CheckMeta {
-    id: "mitigations-disabled-org",
+    id: CheckId::MitigationsDisabledOrg,
     area: "flags",
     title: "Mitigations are enabled for the organization",
     severity: Severity::Warning,
-    needs: &[Need::MitigationFlags],
+    role: Role::Cause,
+    priority: 40,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

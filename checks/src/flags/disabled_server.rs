@@ -1,15 +1,20 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct MitigationsDisabledServer;
 
 static META: CheckMeta = CheckMeta {
-    id: "mitigations-disabled-server",
+    id: CheckId::MitigationsDisabledServer,
     area: "flags",
     title: "Mitigations are enabled on the server",
     severity: Severity::Warning,
-    needs: &[Need::MitigationFlags],
+    role: Role::Cause,
+    priority: 50,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

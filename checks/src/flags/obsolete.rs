@@ -1,17 +1,22 @@
 use crate::builds::{BuildTable, Precision, Version};
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::flags::canonical_id;
+use crate::id::CheckId;
 
 pub struct MitigationObsolete;
 
 static META: CheckMeta = CheckMeta {
-    id: "mitigation-obsolete",
+    id: CheckId::MitigationObsolete,
     area: "flags",
     title: "No applied mitigation is already fixed by the installed build",
     severity: Severity::Warning,
-    needs: &[Need::MitigationFlags, Need::Build],
+    role: Role::Cause,
+    priority: 250,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

@@ -1,15 +1,20 @@
-use crate::check::{Check, CheckMeta, Context, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct EvidenceIncomplete;
 
 static META: CheckMeta = CheckMeta {
-    id: "evidence-incomplete",
+    id: CheckId::EvidenceIncomplete,
     area: "meta",
     title: "The evidence covers what is needed to decide",
     severity: Severity::Info,
-    needs: &[],
+    role: Role::Meta,
+    priority: 990,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

@@ -1,18 +1,24 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, ProbeFinding, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
+use crate::probe::Stage;
 use crate::probe::{self, Live, StepState};
 use eems_parsers::probe_results::{StepKind, StepOutcome};
 
 pub struct OcsDnsFailure;
 
 static META: CheckMeta = CheckMeta {
-    id: "ocs-dns-failure",
+    id: CheckId::OcsDnsFailure,
     area: "network",
     title: "officeclient.microsoft.com (or the proxy) resolves in DNS",
     severity: Severity::Critical,
-    needs: &[Need::Events, Need::Log, Need::Probes],
+    role: Role::Consequence,
+    priority: 170,
+    stage: Some(Stage::Dns),
+    explains: &[],
+    fix: Fix::Line(fix_line),
     needs_probes: false,
 };
 
@@ -81,6 +87,17 @@ fn live(ev: &ServerEvidence) -> Live {
         // With `--resolve` the probe needs no DNS: nothing to say.
         StepState::NotReached(_) | StepState::NoData => Live::NoData,
     }
+}
+
+/// The report header when the probe's DNS lookup failed.
+fn fix_line(l: &ProbeFinding<'_>) -> (String, String) {
+    (
+        l.failing_step(),
+        format!(
+            "make {} resolvable from the server (DNS forwarding), or set InternetWebProxy so the proxy resolves it",
+            l.host()
+        ),
+    )
 }
 
 impl Check for OcsDnsFailure {

@@ -1,18 +1,24 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, ProbeFinding, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Evidence, Severity, Step};
+use crate::id::CheckId;
+use crate::probe::Stage;
 use crate::probe::{self, Live, StepState};
 use eems_parsers::probe_results::StepKind;
 
 pub struct OcsHttpError;
 
 static META: CheckMeta = CheckMeta {
-    id: "ocs-http-error",
+    id: CheckId::OcsHttpError,
     area: "network",
     title: "OCS answers 200 with signed mitigation XML",
     severity: Severity::Critical,
-    needs: &[Need::Events, Need::Log, Need::Probes],
+    role: Role::Cause,
+    priority: 190,
+    stage: Some(Stage::OcsRequest),
+    explains: &[],
+    fix: Fix::Line(fix_line),
     needs_probes: false,
 };
 
@@ -99,6 +105,14 @@ fn live(ev: &ServerEvidence) -> Live {
                 "See what the server gets (through Exchange's proxy, as the service does):",
                 format!("Invoke-WebRequest {} -UseBasicParsing{proxy} | Select-Object StatusCode,Headers", r.ocs_url),
             )),
+    )
+}
+
+/// The report header when OCS's URL answered an HTTP error.
+fn fix_line(l: &ProbeFinding<'_>) -> (String, String) {
+    (
+        l.finding.title.clone(),
+        format!("allow {} in the proxy's URL filter", l.probe.ocs_url),
     )
 }
 

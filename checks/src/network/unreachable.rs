@@ -1,18 +1,24 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, ProbeFinding, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Finding, Severity, Step};
+use crate::id::CheckId;
+use crate::probe::Stage;
 use crate::probe::{self, Live, StepState};
 use eems_parsers::probe_results::{ProbeStep, StepKind, StepOutcome};
 
 pub struct OcsUnreachable;
 
 static META: CheckMeta = CheckMeta {
-    id: "ocs-unreachable",
+    id: CheckId::OcsUnreachable,
     area: "network",
     title: "officeclient.microsoft.com:443 is reachable (directly or through the proxy)",
     severity: Severity::Critical,
-    needs: &[Need::Events, Need::Log, Need::Probes],
+    role: Role::Consequence,
+    priority: 180,
+    stage: Some(Stage::Tcp),
+    explains: &[],
+    fix: Fix::Line(fix_line),
     needs_probes: false,
 };
 
@@ -121,6 +127,26 @@ fn live(ev: &ServerEvidence) -> Live {
         StepState::NotReached(why) => Live::NotReached(why),
         _ => Live::NoData,
     }
+}
+
+/// The report header when the probe could not connect: through a proxy, its
+/// CONNECT; else the firewall.
+fn fix_line(l: &ProbeFinding<'_>) -> (String, String) {
+    let fix = if l
+        .path_failure()
+        .is_some_and(|s| s.kind == StepKind::ProxyConnect)
+    {
+        format!(
+            "allow CONNECT to {}:443 on the proxy for this server",
+            l.host()
+        )
+    } else {
+        format!(
+            "allow outbound TCP 443 to {} (or to the proxy) on the firewall",
+            l.host()
+        )
+    };
+    (l.failing_step(), fix)
 }
 
 impl Check for OcsUnreachable {

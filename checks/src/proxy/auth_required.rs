@@ -1,18 +1,24 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Finding, Severity, Step};
+use crate::id::CheckId;
+use crate::probe::Stage;
 use crate::probe::{self, Live, StepState};
 use eems_parsers::probe_results::StepKind;
 
 pub struct ProxyAuthRequired;
 
 static META: CheckMeta = CheckMeta {
-    id: "proxy-auth-required",
+    id: CheckId::ProxyAuthRequired,
     area: "proxy",
     title: "The proxy lets the server through without authentication",
     severity: Severity::Critical,
-    needs: &[Need::Events, Need::Log, Need::Probes],
+    role: Role::Cause,
+    priority: 80,
+    stage: Some(Stage::ProxyConnect),
+    explains: &[],
+    fix: Fix::AtStep("allow the server through the proxy without authentication"),
     needs_probes: false,
 };
 

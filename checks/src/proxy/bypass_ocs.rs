@@ -1,16 +1,21 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 use crate::proxy::{OCS_HOST, exchange_bypass_matches};
 
 pub struct ProxyBypassOcs;
 
 static META: CheckMeta = CheckMeta {
-    id: "proxy-bypass-ocs",
+    id: CheckId::ProxyBypassOcs,
     area: "proxy",
     title: "officeclient.microsoft.com is not in a proxy bypass list",
     severity: Severity::Warning,
-    needs: &[Need::ExchangeProxy],
+    role: Role::Cause,
+    priority: 220,
+    stage: None,
+    explains: &[CheckId::OcsUnreachable, CheckId::OcsDnsFailure],
+    fix: Fix::None,
     needs_probes: false,
 };
 

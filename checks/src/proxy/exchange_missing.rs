@@ -1,17 +1,26 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 use crate::proxy::authority;
 
 pub struct ProxyExchangeMissing;
 
 static META: CheckMeta = CheckMeta {
-    id: "proxy-exchange-missing",
+    id: CheckId::ProxyExchangeMissing,
     area: "proxy",
     title: "When WinHTTP uses a proxy, Exchange's InternetWebProxy is set too",
     severity: Severity::Critical,
-    needs: &[Need::ExchangeProxy, Need::WinHttp],
+    role: Role::Cause,
+    priority: 70,
+    stage: None,
+    explains: &[
+        CheckId::OcsUnreachable,
+        CheckId::OcsDnsFailure,
+        CheckId::ProxyMismatch,
+    ],
+    fix: Fix::None,
     needs_probes: false,
 };
 

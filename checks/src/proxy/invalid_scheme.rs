@@ -1,16 +1,21 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 use crate::proxy::authority;
 
 pub struct ProxyInvalidScheme;
 
 static META: CheckMeta = CheckMeta {
-    id: "proxy-invalid-scheme",
+    id: CheckId::ProxyInvalidScheme,
     area: "proxy",
     title: "InternetWebProxy is an http://host:port URI",
     severity: Severity::Critical,
-    needs: &[Need::ExchangeProxy],
+    role: Role::Cause,
+    priority: 60,
+    stage: None,
+    explains: &[CheckId::OcsUnreachable],
+    fix: Fix::None,
     needs_probes: false,
 };
 

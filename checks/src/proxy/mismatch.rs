@@ -1,16 +1,21 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Need, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 use crate::proxy::authority;
 
 pub struct ProxyMismatch;
 
 static META: CheckMeta = CheckMeta {
-    id: "proxy-mismatch",
+    id: CheckId::ProxyMismatch,
     area: "proxy",
     title: "Exchange and WinHTTP use the same proxy",
     severity: Severity::Warning,
-    needs: &[Need::ExchangeProxy, Need::WinHttp],
+    role: Role::Consequence,
+    priority: 230,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

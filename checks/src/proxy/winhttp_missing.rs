@@ -1,16 +1,21 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Need, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 use crate::proxy::authority;
 
 pub struct ProxyWinhttpMissing;
 
 static META: CheckMeta = CheckMeta {
-    id: "proxy-winhttp-missing",
+    id: CheckId::ProxyWinhttpMissing,
     area: "proxy",
     title: "When Exchange uses a proxy, WinHTTP uses it too",
     severity: Severity::Critical,
-    needs: &[Need::ExchangeProxy, Need::WinHttp],
+    role: Role::Cause,
+    priority: 90,
+    stage: None,
+    explains: &[CheckId::TlsValidationFailed, CheckId::ProxyMismatch],
+    fix: Fix::None,
     needs_probes: false,
 };
 

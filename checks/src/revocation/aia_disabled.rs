@@ -1,15 +1,20 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct AiaRetrievalDisabled;
 
 static META: CheckMeta = CheckMeta {
-    id: "aia-retrieval-disabled",
+    id: CheckId::AiaRetrievalDisabled,
     area: "revocation",
     title: "Issuer certificates (AIA) may be downloaded",
     severity: Severity::Warning,
-    needs: &[Need::Policy],
+    role: Role::Cause,
+    priority: 140,
+    stage: None,
+    explains: &[CheckId::TlsValidationFailed],
+    fix: Fix::None,
     needs_probes: false,
 };
 

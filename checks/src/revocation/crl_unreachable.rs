@@ -1,7 +1,8 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, ProbeFinding, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Evidence, Finding, Severity, Step};
+use crate::id::CheckId;
 use crate::network::needs_probe;
 use crate::probe;
 use crate::tls::chain::{self, Verdict};
@@ -10,11 +11,15 @@ use eems_parsers::probe_results::{ChainRole, CrlFetch};
 pub struct CrlUnreachable;
 
 static META: CheckMeta = CheckMeta {
-    id: "crl-unreachable",
+    id: CheckId::CrlUnreachable,
     area: "revocation",
     title: "The CRL distribution points of the OCS and signing chains can be fetched",
     severity: Severity::Critical,
-    needs: &[Need::Probes],
+    role: Role::Cause,
+    priority: 110,
+    stage: None,
+    explains: &[CheckId::TlsValidationFailed],
+    fix: Fix::Line(fix_line),
     needs_probes: true,
 };
 
@@ -94,6 +99,37 @@ fn revoked(ev: &ServerEvidence, crls: &[CrlFetch]) -> Option<Finding> {
     )
 }
 
+/// The report header: the CRL hosts to allow, on the WinHTTP proxy when the
+/// downloads went through one.
+fn fix_line(l: &ProbeFinding<'_>) -> (String, String) {
+    let bad: Vec<_> = l
+        .probe
+        .crls
+        .iter()
+        .filter(|c| !c.fetch.ok || c.fetch.timed_out)
+        .collect();
+    let mut hosts: Vec<&str> = Vec::new();
+    for c in &bad {
+        let h = probe::host(&c.fetch.url);
+        if !hosts.contains(&h) {
+            hosts.push(h);
+        }
+    }
+    let via = bad.iter().find_map(|c| c.fetch.via_proxy.clone());
+    let fix = match (&via, hosts.is_empty()) {
+        (_, true) => "see crl-unreachable".to_owned(),
+        (Some(px), false) => format!(
+            "allow HTTP/80 to {} on the WinHTTP proxy {px}",
+            hosts.join(", ")
+        ),
+        (None, false) => format!(
+            "allow HTTP/80 to {} or set the WinHTTP proxy (netsh winhttp set proxy)",
+            hosts.join(", ")
+        ),
+    };
+    (l.finding.title.clone(), fix)
+}
+
 impl Check for CrlUnreachable {
     fn meta(&self) -> &'static CheckMeta {
         &META
@@ -105,10 +141,8 @@ impl Check for CrlUnreachable {
         };
         // The CRLs of a re-signed chain are the inspection product's, not
         // Microsoft's: tls-interception speaks for that chain.
-        let intercepted = matches!(
-            chain::from_evidence(ev, ctx, "").map(|(_, a)| a.verdict),
-            Ok(Verdict::Interception { .. })
-        );
+        let intercepted = chain::from_evidence(ev, ctx, "")
+            .is_ok_and(|(_, a)| matches!(a.verdict, Verdict::Interception { .. }));
         let crls: Vec<CrlFetch> = r
             .crls
             .iter()

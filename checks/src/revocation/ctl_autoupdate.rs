@@ -1,15 +1,20 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct CtlAutoupdateDisabled;
 
 static META: CheckMeta = CheckMeta {
-    id: "ctl-autoupdate-disabled",
+    id: CheckId::CtlAutoupdateDisabled,
     area: "revocation",
     title: "Automatic root certificate updates are allowed",
     severity: Severity::Warning,
-    needs: &[Need::Policy],
+    role: Role::Cause,
+    priority: 150,
+    stage: None,
+    explains: &[CheckId::TlsValidationFailed],
+    fix: Fix::None,
     needs_probes: false,
 };
 

@@ -1,17 +1,22 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Evidence, Severity, Step};
+use crate::id::CheckId;
 use crate::network::needs_probe;
 use crate::probe;
 
 pub struct CtlUnreachable;
 
 static META: CheckMeta = CheckMeta {
-    id: "ctl-unreachable",
+    id: CheckId::CtlUnreachable,
     area: "revocation",
     title: "ctldl.windowsupdate.com is reachable on port 80",
     severity: Severity::Warning,
-    needs: &[Need::Probes],
+    role: Role::Cause,
+    priority: 160,
+    stage: None,
+    explains: &[],
+    fix: Fix::Text("allow HTTP/80 to ctldl.windowsupdate.com through WinHTTP"),
     needs_probes: true,
 };
 

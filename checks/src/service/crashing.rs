@@ -1,16 +1,21 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct ServiceCrashing;
 
 static META: CheckMeta = CheckMeta {
-    id: "service-crashing",
+    id: CheckId::ServiceCrashing,
     area: "service",
     title: "The mitigation service does not crash",
     severity: Severity::Warning,
-    needs: &[Need::Events],
+    role: Role::Cause,
+    priority: 260,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

@@ -1,15 +1,20 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 
 pub struct ServiceNotRunning;
 
 static META: CheckMeta = CheckMeta {
-    id: "service-not-running",
+    id: CheckId::ServiceNotRunning,
     area: "service",
     title: "MSExchangeMitigation is running and starts automatically",
     severity: Severity::Critical,
-    needs: &[Need::Service],
+    role: Role::Cause,
+    priority: 30,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

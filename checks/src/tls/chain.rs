@@ -3,11 +3,13 @@
 //! first) plus the verifier's verdict, against the expected-issuer and vendor
 //! tables. Facts in, a verdict and its supporting signals out.
 
+use crate::check::Context;
 use crate::finding::Confidence;
 use crate::tls::issuers::{TlsIssuerTable, cert_cn, issuer_cn, norm_name};
 use crate::tls::vendors::{Strength, VendorTable};
 use chrono::{DateTime, Utc};
 use eems_parsers::probe_results::{CertInfo, TlsResult};
+use std::borrow::Cow;
 
 /// Leaves valid for less than this are a (weak) interception signal.
 pub const SHORT_LIVED_DAYS: i64 = 30;
@@ -835,13 +837,29 @@ mod tests {
     }
 }
 
-/// The probe's TLS result and its analysis, or the outcome to return when
-/// there is nothing to judge (no probe, or no certificate received).
+/// The probe's TLS chain, analysed; `None` without a probe or a chain.
+pub fn analyze_evidence(
+    ev: &crate::evidence::ServerEvidence,
+    ctx: &crate::check::Context<'_>,
+) -> Option<ChainAnalysis> {
+    let r = ev.probes.as_ref()?;
+    let tls = r.tls.as_ref().filter(|t| !t.chain.is_empty())?;
+    Some(analyze(
+        tls,
+        ctx.tls_issuers,
+        ctx.vendors,
+        probe_time(&r.started_at),
+    ))
+}
+
+/// The probe's TLS result and its analysis (the run's derived one when the
+/// context carries it), or the outcome to return when there is nothing to
+/// judge (no probe, or no certificate received).
 pub fn from_evidence<'e>(
     ev: &'e crate::evidence::ServerEvidence,
-    ctx: &crate::check::Context<'_>,
+    ctx: &Context<'e>,
     what: &str,
-) -> Result<(&'e TlsResult, ChainAnalysis), crate::check::Outcome> {
+) -> Result<(&'e TlsResult, Cow<'e, ChainAnalysis>), crate::check::Outcome> {
     use crate::check::Outcome;
     let Some(r) = &ev.probes else {
         return Err(crate::network::needs_probe(what));
@@ -856,6 +874,14 @@ pub fn from_evidence<'e>(
         };
         return Err(Outcome::Skip(why));
     };
-    let a = analyze(tls, ctx.tls_issuers, ctx.vendors, probe_time(&r.started_at));
+    let a = match ctx.derived.and_then(|d| d.tls_chain.as_ref()) {
+        Some(a) => Cow::Borrowed(a),
+        None => Cow::Owned(analyze(
+            tls,
+            ctx.tls_issuers,
+            ctx.vendors,
+            probe_time(&r.started_at),
+        )),
+    };
     Ok((tls, a))
 }

@@ -1,19 +1,27 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Severity, Step};
+use crate::id::CheckId;
 use crate::probe;
+use crate::probe::Stage;
 use crate::tls::chain::{self, Untrusted, Verdict};
 use eems_parsers::probe_results::{ChainRole, StepKind};
 
 pub struct TlsChainUntrusted;
 
 static META: CheckMeta = CheckMeta {
-    id: "tls-chain-untrusted",
+    id: CheckId::TlsChainUntrusted,
     area: "tls",
     title: "The OCS chain builds to a trusted root",
     severity: Severity::Critical,
-    needs: &[Need::Probes],
+    role: Role::Cause,
+    priority: 120,
+    stage: Some(Stage::Tls),
+    explains: &[CheckId::TlsValidationFailed],
+    fix: Fix::Text(
+        "install the missing certificate, or allow AIA and root updates over HTTP/80 through WinHTTP",
+    ),
     needs_probes: true,
 };
 

@@ -1,8 +1,10 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, ProbeFinding, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Finding, Severity, Step};
+use crate::id::CheckId;
 use crate::probe;
+use crate::probe::Stage;
 use crate::tls::chain::{self, Verdict};
 use crate::tls::issuers::issuer_cn;
 use eems_parsers::probe_results::{ChainRole, StepKind};
@@ -10,13 +12,39 @@ use eems_parsers::probe_results::{ChainRole, StepKind};
 pub struct TlsInterception;
 
 static META: CheckMeta = CheckMeta {
-    id: "tls-interception",
+    id: CheckId::TlsInterception,
     area: "tls",
     title: "The OCS connection is not re-signed by an SSL-inspection product",
     severity: Severity::Critical,
-    needs: &[Need::Probes],
+    role: Role::Cause,
+    priority: 100,
+    stage: Some(Stage::Tls),
+    explains: &[CheckId::TlsValidationFailed],
+    fix: Fix::Line(fix_line),
     needs_probes: true,
 };
+
+/// The report header: who re-signs the connection, and what to exclude.
+fn fix_line(l: &ProbeFinding<'_>) -> (String, String) {
+    let host = l.host();
+    let product = match chain::from_evidence(l.ev, l.ctx, "") {
+        Ok((_, a)) => match &a.verdict {
+            Verdict::Interception { product, .. } => product.clone(),
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    match product {
+        Some(pr) => (
+            format!("TLS to {host} is re-signed by {pr}"),
+            format!("exclude {host} from SSL inspection on {pr}"),
+        ),
+        None => (
+            format!("TLS to {host} is re-signed by an inspecting device"),
+            format!("exclude {host} from SSL inspection on the proxy or firewall"),
+        ),
+    }
+}
 
 impl Check for TlsInterception {
     fn meta(&self) -> &'static CheckMeta {
@@ -44,7 +72,7 @@ impl Check for TlsInterception {
                 chain::url_host(&p.ocs_url)
             })
             .to_owned();
-        match a.verdict {
+        match &a.verdict {
             Verdict::Interception {
                 product,
                 confidence,
@@ -54,7 +82,7 @@ impl Check for TlsInterception {
                     .first()
                     .and_then(|c| issuer_cn(c).map(str::to_owned))
                     .unwrap_or_default();
-                let title = match &product {
+                let title = match product {
                     Some(p) => format!(
                         "{p} re-signs the connection to {host} (SSL/TLS inspection)"
                     ),
@@ -65,7 +93,7 @@ impl Check for TlsInterception {
                 let on = product
                     .as_deref()
                     .map_or_else(|| "the inspecting proxy or firewall".to_owned(), str::to_owned);
-                let mut f: Finding = finding(&META, confidence, title)
+                let mut f: Finding = finding(&META, *confidence, title)
                     .detail(format!(
                         "The chain the live probe received is not Microsoft's. Signals: {}. The mitigation service validates the chain (and the name of OCS's certificate) itself and rejects a re-signed connection, so every hourly fetch fails with a TLS validation error; Microsoft requires officeclient.microsoft.com to be excluded from SSL inspection.",
                         a.signals.join("; ")

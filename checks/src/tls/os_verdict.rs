@@ -4,20 +4,25 @@
 //! knows something WebPKI does not: revocation (CRL/OCSP reachability),
 //! the Disallowed store, root policies, or roots Windows fetches on demand.
 
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
 use crate::probe;
 use eems_parsers::probe_results::{ChainRole, OsStatus, OsVerdict, StepKind};
 
 pub struct TlsOsVerdictDiffers;
 
 static META: CheckMeta = CheckMeta {
-    id: "tls-os-verdict-differs",
+    id: CheckId::TlsOsVerdictDiffers,
     area: "tls",
     title: "Windows and WebPKI agree on the OCS chain",
     severity: Severity::Critical,
-    needs: &[Need::Probes],
+    role: Role::Cause,
+    priority: 130,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: true,
 };
 

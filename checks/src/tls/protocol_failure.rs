@@ -1,18 +1,24 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome, finding};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
+use crate::id::CheckId;
+use crate::probe::Stage;
 use crate::probe::{self, Live, StepState};
 use eems_parsers::probe_results::{StepKind, StepOutcome};
 
 pub struct TlsProtocolFailure;
 
 static META: CheckMeta = CheckMeta {
-    id: "tls-protocol-failure",
+    id: CheckId::TlsProtocolFailure,
     area: "tls",
     title: "The TLS handshake with OCS completes",
     severity: Severity::Critical,
-    needs: &[Need::Events, Need::Log, Need::Probes],
+    role: Role::Cause,
+    priority: 200,
+    stage: Some(Stage::Tls),
+    explains: &[],
+    fix: Fix::AtStep("stop the middlebox resetting the handshake, and enable TLS 1.2 for .NET"),
     needs_probes: false,
 };
 

@@ -1,7 +1,8 @@
-use crate::check::{Check, CheckMeta, Context, Need, Outcome};
+use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Severity, Step};
+use crate::id::CheckId;
 use crate::network::from_causes;
 
 pub struct TlsValidationFailed;
@@ -9,11 +10,15 @@ pub struct TlsValidationFailed;
 const DETAIL: &str = "The service logs \"TLS certificate or its chain validation failed\" and/or event 1008 carries \"Could not establish trust relationship for the SSL/TLS secure channel\" + \"The remote certificate is invalid according to the validation procedure\". This is a symptom with three usual causes: CRL endpoints unreachable (revocation cannot be checked), an SSL-inspecting proxy re-signing the connection, or a missing intermediate. See the diagnosis for which one the evidence supports.";
 
 static META: CheckMeta = CheckMeta {
-    id: "tls-validation-failed",
+    id: CheckId::TlsValidationFailed,
     area: "tls",
     title: "The service validates the OCS certificate chain",
     severity: Severity::Critical,
-    needs: &[Need::Events, Need::Log],
+    role: Role::Symptom,
+    priority: 900,
+    stage: None,
+    explains: &[],
+    fix: Fix::None,
     needs_probes: false,
 };
 

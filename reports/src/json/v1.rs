@@ -301,7 +301,7 @@ impl From<&BuildInfo> for Build {
 impl From<&RootCause> for RootCauseV1 {
     fn from(c: &RootCause) -> Self {
         RootCauseV1 {
-            id: c.id.to_owned(),
+            id: c.id.as_str().to_owned(),
             confidence: c.confidence.into(),
             explanation: c.explanation.clone(),
             evidence: c.evidence.iter().map(EvidenceV1::from).collect(),
@@ -313,7 +313,7 @@ impl From<&RootCause> for RootCauseV1 {
 impl From<&Finding> for FindingV1 {
     fn from(f: &Finding) -> Self {
         FindingV1 {
-            id: f.id.to_owned(),
+            id: f.id.as_str().to_owned(),
             severity: f.severity.into(),
             confidence: f.confidence.into(),
             title: f.title.clone(),
@@ -365,10 +365,10 @@ impl From<&CheckResult> for CheckV1 {
             ),
         };
         CheckV1 {
-            id: c.id.to_owned(),
+            id: c.id.as_str().to_owned(),
             outcome,
             reason,
-            title: registry::find(c.id).map(|k| k.meta().title.to_owned()),
+            title: registry::find(c.id.as_str()).map(|k| k.meta().title.to_owned()),
         }
     }
 }

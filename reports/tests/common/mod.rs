@@ -12,6 +12,7 @@ use eems_checks::evidence::{
     BuildFact, Cite, Fact, InputSummary, Occurrences, ServerEvidence, WinHttpSetting, WinHttpView,
 };
 use eems_checks::finding::{Confidence, Evidence, Finding, Severity, Step};
+use eems_checks::id::CheckId;
 use eems_checks::registry;
 use eems_reports::Report;
 
@@ -28,7 +29,7 @@ fn input(path: &str, kind: &str, status: &str) -> InputSummary {
 }
 
 /// Every registered check, with the given outcomes; the rest pass.
-fn checks(outcomes: &[(&str, &'static str, &str)]) -> Vec<CheckResult> {
+fn checks(outcomes: &[(CheckId, &'static str, &str)]) -> Vec<CheckResult> {
     registry::all()
         .into_iter()
         .map(|c| {
@@ -77,7 +78,7 @@ fn ex01() -> ServerDiagnosis {
         ),
     ];
     let build_finding = Finding::new(
-        "build-before-march-2023",
+        CheckId::BuildBeforeMarch2023,
         Severity::Critical,
         Confidence::High,
         "Build 15.2.1118.7 is older than the March 2023 SU of its CU line",
@@ -86,7 +87,7 @@ fn ex01() -> ServerDiagnosis {
     .evidence([build_ev.clone(), untrusted.clone()]);
     let build_finding = upgrade.iter().cloned().fold(build_finding, Finding::step);
     let untrusted_finding = Finding::new(
-        "untrusted-endpoint",
+        CheckId::UntrustedEndpoint,
         Severity::Critical,
         Confidence::High,
         "The service logs \"Connection attempted against untrusted endpoint\"",
@@ -95,7 +96,7 @@ fn ex01() -> ServerDiagnosis {
     .evidence([untrusted.clone()])
     .step(Step::text("See build-before-march-2023."));
     let fetch_failing = Finding::new(
-        "fetch-failing",
+        CheckId::FetchFailing,
         Severity::Warning,
         Confidence::High,
         "No successful fetch since 2026-10-24",
@@ -106,23 +107,23 @@ fn ex01() -> ServerDiagnosis {
         None,
         "Event 1008: An unexpected exception occurred. Diagnostic information: Exception encountered while fetching mitigations.",
     )]);
-    let mut skips: Vec<(&str, &'static str, &str)> = [
-        "tls-interception",
-        "tls-chain-untrusted",
-        "tls-protocol-failure",
-        "crl-unreachable",
-        "ctl-unreachable",
+    let mut skips: Vec<(CheckId, &'static str, &str)> = [
+        CheckId::TlsInterception,
+        CheckId::TlsChainUntrusted,
+        CheckId::TlsProtocolFailure,
+        CheckId::CrlUnreachable,
+        CheckId::CtlUnreachable,
     ]
     .into_iter()
     .map(|id| (id, "skip", NEEDS_PROBES))
     .collect();
     skips.extend([
-        ("aia-retrieval-disabled", "skip", "no ChainEngine registry export: collect `reg query HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\ChainEngine\\Config`"),
-        ("ctl-autoupdate-disabled", "skip", "no AuthRoot policy export: collect `reg query HKLM\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates\\AuthRoot`"),
-        ("service-crashing", "skip", "no Application event log"),
-        ("build-before-march-2023", "fail", "Build 15.2.1118.7 is older than the March 2023 SU of its CU line"),
-        ("untrusted-endpoint", "fail", "The service logs \"Connection attempted against untrusted endpoint\""),
-        ("fetch-failing", "fail", "No successful fetch since 2026-10-24"),
+        (CheckId::AiaRetrievalDisabled, "skip", "no ChainEngine registry export: collect `reg query HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\ChainEngine\\Config`"),
+        (CheckId::CtlAutoupdateDisabled, "skip", "no AuthRoot policy export: collect `reg query HKLM\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates\\AuthRoot`"),
+        (CheckId::ServiceCrashing, "skip", "no Application event log"),
+        (CheckId::BuildBeforeMarch2023, "fail", "Build 15.2.1118.7 is older than the March 2023 SU of its CU line"),
+        (CheckId::UntrustedEndpoint, "fail", "The service logs \"Connection attempted against untrusted endpoint\""),
+        (CheckId::FetchFailing, "fail", "No successful fetch since 2026-10-24"),
     ]);
     ServerDiagnosis {
         server: Some("EX01".into()),
@@ -137,14 +138,14 @@ fn ex01() -> ServerDiagnosis {
         }),
         root_causes: vec![
             RootCause {
-                id: "build-before-march-2023",
+                id: CheckId::BuildBeforeMarch2023,
                 confidence: Confidence::High,
                 explanation: format!("{}. {}", build_finding.title, build_finding.detail),
                 evidence: build_finding.evidence.clone(),
                 next_steps: upgrade,
             },
             RootCause {
-                id: "crl-unreachable",
+                id: CheckId::CrlUnreachable,
                 confidence: Confidence::Low,
                 explanation: "Candidate 2 of 3 for the TLS validation failure: CRL endpoints unreachable: Windows cannot download the CRLs of the OCS chain over HTTP/80 (through the WinHTTP proxy), so revocation cannot be checked.".into(),
                 evidence: vec![untrusted],
@@ -174,7 +175,7 @@ fn ex02() -> ServerDiagnosis {
         "MitigationsBlocked : {M2}",
     );
     let blocked_finding = Finding::new(
-        "mitigations-blocked",
+        CheckId::MitigationsBlocked,
         Severity::Warning,
         Confidence::High,
         "Mitigation M2 is blocked on EX02",
@@ -186,7 +187,7 @@ fn ex02() -> ServerDiagnosis {
         "Set-ExchangeServer -Identity EX02 -MitigationsBlocked @()",
     ));
     let winhttp = Finding::new(
-        "proxy-winhttp-missing",
+        CheckId::ProxyWinhttpMissing,
         Severity::Warning,
         Confidence::Medium,
         "Exchange uses a proxy but WinHTTP goes direct",
@@ -214,14 +215,14 @@ fn ex02() -> ServerDiagnosis {
         }),
         root_causes: vec![
             RootCause {
-                id: "proxy-winhttp-missing",
+                id: CheckId::ProxyWinhttpMissing,
                 confidence: Confidence::Medium,
                 explanation: format!("{}. {}", winhttp.title, winhttp.detail),
                 evidence: winhttp.evidence.clone(),
                 next_steps: winhttp.remediation.clone(),
             },
             RootCause {
-                id: "mitigations-blocked",
+                id: CheckId::MitigationsBlocked,
                 confidence: Confidence::High,
                 explanation: format!("{}. {}", blocked_finding.title, blocked_finding.detail),
                 evidence: vec![blocked],
@@ -231,20 +232,20 @@ fn ex02() -> ServerDiagnosis {
         findings: vec![winhttp, blocked_finding],
         checks: checks(&[
             (
-                "proxy-winhttp-missing",
+                CheckId::ProxyWinhttpMissing,
                 "fail",
                 "Exchange uses a proxy but WinHTTP goes direct",
             ),
             (
-                "mitigations-blocked",
+                CheckId::MitigationsBlocked,
                 "fail",
                 "Mitigation M2 is blocked on EX02",
             ),
-            ("tls-interception", "skip", NEEDS_PROBES),
-            ("crl-unreachable", "skip", NEEDS_PROBES),
-            ("ctl-unreachable", "skip", NEEDS_PROBES),
+            (CheckId::TlsInterception, "skip", NEEDS_PROBES),
+            (CheckId::CrlUnreachable, "skip", NEEDS_PROBES),
+            (CheckId::CtlUnreachable, "skip", NEEDS_PROBES),
             (
-                "service-crashing",
+                CheckId::ServiceCrashing,
                 "error",
                 "the check panicked (a bug: please report it)",
             ),
