@@ -524,3 +524,38 @@ fn on_host_prompts_name_their_server() {
         ]
     );
 }
+
+/// Synthetic (issue 16): on an Edge Transport server EEMS does not run; every
+/// check skips with that reason and the status is OK, whether the paste
+/// shows `IsEdgeServer` or only `ServerRole`.
+#[test]
+fn an_edge_server_is_not_an_eems_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (
+            "is-edge.txt",
+            "\nName                : EDGE01\nServerRole          : Edge\nIsEdgeServer        : True\nAdminDisplayVersion : Version 15.2 (Build 1118.7)\nMitigationsEnabled  :\n",
+        ),
+        (
+            "role-only.txt",
+            "\nName                : EDGE02\nServerRole          : Edge\nAdminDisplayVersion : Version 15.1 (Build 2507.6)\n",
+        ),
+    ] {
+        let f = dir.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        let (v, code) = run("analyze", &[f.to_str().unwrap()]);
+        let server = &v["servers"][0];
+        assert_eq!(server["status"], "ok", "{name}");
+        assert_eq!(code, 0, "{name}");
+        assert!(finding_ids(server).is_empty(), "{name}");
+        for c in server["checks"].as_array().unwrap() {
+            assert_eq!(c["outcome"], "skip", "{name}");
+            assert!(
+                c["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Edge Transport server")
+            );
+        }
+    }
+}

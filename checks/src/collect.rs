@@ -842,6 +842,13 @@ fn add_exchange_server(
             e,
             cite("IsEdgeServer", if e { "True" } else { "False" }),
         ));
+    } else if let Some(role) = srv
+        .server_role
+        .as_deref()
+        .filter(|r| r.trim().eq_ignore_ascii_case("Edge"))
+    {
+        // `ServerRole : Edge` says the same when IsEdgeServer was not shown.
+        ev.is_edge = Some(Fact::new(true, cite("ServerRole", role)));
     }
     if let Some(v) = srv.mitigations_enabled {
         ev.server_mitigations_enabled = Some(Fact::new(

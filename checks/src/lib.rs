@@ -55,6 +55,22 @@ pub fn run_checks(ev: &ServerEvidence, ctx: &Context<'_>) -> (Vec<CheckResult>, 
     };
     let mut results = Vec::new();
     let mut findings = Vec::new();
+    // EEMS does not run on an Edge Transport server (Health Checker skips
+    // its EEMS section there too): nothing to check, nothing to fix.
+    if let Some(edge) = ev.is_edge.as_ref().filter(|e| e.value) {
+        let reason = format!(
+            "an Edge Transport server ({}: {}): the Emergency Mitigation service does not run on Edge, so EEMS does not apply",
+            edge.cite.source, edge.cite.excerpt
+        );
+        for check in registry::all() {
+            results.push(CheckResult {
+                id: check.meta().id,
+                outcome: "skip",
+                reason: Some(reason.clone()),
+            });
+        }
+        return (results, findings);
+    }
     for check in registry::all() {
         let id = check.meta().id;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check.run(ev, ctx)))

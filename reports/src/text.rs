@@ -233,7 +233,11 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
         if groups.len() <= MAX_SKIP_GROUPS {
             let _ = writeln!(out, "  Skipped:");
             for (reason, ids) in &groups {
-                let line = format!("{reason} ({})", ids.join(", "));
+                let line = if ids.len() == d.checks.len() {
+                    format!("{reason} (every check)")
+                } else {
+                    format!("{reason} ({})", ids.join(", "))
+                };
                 for l in wrap(&line, "    - ", "      ", WIDTH) {
                     let _ = writeln!(out, "{}", p.with(DIM, &l));
                 }
