@@ -585,6 +585,7 @@ mod tests {
                 path: "(live probe)".into(),
                 kind: "probe-results".into(),
                 status: "parsed".into(),
+                reason: None,
             }],
             ..ServerEvidence::default()
         };
