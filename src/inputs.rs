@@ -139,21 +139,46 @@ impl Spent {
     }
 }
 
-/// At most `limit` bytes of `r`; the note when there was more.
+/// At most `limit` bytes of `r`; the note when there was more. `hint` is
+/// the expected size (a file's length): the buffer grows by at most
+/// doubling and never past `limit + 1`, so a stream without end (standard
+/// input fed `/dev/zero`) costs the budget, not twice it.
 fn read_bounded(
-    r: impl Read,
+    mut r: impl Read,
     limit: u64,
+    hint: u64,
     note: String,
 ) -> (std::io::Result<Vec<u8>>, Option<String>) {
-    let mut buf = Vec::new();
-    match r.take(limit.saturating_add(1)).read_to_end(&mut buf) {
-        Ok(_) if buf.len() as u64 > limit => {
-            buf.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            buf.shrink_to_fit();
-            (Ok(buf), Some(note))
+    let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    let first = usize::try_from(hint.saturating_add(1))
+        .unwrap_or(usize::MAX)
+        .min(cap);
+    let mut buf: Vec<u8> = Vec::with_capacity(first);
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let want = chunk.len().min(cap - buf.len());
+        if want == 0 {
+            break;
         }
-        Ok(_) => (Ok(buf), None),
-        Err(e) => (Err(e), None),
+        let n = match r.read(&mut chunk[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return (Err(e), None),
+        };
+        if buf.len() + n > buf.capacity() {
+            let grown = (buf.capacity().saturating_mul(2))
+                .max(buf.len() + n)
+                .min(cap);
+            buf.reserve_exact(grown - buf.len());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    if buf.len() as u64 > limit {
+        buf.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        (Ok(buf), Some(note))
+    } else {
+        (Ok(buf), None)
     }
 }
 
@@ -190,7 +215,7 @@ pub fn collect(paths: &[PathBuf], budget: Budget) -> Vec<Input> {
         let mut spent = Spent::new(budget);
         if p.as_os_str() == "-" {
             let (limit, note) = spent.allowance();
-            let (bytes, partial) = read_bounded(std::io::stdin().lock(), limit, note);
+            let (bytes, partial) = read_bounded(std::io::stdin().lock(), limit, 64 * 1024, note);
             out.push(Input {
                 path: "-".into(),
                 bytes: bytes.map_err(|e| format!("cannot read standard input: {e}")),
@@ -447,7 +472,8 @@ fn read(p: &Path, spent: &mut Spent) -> Input {
         Err(e) => return Input::err(shown, format!("cannot read file: {e}")),
     }
     let (limit, note) = spent.allowance();
-    let (bytes, partial) = read_bounded(file, limit, note);
+    let hint = file.metadata().map_or(0, |m| m.len());
+    let (bytes, partial) = read_bounded(file, limit, hint, note);
     if let Ok(b) = &bytes {
         spent.total = spent.total.saturating_add(b.len() as u64);
     }
