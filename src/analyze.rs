@@ -31,6 +31,7 @@ pub struct Options {
     pub builds: Option<PathBuf>,
     pub tls_issuers: Option<PathBuf>,
     pub color: ColorChoice,
+    pub budget: inputs::Budget,
 }
 
 /// Inputs of one server (or one multi-server listing): the files of one directory.
@@ -65,7 +66,7 @@ const SNIFF_BYTES: u64 = 64 * 1024;
 ///   its server); a folder holding nothing but subfolders and zips is a set
 ///   of bundles too;
 /// - any other folder is one server, walked recursively.
-pub fn group_paths(paths: &[PathBuf]) -> Grouped {
+pub fn group_paths(paths: &[PathBuf], budget: inputs::Budget) -> Grouped {
     let mut out = Grouped::default();
     let push = |name: String, files: Vec<Input>, groups: &mut Vec<Group>| match groups
         .iter_mut()
@@ -80,7 +81,7 @@ pub fn group_paths(paths: &[PathBuf]) -> Grouped {
         if p.as_os_str() == "-" {
             push(
                 shown,
-                inputs::collect(std::slice::from_ref(p)),
+                inputs::collect(std::slice::from_ref(p), budget),
                 &mut out.groups,
             );
             out.rules
@@ -99,15 +100,19 @@ pub fn group_paths(paths: &[PathBuf]) -> Grouped {
             }
         };
         if meta.is_dir() {
-            group_dir(p, &mut out);
+            group_dir(p, budget, &mut out);
         } else if meta.is_file() && inputs::is_zip(p) {
-            push(shown.clone(), inputs::bundle_files(p), &mut out.groups);
+            push(
+                shown.clone(),
+                inputs::bundle_files(p, budget),
+                &mut out.groups,
+            );
             out.rules.push(format!("{shown}: a zip bundle, one server"));
         } else if meta.is_file() {
             let parent = p.parent().map(Path::to_path_buf).unwrap_or_default();
             push(
                 parent.display().to_string(),
-                inputs::collect(std::slice::from_ref(p)),
+                inputs::collect(std::slice::from_ref(p), budget),
                 &mut out.groups,
             );
             loose_files += 1;
@@ -128,7 +133,7 @@ pub fn group_paths(paths: &[PathBuf]) -> Grouped {
     out
 }
 
-fn group_dir(dir: &Path, out: &mut Grouped) {
+fn group_dir(dir: &Path, budget: inputs::Budget, out: &mut Grouped) {
     let shown = dir.display().to_string();
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
@@ -142,7 +147,34 @@ fn group_dir(dir: &Path, out: &mut Grouped) {
         }
     };
     entries.sort();
+    // A symbolic link leaving the folder (or looping) is not followed
+    // (issue 18): listed, never read. Read as one server, the walk lists it.
+    let mut links_refused = Vec::new();
+    let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    entries.retain(|e| {
+        if !std::fs::symlink_metadata(e).is_ok_and(|m| m.file_type().is_symlink()) {
+            return true;
+        }
+        let why = match std::fs::canonicalize(e) {
+            Ok(t) if t.starts_with(&root) && t != root => return true,
+            Ok(t) if t == root => {
+                "symbolic link loop: it leads back to the folder itself; not followed".to_owned()
+            }
+            Ok(t) => format!(
+                "symbolic link to `{}`, outside the analysed folder: not followed, never read",
+                t.display()
+            ),
+            Err(err) => format!("symbolic link not followed: {err}"),
+        };
+        links_refused.push(eems_reports::Unassigned {
+            path: e.display().to_string(),
+            reason: why,
+            error: true,
+        });
+        false
+    });
     if entries.is_empty() {
+        out.unassigned.extend(links_refused);
         out.unassigned.push(eems_reports::Unassigned {
             path: shown,
             reason: "the folder is empty".to_owned(),
@@ -167,7 +199,7 @@ fn group_dir(dir: &Path, out: &mut Grouped) {
     if !set_of_bundles {
         out.groups.push(Group {
             name: shown.clone(),
-            files: inputs::collect(&[dir.to_path_buf()]),
+            files: inputs::collect(&[dir.to_path_buf()], budget),
         });
         out.rules.push(if has_manifest {
             format!("{shown}: a collect bundle (manifest.json), one server")
@@ -176,6 +208,7 @@ fn group_dir(dir: &Path, out: &mut Grouped) {
         });
         return;
     }
+    out.unassigned.extend(links_refused);
     // With loose files beside them, only real bundles are servers; without,
     // every subfolder is (a folder of per-server log folders).
     let members: Vec<&PathBuf> = if loose.is_empty() {
@@ -186,10 +219,11 @@ fn group_dir(dir: &Path, out: &mut Grouped) {
     for m in &members {
         out.groups.push(Group {
             name: m.display().to_string(),
-            files: inputs::bundle_files(m),
+            files: inputs::bundle_files(m, budget),
         });
     }
-    for s in subs.iter().filter(|s| !members.contains(s)) {
+    let member_set: std::collections::HashSet<&PathBuf> = members.iter().copied().collect();
+    for s in subs.iter().filter(|s| !member_set.contains(s)) {
         out.unassigned.push(eems_reports::Unassigned {
             path: s.display().to_string(),
             reason: "a subfolder beside server bundles with no evidence at its top: not part of any server".to_owned(),
@@ -262,9 +296,10 @@ pub fn analyze_groups(
             .files
             .iter()
             .map(|f| {
-                let p = match &f.bytes {
-                    Ok(b) => eems_parsers::parse_input(b, Some(&f.path)),
-                    Err(e) => unreadable(e),
+                let p = match (&f.bytes, f.parse()) {
+                    (_, Some(p)) => p,
+                    (Err(e), None) => unreadable(e),
+                    (Ok(_), None) => unreadable("not parsed"),
                 };
                 (f.path.clone(), p)
             })
@@ -280,7 +315,21 @@ pub fn analyze_groups(
             .iter()
             .map(|(path, parsed)| collect::Input { path, parsed })
             .collect();
-        for ev in collect::collect_group(&inputs) {
+        // Why a file was skipped or cut reaches the report (issue 18).
+        let reasons: std::collections::HashMap<&str, &str> = g
+            .files
+            .iter()
+            .filter_map(|f| {
+                let why = f.bytes.as_ref().err().or(f.partial.as_ref())?;
+                Some((f.path.as_str(), why.as_str()))
+            })
+            .collect();
+        for mut ev in collect::collect_group(&inputs) {
+            if !reasons.is_empty() {
+                for i in &mut ev.inputs {
+                    i.reason = reasons.get(i.path.as_str()).map(|r| (*r).to_owned());
+                }
+            }
             out.push(diagnose(&ev, &ctx));
         }
     }
@@ -422,9 +471,13 @@ pub fn run(opts: Options) -> u8 {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let grouped = group_paths(&opts.paths);
+    let grouped = group_paths(&opts.paths, opts.budget);
     for u in grouped.unassigned.iter().filter(|u| u.error) {
-        eprintln!("error: {}: {}", u.path, u.reason);
+        eprintln!(
+            "error: {}: {}",
+            eems_reports::safe::visible(&u.path),
+            eems_reports::safe::visible(&u.reason)
+        );
     }
     let (servers, any_read) = analyze_groups(&grouped.groups, &table, &issuers);
     if !any_read {
@@ -438,9 +491,10 @@ pub fn run(opts: Options) -> u8 {
         unassigned.extend(grouped.groups.iter().flat_map(|g| &g.files).map(|f| {
             eems_reports::Unassigned {
                 path: f.path.clone(),
-                reason: match &f.bytes {
-                    Err(e) => e.clone(),
-                    Ok(_) => "not EEMS evidence in a form eems-doctor recognises (`eems-doctor parse` shows how it was read)".to_owned(),
+                reason: match (&f.bytes, &f.partial) {
+                    (Err(e), _) => e.clone(),
+                    (Ok(_), Some(cut)) => format!("not EEMS evidence in a form eems-doctor recognises ({cut})"),
+                    (Ok(_), None) => "not EEMS evidence in a form eems-doctor recognises (`eems-doctor parse` shows how it was read)".to_owned(),
                 },
                 error: f.bytes.is_err(),
             }

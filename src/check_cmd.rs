@@ -71,7 +71,7 @@ pub fn run(args: CheckArgs) -> u8 {
     };
     let groups = vec![Group {
         name: bundle.path.display().to_string(),
-        files: inputs::bundle_files(&bundle.path),
+        files: inputs::bundle_files(&bundle.path, inputs::Budget::default()),
     }];
     let (servers, any_read) = analyze::analyze_groups(&groups, &table, &issuers);
     let report = eems_reports::Report {

@@ -1,5 +1,12 @@
 //! Turning command-line paths into (name, bytes) inputs. An unreadable file
 //! is an input with an error, never the end of the run.
+//!
+//! Only regular files are evidence (issue 18): a FIFO, socket or device is
+//! listed with the reason and never opened; symbolic links are followed only
+//! when their target stays inside the analysed folder, and a link that loops
+//! or leaves it is listed, never read. Every read is bounded: a per-file and
+//! a per-bundle budget (`--max-file-size`, `--max-bundle-size`); past it the
+//! input is `partial` and says why.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -8,28 +15,228 @@ pub struct Input {
     /// Path as given (or found while walking a directory); `-` for stdin.
     pub path: String,
     pub bytes: Result<Vec<u8>, String>,
+    /// Why only part of the input was read (a size budget), if it was cut.
+    pub partial: Option<String>,
+}
+
+impl Input {
+    fn err(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Input {
+            path: path.into(),
+            bytes: Err(reason.into()),
+            partial: None,
+        }
+    }
+
+    /// Parse the bytes read; an input cut by a budget is `partial` and says why.
+    pub fn parse(&self) -> Option<eems_parsers::ParsedInput> {
+        let bytes = self.bytes.as_ref().ok()?;
+        let mut p = eems_parsers::parse_input(bytes, Some(&self.path));
+        if let Some(why) = &self.partial {
+            if p.status == eems_parsers::Status::Parsed {
+                p.status = eems_parsers::Status::Partial;
+            }
+            p.problems.push(eems_parsers::Problem::whole(why.clone()));
+        }
+        Some(p)
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// How much is read: of one file (or standard input), and of one bundle
+/// (a folder or zip, every file below it together).
+#[derive(clap::Args, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Read at most SIZE of one file or of standard input; past it the input
+    /// is `partial` and says so. Suffixes K, M, G (powers of 1024).
+    #[arg(long = "max-file-size", value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub file: u64,
+    /// Read at most SIZE of one folder or bundle in all; files past it are
+    /// listed as not read. Suffixes K, M, G (powers of 1024).
+    #[arg(long = "max-bundle-size", value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub bundle: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            file: 256 * MIB,
+            bundle: 1024 * MIB,
+        }
+    }
+}
+
+/// `1048576`, `64K`, `256M`, `1G`, `1GiB`, `2MB` (all powers of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 512M, 1G)"))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => MIB,
+        "g" | "gb" | "gib" => 1024 * MIB,
+        _ => return Err(format!("`{s}`: unknown unit (use K, M or G)")),
+    };
+    n.checked_mul(mult)
+        .filter(|v| *v > 0)
+        .ok_or_else(|| format!("`{s}` is not a usable size"))
+}
+
+fn human(n: u64) -> String {
+    if n >= MIB && n % MIB == 0 {
+        format!("{} MiB", n / MIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// What one bundle (or top-level path) has read so far, against its budget.
+struct Spent {
+    budget: Budget,
+    total: u64,
+}
+
+impl Spent {
+    fn new(budget: Budget) -> Self {
+        Spent { budget, total: 0 }
+    }
+
+    /// The most the next file may take, and the note to give if it is cut.
+    fn allowance(&self) -> (u64, String) {
+        let left = self.budget.bundle.saturating_sub(self.total);
+        if left < self.budget.file {
+            (
+                left,
+                format!(
+                    "read only the first {}: the bundle budget of {} is spent (--max-bundle-size)",
+                    human(left),
+                    human(self.budget.bundle)
+                ),
+            )
+        } else {
+            (
+                self.budget.file,
+                format!(
+                    "read only the first {}: larger than the per-file budget (--max-file-size)",
+                    human(self.budget.file)
+                ),
+            )
+        }
+    }
+
+    fn spent_note(&self) -> Option<String> {
+        (self.total >= self.budget.bundle).then(|| {
+            format!(
+                "not read: the bundle budget of {} is spent (--max-bundle-size)",
+                human(self.budget.bundle)
+            )
+        })
+    }
+}
+
+/// At most `limit` bytes of `r`; the note when there was more. `hint` is
+/// the expected size (a file's length): the buffer grows by at most
+/// doubling and never past `limit + 1`, so a stream without end (standard
+/// input fed `/dev/zero`) costs the budget, not twice it.
+fn read_bounded(
+    mut r: impl Read,
+    limit: u64,
+    hint: u64,
+    note: String,
+) -> (std::io::Result<Vec<u8>>, Option<String>) {
+    let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    let first = usize::try_from(hint.saturating_add(1))
+        .unwrap_or(usize::MAX)
+        .min(cap);
+    let mut buf: Vec<u8> = Vec::with_capacity(first);
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let want = chunk.len().min(cap - buf.len());
+        if want == 0 {
+            break;
+        }
+        let n = match r.read(&mut chunk[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return (Err(e), None),
+        };
+        if buf.len() + n > buf.capacity() {
+            let grown = (buf.capacity().saturating_mul(2))
+                .max(buf.len() + n)
+                .min(cap);
+            buf.reserve_exact(grown - buf.len());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    if buf.len() as u64 > limit {
+        buf.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        (Ok(buf), Some(note))
+    } else {
+        (Ok(buf), None)
+    }
+}
+
+/// What a file type is, when it is not a regular file or a folder.
+fn not_regular(ft: &std::fs::FileType) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let what = if ft.is_fifo() {
+            Some("a FIFO (named pipe)")
+        } else if ft.is_socket() {
+            Some("a socket")
+        } else if ft.is_char_device() {
+            Some("a character device")
+        } else if ft.is_block_device() {
+            Some("a block device")
+        } else {
+            None
+        };
+        if let Some(w) = what {
+            return format!(
+                "skipped: {w}, not a regular file (only regular files are evidence); never opened"
+            );
+        }
+    }
+    let _ = ft;
+    "skipped: not a regular file (only regular files are evidence); never opened".to_owned()
 }
 
 /// Expand directories recursively (sorted, so output is stable) and read every file.
-pub fn collect(paths: &[PathBuf]) -> Vec<Input> {
+pub fn collect(paths: &[PathBuf], budget: Budget) -> Vec<Input> {
     let mut out = Vec::new();
     for p in paths {
+        let mut spent = Spent::new(budget);
         if p.as_os_str() == "-" {
-            let mut buf = Vec::new();
-            let bytes = std::io::stdin()
-                .read_to_end(&mut buf)
-                .map(|_| buf)
-                .map_err(|e| format!("cannot read standard input: {e}"));
+            let (limit, note) = spent.allowance();
+            let (bytes, partial) = read_bounded(std::io::stdin().lock(), limit, 64 * 1024, note);
             out.push(Input {
                 path: "-".into(),
-                bytes,
+                bytes: bytes.map_err(|e| format!("cannot read standard input: {e}")),
+                partial,
             });
-        } else if p.is_dir() {
-            walk(p, &mut out);
-        } else if is_zip(p) {
-            read_zip(p, &mut out);
-        } else {
-            out.push(read(p));
+            continue;
+        }
+        // A path named on the command line is followed wherever it points;
+        // what it points at must still be a folder or a regular file.
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk(p, &mut spent, &mut out),
+            Ok(m) if m.is_file() && is_zip(p) => read_zip(p, &mut spent, &mut out),
+            Ok(m) if m.is_file() => out.push(read(p, &mut spent)),
+            Ok(m) => out.push(Input::err(
+                p.display().to_string(),
+                not_regular(&m.file_type()),
+            )),
+            Err(e) => out.push(Input::err(
+                p.display().to_string(),
+                format!("cannot read file: {e}"),
+            )),
         }
     }
     out
@@ -38,16 +245,8 @@ pub fn collect(paths: &[PathBuf]) -> Vec<Input> {
 /// Every file of one server's evidence bundle: a directory walked
 /// recursively, or the entries of a `.zip` bundle (read in memory, never
 /// extracted).
-pub fn bundle_files(path: &Path) -> Vec<Input> {
-    let mut out = Vec::new();
-    if path.is_dir() {
-        walk(path, &mut out);
-    } else if is_zip(path) {
-        read_zip(path, &mut out);
-    } else {
-        out.push(read(path));
-    }
-    out
+pub fn bundle_files(path: &Path, budget: Budget) -> Vec<Input> {
+    collect(std::slice::from_ref(&path.to_path_buf()), budget)
 }
 
 /// Bounds for one zip bundle: a real bundle is a few MB; a zip bomb is not
@@ -78,12 +277,9 @@ fn escapes(name: &str) -> bool {
         || name.split(['/', '\\']).any(|c| c == "..")
 }
 
-fn read_zip(path: &Path, out: &mut Vec<Input>) {
+fn read_zip(path: &Path, spent: &mut Spent, out: &mut Vec<Input>) {
     let shown = path.display().to_string();
-    let fail = |msg: String| Input {
-        path: shown.clone(),
-        bytes: Err(msg),
-    };
+    let fail = |msg: String| Input::err(shown.clone(), msg);
     let mut z = match std::fs::File::open(path)
         .map_err(|e| e.to_string())
         .and_then(|f| zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(|e| e.to_string()))
@@ -114,15 +310,19 @@ fn read_zip(path: &Path, out: &mut Vec<Input>) {
         let name = entry.name().to_owned();
         let entry_path = format!("{shown}/{name}");
         if escapes(&name) {
-            files.push(Input {
-                path: entry_path,
-                bytes: Err(format!(
+            files.push(Input::err(
+                entry_path,
+                format!(
                     "zip entry `{name}` rejected: its name escapes the bundle (`..` or an absolute path); not read"
-                )),
-            });
+                ),
+            ));
             continue;
         }
         if entry.is_dir() {
+            continue;
+        }
+        if let Some(note) = spent.spent_note() {
+            files.push(Input::err(entry_path, note));
             continue;
         }
         let remaining = ZIP_MAX_TOTAL - total;
@@ -147,11 +347,27 @@ fn read_zip(path: &Path, out: &mut Vec<Input>) {
             files.push(fail(bomb(&name)));
             break;
         }
+        // A zip inside the bundle is another bundle: not opened (depth 0),
+        // and said so rather than read as text.
+        if name.to_ascii_lowercase().ends_with(".zip") || buf.starts_with(b"PK\x03\x04") {
+            files.push(Input::err(
+                entry_path,
+                "nested bundle not read: a zip inside a zip bundle is not opened (extract it and analyse it on its own)",
+            ));
+            continue;
+        }
+        let (limit, note) = spent.allowance();
+        let partial = (buf.len() as u64 > limit).then(|| {
+            buf.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            note
+        });
+        spent.total = spent.total.saturating_add(buf.len() as u64);
         files.push(Input {
             path: entry_path,
             bytes: read
                 .map(|_| buf)
                 .map_err(|e| format!("cannot read zip entry: {e}")),
+            partial,
         });
     }
     // Stable order, as for directories.
@@ -159,32 +375,111 @@ fn read_zip(path: &Path, out: &mut Vec<Input>) {
     out.extend(files);
 }
 
-fn walk(dir: &Path, out: &mut Vec<Input>) {
-    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+/// Every regular file below `dir`, in a stable order (sorted by name, depth
+/// first). Symbolic links are followed only while their target stays inside
+/// `dir`; a link that leaves it, loops or is broken is listed with the
+/// reason. FIFOs, sockets and devices are listed, never opened.
+fn walk(dir: &Path, spent: &mut Spent, out: &mut Vec<Input>) {
+    let root = match std::fs::canonicalize(dir) {
+        Ok(r) => r,
         Err(e) => {
-            out.push(Input {
-                path: dir.display().to_string(),
-                bytes: Err(format!("cannot list directory: {e}")),
-            });
+            out.push(Input::err(
+                dir.display().to_string(),
+                format!("cannot list directory: {e}"),
+            ));
             return;
         }
     };
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            walk(&e, out);
-        } else if is_zip(&e) {
-            read_zip(&e, out);
-        } else {
-            out.push(read(&e));
-        }
+    // Shared by the filter (links refused) and the loop (files read), so the
+    // listing keeps the walk's order.
+    let found = std::cell::RefCell::new(Vec::new());
+    let entries = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if !e.path_is_symlink() {
+                return true;
+            }
+            let why = match std::fs::canonicalize(e.path()) {
+                Ok(target) if target.starts_with(&root) => return true,
+                Ok(target) => format!(
+                    "symbolic link to `{}`, outside the analysed folder: not followed, never read",
+                    target.display()
+                ),
+                Err(err) => format!("symbolic link not followed: {err}"),
+            };
+            found
+                .borrow_mut()
+                .push(Input::err(e.path().display().to_string(), why));
+            false
+        });
+    for entry in entries {
+        let input = match entry {
+            Ok(e) if e.file_type().is_dir() => continue,
+            Ok(e) if e.file_type().is_file() => {
+                if is_zip(e.path()) {
+                    let mut inner = Vec::new();
+                    read_zip(e.path(), spent, &mut inner);
+                    found.borrow_mut().extend(inner);
+                    continue;
+                }
+                read(e.path(), spent)
+            }
+            Ok(e) => Input::err(e.path().display().to_string(), not_regular(&e.file_type())),
+            Err(err) => {
+                let path = err
+                    .path()
+                    .map_or_else(|| dir.display().to_string(), |p| p.display().to_string());
+                let why = match err.loop_ancestor() {
+                    Some(a) => format!(
+                        "symbolic link loop: it leads back to `{}`, already being read; not followed",
+                        a.display()
+                    ),
+                    None => match err.io_error() {
+                        Some(io) if err.depth() == 0 => format!("cannot list directory: {io}"),
+                        Some(io) => format!("cannot read: {io}"),
+                        None => format!("cannot read: {err}"),
+                    },
+                };
+                Input::err(path, why)
+            }
+        };
+        found.borrow_mut().push(input);
     }
+    out.extend(found.into_inner());
 }
 
-fn read(p: &Path) -> Input {
+/// One regular file, within the budget. The type was checked before (an
+/// open of a FIFO would block); it is checked again on the open handle.
+fn read(p: &Path, spent: &mut Spent) -> Input {
+    let shown = p.display().to_string();
+    if let Some(note) = spent.spent_note() {
+        return Input::err(shown, note);
+    }
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => {}
+        Ok(m) => return Input::err(shown, not_regular(&m.file_type())),
+        Err(e) => return Input::err(shown, format!("cannot read file: {e}")),
+    }
+    let file = match std::fs::File::open(p) {
+        Ok(f) => f,
+        Err(e) => return Input::err(shown, format!("cannot read file: {e}")),
+    };
+    match file.metadata() {
+        Ok(m) if m.is_file() => {}
+        Ok(m) => return Input::err(shown, not_regular(&m.file_type())),
+        Err(e) => return Input::err(shown, format!("cannot read file: {e}")),
+    }
+    let (limit, note) = spent.allowance();
+    let hint = file.metadata().map_or(0, |m| m.len());
+    let (bytes, partial) = read_bounded(file, limit, hint, note);
+    if let Ok(b) = &bytes {
+        spent.total = spent.total.saturating_add(b.len() as u64);
+    }
     Input {
-        path: p.display().to_string(),
-        bytes: std::fs::read(p).map_err(|e| format!("cannot read file: {e}")),
+        path: shown,
+        bytes: bytes.map_err(|e| format!("cannot read file: {e}")),
+        partial,
     }
 }

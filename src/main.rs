@@ -41,6 +41,8 @@ enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = ParseFormat::Text)]
         format: ParseFormat,
+        #[command(flatten)]
+        budget: inputs::Budget,
     },
     /// Diagnose EEMS from evidence: files, directories (one per server), or `-`.
     Analyze {
@@ -61,6 +63,8 @@ enum Command {
         /// Colour in text output (`auto` honours NO_COLOR and whether stdout is a terminal).
         #[arg(long, value_enum, default_value_t = analyze::ColorChoice::Auto)]
         color: analyze::ColorChoice,
+        #[command(flatten)]
+        budget: inputs::Budget,
     },
     /// Walk the network path the mitigation service uses and say which step breaks.
     Probe(probe_cmd::ProbeArgs),
@@ -100,7 +104,11 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Parse { paths, format } => parse_cmd::run(&paths, format),
+        Command::Parse {
+            paths,
+            format,
+            budget,
+        } => parse_cmd::run(&paths, format, budget),
         Command::Analyze {
             paths,
             format,
@@ -108,6 +116,7 @@ fn main() -> ExitCode {
             builds,
             tls_issuers,
             color,
+            budget,
         } => ExitCode::from(analyze::run(analyze::Options {
             paths,
             format,
@@ -115,6 +124,7 @@ fn main() -> ExitCode {
             builds,
             tls_issuers,
             color,
+            budget,
         })),
         Command::Probe(args) => ExitCode::from(probe_cmd::run(args)),
         Command::Collect(args) => ExitCode::from(collect::run(&args)),

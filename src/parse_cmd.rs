@@ -89,17 +89,9 @@ fn report<'a>(input: &'a Input, parsed: Option<&'a ParsedInput>) -> InputReport<
     }
 }
 
-pub fn run(paths: &[PathBuf], format: ParseFormat) -> ExitCode {
-    let inputs = inputs::collect(paths);
-    let parsed: Vec<Option<ParsedInput>> = inputs
-        .iter()
-        .map(|i| {
-            i.bytes
-                .as_ref()
-                .ok()
-                .map(|b| eems_parsers::parse_input(b, Some(&i.path)))
-        })
-        .collect();
+pub fn run(paths: &[PathBuf], format: ParseFormat, budget: inputs::Budget) -> ExitCode {
+    let inputs = inputs::collect(paths, budget);
+    let parsed: Vec<Option<ParsedInput>> = inputs.iter().map(Input::parse).collect();
     let reports: Vec<InputReport<'_>> = inputs
         .iter()
         .zip(&parsed)
@@ -124,7 +116,9 @@ pub fn run(paths: &[PathBuf], format: ParseFormat) -> ExitCode {
         }
         ParseFormat::Text => {
             for r in &reports {
-                crate::out::print(&eems_reports::secrets::scrub(&render_text(r)));
+                let text = render_text(r);
+                let text = eems_reports::secrets::scrub(&text);
+                crate::out::print(&eems_reports::safe::document(&text, false));
             }
         }
     }

@@ -146,6 +146,7 @@ pub fn run(args: ProbeArgs) -> u8 {
             path: "(live probe)".into(),
             kind: "probe-results".into(),
             status: "parsed".into(),
+            reason: None,
         }],
         probes: Some(report),
         ..ServerEvidence::default()

@@ -205,3 +205,335 @@ fn hostile_inputs_end_in_a_report_within_bounds() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+// Issue 18, input side: hostile folders and names. Each case runs the real
+// binary and asserts a bounded time, a bounded peak RSS and an outcome that
+// says what was skipped and why.
+
+/// The issue's bounds for the folder cases.
+const FOLDER_TIME: Duration = Duration::from_secs(30);
+const FOLDER_RSS_KB: u64 = 256 * 1024;
+
+/// Run `args` (paths included) in `dir`, stdin from `stdin` or nothing;
+/// killed past twice the time bound.
+fn run_args(dir: &Path, args: &[&str], stdin: Option<std::fs::File>) -> (Run, Duration) {
+    let out_path = dir.join("run.stdout");
+    let err_path = dir.join("run.stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(stdin.map_or_else(Stdio::null, Stdio::from))
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kb) = vm_hwm_kb(child.id()) {
+            peak = peak.max(kb);
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > FOLDER_TIME * 2 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} did not finish in {:?}", FOLDER_TIME * 2);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let took = start.elapsed();
+    (
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: std::fs::read(out_path).unwrap(),
+            stderr: std::fs::read_to_string(err_path).unwrap_or_default(),
+            peak_kb: peak,
+        },
+        took,
+    )
+}
+
+#[allow(clippy::print_stderr)] // the measured figures, for BENCHMARKS.md
+fn bounded(what: &str, r: &Run, took: Duration, rss_kb: u64) {
+    eprintln!(
+        "{what}: exit {}, {:.2} s, peak {} MB",
+        r.code,
+        took.as_secs_f64(),
+        r.peak_kb / 1024
+    );
+    assert!(!r.stderr.contains("panicked"), "{what}: {}", r.stderr);
+    assert!(took < FOLDER_TIME, "{what}: took {took:?}");
+    assert!(
+        r.peak_kb < rss_kb,
+        "{what}: peak RSS {} MB",
+        r.peak_kb / 1024
+    );
+}
+
+/// A real server's evidence (the healthy sample) to plant hostile entries in.
+fn sample_bundle(at: &Path) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/01-healthy");
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    copy(&src, at);
+}
+
+#[cfg(unix)]
+fn mkfifo(p: &Path) {
+    let st = Command::new("mkfifo").arg(p).status().unwrap();
+    assert!(st.success());
+}
+
+/// The `reason` of the analyze JSON input at `path`.
+fn input_reason(json: &serde_json::Value, path: &str) -> String {
+    json["servers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["inputs"].as_array().into_iter().flatten())
+        .find(|i| i["path"].as_str() == Some(path))
+        .map(|i| format!("{} {}", i["status"], i["reason"]))
+        .unwrap_or_else(|| panic!("no input {path} in {json}"))
+}
+
+/// Rows 1–4 and 11: FIFOs, device links, loops, self links and a link out
+/// of the bundle, in `analyze`, `parse` and `fleet`.
+#[cfg(unix)]
+#[test]
+fn hostile_folders_are_listed_never_read() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("secret.txt"), "TOP-SECRET-OUTSIDE-THE-BUNDLE\n").unwrap();
+    let b = d.join("fleet/EX01");
+    sample_bundle(&b);
+    mkfifo(&b.join("pipe.txt"));
+    symlink("/dev/zero", b.join("zero.txt")).unwrap();
+    symlink("/dev/urandom", b.join("urandom.LOG")).unwrap();
+    symlink("..", b.join("MitigationService/up")).unwrap();
+    for x in ["x", "y", "z"] {
+        symlink(".", b.join(x)).unwrap();
+    }
+    symlink(d.join("secret.txt"), b.join("notes.txt")).unwrap();
+    sample_bundle(&d.join("fleet/EX02"));
+
+    let expect = [
+        ("pipe.txt", "FIFO"),
+        ("zero.txt", "outside the analysed folder"),
+        ("urandom.LOG", "outside the analysed folder"),
+        ("MitigationService/up", "symbolic link loop"),
+        ("x", "symbolic link loop"),
+        ("y", "symbolic link loop"),
+        ("z", "symbolic link loop"),
+        ("notes.txt", "outside the analysed folder"),
+    ];
+    let (r, took) = run_args(d, &["analyze", "--format", "json", "fleet/EX01"], None);
+    bounded("analyze hostile folder", &r, took, FOLDER_RSS_KB);
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    for (name, why) in expect {
+        let got = input_reason(&v, &format!("fleet/EX01/{name}"));
+        assert!(got.contains("error") && got.contains(why), "{name}: {got}");
+    }
+    // Row 3: each log read once (the healthy sample's own count).
+    let (clean, _) = run_args(d, &["analyze", "--format", "json", "fleet/EX02"], None);
+    let attempts = |v: &serde_json::Value| v.to_string().matches("MitigationService_").count();
+    let cv: serde_json::Value = serde_json::from_slice(&clean.stdout).unwrap();
+    assert_eq!(attempts(&v), attempts(&cv));
+    assert!(!String::from_utf8_lossy(&r.stdout).contains("TOP-SECRET"));
+
+    let (r, took) = run_args(d, &["parse", "fleet/EX01"], None);
+    bounded("parse hostile folder", &r, took, FOLDER_RSS_KB);
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(
+        text.contains("fleet/EX01/pipe.txt: unrecognized [error]"),
+        "{text}"
+    );
+    assert!(text.contains("skipped: a FIFO (named pipe)"), "{text}");
+    assert!(!text.contains("TOP-SECRET"));
+
+    let (r, took) = run_args(d, &["fleet", "--out", "out", "fleet"], None);
+    bounded("fleet with a hostile bundle", &r, took, FOLDER_RSS_KB);
+    let mut all = String::new();
+    for f in ["fleet.json", "fleet.ndjson", "servers/EX01.html"] {
+        all.push_str(&std::fs::read_to_string(d.join("out").join(f)).unwrap());
+    }
+    assert!(
+        !all.contains("TOP-SECRET"),
+        "row 11: content of a file outside the bundle"
+    );
+    assert!(all.contains("2 servers") || r.stdout.starts_with(b"2 servers"));
+    assert!(all.contains("symbolic link loop") && all.contains("FIFO"));
+}
+
+/// Row 2: standard input fed `/dev/zero` is read up to the per-file budget,
+/// then reported partial with the reason.
+#[cfg(unix)]
+#[test]
+fn endless_stdin_is_cut_at_the_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, rss) in [
+        (&["analyze", "--format", "json", "-"][..], 640 * 1024),
+        (
+            &["analyze", "--max-file-size", "64M", "--format", "json", "-"][..],
+            FOLDER_RSS_KB,
+        ),
+    ] {
+        let zero = std::fs::File::open("/dev/zero").unwrap();
+        let (r, took) = run_args(dir.path(), args, Some(zero));
+        bounded(&format!("{args:?} < /dev/zero"), &r, took, rss);
+        let out = String::from_utf8_lossy(&r.stdout);
+        assert!(out.contains("read only the first"), "{out}");
+        assert!(out.contains("--max-file-size"), "{out}");
+    }
+}
+
+fn listing(dir: &Path, n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        s.push_str(&format!(
+            "\r\nName                : EX{i:05}\r\nAdminDisplayVersion : Version 15.2 (Build 1118.7)\r\n"
+        ));
+    }
+    let name = format!("listing-{n}.txt");
+    std::fs::write(dir.join(&name), s).unwrap();
+    name
+}
+
+/// Row 7: a `Get-ExchangeServer` listing of 50,000 servers (text), and the
+/// JSON and HTML writers linear: four times the servers, about four times
+/// the time (a quadratic writer takes sixteen). Debug builds are ~10x slower
+/// than release: the JSON and HTML runs use 2,500 and 10,000 servers.
+#[test]
+fn a_fifty_thousand_server_listing_is_linear() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Every server's diagnosis is kept for the report: memory grows with the
+    // servers (about 16 KB each in text), time must not grow faster.
+    const RSS: u64 = 1024 * 1024;
+    let big = listing(d, 50_000);
+    let (r, took) = run_args(d, &["analyze", "-o", "report.out", &big], None);
+    bounded("analyze 50k servers --format text", &r, took, RSS);
+    let out = std::fs::read_to_string(d.join("report.out")).unwrap();
+    assert!(out.starts_with("50000 servers") && out.contains("EX49999"));
+    let (small, large) = (listing(d, 2_500), listing(d, 10_000));
+    for format in ["json", "html"] {
+        let mut times = Vec::new();
+        for (n, file) in [(2_500, &small), (10_000, &large)] {
+            let (r, took) = run_args(
+                d,
+                &["analyze", "--format", format, "-o", "report.out", file],
+                None,
+            );
+            bounded(
+                &format!("analyze {n} servers --format {format}"),
+                &r,
+                took,
+                RSS,
+            );
+            times.push(took.as_secs_f64());
+        }
+        let ratio = times[1] / times[0];
+        assert!(
+            ratio < 8.0,
+            "{format}: 4x the servers took {ratio:.1}x the time"
+        );
+    }
+}
+
+/// Rows 8–9: a server name with terminal escapes or a bidi override is
+/// shown escaped and flagged; no escape byte on stdout, no bidi control in HTML.
+#[test]
+fn hostile_server_names_are_data() {
+    let dir = tempfile::tempdir().unwrap();
+    for (case, name, shown) in [
+        (
+            "esc",
+            "EXCH\x1b]0;PWN\x07\x1b[2J",
+            "EXCH\\u{1B}]0;PWN\\u{7}\\u{1B}[2J",
+        ),
+        (
+            "bidi",
+            "EXCH\u{202E}A9102\u{202C}",
+            "EXCH\\u{202E}A9102\\u{202C}",
+        ),
+    ] {
+        let d = dir.path().join(case);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("get-exchangeserver-fl.txt"),
+            format!("\r\nName                : {name}\r\nAdminDisplayVersion : Version 15.2 (Build 1118.7)\r\n"),
+        )
+        .unwrap();
+        for args in [
+            &["analyze", "--color", "always", case][..],
+            &["analyze", case][..],
+            &["parse", case][..],
+            &["analyze", "--format", "html", case][..],
+        ] {
+            let (r, took) = run_args(dir.path(), args, None);
+            bounded(&format!("{args:?}"), &r, took, FOLDER_RSS_KB);
+            let out = String::from_utf8(r.stdout).unwrap();
+            // Colour codes of our own are SGR only: never OSC, BEL or a clear.
+            assert!(!out.contains('\x07') && !out.contains("\x1b]") && !out.contains("\x1b[2J"));
+            if !args.contains(&"always") {
+                assert!(!out.contains('\x1b'), "{args:?}: escape byte on stdout");
+            }
+            assert!(
+                !out.chars()
+                    .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')),
+                "{args:?}: bidi control in the output"
+            );
+            assert!(out.contains(shown), "{args:?}: {out}");
+            if args[0] == "analyze" {
+                assert!(out.contains("suspicious name"), "{args:?}");
+            }
+        }
+    }
+}
+
+/// Row 15: a zip inside a zip bundle is listed as a nested bundle not read.
+#[test]
+fn a_nested_zip_is_not_read_as_text() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let zip_of = |files: &[(&str, &[u8])]| {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (n, b) in files {
+            w.start_file(*n, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(b).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    };
+    let inner = zip_of(&[(
+        "reg-query-winhttpsettings.txt",
+        b"HKEY_LOCAL_MACHINE\\x\r\n",
+    )]);
+    let netsh =
+        b"\r\nCurrent WinHTTP proxy settings:\r\n\r\n    Direct access (no proxy server).\r\n";
+    let outer = zip_of(&[("netsh.txt", netsh), ("inner.zip", &inner)]);
+    std::fs::write(dir.path().join("EX01.zip"), outer).unwrap();
+    let (r, took) = run_args(
+        dir.path(),
+        &["analyze", "--format", "json", "EX01.zip"],
+        None,
+    );
+    bounded("analyze zip with a nested zip", &r, took, FOLDER_RSS_KB);
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let got = input_reason(&v, "EX01.zip/inner.zip");
+    assert!(
+        got.contains("error") && got.contains("nested bundle not read"),
+        "{got}"
+    );
+}

@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 use eems_parsers::events::{Event, EventExport};
 use eems_parsers::mitigation_log::{LogRecord, MessageClass, MitigationLog};
 use eems_parsers::{Content, ParsedInput, Status};
+use std::collections::{HashMap, HashSet};
 
 /// One parsed file, with the path to cite.
 pub struct Input<'a> {
@@ -81,8 +82,13 @@ fn ts(t: &Option<eems_parsers::time::Timestamp>) -> Option<DateTime<Utc>> {
 /// Collect one group of inputs (one directory) into server evidence.
 pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     // Pass 1: which servers does this group name?
+    // Lookups by key go through maps: a listing of 50,000 servers is read in
+    // linear time (issue 18).
     let mut names: Vec<(String, String, u32)> = Vec::new(); // key, display, weight
-    let mut listed: Vec<String> = Vec::new();
+    let mut name_index: HashMap<String, usize> = HashMap::new();
+    // Keys of the records of multi-server listings, and how many records.
+    let mut listed: HashSet<String> = HashSet::new();
+    let mut listed_records = 0usize;
     // A `collect` bundle comes from one host: its manifest names it.
     let mut manifest_host: Option<String> = None;
     // Every server name an input mentions, with its weight and where.
@@ -90,14 +96,13 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     // ExSetup outputs of several named servers (`Invoke-Command -ComputerName`
     // one after the other) are a listing too: each is its server's, and none
     // says which server the group's own evidence is from.
-    let mut remote: Vec<String> = Vec::new();
+    let mut remote: HashSet<String> = HashSet::new();
     for c in inputs.iter().flat_map(|i| contents(i.parsed)) {
         if let Content::ExsetupVersion(x) = c
             && let Some(k) = x.computer_name.as_deref().map(server_key)
             && !k.is_empty()
-            && !remote.contains(&k)
         {
-            remote.push(k);
+            remote.insert(k);
         }
     }
     let exsetup_weight = if remote.len() > 1 { 0 } else { 2 };
@@ -120,7 +125,8 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
                     for srv in &s.servers {
                         if let Some(n) = &srv.name {
                             named.push((n, 1, i.path));
-                            listed.push(server_key(n));
+                            listed.insert(server_key(n));
+                            listed_records += 1;
                         }
                     }
                 }
@@ -146,7 +152,8 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
                     } else {
                         for n in reported {
                             named.push((n, 1, i.path));
-                            listed.push(server_key(n));
+                            listed.insert(server_key(n));
+                            listed_records += 1;
                         }
                     }
                 }
@@ -159,9 +166,12 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
         if k.is_empty() {
             continue;
         }
-        match names.iter_mut().find(|(key, ..)| *key == k) {
+        match name_index.get(&k).and_then(|&at| names.get_mut(at)) {
             Some(e) => e.2 += w,
-            None => names.push((k, short_name(n).to_ascii_uppercase(), *w)),
+            None => {
+                name_index.insert(k.clone(), names.len());
+                names.push((k, short_name(n).to_ascii_uppercase(), *w));
+            }
         }
     }
     // The group's own server: the name local evidence (log, events, ExSetup)
@@ -169,9 +179,9 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     let by_evidence = || {
         names
             .iter()
-            .filter(|(k, _, w)| *w > 0 && (*w > 1 || listed.len() == 1 || !listed.contains(k)))
+            .filter(|(k, _, w)| *w > 0 && (*w > 1 || listed_records == 1 || !listed.contains(k)))
             .max_by_key(|(_, _, w)| *w)
-            .or_else(|| names.first().filter(|_| listed.len() == 1))
+            .or_else(|| names.first().filter(|_| listed_records == 1))
             .map(|(k, d, _)| (k.clone(), d.clone()))
     };
     let primary: Option<(String, String)> = match &manifest_host {
@@ -199,6 +209,16 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
             ..Default::default()
         })
         .collect();
+    // `others` by server key.
+    let other_index: HashMap<String, usize> = others
+        .iter()
+        .enumerate()
+        .filter_map(|(at, o)| o.server.as_deref().map(|d| (server_key(d), at)))
+        .collect();
+    let others_of = OtherIndex {
+        index: &other_index,
+        primary: primary_key.as_deref(),
+    };
 
     // Whether anything reached the group's own server (beyond the org
     // setting), and which inputs gave each other server something.
@@ -209,12 +229,13 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
             path: i.path.to_owned(),
             kind: i.parsed.kind.as_str().to_owned(),
             status: status_str(i.parsed.status).to_owned(),
+            reason: None,
         });
         for c in contents(i.parsed) {
             if matches!(c, Content::HealthChecker(_)) {
                 continue;
             }
-            let reached = add_content(&mut main, &mut others, primary_key.as_deref(), i.path, c);
+            let reached = add_content(&mut main, &mut others, &others_of, i.path, c);
             main_used |= reached.main;
             for o in reached.others {
                 if let Some(f) = fed.get_mut(o) {
@@ -231,9 +252,7 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
                     let key = r.name.as_ref().map(|n| server_key(&n.value));
                     let target: &mut ServerEvidence = match key.as_deref() {
                         Some(k) if Some(k) != primary_key.as_deref() => {
-                            let Some(o) = others.iter().position(|o| {
-                                o.server.as_deref().map(server_key).as_deref() == Some(k)
-                            }) else {
+                            let Some(&o) = other_index.get(k) else {
                                 continue;
                             };
                             if let Some(f) = fed.get_mut(o) {
@@ -256,16 +275,15 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     }
     // Inside a collect bundle, evidence naming another host is flagged.
     if let (Some(host), Some(c)) = (&manifest_host, main.collection.as_mut()) {
+        let mut flagged: HashSet<String> = c
+            .value
+            .other_servers
+            .iter()
+            .map(|o| server_key(&o.excerpt))
+            .collect();
         for (n, _, path) in &named {
             let k = server_key(n);
-            if !k.is_empty()
-                && k != *host
-                && !c
-                    .value
-                    .other_servers
-                    .iter()
-                    .any(|o| server_key(&o.excerpt) == k)
-            {
+            if !k.is_empty() && k != *host && flagged.insert(k) {
                 c.value.other_servers.push(Cite::new(
                     path,
                     None,
@@ -323,15 +341,21 @@ struct Reached {
     others: Vec<usize>,
 }
 
-/// The entry of `others` for a named server that is not the primary one.
-fn other_of(others: &[ServerEvidence], primary: Option<&str>, name: &str) -> Option<usize> {
-    let k = server_key(name);
-    if Some(k.as_str()) == primary {
-        return None;
+/// Where the named servers other than the primary one are in `others`.
+struct OtherIndex<'a> {
+    index: &'a HashMap<String, usize>,
+    primary: Option<&'a str>,
+}
+
+impl OtherIndex<'_> {
+    /// The entry of `others` for a named server that is not the primary one.
+    fn of(&self, name: &str) -> Option<usize> {
+        let k = server_key(name);
+        if Some(k.as_str()) == self.primary {
+            return None;
+        }
+        self.index.get(&k).copied()
     }
-    others
-        .iter()
-        .position(|o| o.server.as_deref().map(server_key) == Some(k.clone()))
 }
 
 /// Add one parsed content to the group's servers: to the group's own server
@@ -340,7 +364,7 @@ fn other_of(others: &[ServerEvidence], primary: Option<&str>, name: &str) -> Opt
 fn add_content(
     main: &mut ServerEvidence,
     others: &mut [ServerEvidence],
-    primary: Option<&str>,
+    others_of: &OtherIndex<'_>,
     path: &str,
     c: &Content,
 ) -> Reached {
@@ -351,10 +375,7 @@ fn add_content(
                 // A named record without an entry of its own (inside a collect
                 // bundle every record is the host's; other names are flagged)
                 // goes to the group's own server.
-                let other = srv
-                    .name
-                    .as_deref()
-                    .and_then(|n| other_of(others, primary, n));
+                let other = srv.name.as_deref().and_then(|n| others_of.of(n));
                 let target: &mut ServerEvidence = match other.and_then(|o| others.get_mut(o)) {
                     Some(e) => e,
                     None => &mut *main,
@@ -416,10 +437,7 @@ fn add_content(
         Content::ExsetupVersion(x) => {
             // A named server's output is that server's (PSComputerName, or
             // the prompt it was pasted after).
-            let other = x
-                .computer_name
-                .as_deref()
-                .and_then(|n| other_of(others, primary, n));
+            let other = x.computer_name.as_deref().and_then(|n| others_of.of(n));
             let target = match other.and_then(|o| others.get_mut(o)) {
                 Some(o) => o,
                 None => &mut *main,

@@ -419,6 +419,7 @@ mod tests {
                 path: "(live probe)".into(),
                 kind: "probe-results".into(),
                 status: "parsed".into(),
+                reason: None,
             }],
             ..ServerEvidence::default()
         };

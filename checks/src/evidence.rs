@@ -241,11 +241,16 @@ pub struct ServerEvidence {
     pub probes: Option<eems_parsers::probe_results::ProbeReport>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct InputSummary {
     pub path: String,
     pub kind: String,
     pub status: String,
+    /// Why the file was not read, or only in part (skipped: not a regular
+    /// file, a symbolic link leaving the folder or looping; cut by a size
+    /// budget).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl ServerEvidence {

@@ -613,7 +613,7 @@ pub fn to_fleet_html(head: &FleetHead, servers: &[ServerSummary]) -> String {
     let mut rows: Vec<Row> = servers
         .iter()
         .map(|s| Row {
-            name: s.label().to_owned(),
+            name: crate::view::shown_name(s.label()),
             status: status_word(s.status),
             status_rank: status_rank(s.status),
             root_cause: s
@@ -646,7 +646,8 @@ pub fn to_fleet_html(head: &FleetHead, servers: &[ServerSummary]) -> String {
         rows,
     };
     match page.render() {
-        Ok(s) => s,
+        // No control or bidi character of the evidence reaches the page.
+        Ok(s) => crate::safe::document(&s, false).into_owned(),
         Err(e) => format!(
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>eems-doctor fleet</title></head><body><p>The dashboard could not be rendered: {}</p></body></html>\n",
             e.to_string()

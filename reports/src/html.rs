@@ -136,6 +136,7 @@ struct InputRow {
     kind: String,
     status: String,
     problem: bool,
+    reason: String,
 }
 
 pub(crate) fn render(report: &Report) -> String {
@@ -302,6 +303,7 @@ impl ServerView {
                 kind: i.kind.clone(),
                 status: i.status.clone(),
                 problem: view::is_problem_input(i),
+                reason: i.reason.clone().unwrap_or_default(),
             })
             .collect();
         ServerView {

@@ -15,6 +15,7 @@ use eems_checks::diagnosis::ServerDiagnosis;
 pub mod fleet;
 mod html;
 pub mod json;
+pub mod safe;
 pub mod secrets;
 mod text;
 mod view;
@@ -50,13 +51,16 @@ pub fn to_json(report: &Report) -> String {
     .into_owned()
 }
 
-/// One self-contained HTML page (no script, no external resource).
+/// One self-contained HTML page (no script, no external resource). No
+/// control or bidi character of the evidence reaches it (see [`safe`]).
 pub fn to_html(report: &Report) -> String {
-    secrets::scrub(&html::render(report)).into_owned()
+    let page = html::render(report);
+    safe::document(&secrets::scrub(&page), false).into_owned()
 }
 
 /// A terminal summary; ANSI colours only when `color` is true (the words are
-/// always there).
+/// always there). No escape sequence of the evidence reaches it (see [`safe`]).
 pub fn to_text(report: &Report, color: bool) -> String {
-    secrets::scrub(&text::render(report, color)).into_owned()
+    let text = text::render(report, color);
+    safe::document(&secrets::scrub(&text), color).into_owned()
 }

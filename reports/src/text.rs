@@ -255,12 +255,19 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
     let unread: Vec<_> = d
         .inputs
         .iter()
-        .filter(|i| view::is_problem_input(i))
+        .filter(|i| view::is_problem_input(i) || i.reason.is_some())
         .collect();
     if !unread.is_empty() {
         let _ = writeln!(out, "  Inputs not understood:");
         for i in unread {
-            let _ = writeln!(out, "    {}  {}", p.with(YELLOW, &i.status), i.path);
+            match &i.reason {
+                Some(r) => {
+                    let _ = writeln!(out, "    {}  {}  ({r})", p.with(YELLOW, &i.status), i.path);
+                }
+                None => {
+                    let _ = writeln!(out, "    {}  {}", p.with(YELLOW, &i.status), i.path);
+                }
+            }
         }
     }
 }

@@ -10,10 +10,24 @@ use eems_checks::registry;
 use eems_parsers::probe_results::{ProbeReport, StepKind, StepOutcome};
 
 /// The server's name, or a placeholder when no input named it.
+/// The server's name as shown: control and bidi characters visible as
+/// `\u{…}`, and such a name flagged.
 pub(crate) fn server_name(d: &ServerDiagnosis) -> String {
-    d.server
-        .clone()
-        .unwrap_or_else(|| "(unnamed server)".to_owned())
+    match d.server.as_deref() {
+        None => "(unnamed server)".to_owned(),
+        Some(n) => shown_name(n),
+    }
+}
+
+pub(crate) fn shown_name(n: &str) -> String {
+    if crate::safe::is_suspicious(n) {
+        format!(
+            "{} (suspicious name: it holds control or bidi characters)",
+            crate::safe::visible(n)
+        )
+    } else {
+        n.to_owned()
+    }
 }
 
 pub(crate) fn status_upper(s: Status) -> &'static str {

@@ -64,6 +64,8 @@ pub struct FleetArgs {
     /// Extra expected TLS issuers (CSV), added to the embedded set.
     #[arg(long, value_name = "FILE")]
     pub tls_issuers: Option<PathBuf>,
+    #[command(flatten)]
+    pub budget: crate::inputs::Budget,
 }
 
 /// What the workers share: the open outputs and the per-server summaries.
@@ -85,6 +87,7 @@ struct Shared<'a> {
     html: bool,
     tool_version: &'a str,
     generated_at: &'a str,
+    budget: crate::inputs::Budget,
 }
 
 pub fn run(args: FleetArgs) -> u8 {
@@ -169,6 +172,7 @@ pub fn run(args: FleetArgs) -> u8 {
         html,
         tool_version,
         generated_at: &generated_at,
+        budget: args.budget,
     };
 
     let progress = if std::io::stderr().is_terminal() {
@@ -296,7 +300,7 @@ fn load_previous(p: &Path) -> Result<PreviousScan, String> {
 /// entry. Everything parsed is dropped on return.
 fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> FleetServer {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let files = crate::inputs::bundle_files(&b.path);
+        let files = crate::inputs::bundle_files(&b.path, sh.budget);
         let error = bundle_error(&files);
         let inputs: Vec<InputSummary> = files
             .iter()
@@ -305,6 +309,7 @@ fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> FleetServer {
                 path: f.path.clone(),
                 kind: "unrecognized".into(),
                 status: "error".into(),
+                reason: f.bytes.as_ref().err().cloned(),
             })
             .collect();
         let group = Group {

@@ -45,7 +45,7 @@ pub fn clean_text(s: &str) -> String {
                 out.push(' ');
             }
             last_space = true;
-        } else if !c.is_control() {
+        } else if !eems_reports::safe::is_unsafe(c) {
             out.push(c);
             last_space = false;
         }

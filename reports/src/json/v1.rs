@@ -189,6 +189,9 @@ pub struct Input {
     pub kind: String,
     /// `parsed`, `partial`, `unrecognized` or `error`.
     pub status: String,
+    /// Extra (v1): why the file was not read, or only in part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Analyze {
@@ -401,6 +404,7 @@ impl From<&InputSummary> for Input {
             path: i.path.clone(),
             kind: i.kind.clone(),
             status: i.status.clone(),
+            reason: i.reason.clone(),
         }
     }
 }

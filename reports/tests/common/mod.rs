@@ -25,6 +25,7 @@ fn input(path: &str, kind: &str, status: &str) -> InputSummary {
         path: path.into(),
         kind: kind.into(),
         status: status.into(),
+        reason: None,
     }
 }
 
