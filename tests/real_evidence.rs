@@ -559,3 +559,37 @@ fn an_edge_server_is_not_an_eems_failure() {
         }
     }
 }
+
+/// Synthetic (issue 16): Health Checker flags a DisableRootAutoUpdate value
+/// other than 0 or 1 as invalid; so does ctl-autoupdate-disabled (warning).
+#[test]
+fn an_undocumented_disable_root_auto_update_value_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    for (value, fails, title) in [
+        ("0x2", true, "value Windows does not document (2)"),
+        ("0x1", true, "disabled by policy"),
+        ("0x0", false, ""),
+    ] {
+        let f = dir.path().join(format!("reg-query-authroot-{value}.txt"));
+        std::fs::write(
+            &f,
+            format!("\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates\\AuthRoot\n    DisableRootAutoUpdate    REG_DWORD    {value}\n\n"),
+        )
+        .unwrap();
+        let (v, _) = run("analyze", &[f.to_str().unwrap()]);
+        let server = &v["servers"][0];
+        let f = server["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "ctl-autoupdate-disabled");
+        assert_eq!(f.is_some(), fails, "{value}");
+        if let Some(f) = f {
+            assert!(
+                f["title"].as_str().unwrap().contains(title),
+                "{value}: {f:#}"
+            );
+            assert_eq!(f["severity"], "warning");
+        }
+    }
+}

@@ -27,8 +27,20 @@ impl Check for CtlAutoupdateDisabled {
         let Some(v) = &ev.disable_root_auto_update else {
             return Outcome::Skip("no AuthRoot policy evidence: run `reg query \"HKLM\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates\\AuthRoot\"`".into());
         };
-        if v.value != 1 {
+        if v.value == 0 {
             return Outcome::Pass;
+        }
+        if v.value != 1 {
+            // Health Checker flags this too ("invalid value"): Windows
+            // documents only 0 and 1, so what the chain engine does with it
+            // is not something to rely on.
+            return Outcome::fail(
+                finding(&META, Confidence::Medium, format!("DisableRootAutoUpdate has a value Windows does not document ({})", v.value))
+                    .detail("The AuthRoot policy DisableRootAutoUpdate is documented with two values: 0 (automatic root updates allowed) and 1 (disabled). Any other value is a misconfiguration (often a typo in a GPO or a script); do not rely on how the chain engine reads it. If roots are not updated, a root that OCS's chain or the mitigation XML signing chain needs and that is missing from the machine store makes validation fail.")
+                    .evidence([v.cite.to_evidence()])
+                    .step(Step::text("Set DisableRootAutoUpdate to 0 (or remove the policy) to allow automatic root updates, or to 1 if you deploy the roots yourself; then deploy DigiCert Global Root G2/G3, Microsoft RSA/ECC Root CA 2017 and Microsoft Root Certificate Authority 2011 to LocalMachine\\Root."))
+                    .step(Step::cmd("Check which policy sets it:", "gpresult /h gpresult.html")),
+            );
         }
         Outcome::fail(
             finding(&META, Confidence::High, "Automatic root certificate updates are disabled by policy (DisableRootAutoUpdate = 1)")
