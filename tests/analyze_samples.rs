@@ -4,26 +4,13 @@
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a test failure
 
+mod support;
+
 use serde_json::Value;
 use std::process::Command;
 
 fn analyze(args: &[&str]) -> (Value, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("analyze")
-        .arg("--format")
-        .arg("json")
-        .args(args)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (v, out.status.code().unwrap_or(-1))
+    support::doctor_json("analyze", args)
 }
 
 fn ids(server: &Value, key: &str) -> Vec<String> {

@@ -3,28 +3,14 @@
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a test failure
 
+mod support;
+
 use serde_json::Value;
-use std::process::Command;
 
 const REAL: &str = "tests/fixtures/real";
 
 fn run(sub: &str, args: &[&str]) -> (Value, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg(sub)
-        .arg("--format")
-        .arg("json")
-        .args(args)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (v, out.status.code().unwrap_or(-1))
+    support::doctor_json(sub, args)
 }
 
 fn finding_ids(server: &Value) -> Vec<&str> {
@@ -34,6 +20,16 @@ fn finding_ids(server: &Value) -> Vec<&str> {
         .iter()
         .map(|f| f["id"].as_str().unwrap())
         .collect()
+}
+
+/// The finding `id` of a server's JSON; fails the test when it is absent.
+fn finding<'a>(server: &'a Value, id: &str) -> &'a Value {
+    server["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {:?}", finding_ids(server)))
 }
 
 fn kind_of(rel: &str) -> String {
@@ -56,12 +52,7 @@ fn a_headerless_1008_paste_is_the_services_event() {
         let ids = finding_ids(server);
         assert!(ids.contains(&"tls-validation-failed"), "{rel}: {ids:?}");
         assert_eq!(code, 2, "{rel}: a TLS failure is critical");
-        let excerpt = server["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["id"] == "tls-validation-failed")
-            .unwrap()["evidence"][0]["excerpt"]
+        let excerpt = finding(server, "tls-validation-failed")["evidence"][0]["excerpt"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -250,12 +241,7 @@ fn success_next_to_a_tls_1008_is_called_a_contradiction() {
         ],
     );
     let server = &v["servers"][0];
-    let f = server["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == "tls-validation-failed")
-        .unwrap();
+    let f = finding(server, "tls-validation-failed");
     let detail = f["detail"].as_str().unwrap();
     assert!(
         detail.contains("Test-MitigationServiceConnectivity.ps1 reported Success")
@@ -298,12 +284,7 @@ fn an_admins_own_request_to_ocs_is_evidence_of_what_answered() {
     );
     let server = &v["servers"][0];
     assert!(!finding_ids(server).contains(&"fetch-failing"));
-    let tls = server["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == "tls-validation-failed")
-        .unwrap();
+    let tls = finding(server, "tls-validation-failed");
     assert!(
         tls["detail"]
             .as_str()

@@ -110,6 +110,15 @@ impl Run {
     }
 }
 
+/// `eems-doctor SUB --format json ARGS…`: the JSON it printed and its exit
+/// code (the one CLI runner of the integration tests).
+pub fn doctor_json(sub: &str, args: &[&str]) -> (serde_json::Value, i32) {
+    let mut all = vec![sub.to_owned(), "--format".to_owned(), "json".to_owned()];
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    let r = doctor(&all);
+    (r.json(), r.status.code().unwrap_or(-1))
+}
+
 /// Run `eems-doctor ARGS…` (bounded: killed after 60 s).
 pub fn doctor(args: &[String]) -> Run {
     let start = Instant::now();
