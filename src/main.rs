@@ -93,10 +93,11 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            // Help and version asked for are a success; help shown because a
+            // subcommand is missing (bare `eems-doctor`) is a usage error, so
+            // a script that forgot the subcommand does not read it as "ok".
             let code = match e.kind() {
-                clap::error::ErrorKind::DisplayHelp
-                | clap::error::ErrorKind::DisplayVersion
-                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
                 _ => EXIT_USAGE,
             };
             let _ = e.print();

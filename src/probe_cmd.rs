@@ -99,6 +99,15 @@ pub fn redact_url(url: &str) -> String {
 }
 
 pub fn run(args: ProbeArgs) -> u8 {
+    // The service only ever asks OCS over HTTPS; anything else is a typo, not
+    // a DNS failure to diagnose.
+    if !args.ocs_url.to_ascii_lowercase().starts_with("https://") {
+        eprintln!(
+            "error: --ocs-url must be an https:// URL (the service fetches over HTTPS): {}",
+            args.ocs_url
+        );
+        return crate::EXIT_USAGE;
+    }
     let format = match crate::analyze::report_format(args.format, args.output.as_deref()) {
         Ok(f) => f,
         Err(e) => {

@@ -203,3 +203,24 @@ fn the_output_extension_chooses_the_format() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("contradicts"));
     assert!(!clash.exists());
 }
+
+/// Bare `eems-doctor` shows the help and is a usage error (3), so a script
+/// that forgot the subcommand does not read "ok"; `--help` itself is 0. A
+/// non-HTTPS `--ocs-url` is a usage error, not a DNS failure to diagnose.
+#[test]
+fn usage_errors_are_exit_3() {
+    let bare = bin().output().unwrap();
+    assert_eq!(bare.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&bare.stderr).contains("Usage"));
+    assert_eq!(bin().arg("--help").output().unwrap().status.code(), Some(0));
+    let http = bin()
+        .args([
+            "probe",
+            "--ocs-url",
+            "http://officeclient.microsoft.com/getexchangemitigations",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(http.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&http.stderr).contains("https://"));
+}
