@@ -751,19 +751,7 @@ pub fn looks_like_service_status(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::build::Precision;
-    use crate::text::decode;
     use proptest::prelude::*;
-
-    macro_rules! extra {
-        ($p:literal) => {
-            decode(include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../tests/fixtures/extra/powershell/",
-                $p
-            )))
-            .text
-        };
-    }
 
     #[test]
     fn ex01_server() {
@@ -845,7 +833,7 @@ mod tests {
 
     #[test]
     fn server_edge_cases_fixture() {
-        let t = extra!("get-exchangeserver-fl_wrapped-truncated.txt");
+        let t = powershell!("get-exchangeserver-fl_wrapped-truncated.txt");
         assert!(looks_like_exchange_server(&t));
         let p = parse_exchange_server(Source::new(&t));
         assert!(p.problems.is_empty(), "{:?}", p.problems);
@@ -884,7 +872,7 @@ mod tests {
     #[test]
     fn server_default_table() {
         // Default view at 80 columns: AdminDisplayVersion is cut off.
-        let t = extra!("get-exchangeserver-table.txt");
+        let t = powershell!("get-exchangeserver-table.txt");
         assert!(looks_like_exchange_server(&t));
         let p = parse_exchange_server(Source::new(&t));
         let v = &p.value.servers;
@@ -1027,7 +1015,7 @@ mod tests {
 
     #[test]
     fn organization_config_star() {
-        let t = extra!("get-organizationconfig-fl-mitig.txt");
+        let t = powershell!("get-organizationconfig-fl-mitig.txt");
         assert!(looks_like_organization_config(&t));
         let p = parse_organization_config(Source::new(&t));
         assert!(p.problems.is_empty(), "{:?}", p.problems);
@@ -1093,7 +1081,7 @@ mod tests {
 
     #[test]
     fn service_format_list() {
-        let t = extra!("get-service-fl.txt");
+        let t = powershell!("get-service-fl.txt");
         assert!(looks_like_service_status(&t));
         let p = parse_service_status(Source::new(&t));
         assert!(p.problems.is_empty(), "{:?}", p.problems);
@@ -1109,7 +1097,7 @@ mod tests {
 
     #[test]
     fn service_sc_query_and_qc() {
-        let t = extra!("sc-query-qc.txt");
+        let t = powershell!("sc-query-qc.txt");
         assert!(looks_like_service_status(&t));
         let p = parse_service_status(Source::new(&t));
         assert!(p.problems.is_empty(), "{:?}", p.problems);
@@ -1138,7 +1126,7 @@ mod tests {
 
     #[test]
     fn service_missing() {
-        let t = extra!("get-service-missing.txt");
+        let t = powershell!("get-service-missing.txt");
         assert!(looks_like_service_status(&t));
         let p = parse_service_status(Source::new(&t));
         assert!(p.problems.is_empty(), "{:?}", p.problems);
@@ -1198,7 +1186,7 @@ mod tests {
                 reference!("os/variants/get-exchangeserver-fl_multi-server.txt"),
                 reference!("os/variants/get-service-select_stopped-disabled.txt"),
                 reference!("os/variants/get-service_ps7-ellipsis.txt"),
-                extra!("sc-query-qc.txt"),
+                powershell!("sc-query-qc.txt"),
             ];
             let t = &texts[which];
             let mut s: String = t.chars().take(cut).collect();

@@ -388,31 +388,7 @@ pub fn looks_like_get_mitigations(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::decode;
     use proptest::prelude::*;
-
-    macro_rules! extra {
-        ($p:literal) => {
-            decode(include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../tests/fixtures/extra/powershell/",
-                $p
-            )))
-            .text
-        };
-    }
-
-    /// Decoded text of a verbatim published artifact under `tests/fixtures/real/`.
-    macro_rules! real {
-        ($p:literal) => {
-            decode(include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../tests/fixtures/real/",
-                $p
-            )))
-            .text
-        };
-    }
 
     const VERIFIED_WARNING: &str = "Connection with Mitigation Endpoint was not successful. To enable connectivity please refer: https://aka.ms/HelpConnectivityEEMS";
 
@@ -487,7 +463,7 @@ mod tests {
 
     #[test]
     fn get_mitigations_wrapped_warning() {
-        let t = extra!("get-mitigations-warning-wrapped.txt");
+        let t = powershell!("get-mitigations-warning-wrapped.txt");
         assert!(looks_like_get_mitigations(&t));
         let p = parse_get_mitigations(Source::new(&t));
         assert!(p.value.endpoint_unreachable);
@@ -607,16 +583,19 @@ mod tests {
             ),
             (
                 "exchange-server",
-                extra!("get-exchangeserver-fl_wrapped-truncated.txt"),
+                powershell!("get-exchangeserver-fl_wrapped-truncated.txt"),
             ),
-            ("exchange-server", extra!("get-exchangeserver-table.txt")),
+            (
+                "exchange-server",
+                powershell!("get-exchangeserver-table.txt"),
+            ),
             (
                 "organization-config",
                 reference!("os/healthy_EX01/get-organizationconfig-fl.txt"),
             ),
             (
                 "organization-config",
-                extra!("get-organizationconfig-fl-mitig.txt"),
+                powershell!("get-organizationconfig-fl-mitig.txt"),
             ),
             (
                 "service-status",
@@ -630,18 +609,18 @@ mod tests {
                 "service-status",
                 reference!("os/variants/get-service_ps7-ellipsis.txt"),
             ),
-            ("service-status", extra!("get-service-fl.txt")),
-            ("service-status", extra!("sc-query-qc.txt")),
-            ("service-status", extra!("get-service-missing.txt")),
+            ("service-status", powershell!("get-service-fl.txt")),
+            ("service-status", powershell!("sc-query-qc.txt")),
+            ("service-status", powershell!("get-service-missing.txt")),
             (
                 "exsetup-version",
-                extra!("exsetup-fileversioninfo-table.txt"),
+                powershell!("exsetup-fileversioninfo-table.txt"),
             ),
-            ("exsetup-version", extra!("exsetup-fl-fileversion.txt")),
-            ("exsetup-version", extra!("exsetup-versioninfo.txt")),
+            ("exsetup-version", powershell!("exsetup-fl-fileversion.txt")),
+            ("exsetup-version", powershell!("exsetup-versioninfo.txt")),
             (
                 "exsetup-version",
-                extra!("exsetup-get-command-autosize.txt"),
+                powershell!("exsetup-get-command-autosize.txt"),
             ),
             (
                 "connectivity-test",
@@ -661,7 +640,7 @@ mod tests {
             ),
             (
                 "get-mitigations",
-                extra!("get-mitigations-warning-wrapped.txt"),
+                powershell!("get-mitigations-warning-wrapped.txt"),
             ),
             (
                 "healthchecker",
@@ -669,11 +648,11 @@ mod tests {
             ),
             (
                 "healthchecker",
-                extra!("healthchecker-eems-disabled-unreachable.txt"),
+                powershell!("healthchecker-eems-disabled-unreachable.txt"),
             ),
             (
                 "healthchecker",
-                extra!("healthchecker-full-two-servers.txt"),
+                powershell!("healthchecker-full-two-servers.txt"),
             ),
             (
                 "healthchecker",
@@ -762,7 +741,7 @@ mod tests {
                 reference!("os/variants/healthchecker-eems-section.txt"),
                 reference!("os/healthy_EX01/get-mitigations.txt"),
                 reference!("os/misconfigured_EX04/test-mitigationserviceconnectivity.txt"),
-                extra!("get-mitigations-warning-wrapped.txt"),
+                powershell!("get-mitigations-warning-wrapped.txt"),
             ];
             let t = &texts[which];
             let mut s: String = t.chars().take(cut).collect();

@@ -23,6 +23,30 @@ macro_rules! reference {
     };
 }
 
+/// Decoded text of `tests/fixtures/extra/powershell/<path>`.
+macro_rules! powershell {
+    ($p:literal) => {
+        crate::text::decode(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/extra/powershell/",
+            $p
+        )))
+        .text
+    };
+}
+
+/// Decoded text of a verbatim published artifact, `tests/fixtures/real/<path>`.
+macro_rules! real {
+    ($p:literal) => {
+        crate::text::decode(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/real/",
+            $p
+        )))
+        .text
+    };
+}
+
 /// Apply character edits (delete / insert / truncate at a position) to a
 /// sample: the shape of damage pasted text suffers.
 pub fn mutate(text: &str, edits: &[(usize, u8, char)]) -> String {

@@ -1,29 +1,5 @@
 use super::*;
-use crate::text::decode;
 use proptest::prelude::*;
-
-macro_rules! extra {
-    ($p:literal) => {
-        decode(include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/extra/powershell/",
-            $p
-        )))
-        .text
-    };
-}
-
-/// Decoded text of a verbatim published artifact under `tests/fixtures/real/`.
-macro_rules! real {
-    ($p:literal) => {
-        decode(include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/real/",
-            $p
-        )))
-        .text
-    };
-}
 
 fn parse(t: &str) -> HealthChecker {
     assert!(looks_like_healthchecker(t), "not recognised:\n{t}");
@@ -65,7 +41,7 @@ fn healthchecker_sample() {
 
 #[test]
 fn healthchecker_disabled_unreachable() {
-    let t = extra!("healthchecker-eems-disabled-unreachable.txt");
+    let t = powershell!("healthchecker-eems-disabled-unreachable.txt");
     let v = one(&t);
     let e = v.eems.unwrap();
     assert_eq!(e.value, EemsConfigState::DisabledOnServerLevel);
@@ -308,7 +284,7 @@ fn real_1977_failed_run() {
 
 #[test]
 fn full_report_for_two_servers() {
-    let t = extra!("healthchecker-full-two-servers.txt");
+    let t = powershell!("healthchecker-full-two-servers.txt");
     let v = parse(&t);
     assert_eq!(v.script_version.unwrap().value, "24.06.13.2058");
     assert_eq!(v.reports.len(), 2);
@@ -449,7 +425,7 @@ proptest! {
 
     #[test]
     fn mutated_report_never_panics(cut in 0usize..3000, ins in "\\PC{0,8}", pos in 0usize..3000, del in 0usize..3000) {
-        let t = extra!("healthchecker-full-two-servers.txt");
+        let t = powershell!("healthchecker-full-two-servers.txt");
         let mut s: String = t.chars().take(cut).collect();
         if let Some((i, _)) = s.char_indices().nth(del) { s.remove(i); }
         let at = s.char_indices().nth(pos).map_or(s.len(), |(i, _)| i);
