@@ -249,25 +249,20 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
         for c in contents(i.parsed) {
             if let Content::HealthChecker(h) = c {
                 for r in &h.reports {
-                    let key = r.name.as_ref().map(|n| server_key(&n.value));
-                    let target: &mut ServerEvidence = match key.as_deref() {
-                        Some(k) if Some(k) != primary_key.as_deref() => {
-                            let Some(&o) = other_index.get(k) else {
-                                continue;
-                            };
+                    // The same attribution as every other content (add_content).
+                    let other = r.name.as_ref().and_then(|n| others_of.of(&n.value));
+                    let target: &mut ServerEvidence = match other.and_then(|o| others.get_mut(o)) {
+                        Some(e) => e,
+                        None => &mut main,
+                    };
+                    match other {
+                        Some(o) => {
                             if let Some(f) = fed.get_mut(o) {
                                 f.push(i.path);
                             }
-                            match others.get_mut(o) {
-                                Some(e) => e,
-                                None => continue,
-                            }
                         }
-                        _ => {
-                            main_used = true;
-                            &mut main
-                        }
-                    };
+                        None => main_used = true,
+                    }
                     add_healthchecker(target, i.path, r);
                 }
             }
