@@ -389,9 +389,7 @@ fn set_file(out: &mut ExsetupVersion, name: &str) {
 
 /// CliXml of ExSetup.exe's `FileVersionInfo` (Health Checker's `ExSetup.xml`).
 pub fn looks_like_exsetup_version_clixml(text: &str) -> bool {
-    crate::clixml::top_type_names(text)
-        .iter()
-        .any(|t| crate::clixml::type_name_matches(t, "System.Diagnostics.FileVersionInfo"))
+    crate::clixml::has_top_type(text, "System.Diagnostics.FileVersionInfo")
         && crate::clixml::mentions_property(text, "FileVersion")
         && text.contains("ExSetup")
 }

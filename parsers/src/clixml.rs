@@ -76,6 +76,14 @@ pub fn type_name_matches(t: &str, name: &str) -> bool {
             && t.as_bytes().get(t.len() - name.len() - 1) == Some(&b'.')
 }
 
+/// Whether a top-level object of the CliXml `text` is of type `name` (see
+/// [`type_name_matches`]): the recognizers' question.
+pub fn has_top_type(text: &str, name: &str) -> bool {
+    top_type_names(text)
+        .iter()
+        .any(|t| type_name_matches(t, name))
+}
+
 /// One named member (`N="…"`) of an object.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PsProperty {

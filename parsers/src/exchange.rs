@@ -645,20 +645,14 @@ fn fl_labels(text: &str) -> impl Iterator<Item = &str> {
 
 /// Whether a top-level object of CliXml `text` has a type named `suffix`
 /// (or ending in `.suffix`; `Deserialized.` prefixes are fine).
-fn clixml_top_type(text: &str, suffix: &str) -> bool {
-    clixml::top_type_names(text)
-        .iter()
-        .any(|t| clixml::type_name_matches(t, suffix))
-}
-
 /// CliXml of `Get-ExchangeServer` (type `…Directory.Management.ExchangeServer`).
 pub fn looks_like_exchange_server_clixml(text: &str) -> bool {
-    clixml_top_type(text, "Management.ExchangeServer")
+    clixml::has_top_type(text, "Management.ExchangeServer")
 }
 
 /// CliXml of `Get-OrganizationConfig` (type `…Directory.Management.OrganizationConfig`).
 pub fn looks_like_organization_config_clixml(text: &str) -> bool {
-    clixml_top_type(text, "Management.OrganizationConfig")
+    clixml::has_top_type(text, "Management.OrganizationConfig")
 }
 
 /// CliXml of `Get-Service` (`System.ServiceProcess.ServiceController`), or of
@@ -668,7 +662,7 @@ pub fn looks_like_service_status_clixml(text: &str) -> bool {
     if !clixml::is_clixml(text) {
         return false;
     }
-    if clixml_top_type(text, "System.ServiceProcess.ServiceController") {
+    if clixml::has_top_type(text, "System.ServiceProcess.ServiceController") {
         return true;
     }
     let named =
@@ -677,7 +671,7 @@ pub fn looks_like_service_status_clixml(text: &str) -> bool {
         clixml::mentions_property(text, "Status") || clixml::mentions_property(text, "StartType");
     named
         && state
-        && clixml_top_type(text, "System.Management.Automation.PSCustomObject")
+        && clixml::has_top_type(text, "System.Management.Automation.PSCustomObject")
         && text.to_ascii_lowercase().contains("msexchangemitigation")
 }
 

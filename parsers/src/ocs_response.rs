@@ -78,9 +78,11 @@ pub fn looks_like_ocs_response(head: &str) -> bool {
 
 /// Recognizer for `Export-Clixml` of an Invoke-WebRequest response.
 pub fn looks_like_ocs_response_clixml(head: &str) -> bool {
-    clixml::top_type_names(head).iter().any(|t| {
-        clixml::type_name_matches(t, "WebResponseObject") || t.ends_with("WebResponseObject")
-    })
+    // The most derived type is a subclass: `BasicHtmlWebResponseObject`
+    // (Windows PowerShell -UseBasicParsing, PowerShell 7) or `HtmlWebResponseObject`.
+    clixml::top_type_names(head)
+        .iter()
+        .any(|t| t.ends_with("WebResponseObject"))
 }
 
 /// `xml    EOCS` / `---    ----` / `version="1.0" encoding="utf-8" EOCS`:
