@@ -28,14 +28,16 @@ impl Check for TlsValidationFailed {
     }
 
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+        let script_success = ev.connectivity_test.as_ref().is_some_and(|t| t.value);
         let admin_got_ocs = ev
             .ocs_response
             .as_ref()
             .is_some_and(|r| r.value.reached_ocs());
-        let shallow = if admin_got_ocs && !ev.connectivity_test.as_ref().is_some_and(|t| t.value) {
-            " The admin's own Invoke-WebRequest/Invoke-RestMethod got OCS's document in the same evidence: not a contradiction. It ran as the signed-in admin with that user's proxy and certificate stores; the service runs as LocalSystem and validates the chain through WinHTTP's proxy and the CRL/CTL downloads the admin's request never exercised."
-        } else if ev.connectivity_test.as_ref().is_some_and(|t| t.value) {
+        // The script's Success is the better-known contradiction: said first.
+        let shallow = if script_success {
             " Test-MitigationServiceConnectivity.ps1 reported Success in the same evidence: the classic contradiction, and not a real one. The script runs as the signed-in admin and sends one plain request; the service runs as LocalSystem and validates the chain through WinHTTP's proxy and the CRL/CTL downloads the script never exercises, so its Success does not clear this failure."
+        } else if admin_got_ocs {
+            " The admin's own Invoke-WebRequest/Invoke-RestMethod got OCS's document in the same evidence: not a contradiction. It ran as the signed-in admin with that user's proxy and certificate stores; the service runs as LocalSystem and validates the chain through WinHTTP's proxy and the CRL/CTL downloads the admin's request never exercised."
         } else {
             ""
         };
