@@ -313,7 +313,12 @@ pub fn analyze_groups(
         });
         let inputs: Vec<collect::Input<'_>> = parsed
             .iter()
-            .map(|(path, parsed)| collect::Input { path, parsed })
+            .zip(&g.files)
+            .map(|((path, parsed), f)| collect::Input {
+                path,
+                parsed,
+                folded: f.folded(),
+            })
             .collect();
         // Why a file was skipped or cut reaches the report (issue 18).
         let reasons: std::collections::HashMap<&str, &str> = g

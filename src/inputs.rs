@@ -14,9 +14,18 @@ use std::path::{Path, PathBuf};
 pub struct Input {
     /// Path as given (or found while walking a directory); `-` for stdin.
     pub path: String,
+    /// What was read; empty for a streamed input.
     pub bytes: Result<Vec<u8>, String>,
     /// Why only part of the input was read (a size budget), if it was cut.
     pub partial: Option<String>,
+    /// A large log, parsed and folded while it was read (issue 14).
+    pub streamed: Option<Box<Streamed>>,
+}
+
+/// A log read as a stream: its summary (no rows) and its rows' fold.
+pub struct Streamed {
+    pub parsed: eems_parsers::ParsedInput,
+    pub folded: eems_checks::collect::LogFolded,
 }
 
 impl Input {
@@ -25,13 +34,23 @@ impl Input {
             path: path.into(),
             bytes: Err(reason.into()),
             partial: None,
+            streamed: None,
         }
     }
 
-    /// Parse the bytes read; an input cut by a budget is `partial` and says why.
+    /// The rows of a streamed log, already folded.
+    pub fn folded(&self) -> Option<&eems_checks::collect::LogFolded> {
+        self.streamed.as_ref().map(|s| &s.folded)
+    }
+
+    /// Parse the bytes read (or give a streamed input's summary); an input
+    /// cut by a budget is `partial` and says why.
     pub fn parse(&self) -> Option<eems_parsers::ParsedInput> {
         let bytes = self.bytes.as_ref().ok()?;
-        let mut p = eems_parsers::parse_input(bytes, Some(&self.path));
+        let mut p = match &self.streamed {
+            Some(s) => s.parsed.clone(),
+            None => eems_parsers::parse_input(bytes, Some(&self.path)),
+        };
         if let Some(why) = &self.partial {
             if p.status == eems_parsers::Status::Parsed {
                 p.status = eems_parsers::Status::Partial;
@@ -56,6 +75,12 @@ pub struct Budget {
     /// listed as not read. Suffixes K, M, G (powers of 1024).
     #[arg(long = "max-bundle-size", value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub bundle: u64,
+    /// A MitigationService log at least this large is read as a stream and
+    /// reduced to evidence as it is read, never held whole (issue 14). Small
+    /// files are read whole so a pasted console session is split into its
+    /// commands; `1` streams every log (the tests compare both paths).
+    #[arg(long = "stream-min", value_name = "SIZE", default_value = "4M", value_parser = parse_size, hide = true)]
+    pub stream_min: u64,
 }
 
 impl Default for Budget {
@@ -63,6 +88,7 @@ impl Default for Budget {
         Budget {
             file: 256 * MIB,
             bundle: 1024 * MIB,
+            stream_min: 4 * MIB,
         }
     }
 }
@@ -215,12 +241,16 @@ pub fn collect(paths: &[PathBuf], budget: Budget) -> Vec<Input> {
         let mut spent = Spent::new(budget);
         if p.as_os_str() == "-" {
             let (limit, note) = spent.allowance();
-            let (bytes, partial) = read_bounded(std::io::stdin().lock(), limit, 64 * 1024, note);
-            out.push(Input {
-                path: "-".into(),
-                bytes: bytes.map_err(|e| format!("cannot read standard input: {e}")),
-                partial,
-            });
+            // Its size is unknown: a log piped in is streamed whatever its size.
+            let (input, _) = read_input(
+                "-".into(),
+                std::io::stdin().lock(),
+                Size::Unknown,
+                (limit, note),
+                budget.stream_min,
+                "cannot read standard input",
+            );
+            out.push(input);
             continue;
         }
         // A path named on the command line is followed wherever it points;
@@ -332,14 +362,42 @@ fn read_zip(path: &Path, spent: &mut Spent, out: &mut Vec<Input>) {
                 ZIP_MAX_TOTAL / (1024 * 1024)
             )
         };
+        // A large log is streamed like a file on disk (issue 14): bounded
+        // by the read budgets, never held, so the in-memory bomb guard
+        // does not apply to it.
+        let nested = name.to_ascii_lowercase().ends_with(".zip");
+        let mut prefix = Vec::new();
+        if !nested && entry.size() >= spent.budget.stream_min {
+            let mut head = Vec::new();
+            let head_read = (&mut entry)
+                .take(eems_parsers::stream::HEAD as u64)
+                .read_to_end(&mut head);
+            if head_read.is_ok()
+                && let Some(enc) = eems_parsers::stream::log_encoding(&head, Some(&entry_path))
+            {
+                let (input, used) = stream_log(
+                    entry_path,
+                    head,
+                    &mut entry,
+                    enc,
+                    spent.allowance(),
+                    "cannot read zip entry",
+                );
+                spent.total = spent.total.saturating_add(used);
+                files.push(input);
+                continue;
+            }
+            // Not a log: read whole below, the head first.
+            prefix = head;
+        }
         if entry.size() > remaining {
             files.push(fail(bomb(&name)));
             break;
         }
         // The declared size can lie: read at most one byte past the budget.
-        let mut buf = Vec::new();
+        let mut buf = std::mem::take(&mut prefix);
         let read = (&mut entry)
-            .take(remaining.saturating_add(1))
+            .take(remaining.saturating_add(1).saturating_sub(buf.len() as u64))
             .read_to_end(&mut buf);
         total = total.saturating_add(buf.len() as u64);
         if total > ZIP_MAX_TOTAL {
@@ -368,6 +426,7 @@ fn read_zip(path: &Path, spent: &mut Spent, out: &mut Vec<Input>) {
                 .map(|_| buf)
                 .map_err(|e| format!("cannot read zip entry: {e}")),
             partial,
+            streamed: None,
         });
     }
     // Stable order, as for directories.
@@ -471,15 +530,136 @@ fn read(p: &Path, spent: &mut Spent) -> Input {
         Ok(m) => return Input::err(shown, not_regular(&m.file_type())),
         Err(e) => return Input::err(shown, format!("cannot read file: {e}")),
     }
-    let (limit, note) = spent.allowance();
     let hint = file.metadata().map_or(0, |m| m.len());
-    let (bytes, partial) = read_bounded(file, limit, hint, note);
-    if let Ok(b) = &bytes {
-        spent.total = spent.total.saturating_add(b.len() as u64);
+    let (input, used) = read_input(
+        shown,
+        file,
+        Size::Known(hint),
+        spent.allowance(),
+        spent.budget.stream_min,
+        "cannot read file",
+    );
+    spent.total = spent.total.saturating_add(used);
+    input
+}
+
+/// What is known of an input's size before reading it.
+#[derive(Clone, Copy)]
+enum Size {
+    Known(u64),
+    Unknown,
+}
+
+/// Read one input within `limit` (the note says why it was cut): a log of
+/// at least `stream_min` bytes (or of unknown size) is streamed, parsed and
+/// folded as it is read, so memory does not grow with it (issue 14);
+/// anything else is read whole. Returns the input and the bytes consumed.
+fn read_input(
+    path: String,
+    mut r: impl Read,
+    size: Size,
+    (limit, note): (u64, String),
+    stream_min: u64,
+    what: &str,
+) -> (Input, u64) {
+    let hint = match size {
+        Size::Known(n) => n,
+        Size::Unknown => 64 * 1024,
+    };
+    let streamable = match size {
+        Size::Known(n) => n >= stream_min,
+        // Standard input: a log streams whatever its size, unless
+        // streaming is off (`parse`).
+        Size::Unknown => stream_min < u64::MAX,
+    };
+    if !streamable {
+        let (bytes, partial) = read_bounded(r, limit, hint, note);
+        let used = bytes.as_ref().map_or(0, |b| b.len() as u64);
+        let input = Input {
+            path,
+            bytes: bytes.map_err(|e| format!("{what}: {e}")),
+            partial,
+            streamed: None,
+        };
+        return (input, used);
     }
-    Input {
-        path: shown,
-        bytes: bytes.map_err(|e| format!("cannot read file: {e}")),
+    let head_len = usize::try_from(limit.min(eems_parsers::stream::HEAD as u64)).unwrap_or(0);
+    let mut head = Vec::with_capacity(head_len);
+    if let Err(e) = (&mut r).take(head_len as u64).read_to_end(&mut head) {
+        return (Input::err(path, format!("{what}: {e}")), 0);
+    }
+    let Some(encoding) = eems_parsers::stream::log_encoding(&head, Some(&path)) else {
+        let (bytes, partial) = read_bounded(std::io::Cursor::new(head).chain(r), limit, hint, note);
+        let used = bytes.as_ref().map_or(0, |b| b.len() as u64);
+        let input = Input {
+            path,
+            bytes: bytes.map_err(|e| format!("{what}: {e}")),
+            partial,
+            streamed: None,
+        };
+        return (input, used);
+    };
+    stream_log(path, head, r, encoding, (limit, note), what)
+}
+
+/// Stream a log whose first bytes (`head`, already read) showed it in
+/// `encoding`; the rest comes from `r`.
+fn stream_log(
+    path: String,
+    head: Vec<u8>,
+    r: impl Read,
+    encoding: eems_parsers::Encoding,
+    (limit, note): (u64, String),
+    what: &str,
+) -> (Input, u64) {
+    let mut counted = Counted {
+        inner: std::io::Cursor::new(head).chain(r).take(limit),
+        n: 0,
+        err: None,
+    };
+    let mut fold = eems_checks::collect::LogFold::new(&path);
+    let parsed =
+        eems_parsers::stream::read_log(&mut counted, encoding, |rec| fold.push(rec.into()));
+    if let Some(e) = counted.err {
+        return (Input::err(path, format!("{what}: {e}")), counted.n);
+    }
+    // Cut by the budget when a byte is left past it.
+    let mut rest = counted.inner.into_inner();
+    let partial =
+        (counted.n >= limit && rest.read(&mut [0u8]).is_ok_and(|n| n > 0)).then_some(note);
+    let input = Input {
+        path,
+        bytes: Ok(Vec::new()),
         partial,
+        streamed: Some(Box::new(Streamed {
+            parsed,
+            folded: fold.finish(),
+        })),
+    };
+    (input, counted.n)
+}
+
+/// Counts what a reader gave, and keeps its error: the log reader reports a
+/// read error as a problem and stops, but the input must be listed as unreadable.
+struct Counted<R> {
+    inner: R,
+    n: u64,
+    err: Option<std::io::Error>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.n += n as u64;
+                Ok(n)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                let msg = e.to_string();
+                self.err = Some(e);
+                Err(std::io::Error::other(msg))
+            }
+        }
     }
 }

@@ -90,6 +90,11 @@ fn report<'a>(input: &'a Input, parsed: Option<&'a ParsedInput>) -> InputReport<
 }
 
 pub fn run(paths: &[PathBuf], format: ParseFormat, budget: inputs::Budget) -> ExitCode {
+    // `parse` prints every row, so a log is read whole, never folded.
+    let budget = inputs::Budget {
+        stream_min: u64::MAX,
+        ..budget
+    };
     let inputs = inputs::collect(paths, budget);
     let parsed: Vec<Option<ParsedInput>> = inputs.iter().map(Input::parse).collect();
     let reports: Vec<InputReport<'_>> = inputs

@@ -86,10 +86,7 @@ fn bench(c: &mut Criterion) {
                 .iter()
                 .map(|(n, b)| (n.clone(), eems_parsers::parse_input(b, Some(n))))
                 .collect();
-            let inputs: Vec<Input<'_>> = parsed
-                .iter()
-                .map(|(p, x)| Input { path: p, parsed: x })
-                .collect();
+            let inputs: Vec<Input<'_>> = parsed.iter().map(|(p, x)| Input::new(p, x)).collect();
             let servers = collect_group(&inputs);
             let d: Vec<_> = servers.iter().map(|ev| diagnose(ev, &ctx)).collect();
             black_box(d)

@@ -19,7 +19,10 @@ use crate::evidence::{
 };
 use chrono::{DateTime, Utc};
 use eems_parsers::events::{Event, EventExport};
-use eems_parsers::mitigation_log::{LogRecord, MessageClass, MitigationLog};
+use eems_parsers::mitigation_log::{
+    LogRecord, MessageClass, MessageKind, MitigationLog, RecordView,
+};
+use eems_parsers::time::Timestamp;
 use eems_parsers::{Content, ParsedInput, Status};
 use std::collections::{HashMap, HashSet};
 
@@ -27,6 +30,19 @@ use std::collections::{HashMap, HashSet};
 pub struct Input<'a> {
     pub path: &'a str,
     pub parsed: &'a ParsedInput,
+    /// The rows of a log that was streamed (its `MitigationLog` carries the
+    /// header and counts, no rows), already folded while it was read.
+    pub folded: Option<&'a LogFolded>,
+}
+
+impl<'a> Input<'a> {
+    pub fn new(path: &'a str, parsed: &'a ParsedInput) -> Self {
+        Input {
+            path,
+            parsed,
+            folded: None,
+        }
+    }
 }
 
 /// `EX01.contoso.local` → `ex01` for matching.
@@ -235,7 +251,7 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
             if matches!(c, Content::HealthChecker(_)) {
                 continue;
             }
-            let reached = add_content(&mut main, &mut others, &others_of, i.path, c);
+            let reached = add_content(&mut main, &mut others, &others_of, i.path, c, i.folded);
             main_used |= reached.main;
             for o in reached.others {
                 if let Some(f) = fed.get_mut(o) {
@@ -362,6 +378,7 @@ fn add_content(
     others_of: &OtherIndex<'_>,
     path: &str,
     c: &Content,
+    folded: Option<&LogFolded>,
 ) -> Reached {
     let mut reached = Reached::default();
     match c {
@@ -680,7 +697,7 @@ fn add_content(
                 ),
             ));
         }
-        Content::MitigationLog(log) => add_log(main, path, log),
+        Content::MitigationLog(log) => add_log(main, path, log, folded),
         Content::EventExport(e) => add_events(main, path, e),
     }
     reached.main = true;
@@ -954,56 +971,113 @@ fn classify_memo(text: &str, memo: &mut Option<(String, Cause)>) -> Cause {
     c
 }
 
-fn record_cause(r: &LogRecord, memo: &mut Option<(String, Cause)>) -> Option<Cause> {
-    match &r.class {
-        MessageClass::TlsValidationFailed => Some(Cause::TlsTrust),
-        MessageClass::UntrustedEndpoint => Some(Cause::UntrustedEndpoint),
-        MessageClass::XmlNotSafe => Some(Cause::XmlSignature),
-        MessageClass::FetchException {
-            xml_not_safe: true, ..
-        } => Some(Cause::XmlSignature),
-        MessageClass::FetchException { detail, .. } => Some(classify_memo(detail, memo)),
-        _ if r.is_error() => Some(classify_memo(r.message.as_deref().unwrap_or(""), memo)),
+/// One log row as the fold needs it, borrowed from an owned [`LogRecord`] or
+/// from the streaming reader's [`RecordView`] (which allocates nothing).
+#[derive(Debug, Clone, Copy)]
+pub struct LogRow<'a> {
+    pub line: usize,
+    pub time: Option<Timestamp>,
+    pub kind: MessageKind,
+    /// The class's value: url, proxy, exception detail or mitigation id.
+    pub arg: Option<&'a str>,
+    pub xml_not_safe: bool,
+    pub error: bool,
+    pub message: Option<&'a str>,
+    pub truncated: bool,
+}
+
+impl<'a> From<&'a LogRecord> for LogRow<'a> {
+    fn from(r: &'a LogRecord) -> Self {
+        let (arg, xml_not_safe) = match &r.class {
+            MessageClass::FetchingMitigations { url } => (Some(url.as_str()), false),
+            MessageClass::UsingProxy { proxy } => (Some(proxy.as_str()), false),
+            MessageClass::FetchException {
+                detail,
+                xml_not_safe,
+            } => (Some(detail.as_str()), *xml_not_safe),
+            MessageClass::MitigationAlreadyApplied { mitigation } => {
+                (Some(mitigation.as_str()), false)
+            }
+            MessageClass::XmlNotSafe => (None, true),
+            _ => (None, false),
+        };
+        LogRow {
+            line: r.line,
+            time: r.time,
+            kind: r.class.kind(),
+            arg,
+            xml_not_safe,
+            error: r.is_error(),
+            message: r.message.as_deref(),
+            truncated: r.truncated,
+        }
+    }
+}
+
+impl<'a> From<&RecordView<'a>> for LogRow<'a> {
+    fn from(r: &RecordView<'a>) -> Self {
+        LogRow {
+            line: r.line,
+            time: r.time,
+            kind: r.kind,
+            arg: r.class_arg,
+            xml_not_safe: r.xml_not_safe,
+            error: r.level.is_some_and(|l| l.eq_ignore_ascii_case("Error")),
+            message: r.message,
+            truncated: r.truncated,
+        }
+    }
+}
+
+fn record_cause(r: &LogRow<'_>, memo: &mut Option<(String, Cause)>) -> Option<Cause> {
+    match r.kind {
+        MessageKind::TlsValidationFailed => Some(Cause::TlsTrust),
+        MessageKind::UntrustedEndpoint => Some(Cause::UntrustedEndpoint),
+        MessageKind::XmlNotSafe => Some(Cause::XmlSignature),
+        MessageKind::FetchException if r.xml_not_safe => Some(Cause::XmlSignature),
+        MessageKind::FetchException => Some(classify_memo(r.arg.unwrap_or(""), memo)),
+        _ if r.error => Some(classify_memo(r.message.unwrap_or(""), memo)),
         _ => None,
     }
 }
 
-fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
-    let mut tl = ev.log.take().unwrap_or_default();
-    if tl.software_version.is_none()
-        && let Some(v) = &log.software_version
-    {
-        let line = log
-            .headers
-            .iter()
-            .find(|h| h.key.eq_ignore_ascii_case("Version"))
-            .map(|h| h.line);
-        tl.software_version = Some(Fact::new(
-            v.clone(),
-            Cite::new(path, line, format!("#Version: {v}")),
-        ));
-        if let Some(version) = Version::parse(v) {
-            offer_build(
-                &mut ev.build,
-                Fact::new(
-                    BuildFact {
-                        version,
-                        precision: Precision::Exact,
-                    },
-                    Cite::new(
-                        path,
-                        line,
-                        format!("#Version: {v} (MitigationService log header)"),
-                    ),
-                ),
-            );
+/// One log file reduced to its timeline, row by row: memory does not grow
+/// with the rows (issue 14). The same fold serves a log parsed in memory and
+/// one streamed from disk while it is read; [`LogFolded::merge_into`] then
+/// adds it to the server's timeline exactly as if the rows had followed the
+/// previous logs' rows.
+pub struct LogFold {
+    path: String,
+    tl: LogTimeline,
+    first_timed_attempt: Option<DateTime<Utc>>,
+    current: Option<Attempt>,
+    memo: Option<(String, Cause)>,
+}
+
+/// What [`LogFold`] made of one log.
+#[derive(Debug, Clone, Default)]
+pub struct LogFolded {
+    tl: LogTimeline,
+    /// The first attempt with a time: the gap to the previous log's last
+    /// attempt is measured to it.
+    first_timed_attempt: Option<DateTime<Utc>>,
+}
+
+impl LogFold {
+    pub fn new(path: &str) -> Self {
+        LogFold {
+            path: path.to_owned(),
+            tl: LogTimeline::default(),
+            first_timed_attempt: None,
+            current: None,
+            memo: None,
         }
     }
-    let mut current: Option<Attempt> = None;
-    let mut memo = None;
-    for r in &log.records {
+
+    pub fn push(&mut self, r: LogRow<'_>) {
+        let tl = &mut self.tl;
         tl.rows += 1;
-        let t = ts(&r.time);
+        let t = r.time.as_ref().map(|t| t.approx_utc());
         if r.time.as_ref().is_some_and(|t| !t.is_utc()) {
             tl.local_times = true;
         }
@@ -1011,11 +1085,12 @@ fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
             tl.first_time = Some(tl.first_time.map_or(t, |f| f.min(t)));
             tl.last_time = Some(tl.last_time.map_or(t, |l| l.max(t)));
         }
-        let cite = || Cite::new(path, Some(r.line), r.message.clone().unwrap_or_default());
-        match &r.class {
-            MessageClass::FetchingMitigations { .. } => {
-                if let Some(a) = current.take() {
-                    close_attempt(&mut tl, a);
+        let path = self.path.as_str();
+        let cite = || Cite::new(path, Some(r.line), r.message.unwrap_or_default().to_owned());
+        match r.kind {
+            MessageKind::FetchingMitigations => {
+                if let Some(a) = self.current.take() {
+                    close_attempt(tl, a);
                 }
                 tl.fetch_attempts += 1;
                 if let (Some(prev), Some(now)) = (tl.last_attempt, t) {
@@ -1026,40 +1101,156 @@ fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
                     }
                 }
                 if t.is_some() {
+                    if tl.last_attempt.is_none() {
+                        self.first_timed_attempt = t;
+                    }
                     tl.last_attempt = t;
                 }
-                current = Some(Attempt {
+                self.current = Some(Attempt {
                     time: t,
                     ..Default::default()
                 });
             }
-            MessageClass::UsingProxy { proxy } if tl.proxy_used.is_none() => {
-                tl.proxy_used = Some(Fact::new(proxy.clone(), cite()));
+            MessageKind::UsingProxy if tl.proxy_used.is_none() => {
+                tl.proxy_used = Some(Fact::new(r.arg.unwrap_or_default().to_owned(), cite()));
             }
-            MessageClass::FetchSucceeded { .. } => {
-                if let Some(a) = current.as_mut() {
+            MessageKind::FetchSucceeded => {
+                if let Some(a) = self.current.as_mut() {
                     a.succeeded = true;
                 }
             }
             _ => {}
         }
-        if let Some(c) = record_cause(r, &mut memo) {
-            let a = current.get_or_insert_with(|| Attempt {
+        if let Some(c) = record_cause(&r, &mut self.memo) {
+            let a = self.current.get_or_insert_with(|| Attempt {
                 time: t,
                 ..Default::default()
             });
             a.causes.push((c, t, cite()));
         }
         if r.truncated
-            && let Some(a) = current.as_mut()
+            && let Some(a) = self.current.as_mut()
         {
             a.truncated = true;
         }
     }
-    if let Some(a) = current.take() {
-        close_attempt(&mut tl, a);
+
+    pub fn finish(mut self) -> LogFolded {
+        if let Some(a) = self.current.take() {
+            close_attempt(&mut self.tl, a);
+        }
+        LogFolded {
+            tl: self.tl,
+            first_timed_attempt: self.first_timed_attempt,
+        }
     }
-    ev.log = Some(tl);
+}
+
+impl LogFolded {
+    /// Add this log to `into` (the timeline of the logs read before it), with
+    /// the result a single fold over both logs' rows in order would give.
+    fn merge_into(self, into: &mut LogTimeline) {
+        let b = self.tl;
+        into.rows += b.rows;
+        into.fetch_attempts += b.fetch_attempts;
+        into.fetch_successes += b.fetch_successes;
+        into.local_times |= b.local_times;
+        into.first_time = opt_min(into.first_time, b.first_time);
+        into.last_time = into.last_time.max(b.last_time);
+        into.last_success = into.last_success.max(b.last_success);
+        // Gaps in order: this log's first attempt after the previous log's
+        // last, then its own; the first longest wins, as in one fold.
+        if let (Some(prev), Some(now)) = (into.last_attempt, self.first_timed_attempt) {
+            let gap = (now - prev).num_minutes();
+            if into.longest_gap_minutes.is_none_or(|g| gap > g) {
+                into.longest_gap_minutes = Some(gap);
+                into.longest_gap_end = Some(now);
+            }
+        }
+        if let Some(g) = b.longest_gap_minutes
+            && into.longest_gap_minutes.is_none_or(|cur| g > cur)
+        {
+            into.longest_gap_minutes = Some(g);
+            into.longest_gap_end = b.longest_gap_end;
+        }
+        into.last_attempt = b.last_attempt.or(into.last_attempt);
+        for (c, o) in b.causes {
+            match into.causes.get_mut(&c) {
+                Some(cur) => cur.merge(o),
+                None => {
+                    into.causes.insert(c, o);
+                }
+            }
+        }
+        if into.proxy_used.is_none() {
+            into.proxy_used = b.proxy_used;
+        }
+        if into.software_version.is_none() {
+            into.software_version = b.software_version;
+        }
+    }
+}
+
+fn opt_min(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The log's `#Version:` header: the build that wrote it (exact).
+fn add_log_version(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
+    let tl = ev.log.get_or_insert_with(LogTimeline::default);
+    if tl.software_version.is_some() {
+        return;
+    }
+    let Some(v) = &log.software_version else {
+        return;
+    };
+    let line = log
+        .headers
+        .iter()
+        .find(|h| h.key.eq_ignore_ascii_case("Version"))
+        .map(|h| h.line);
+    tl.software_version = Some(Fact::new(
+        v.clone(),
+        Cite::new(path, line, format!("#Version: {v}")),
+    ));
+    if let Some(version) = Version::parse(v) {
+        offer_build(
+            &mut ev.build,
+            Fact::new(
+                BuildFact {
+                    version,
+                    precision: Precision::Exact,
+                },
+                Cite::new(
+                    path,
+                    line,
+                    format!("#Version: {v} (MitigationService log header)"),
+                ),
+            ),
+        );
+    }
+}
+
+/// Add one log to the server: its header, then its rows — folded here when
+/// the log was parsed in memory, or already folded while it was streamed.
+fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog, folded: Option<&LogFolded>) {
+    add_log_version(ev, path, log);
+    let folded = match folded {
+        Some(f) => f.clone(),
+        None => {
+            let mut fold = LogFold::new(path);
+            for r in &log.records {
+                fold.push(r.into());
+            }
+            fold.finish()
+        }
+    };
+    if let Some(tl) = ev.log.as_mut() {
+        folded.merge_into(tl);
+    }
 }
 
 fn event_excerpt(e: &Event) -> String {
@@ -1173,9 +1364,145 @@ mod tests {
             .collect();
         let inputs: Vec<Input<'_>> = parsed
             .iter()
-            .map(|(path, parsed)| Input { path, parsed })
+            .map(|(path, parsed)| Input::new(path, parsed))
             .collect();
         collect_group(&inputs)
+    }
+
+    /// Pseudo-random rows (a fixed LCG: the same cases every run) covering
+    /// every branch of the fold: attempts with and without times, times out
+    /// of order, successes, specific and generic failures, proxies, cut rows.
+    fn random_rows(seed: &mut u64, n: usize) -> Vec<LogRecord> {
+        let mut next = move |m: u64| {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (*seed >> 33) % m
+        };
+        (0..n)
+            .map(|i| {
+                let time = match next(5) {
+                    0 => None,
+                    k => Some(Timestamp::Utc {
+                        utc: DateTime::<Utc>::from_timestamp(
+                            1_700_000_000 + (next(40) as i64 + k as i64) * 600,
+                            0,
+                        )
+                        .unwrap(),
+                    }),
+                };
+                let (class, level) = match next(7) {
+                    0 | 1 => (
+                        MessageClass::FetchingMitigations { url: "u".into() },
+                        "Information",
+                    ),
+                    2 => (MessageClass::FetchSucceeded { count: None }, "Information"),
+                    3 => (MessageClass::TlsValidationFailed, "Warning"),
+                    4 => (
+                        MessageClass::FetchException {
+                            detail: [
+                                "One or more errors occurred.",
+                                "The remote name could not be resolved",
+                            ][next(2) as usize]
+                                .into(),
+                            xml_not_safe: next(4) == 0,
+                        },
+                        "Error",
+                    ),
+                    5 => (
+                        MessageClass::UsingProxy {
+                            proxy: format!("http://p{}:3128/", next(3)),
+                        },
+                        "Information",
+                    ),
+                    _ => (
+                        MessageClass::Other,
+                        ["Error", "Information"][next(2) as usize],
+                    ),
+                };
+                LogRecord {
+                    line: i + 1,
+                    time,
+                    server: None,
+                    operation: None,
+                    level: Some(level.into()),
+                    message: Some(format!("m{}", next(4))),
+                    source: None,
+                    fields: Vec::new(),
+                    class,
+                    truncated: next(25) == 0,
+                }
+            })
+            .collect()
+    }
+
+    /// Folding logs one by one and merging each result gives what one fold
+    /// continuing over every log's rows gave before logs could be streamed.
+    #[test]
+    fn merged_folds_equal_one_continued_fold() {
+        let mut seed: u64 = 7;
+        for case in 0..3000 {
+            let logs: Vec<Vec<LogRecord>> = (0..1 + case % 3)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    let n = (seed >> 40) as usize % 12;
+                    random_rows(&mut seed, n)
+                })
+                .collect();
+            // Reference: the pre-streaming fold, one timeline carried across logs.
+            let mut reference = LogTimeline::default();
+            for rows in &logs {
+                let mut fold = LogFold::new("a.log");
+                fold.tl = std::mem::take(&mut reference);
+                for r in rows {
+                    fold.push(r.into());
+                }
+                reference = fold.finish().tl;
+            }
+            let mut merged = LogTimeline::default();
+            for rows in &logs {
+                let mut fold = LogFold::new("a.log");
+                for r in rows {
+                    fold.push(r.into());
+                }
+                fold.finish().merge_into(&mut merged);
+            }
+            assert_eq!(
+                format!("{merged:?}"),
+                format!("{reference:?}"),
+                "case {case}: {logs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn occurrences_merge_equals_adding_in_order() {
+        let times = [None, Some(1), Some(2), Some(3)];
+        let at = |t: Option<i64>| t.map(|s| DateTime::<Utc>::from_timestamp(s, 0).unwrap());
+        // Every sequence of up to 5 occurrences, split at every point.
+        for len in 2..=5u32 {
+            for code in 0..4usize.pow(len) {
+                let seq: Vec<(Option<DateTime<Utc>>, Cite)> = (0..len as usize)
+                    .map(|i| {
+                        let t = times[code / 4usize.pow(i as u32) % 4];
+                        (at(t), Cite::new("x", Some(i + 1), ""))
+                    })
+                    .collect();
+                let fold = |items: &[(Option<DateTime<Utc>>, Cite)]| {
+                    let mut o = Occurrences::new(items[0].0, items[0].1.clone());
+                    for (t, c) in &items[1..] {
+                        o.add(*t, c.clone());
+                    }
+                    o
+                };
+                let whole = fold(&seq);
+                for split in 1..seq.len() {
+                    let mut a = fold(&seq[..split]);
+                    a.merge(fold(&seq[split..]));
+                    assert_eq!(format!("{a:?}"), format!("{whole:?}"), "{seq:?} at {split}");
+                }
+            }
+        }
     }
 
     fn names(servers: &[ServerEvidence]) -> Vec<Option<&str>> {

@@ -155,6 +155,28 @@ impl Occurrences {
         }
     }
 
+    /// Add `other` (occurrences seen after these) with the result `add`ing
+    /// each of its occurrences in order would give: the earliest time keeps
+    /// its first citation, the latest (or, untimed throughout, the last) its
+    /// last one.
+    pub fn merge(&mut self, other: Occurrences) {
+        self.count += other.count;
+        if let Some(t) = other.first_time
+            && self.first_time.is_none_or(|f| t < f)
+        {
+            self.first_time = Some(t);
+            self.first = other.first;
+        }
+        match (other.last_time, self.last_time) {
+            (Some(t), Some(l)) if t < l => {}
+            (None, Some(_)) => {}
+            (t, l) => {
+                self.last_time = t.or(l);
+                self.last = other.last;
+            }
+        }
+    }
+
     /// A finding citation: the first occurrence, with the count and time span.
     pub fn to_evidence(&self) -> crate::finding::Evidence {
         let mut e = self.first.to_evidence();

@@ -27,7 +27,7 @@ fn collect(files: &[(&str, Vec<u8>)]) -> Vec<ServerEvidence> {
         .collect();
     let inputs: Vec<Input<'_>> = parsed
         .iter()
-        .map(|(path, parsed)| Input { path, parsed })
+        .map(|(path, parsed)| Input::new(path, parsed))
         .collect();
     collect_group(&inputs)
 }

@@ -25,6 +25,7 @@ pub mod problem;
 pub mod registry;
 pub mod scripts;
 pub mod sniff;
+pub mod stream;
 pub mod text;
 pub mod time;
 pub mod winhttp;

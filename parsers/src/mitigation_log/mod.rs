@@ -218,7 +218,18 @@ impl MitigationLog {
 struct Builder {
     log: MitigationLog,
     problems: Vec<Problem>,
+    problems_dropped: usize,
+    servers_dropped: bool,
 }
+
+/// Problems listed per log; past it they are counted (a binary file read as
+/// a log has one per line).
+const MAX_PROBLEMS: usize = 1000;
+/// Distinct `ServerName` values listed per log.
+const MAX_SERVERS: usize = 1000;
+/// Header lines kept per log: a concatenation of many days repeats the
+/// five-line block per file; past this only the values are updated.
+const MAX_HEADERS: usize = 10_000;
 
 impl Builder {
     fn header(&mut self, h: Header) {
@@ -227,13 +238,34 @@ impl Builder {
         } else if h.key.eq_ignore_ascii_case("Date") {
             self.log.header_date = time::parse_timestamp(&h.value);
         }
-        self.log.headers.push(h);
+        if self.log.headers.len() < MAX_HEADERS {
+            self.log.headers.push(h);
+        }
     }
 
     fn record(&mut self, r: LogRecord) {
+        self.count(
+            r.time,
+            r.is_error(),
+            r.is_warning(),
+            r.server.as_deref(),
+            r.truncated,
+        );
+        self.log.records.push(r);
+    }
+
+    /// Everything a record adds to the summary, without keeping the record.
+    fn count(
+        &mut self,
+        time: Option<Timestamp>,
+        error: bool,
+        warning: bool,
+        server: Option<&str>,
+        truncated: bool,
+    ) {
         let log = &mut self.log;
         log.record_count += 1;
-        if let Some(t) = r.time {
+        if let Some(t) = time {
             if log
                 .first_time
                 .is_none_or(|f| t.approx_utc() < f.approx_utc())
@@ -247,26 +279,50 @@ impl Builder {
                 log.last_time = Some(t);
             }
         }
-        log.error_count += usize::from(r.is_error());
-        log.warning_count += usize::from(r.is_warning());
-        if let Some(s) = r.server.as_ref().filter(|s| !s.is_empty()) {
-            if !log.servers.contains(s) {
-                log.servers.push(s.clone());
+        log.error_count += usize::from(error);
+        log.warning_count += usize::from(warning);
+        if let Some(s) = server.filter(|s| !s.is_empty())
+            && !log.servers.iter().any(|k| k == s)
+        {
+            // A log names one server, a concatenation a few; junk rows must
+            // not grow the list with the file.
+            if log.servers.len() < MAX_SERVERS {
+                log.servers.push(s.to_owned());
+            } else {
+                self.servers_dropped = true;
             }
         }
-        log.truncated = r.truncated;
-        log.records.push(r);
+        log.truncated = truncated;
+    }
+
+    fn problem(&mut self, p: Problem) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(p);
+        } else {
+            self.problems_dropped += 1;
+        }
     }
 
     fn add(&mut self, e: OwnedEntry) {
         match e {
             OwnedEntry::Header(h) => self.header(h),
             OwnedEntry::Record(r) => self.record(r),
-            OwnedEntry::Problem(p) => self.problems.push(p),
+            OwnedEntry::Problem(p) => self.problem(p),
         }
     }
 
-    fn finish(self) -> Parsed<MitigationLog> {
+    fn finish(mut self) -> Parsed<MitigationLog> {
+        if self.problems_dropped > 0 {
+            self.problems.push(Problem::whole(format!(
+                "{} more problems not listed",
+                self.problems_dropped
+            )));
+        }
+        if self.servers_dropped {
+            self.problems.push(Problem::whole(format!(
+                "more than {MAX_SERVERS} distinct server names: the rest are not listed"
+            )));
+        }
         Parsed::with_problems(self.log, self.problems)
     }
 }
@@ -304,6 +360,37 @@ pub fn parse(src: Source<'_>) -> Parsed<MitigationLog> {
         }
     }
     b.finish()
+}
+
+/// Stream a log: its header, counts, times and servers are summarised (the
+/// returned log has no `records`), and each record is handed to `on_record`
+/// while it is borrowed from the reader's buffers. Memory is bounded by the
+/// longest line, not by the file (issue 14). Also returns the number of
+/// lines read.
+pub fn summarize<R: std::io::BufRead>(
+    reader: R,
+    mut on_record: impl FnMut(&RecordView<'_>),
+) -> (Parsed<MitigationLog>, usize) {
+    let mut b = Builder::default();
+    let mut r = LogReader::new(reader);
+    while let Some(e) = r.next_entry() {
+        match e {
+            Entry::Header(h) => b.header(h.to_header()),
+            Entry::Problem(p) => b.problem(p),
+            Entry::Record(rec) => {
+                let level = |want: &str| rec.level.is_some_and(|l| l.eq_ignore_ascii_case(want));
+                b.count(
+                    rec.time,
+                    level("Error"),
+                    level("Warning"),
+                    rec.server,
+                    rec.truncated,
+                );
+                on_record(&rec);
+            }
+        }
+    }
+    (b.finish(), r.lines_read())
 }
 
 /// Read a whole log from a byte stream with [`LogReader`] and collect it like [`parse`].

@@ -410,6 +410,11 @@ impl<R: BufRead> LogReader<R> {
         entry
     }
 
+    /// Physical lines read so far.
+    pub fn lines_read(&self) -> usize {
+        self.line_no
+    }
+
     /// Owned entries, one allocation set per record.
     pub fn into_entries(self) -> Entries<R> {
         Entries { reader: self }
