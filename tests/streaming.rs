@@ -1,0 +1,159 @@
+//! Memory flat in input size (issue 14), through the real binary: a log
+//! twice as large must not take more memory, in each encoding a log arrives
+//! in, on disk, in a zip bundle and on standard input. The log is one of the
+//! samples' real-format logs repeated; what is asserted beside the memory is
+//! that every row was read (the report's row count).
+
+#![allow(clippy::unwrap_used)] // a panic in a test is a test failure
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Peak RSS allowed for analysing one log, whatever its size. The release
+/// binary stays near 10 MB; the debug build used by `cargo test` is larger.
+const RSS_KB: u64 = 64 * 1024;
+/// How much more a log twice as large may take (noise of the allocator).
+const GROWTH_KB: u64 = 4 * 1024;
+
+fn vm_hwm_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// `eems-doctor analyze --format json ARGS`, stdin from `stdin`: the report
+/// and the peak RSS in KiB.
+fn analyze(args: &[&str], stdin: Option<&Path>) -> (serde_json::Value, u64) {
+    let stdin = stdin.map_or_else(Stdio::null, |p| {
+        Stdio::from(std::fs::File::open(p).unwrap())
+    });
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .args(["analyze", "--format", "json"])
+        .args(args)
+        .stdin(stdin)
+        .stdout(out.reopen().unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mut peak = 0;
+    loop {
+        if let Some(kb) = vm_hwm_kb(child.id()) {
+            peak = peak.max(kb);
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(300) {
+            let _ = child.kill();
+            panic!("{args:?} did not finish in 300 s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let json = serde_json::from_reader(std::fs::File::open(out.path()).unwrap()).unwrap();
+    (json, peak)
+}
+
+/// A log of about `mib` MiB: a sample's header, then its rows repeated.
+fn log_text(mib: usize) -> (String, u64) {
+    let sample = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples/02-build-before-march-2023/MitigationService/MitigationService_2025012708-1.LOG"),
+    )
+    .unwrap();
+    let (head, rows): (Vec<&str>, Vec<&str>) = sample
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .partition(|l| l.starts_with('#'));
+    let mut text = head.join("\r\n") + "\r\n";
+    let mut n = 0u64;
+    while text.len() < mib << 20 {
+        for r in &rows {
+            text.push_str(r);
+            text.push_str("\r\n");
+            n += 1;
+        }
+    }
+    (text, n)
+}
+
+fn rows(report: &serde_json::Value) -> u64 {
+    // The fetch-stale evidence says "N rows, …".
+    let s = report.to_string();
+    let at = s.find(" rows, ").unwrap();
+    let digits: String = s[..at]
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.chars().rev().collect::<String>().parse().unwrap()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn utf16le(s: &str) -> Vec<u8> {
+    let mut v = vec![0xFF, 0xFE];
+    v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+    v
+}
+
+fn zip_of(dir: &Path, name: &str, entry: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&p).unwrap());
+    z.start_file(entry, zip::write::SimpleFileOptions::default())
+        .unwrap();
+    z.write_all(bytes).unwrap();
+    z.finish().unwrap();
+    p
+}
+
+#[test]
+fn a_log_twice_as_large_takes_no_more_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = Vec::new();
+    for mib in [8, 16] {
+        let (text, n) = log_text(mib);
+        let utf8 = write(dir.path(), &format!("u8-{mib}.LOG"), text.as_bytes());
+        let utf16 = write(dir.path(), &format!("u16-{mib}.LOG"), &utf16le(&text));
+        let zipped = zip_of(
+            dir.path(),
+            &format!("bundle-{mib}.zip"),
+            "MitigationService/MitigationService_1.LOG",
+            text.as_bytes(),
+        );
+        let u8s = utf8.to_str().unwrap();
+        let cases: [(&str, Vec<&str>, Option<&Path>); 4] = [
+            ("utf-8 file", vec![u8s], None),
+            ("utf-16le file", vec![utf16.to_str().unwrap()], None),
+            ("zip entry", vec![zipped.to_str().unwrap()], None),
+            ("standard input", vec!["-"], Some(utf8.as_path())),
+        ];
+        for (what, args, stdin) in cases {
+            let (report, kb) = analyze(&args, stdin);
+            assert_eq!(rows(&report), n, "{what}, {mib} MiB: every row read");
+            assert!(kb < RSS_KB, "{what}, {mib} MiB: peak RSS {kb} KiB");
+            seen.push((what, mib, kb));
+        }
+    }
+    eprintln!("peak RSS (what, MiB, KiB): {seen:?}");
+    for (what, mib, kb) in &seen {
+        if *mib == 16 {
+            let small = seen
+                .iter()
+                .find(|(w, m, _)| w == what && *m == 8)
+                .unwrap()
+                .2;
+            assert!(
+                *kb <= small + GROWTH_KB,
+                "{what}: {small} KiB at 8 MiB, {kb} KiB at 16 MiB"
+            );
+        }
+    }
+}
