@@ -17,8 +17,9 @@ bin="$target/eems-doctor"
 echo "== machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 # time CMD...: wall seconds, peak RSS KiB
 measure() {
-  /usr/bin/time -f "%e %M" -o "$dir/.t" "$@" >/dev/null 2>&1 || true
-  cat "$dir/.t"
+  # Output to a file: GNU grep stops at the first match when it writes to /dev/null.
+  /usr/bin/time -f "%e %M" -o "$dir/.t" "$@" >"$dir/.out" 2>&1 || true
+  tail -n 1 "$dir/.t"
 }
 row() { # label bytes "wall rss"
   awk -v l="$1" -v b="$2" -v w="${3% *}" -v r="${3#* }" \
