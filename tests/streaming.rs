@@ -59,10 +59,9 @@ fn analyze(args: &[&str], stdin: Option<&Path>) -> (serde_json::Value, u64) {
 
 /// A log of about `mib` MiB: a sample's header, then its rows repeated.
 fn log_text(mib: usize) -> (String, u64) {
-    let sample = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("samples/02-build-before-march-2023/MitigationService/MitigationService_2025012708-1.LOG"),
-    )
+    let sample = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "samples/02-build-before-march-2023/MitigationService/MitigationService_2025012708-1.LOG",
+    ))
     .unwrap();
     let (head, rows): (Vec<&str>, Vec<&str>) = sample
         .trim_start_matches('\u{feff}')
@@ -156,4 +155,29 @@ fn a_log_twice_as_large_takes_no_more_memory() {
             );
         }
     }
+}
+
+/// A `Format-List` value of 4 million items (16 MB): bounded memory and
+/// time, the list cut at `MAX_LIST_ITEMS` and each mitigation reported once
+/// (it took over 10 minutes and 2 GB before, one finding per repetition).
+#[test]
+fn a_list_of_four_million_items_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let items: Vec<String> = (0..4_000_000).map(|i| format!("M{}", i % 10)).collect();
+    let text = format!(
+        "\r\nName                : EX01\r\nAdminDisplayVersion : Version 15.2 (Build 1258.12)\r\nMitigationsApplied  : {{{}}}\r\nMitigationsBlocked  : {{}}\r\n\r\n",
+        items.join(", ")
+    );
+    let p = write(dir.path(), "get-exchangeserver.txt", text.as_bytes());
+    let start = Instant::now();
+    let (report, kb) = analyze(&[p.to_str().unwrap()], None);
+    let took = start.elapsed();
+    let findings = report["servers"][0]["findings"].as_array().unwrap();
+    let obsolete = findings
+        .iter()
+        .filter(|f| f["id"] == "mitigation-obsolete")
+        .count();
+    assert_eq!(obsolete, 1, "one finding for M1");
+    assert!(kb < 256 * 1024, "peak RSS {kb} KiB");
+    assert!(took < Duration::from_secs(60), "took {took:?}");
 }

@@ -207,7 +207,10 @@ fn bool_prop(r: &FlRecord, name: &str, problems: &mut Vec<Problem>) -> Option<bo
 
 fn list_prop(r: &FlRecord, name: &str) -> (Vec<String>, bool) {
     r.get(name)
-        .map(|p| (p.as_list(), p.incomplete))
+        .map(|p| {
+            let (list, more) = p.as_list_bounded();
+            (list, p.incomplete || more)
+        })
         .unwrap_or_default()
 }
 

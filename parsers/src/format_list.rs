@@ -38,10 +38,20 @@ impl FlProperty {
 
     /// `{a, b}` → `[a, b]`; a bare value → one element; empty/`{}` → empty.
     /// Known [`items`](Self::items) win over splitting the printed value.
+    /// At most [`MAX_LIST_ITEMS`] (see [`as_list_bounded`](Self::as_list_bounded)).
     pub fn as_list(&self) -> Vec<String> {
+        self.as_list_bounded().0
+    }
+
+    /// [`as_list`](Self::as_list), and whether items past [`MAX_LIST_ITEMS`]
+    /// were left out.
+    pub fn as_list_bounded(&self) -> (Vec<String>, bool) {
         match &self.items {
-            Some(items) => items.clone(),
-            None => parse_list(&self.value),
+            Some(items) => (
+                items.iter().take(MAX_LIST_ITEMS).cloned().collect(),
+                items.len() > MAX_LIST_ITEMS,
+            ),
+            None => parse_list_bounded(&self.value),
         }
     }
 
@@ -128,25 +138,39 @@ pub fn strip_truncation(s: &str) -> (String, bool) {
     (t.to_owned(), false)
 }
 
+/// Items kept of one list value. A server has a handful of mitigations; a
+/// list of millions is hostile or broken, and keeping it would cost memory
+/// and time in every check that reads it (issue 14): it is cut here and
+/// marked incomplete, like a list PowerShell itself cut with `...`.
+pub const MAX_LIST_ITEMS: usize = 10_000;
+
 /// Format-List rendering of a collection: `{a, b}`, `{}`, empty, or one bare
-/// value. The truncation marker is removed (see [`strip_truncation`]).
+/// value. The truncation marker is removed (see [`strip_truncation`]). At
+/// most [`MAX_LIST_ITEMS`].
 pub fn parse_list(s: &str) -> Vec<String> {
+    parse_list_bounded(s).0
+}
+
+/// [`parse_list`], and whether items past [`MAX_LIST_ITEMS`] were left out.
+pub fn parse_list_bounded(s: &str) -> (Vec<String>, bool) {
     let (v, _) = strip_truncation(s.trim());
     let v = v.trim();
     if v.is_empty() {
-        return Vec::new();
+        return (Vec::new(), false);
     }
     let inner = match v.strip_prefix('{') {
         // A wrapped list cut off before its brace still lists its items.
         Some(rest) => rest.strip_suffix('}').unwrap_or(rest),
-        None => return vec![v.to_owned()],
+        None => return (vec![v.to_owned()], false),
     };
-    inner
-        .split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
+    let mut items = inner.split(',').map(str::trim).filter(|x| !x.is_empty());
+    let kept: Vec<String> = items
+        .by_ref()
+        .take(MAX_LIST_ITEMS)
         .map(str::to_owned)
-        .collect()
+        .collect();
+    let more = items.next().is_some();
+    (kept, more)
 }
 
 /// A console prompt line: `[PS] C:\Windows\system32>cmd`, `PS C:\>cmd`,
@@ -894,6 +918,11 @@ mod tests {
         assert_eq!(parse_list("PING1"), vec!["PING1"]);
         assert_eq!(parse_list("{a,b , c}"), vec!["a", "b", "c"]);
         assert_eq!(parse_list("{a, b"), vec!["a", "b"]);
+        let many = format!("{{{}}}", vec!["M1"; MAX_LIST_ITEMS + 1].join(", "));
+        let (kept, more) = parse_list_bounded(&many);
+        assert_eq!((kept.len(), more), (MAX_LIST_ITEMS, true));
+        let exact = format!("{{{}}}", vec!["M1"; MAX_LIST_ITEMS].join(", "));
+        assert!(!parse_list_bounded(&exact).1);
     }
 
     #[test]

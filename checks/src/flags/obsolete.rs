@@ -70,11 +70,17 @@ impl Check for MitigationObsolete {
             return Outcome::Skip("no build evidence to compare applied mitigations with".into());
         };
         let mut findings = Vec::new();
+        // One finding per mitigation, however often a (broken) list repeats it.
+        let mut seen: Vec<&str> = Vec::new();
         for raw in &applied.value {
             let id = canonical_id(raw);
-            let Some((_, su, released, rule)) = FIXED_BY.iter().find(|(m, ..)| *m == id) else {
+            let Some((m, su, released, rule)) = FIXED_BY.iter().find(|(m, ..)| *m == id) else {
                 continue;
             };
+            if seen.contains(m) {
+                continue;
+            }
+            seen.push(m);
             let Some(true) =
                 includes_fix(ctx.builds, b.value.version, b.value.precision, su, released)
             else {
