@@ -480,3 +480,71 @@ fn zip_bombs_are_rejected_within_bounded_memory() {
     let parsed = doctor_limited(&["parse", p2.to_str().unwrap(), "--format", "json"]);
     assert!(String::from_utf8_lossy(&parsed.stdout).contains("more than 10000"));
 }
+
+/// The logs are copied newest first within `--max-logs-size` (issue 14);
+/// the older ones left out are named in the manifest, and the bundle still
+/// analyses.
+#[test]
+fn logs_past_the_total_budget_are_left_out_oldest_first() {
+    let s = Server::new();
+    let logs = s.path().join("ex/Logging/MitigationService");
+    let now = std::time::SystemTime::now();
+    let day = std::time::Duration::from_secs(86_400);
+    // Three logs of 10 KiB, one, two and three days old.
+    for (i, name) in ["old.LOG", "older.LOG", "oldest.LOG"].iter().enumerate() {
+        let p = logs.join(name);
+        std::fs::write(&p, vec![b'x'; 10 * 1024]).unwrap();
+        let f = std::fs::File::options().write(true).open(&p).unwrap();
+        f.set_modified(now - day * (i as u32 + 1)).unwrap();
+    }
+    // The sample's own logs (written now) plus `old.LOG` and `older.LOG` fit.
+    let sample: u64 = std::fs::read_dir(
+        root()
+            .join("samples")
+            .join(SAMPLE)
+            .join("MitigationService"),
+    )
+    .unwrap()
+    .map(|e| e.unwrap().metadata().unwrap().len())
+    .sum();
+    let budget = (sample + 25 * 1024).to_string();
+    let out = s.path().join("bundle");
+    let run = s.doctor(&[
+        "collect",
+        "--no-probe",
+        "--max-logs-size",
+        &budget,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(0));
+    let m = manifest(&out);
+    let logs_item = item(&m, "mitigation-logs");
+    let copied: Vec<&str> = logs_item["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(copied.contains(&"MitigationService/old.LOG"), "{copied:?}");
+    assert!(
+        copied.contains(&"MitigationService/older.LOG"),
+        "{copied:?}"
+    );
+    assert!(
+        !copied.contains(&"MitigationService/oldest.LOG"),
+        "{copied:?}"
+    );
+    assert!(!out.join("MitigationService/oldest.LOG").exists());
+    let error = logs_item["error"].as_str().unwrap();
+    assert!(
+        error.contains("1 older log(s) not copied") && error.contains("oldest.LOG (10240 bytes)"),
+        "{error}"
+    );
+    // The sample's story is still told.
+    let v = analyze_json(&out);
+    assert_eq!(
+        v["servers"][0]["root_causes"][0]["id"],
+        "proxy-exchange-missing"
+    );
+}

@@ -33,6 +33,10 @@ pub struct CollectArgs {
     /// Copy MitigationService logs changed in the last DAYS days.
     #[arg(long, value_name = "DAYS", default_value_t = 14)]
     pub since: u32,
+    /// Copy at most SIZE of MitigationService logs in all, newest first;
+    /// the logs left out are named in the manifest. Suffixes K, M, G.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = crate::inputs::parse_size)]
+    pub max_logs_size: u64,
     /// Do not run the live network probes.
     #[arg(long)]
     pub no_probe: bool,
@@ -402,7 +406,12 @@ fn collected_proxies(files: &Files) -> (Option<String>, Option<String>) {
 }
 
 /// Copy `<exchange-path>\Logging\MitigationService\*` changed in the last `since` days.
-fn copy_logs(exchange_path: Option<&str>, since: u32, files: &mut Files) -> ManifestItem {
+fn copy_logs(
+    exchange_path: Option<&str>,
+    since: u32,
+    budget: u64,
+    files: &mut Files,
+) -> ManifestItem {
     let t0 = Instant::now();
     let mut item = ManifestItem {
         name: "mitigation-logs".into(),
@@ -435,6 +444,8 @@ fn copy_logs(exchange_path: Option<&str>, since: u32, files: &mut Files) -> Mani
         Ok(rd) => {
             let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
             entries.sort();
+            // The logs in the time window, with their size and age.
+            let mut window = Vec::new();
             for p in entries {
                 let Some(name) = p.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
                     continue;
@@ -447,13 +458,43 @@ fn copy_logs(exchange_path: Option<&str>, since: u32, files: &mut Files) -> Mani
                         continue;
                     }
                 };
-                if meta.modified().is_ok_and(|m| m < cutoff) {
+                let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                if modified < cutoff {
                     continue;
                 }
                 if meta.len() > MAX_LOG_FILE {
                     errors.push(format!(
                         "{name}: larger than {MAX_LOG_FILE} bytes, not copied"
                     ));
+                    continue;
+                }
+                window.push((p, name, meta.len(), modified));
+            }
+            // Newest first within the total budget (issue 14): the latest
+            // state matters most, and a bundle must stay analysable.
+            let mut by_age: Vec<usize> = (0..window.len()).collect();
+            by_age.sort_by(|&a, &b| window[b].3.cmp(&window[a].3));
+            let mut spent = 0u64;
+            let mut keep = vec![false; window.len()];
+            let mut left_out = Vec::new();
+            for i in by_age {
+                let size = window[i].2;
+                if spent.saturating_add(size) <= budget {
+                    spent += size;
+                    keep[i] = true;
+                } else {
+                    left_out.push(format!("{} ({size} bytes)", window[i].1));
+                }
+            }
+            if !left_out.is_empty() {
+                errors.push(format!(
+                    "{} older log(s) not copied: the log budget of {budget} bytes (--max-logs-size) is spent by newer ones: {}",
+                    left_out.len(),
+                    left_out.join(", ")
+                ));
+            }
+            for (i, (p, name, ..)) in window.into_iter().enumerate() {
+                if !keep[i] {
                     continue;
                 }
                 match std::fs::read(&p) {
@@ -659,7 +700,12 @@ pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
         items.push(run_item(&c, &mut files));
     }
     items.push(run_item(&wevtutil(), &mut files));
-    items.push(copy_logs(exchange_path.as_deref(), args.since, &mut files));
+    items.push(copy_logs(
+        exchange_path.as_deref(),
+        args.since,
+        args.max_logs_size,
+        &mut files,
+    ));
     if !args.no_probe {
         items.push(probe_item(args, &mut files));
     }
