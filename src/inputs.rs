@@ -81,6 +81,10 @@ pub struct Budget {
     /// commands; `1` streams every log (the tests compare both paths).
     #[arg(long = "stream-min", value_name = "SIZE", default_value = "4M", value_parser = parse_size, hide = true)]
     pub stream_min: u64,
+    /// Stream only files on disk, never standard input or zip entries
+    /// (`parse` reads a streamed log a second time to list its rows).
+    #[arg(skip)]
+    pub stream_files_only: bool,
 }
 
 impl Default for Budget {
@@ -89,6 +93,7 @@ impl Default for Budget {
             file: 256 * MIB,
             bundle: 1024 * MIB,
             stream_min: 4 * MIB,
+            stream_files_only: false,
         }
     }
 }
@@ -247,7 +252,11 @@ pub fn collect(paths: &[PathBuf], budget: Budget) -> Vec<Input> {
                 std::io::stdin().lock(),
                 Size::Unknown,
                 (limit, note),
-                budget.stream_min,
+                if budget.stream_files_only {
+                    u64::MAX
+                } else {
+                    budget.stream_min
+                },
                 "cannot read standard input",
             );
             out.push(input);
@@ -367,7 +376,7 @@ fn read_zip(path: &Path, spent: &mut Spent, out: &mut Vec<Input>) {
         // does not apply to it.
         let nested = name.to_ascii_lowercase().ends_with(".zip");
         let mut prefix = Vec::new();
-        if !nested && entry.size() >= spent.budget.stream_min {
+        if !nested && !spent.budget.stream_files_only && entry.size() >= spent.budget.stream_min {
             let mut head = Vec::new();
             let head_read = (&mut entry)
                 .take(eems_parsers::stream::HEAD as u64)

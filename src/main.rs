@@ -41,6 +41,10 @@ enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = ParseFormat::Text)]
         format: ParseFormat,
+        /// List at most N rows of a streamed log (a log of 4 MiB or more) in
+        /// `--format json`; the rows left out are counted as a problem.
+        #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+        max_items: usize,
         #[command(flatten)]
         budget: inputs::Budget,
     },
@@ -108,8 +112,9 @@ fn main() -> ExitCode {
         Command::Parse {
             paths,
             format,
+            max_items,
             budget,
-        } => parse_cmd::run(&paths, format, budget),
+        } => parse_cmd::run(&paths, format, budget, max_items),
         Command::Analyze {
             paths,
             format,

@@ -89,10 +89,18 @@ fn report<'a>(input: &'a Input, parsed: Option<&'a ParsedInput>) -> InputReport<
     }
 }
 
-pub fn run(paths: &[PathBuf], format: ParseFormat, budget: inputs::Budget) -> ExitCode {
-    // `parse` prints every row, so a log is read whole, never folded.
+pub fn run(
+    paths: &[PathBuf],
+    format: ParseFormat,
+    budget: inputs::Budget,
+    max_items: usize,
+) -> ExitCode {
+    // A large log on disk is streamed (issue 14): once into its summary, as
+    // `analyze` reads it, and once more row by row into the JSON output, so
+    // memory does not grow with it. Standard input and zip entries cannot be
+    // read twice: they are read whole.
     let budget = inputs::Budget {
-        stream_min: u64::MAX,
+        stream_files_only: true,
         ..budget
     };
     let inputs = inputs::collect(paths, budget);
@@ -106,6 +114,15 @@ pub fn run(paths: &[PathBuf], format: ParseFormat, budget: inputs::Budget) -> Ex
         .iter()
         .all(|r| matches!(r.status, Status::Parsed | Status::Partial));
     match format {
+        ParseFormat::Json if inputs.iter().any(|i| i.streamed.is_some()) => {
+            if let Err(e) = write_streamed_json(&inputs, &reports, max_items) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    return ExitCode::SUCCESS;
+                }
+                eprintln!("error: cannot write the parse report: {e}");
+                return ExitCode::from(crate::EXIT_USAGE);
+            }
+        }
         ParseFormat::Json => {
             let doc = ParseReport {
                 schema_version: 1,
@@ -132,6 +149,87 @@ pub fn run(paths: &[PathBuf], format: ParseFormat, budget: inputs::Budget) -> Ex
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Where a streamed log's rows go in its serialised report.
+const ROWS: &str = "\u{0}rows of the streamed log\u{0}";
+
+/// The parse report as `run` prints it, with each streamed log's `records`
+/// written row by row from a second read of its file (at most `max_items`;
+/// the count left out is a problem of the input).
+fn write_streamed_json(
+    inputs: &[Input],
+    reports: &[InputReport<'_>],
+    max_items: usize,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout().lock());
+    let text =
+        |v: &serde_json::Value| serde_json::to_string_pretty(v).map_err(std::io::Error::other);
+    out.write_all(b"{\n  \"schema_version\": 1,\n  \"inputs\": [\n")?;
+    for (n, (input, r)) in inputs.iter().zip(reports).enumerate() {
+        if n > 0 {
+            out.write_all(b",\n")?;
+        }
+        let mut v = serde_json::to_value(r).map_err(std::io::Error::other)?;
+        let Some(streamed) = &input.streamed else {
+            out.write_all(eems_reports::secrets::scrub(&text(&v)?).as_bytes())?;
+            continue;
+        };
+        let rows = match streamed
+            .parsed
+            .segments
+            .first()
+            .and_then(|s| s.content.as_ref())
+        {
+            Some(Content::MitigationLog(l)) => l.record_count,
+            _ => 0,
+        };
+        if rows > max_items {
+            if let Some(p) = v["problems"].as_array_mut() {
+                p.push(serde_json::json!({
+                    "line": null,
+                    "message": format!("{} of {rows} rows not listed (--max-items {max_items})", rows - max_items),
+                }));
+            }
+        }
+        v["items"][0]["records"] = serde_json::Value::String(ROWS.to_owned());
+        let doc = eems_reports::secrets::scrub(&text(&v)?).into_owned();
+        let marker = serde_json::to_string(ROWS).map_err(std::io::Error::other)?;
+        let (before, after) = doc.split_once(&marker).unwrap_or((&doc, ""));
+        out.write_all(before.as_bytes())?;
+        out.write_all(b"[")?;
+        let file = std::fs::File::open(&input.path)?;
+        let mut written = 0usize;
+        let mut failed: Option<std::io::Error> = None;
+        eems_parsers::stream::read_log(file, streamed.parsed.encoding, |rec| {
+            if written >= max_items || failed.is_some() {
+                return;
+            }
+            let row = match serde_json::to_string(&rec.to_record()) {
+                Ok(s) => s,
+                Err(e) => {
+                    failed = Some(std::io::Error::other(e));
+                    return;
+                }
+            };
+            let sep: &[u8] = if written == 0 { b"\n" } else { b",\n" };
+            let res = out
+                .write_all(sep)
+                .and_then(|()| out.write_all(eems_reports::secrets::scrub(&row).as_bytes()));
+            if let Err(e) = res {
+                failed = Some(e);
+            }
+            written += 1;
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        out.write_all(b"\n]")?;
+        out.write_all(after.as_bytes())?;
+    }
+    out.write_all(b"\n  ]\n}\n")?;
+    out.flush()
 }
 
 fn render_text(r: &InputReport<'_>) -> String {

@@ -181,3 +181,72 @@ fn a_list_of_four_million_items_is_bounded() {
     assert!(kb < 256 * 1024, "peak RSS {kb} KiB");
     assert!(took < Duration::from_secs(60), "took {took:?}");
 }
+
+/// `parse --format json` of a streamed log lists every row, as reading it
+/// whole does, with memory flat in its size; `--max-items` cuts the list
+/// and says how many rows were left out.
+#[test]
+fn parse_json_streams_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "samples/02-build-before-march-2023/MitigationService/MitigationService_2025012708-1.LOG",
+    );
+    let parse = |args: &[&str]| -> (serde_json::Value, u64) {
+        let out = tempfile::NamedTempFile::new().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+            .args(["parse", "--format", "json"])
+            .args(args)
+            .stdout(out.reopen().unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut peak = 0;
+        while child.try_wait().unwrap().is_none() {
+            peak = peak.max(vm_hwm_kb(child.id()).unwrap_or(0));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let text = std::fs::read_to_string(out.path()).unwrap();
+        (serde_json::from_str(&text).unwrap(), peak)
+    };
+    let s = sample.to_str().unwrap();
+    let (whole, _) = parse(&["--stream-min", "1024G", s]);
+    let (streamed, _) = parse(&["--stream-min", "1", s]);
+    assert_eq!(whole, streamed);
+    assert_eq!(
+        whole["inputs"][0]["items"][0]["records"]
+            .as_array()
+            .unwrap()
+            .len(),
+        65
+    );
+    let (cut, _) = parse(&["--stream-min", "1", "--max-items", "3", s]);
+    assert_eq!(
+        cut["inputs"][0]["items"][0]["records"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(
+        cut.to_string()
+            .contains("62 of 65 rows not listed (--max-items 3)")
+    );
+    // Memory: a log twice as large, every row listed, no more memory.
+    let mut peaks = Vec::new();
+    for mib in [8, 16] {
+        let (text, n) = log_text(mib);
+        let p = write(dir.path(), &format!("p-{mib}.LOG"), text.as_bytes());
+        let (v, kb) = parse(&[p.to_str().unwrap()]);
+        let listed = v["inputs"][0]["items"][0]["records"]
+            .as_array()
+            .unwrap()
+            .len() as u64;
+        assert_eq!(listed, n);
+        peaks.push(kb);
+    }
+    eprintln!("parse peak RSS at 8 and 16 MiB: {peaks:?} KiB");
+    assert!(
+        peaks[1] < RSS_KB && peaks[1] <= peaks[0] + GROWTH_KB,
+        "{peaks:?}"
+    );
+}
