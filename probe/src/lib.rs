@@ -5,6 +5,9 @@
 //! Layout: `engine` runs the steps; `net` (URLs, proxies, DNS, TCP, CONNECT),
 //! `http` (a small HTTP/1.1 client), `danger` (the recording TLS verifier),
 //! `cert` (certificate and CRL facts) and `ocs` (the OCS answer) are its parts.
+//! `unsafe` is denied everywhere but in `os_verify`'s CryptoAPI calls.
+
+#![deny(unsafe_code)]
 
 pub mod cert;
 mod danger;
