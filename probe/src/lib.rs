@@ -17,8 +17,6 @@ mod net;
 mod ocs;
 pub mod os_verify;
 #[cfg(test)]
-mod testkit;
-#[cfg(test)]
 mod tests;
 
 use eems_parsers::probe_results::{
