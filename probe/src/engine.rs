@@ -1128,28 +1128,24 @@ impl Engine {
         f
     }
 
+    /// One plain GET with reqwest, through the WinHTTP proxy (absolute-form)
+    /// or directly. As the service's own retrieval: no redirects followed, no
+    /// environment proxies; and the addresses are the ones the probe resolved
+    /// itself, so `--resolve` and `--dns-server` hold for downloads too.
     async fn fetch_inner(
         &self,
         target: &Target,
         cap: usize,
         details: &mut Vec<String>,
     ) -> Result<(ResponseHead, Body), String> {
-        let (host, port, request_target, auth, what) = match &self.winhttp {
+        let (host, port, what) = match &self.winhttp {
             Some(Err(e)) => return Err(format!("invalid --winhttp-proxy: {e}")),
             Some(Ok(p)) => (
                 p.host.clone(),
                 p.port,
-                format!("http://{}{}", target.authority(false), target.path),
-                p.auth.clone(),
                 Some(format!("the WinHTTP proxy {}", p.display)),
             ),
-            None => (
-                target.host.clone(),
-                target.port,
-                target.path.clone(),
-                None,
-                None,
-            ),
+            None => (target.host.clone(), target.port, None),
         };
         let addrs = match self.resolve(&host, port).await {
             Resolved::Addrs { addrs, note } => {
@@ -1167,24 +1163,37 @@ impl Engine {
             }
         };
         let sockaddrs: Vec<SocketAddr> = addrs.iter().map(|a| SocketAddr::new(*a, port)).collect();
-        let mut tried = Vec::new();
-        let (stream, _) =
-            net::connect_any(&sockaddrs, &mut tried)
-                .await
-                .map_err(|e| match &what {
-                    Some(w) => format!("cannot reach {w}: {e}"),
-                    None => e,
-                })?;
-        let mut bs = BufStream::new(stream);
-        http::write_get(
-            &mut bs.inner,
-            &request_target,
-            &target.authority(false),
-            auth.as_deref(),
-        )
-        .await?;
-        let head = bs.read_head(false).await?;
-        let body = http::read_body(&mut bs, &head, cap).await;
+        let mut client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("eems-doctor/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(0)
+            .no_proxy();
+        if host.parse::<IpAddr>().is_err() {
+            client = client.resolve_to_addrs(&host, &sockaddrs);
+        }
+        if let Some(Ok(p)) = &self.winhttp {
+            let mut proxy = reqwest::Proxy::http(format!("http://{}", p.display))
+                .map_err(|e| format!("invalid --winhttp-proxy: {e}"))?;
+            if let Some(auth) = &p.auth
+                && let Ok(v) = reqwest::header::HeaderValue::from_str(&format!("Basic {auth}"))
+            {
+                proxy = proxy.custom_http_auth(v);
+            }
+            client = client.proxy(proxy);
+        }
+        let client = client
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        let url = format!("http://{}{}", target.authority(false), target.path);
+        let mut response = client.get(&url).send().await.map_err(|e| {
+            let words = http::request_words(&e);
+            match &what {
+                Some(w) if e.is_connect() => format!("cannot reach {w}: {words}"),
+                _ => words,
+            }
+        })?;
+        let head = http::response_head(&response);
+        let body = http::read_capped(&mut response, cap).await;
         Ok((head, body))
     }
 

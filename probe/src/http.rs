@@ -1,7 +1,12 @@
-//! A deliberately small HTTP/1.1 client: one request per connection
-//! (`Connection: close`), response heads parsed by httparse, bodies read with
-//! Content-Length, chunked transfer coding or until EOF, always capped.
-//! Callers bound every call with a timeout; every loop here ends at a cap or EOF.
+//! HTTP for the probe. The plain downloads (CRL, AIA, CTL) go through
+//! reqwest; this module turns its answers into the probe's facts
+//! (`response_head`, `read_capped`, `request_words`). The CONNECT answer and
+//! the OCS request run over a connection the probe opened and recorded itself
+//! (the tunnel, the TLS chain whatever the verdict), so they use the small
+//! client here: one request per connection (`Connection: close`), heads
+//! parsed by httparse, bodies read with Content-Length, chunked transfer
+//! coding or until EOF, always capped. Callers bound every call with a
+//! timeout; every loop here ends at a cap or EOF.
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -362,6 +367,82 @@ pub fn io_words(e: &std::io::Error) -> String {
     }
 }
 
+/// The head of a reqwest response as the probe records it: the status line
+/// as sent (hyper keeps a reason phrase that is not the standard one), and
+/// the headers (names lower case, as hyper gives them).
+pub fn response_head(r: &reqwest::Response) -> ResponseHead {
+    let status = r.status();
+    let reason = match r.extensions().get::<hyper::ext::ReasonPhrase>() {
+        Some(p) => clean_text(&String::from_utf8_lossy(p.as_bytes())),
+        None => status.canonical_reason().unwrap_or_default().to_owned(),
+    };
+    let status_line = clean_text(&format!("{:?} {} {reason}", r.version(), status.as_u16()));
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            let value = String::from_utf8_lossy(v.as_bytes());
+            (k.as_str().to_owned(), clean_text(value.trim()))
+        })
+        .collect();
+    ResponseHead {
+        status_line,
+        status: status.as_u16(),
+        reason,
+        headers,
+    }
+}
+
+/// The body of a reqwest response, at most `cap` bytes kept; reading stops
+/// once the cap is reached.
+pub async fn read_capped(r: &mut reqwest::Response, cap: usize) -> Body {
+    let mut body = Body {
+        truncated: r
+            .content_length()
+            .is_some_and(|n| n > u64::try_from(cap).unwrap_or(u64::MAX)),
+        ..Body::default()
+    };
+    while body.data.len() < cap {
+        match r.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = cap - body.data.len();
+                if chunk.len() > room {
+                    body.truncated = true;
+                }
+                body.data
+                    .extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+            }
+            Ok(None) => break,
+            Err(e) => {
+                body.error = Some(request_words(&e));
+                break;
+            }
+        }
+    }
+    body
+}
+
+/// A reqwest failure in the probe's words: the innermost I/O error when
+/// there is one (`connection refused`), an answer that never came, else the
+/// innermost error's own text.
+pub fn request_words(e: &reqwest::Error) -> String {
+    let mut innermost: &dyn std::error::Error = e;
+    let mut next: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return io_words(io);
+        }
+        if let Some(h) = err.downcast_ref::<hyper::Error>()
+            && h.is_incomplete_message()
+        {
+            return "connection closed without a complete answer".into();
+        }
+        innermost = err;
+        next = err.source();
+    }
+    innermost.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,6 +480,46 @@ mod tests {
         let head = s.read_head(false).await.unwrap();
         let body = read_body(&mut s, &head, cap).await;
         (head, body)
+    }
+
+    #[test]
+    fn downloads_are_capped_and_recorded() {
+        let server = eems_testkit::servers::HttpServer::start();
+        server.put("/big.crl", vec![7u8; 100_000]);
+        server.put("/small", b"hello".to_vec());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // No proxy from the environment: these requests stay on loopback.
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        rt.block_on(async {
+            let get = |path: &str| client.get(format!("{}{path}", server.base_url())).send();
+            let mut r = get("/big.crl").await.unwrap();
+            let head = response_head(&r);
+            assert_eq!(
+                (head.status, head.status_line.as_str()),
+                (200, "HTTP/1.1 200 OK")
+            );
+            assert_eq!(head.header("Content-Type"), Some("application/pkix-crl"));
+            let b = read_capped(&mut r, 4096).await;
+            assert_eq!(
+                (b.data.len(), b.truncated, b.error.is_none()),
+                (4096, true, true)
+            );
+            let mut r = get("/small").await.unwrap();
+            let b = read_capped(&mut r, 4096).await;
+            assert_eq!((b.data.as_slice(), b.truncated), (&b"hello"[..], false));
+            let r = get("/absent").await.unwrap();
+            let head = response_head(&r);
+            assert_eq!((head.status, head.reason.as_str()), (404, "Not Found"));
+        });
+        // A refused connection in the probe's words.
+        let port = eems_testkit::servers::closed_port();
+        let e = rt
+            .block_on(client.get(format!("http://127.0.0.1:{port}/x.crl")).send())
+            .unwrap_err();
+        assert_eq!(request_words(&e), "connection refused");
     }
 
     #[test]
