@@ -11,17 +11,10 @@
 //! and CTL URLs lead to a port that accepts and never answers, as behind a
 //! firewall that silently drops outbound HTTP/80.
 
-#![allow(clippy::unwrap_used, clippy::print_stdout, dead_code)]
+#![allow(clippy::print_stdout)]
 
-// The two pieces of the test support this needs (the rest starts squid and
-// dnsmasq, or runs the built binary). `servers` finds `pki` as `super::pki`.
-#[path = "../tests/support/pki.rs"]
-mod pki;
-#[path = "../tests/support/servers.rs"]
-mod servers;
-
-use pki::Pki;
-use servers::{BlackHole, HttpServer, OcsMode, OcsServer};
+use eems_testkit::pki::{self, Pki};
+use eems_testkit::servers::{BlackHole, HttpServer, OcsMode, OcsServer};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

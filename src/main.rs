@@ -9,7 +9,6 @@ mod fleet;
 mod inputs;
 mod out;
 mod parse_cmd;
-mod probe;
 mod probe_cmd;
 mod redact;
 mod render;

@@ -2,11 +2,11 @@
 //! as `analyze`, and optionally save them as evidence for later.
 
 use crate::analyze::{ColorChoice, Format, emit_report, load_tables};
-use crate::probe::{self, ProbeConfig};
 use eems_checks::check::Context;
 use eems_checks::diagnosis::diagnose;
 use eems_checks::evidence::{InputSummary, ServerEvidence};
 use eems_parsers::probe_results::ProbeReport;
+use eems_probe::{self as probe, ProbeConfig};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

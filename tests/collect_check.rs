@@ -5,10 +5,10 @@
 
 mod support;
 
+use eems_testkit::pki::{self, Pki};
+use eems_testkit::servers::{HttpServer, OcsMode, OcsServer};
 use std::path::PathBuf;
 use std::process::Command;
-use support::pki::{self, Pki};
-use support::servers::{HttpServer, OcsMode, OcsServer};
 
 #[test]
 fn check_probes_the_loopback_ocs_and_writes_both_reports() {

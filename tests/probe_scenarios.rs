@@ -5,12 +5,12 @@
 
 mod support;
 
+use eems_testkit::pki::{self, CrlOf, Pki};
+use eems_testkit::servers::{BlackHole, HttpServer, OcsMode, OcsServer};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use support::pki::{self, CrlOf, Pki};
-use support::servers::{BlackHole, HttpServer, OcsMode, OcsServer};
 use support::squid::{Mode, Squid};
 
 /// Scenarios run one at a time: their wall times are measurements, and the
@@ -1127,7 +1127,7 @@ fn ocs_port_closed() {
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
-    let port = support::servers::closed_port();
+    let port = eems_testkit::servers::closed_port();
     let mut args = probe_args(
         &w,
         "3",

@@ -8,8 +8,8 @@
 
 pub mod runner;
 
-use crate::probe::{self, ProbeConfig};
 use crate::redact::Redactor;
+use eems_probe::{self as probe, ProbeConfig};
 use serde::Serialize;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};

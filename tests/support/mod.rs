@@ -1,13 +1,11 @@
 //! Shared support for the integration tests that need real servers on
-//! loopback: a test PKI (`pki`), in-process HTTPS/HTTP/black-hole servers
-//! (`servers`), real squid proxies (`squid`) and a real dnsmasq (`dns`).
+//! loopback (the test PKI and in-process servers are in `eems-testkit`):
+//! real squid proxies (`squid`) and a real dnsmasq (`dns`).
 //! Every server is a child of the test (thread or process) and is stopped
 //! and reaped when its handle is dropped.
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod dns;
-pub mod pki;
-pub mod servers;
 pub mod squid;
 
 use std::net::{SocketAddr, TcpStream};

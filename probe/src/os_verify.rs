@@ -158,7 +158,7 @@ pub fn detail(v: &OsVerdict) -> String {
     format!("Windows chain engine (CryptoAPI): {}", v.summary())
 }
 
-// The workspace's only unsafe code: the CryptoAPI calls have no safe wrapper
+// The probe's only unsafe code: the CryptoAPI calls have no safe wrapper
 // that asks them the way the service does (see the module comment).
 #[cfg(windows)]
 #[allow(unsafe_code)]

@@ -1,11 +1,17 @@
-//! End-to-end probe tests against real servers on 127.0.0.1 (see `testkit`).
-//! Nothing here may reach the internet: every URL is loopback, the OCS name
-//! is pinned with `resolve`, and the CTL URL is always overridden.
+//! End-to-end probe tests against real servers on 127.0.0.1 (the shared
+//! `eems-testkit`). Nothing here may reach the internet: every URL is
+//! loopback, the OCS name is pinned with `resolve`, and the CTL URL is always
+//! overridden.
 
-use super::testkit::{self, CrlKind, HttpServer, LEAF_SERIAL, Lab, OCS_HOST, Pki};
 use super::{ProbeConfig, run};
 use eems_parsers::probe_results::{ChainRole, ProbeReport, StepKind, StepOutcome};
-use std::io::Write;
+use eems_testkit::pki::{
+    CTL_PATH, CrlOf, INTERMEDIATE_AIA_PATH, INTERMEDIATE_CRL_PATH, LEAF_AIA_PATH, LEAF_CRL_PATH,
+    OCS_HOST, OCS_PATH, OCSP_PATH, Pki, SIGNER_CRL_PATH,
+};
+use eems_testkit::servers::{
+    self, BlackHole, ConnectProxy, DnsStub, HttpServer, OcsServer, chunked_response,
+};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
@@ -26,7 +32,7 @@ fn dump(r: &ProbeReport) {
 
 fn cfg(ocs_port: u16, ctl_url: String, timeout: Duration) -> ProbeConfig {
     ProbeConfig {
-        ocs_url: format!("https://{OCS_HOST}:{ocs_port}/getexchangemitigations"),
+        ocs_url: format!("https://{OCS_HOST}:{ocs_port}{OCS_PATH}"),
         resolve: vec![(OCS_HOST.to_owned(), ocs_port, LOCALHOST)],
         ctl_url,
         timeout,
@@ -36,33 +42,24 @@ fn cfg(ocs_port: u16, ctl_url: String, timeout: Duration) -> ProbeConfig {
 
 /// The usual world: CRL server with fresh CRLs and issuer certificates, OCS stand-in answering `response`.
 struct World {
-    lab: Lab,
     http: HttpServer,
     pki: Pki,
-    ocs_port: u16,
-    ca_file: tempfile::NamedTempFile,
+    ocs: OcsServer,
 }
 
 fn world(response: Option<Vec<u8>>) -> World {
-    let lab = Lab::new();
-    let http = lab.http();
-    let pki = Pki::new(&http.base());
-    world_with(lab, http, pki, response)
+    let http = HttpServer::start();
+    let pki = Pki::new(&http.base_url());
+    world_with(http, pki, response)
 }
 
-fn world_with(lab: Lab, http: HttpServer, pki: Pki, response: Option<Vec<u8>>) -> World {
-    http.serve("/int.crl", testkit::crl(&pki.int_issuer, CrlKind::Fresh));
-    http.serve("/root.crl", testkit::crl(&pki.root_issuer, CrlKind::Fresh));
-    http.serve("/pca.crl", testkit::crl(&pki.pca_issuer, CrlKind::Fresh));
-    http.serve(
-        "/csroot.crl",
-        testkit::crl(&pki.csroot_issuer, CrlKind::Fresh),
-    );
-    http.serve("/root.crt", pki.root.to_vec());
-    http.serve("/int.crt", pki.int.to_vec());
-    http.serve("/ctl.cab", vec![0x4d, 0x53, 0x43, 0x46, 0, 0, 0, 0]);
+/// `http` serves the CRLs, issuer certificates and CTL of `pki` (which may
+/// point its URLs elsewhere); the OCS stand-in answers `response`, by
+/// default the chunked, countersigned mitigations document.
+fn world_with(http: HttpServer, pki: Pki, response: Option<Vec<u8>>) -> World {
+    http.put_all(pki.http_files());
     let response = response.unwrap_or_else(|| {
-        testkit::chunked_response(
+        chunked_response(
             "200 OK",
             &[
                 ("Content-Type", "application/xml; charset=utf-8"),
@@ -70,31 +67,27 @@ fn world_with(lab: Lab, http: HttpServer, pki: Pki, response: Option<Vec<u8>>) -
                 ("X-OfficeFE", "ConfigFE_IN_15"),
                 ("X-OfficeCluster", "eus2-config.officeapps.live.com"),
             ],
-            pki.eocs_body().as_bytes(),
+            pki.eocs_body_countersigned().as_bytes(),
         )
     });
-    let (chain, key) = pki.server_chain();
-    let ocs_port = lab.https(chain, key, response);
-    let mut ca_file = tempfile::NamedTempFile::new().unwrap();
-    ca_file.write_all(pki.root_pem.as_bytes()).unwrap();
-    World {
-        lab,
-        http,
-        pki,
-        ocs_port,
-        ca_file,
-    }
+    let ocs = OcsServer::start_raw(pki.server_chain(), pki.server_key(), response);
+    World { http, pki, ocs }
 }
 
 impl World {
+    fn ocs_port(&self) -> u16 {
+        self.ocs.port()
+    }
+
+    /// `trusted`: the TLS root is an extra anchor (`--ca-file`).
     fn cfg(&self, trusted: bool) -> ProbeConfig {
         let mut c = cfg(
-            self.ocs_port,
-            format!("{}/ctl.cab", self.http.base()),
+            self.ocs_port(),
+            format!("{}{CTL_PATH}", self.http.base_url()),
             Duration::from_secs(5),
         );
         if trusted {
-            c.ca_files.push(self.ca_file.path().to_path_buf());
+            c.ca_files.push(self.pki.tls_root_pem());
         }
         c
     }
@@ -120,21 +113,22 @@ fn trusted_chain_everything_ok() {
     let leaf = &tls.chain[0];
     assert_eq!(
         leaf.subject,
-        format!("CN={OCS_HOST}, O=Microsoft Corporation, C=US")
+        format!("CN={OCS_HOST}, O=Microsoft Corporation, L=Redmond, ST=WA, C=US")
     );
     assert_eq!(
         leaf.issuer_cn.as_deref(),
-        Some("Microsoft Azure RSA TLS Issuing CA 04 (test)")
+        Some("Microsoft Azure RSA TLS Issuing CA 04")
     );
     assert_eq!(leaf.issuer_o.as_deref(), Some("Microsoft Corporation"));
-    assert_eq!(leaf.serial, "4F1CE501");
-    assert_eq!(leaf.dns_names, vec![OCS_HOST]);
-    assert_eq!(leaf.crl_urls, vec![format!("{}/int.crl", w.http.base())]);
-    assert_eq!(leaf.ocsp_urls, vec![format!("{}/ocsp", w.http.base())]);
+    assert_eq!(leaf.serial, "330000123456789ABC01");
     assert_eq!(
-        leaf.ca_issuers_urls,
-        vec![format!("{}/int.crt", w.http.base())]
+        leaf.dns_names,
+        vec![OCS_HOST, "*.officeclient.microsoft.com"]
     );
+    let base = w.http.base_url();
+    assert_eq!(leaf.crl_urls, vec![format!("{base}{LEAF_CRL_PATH}")]);
+    assert_eq!(leaf.ocsp_urls, vec![format!("{base}{OCSP_PATH}")]);
+    assert_eq!(leaf.ca_issuers_urls, vec![format!("{base}{LEAF_AIA_PATH}")]);
     assert_eq!(leaf.sct_count, 2);
     assert_eq!(leaf.eku, vec!["serverAuth", "clientAuth"]);
     assert_eq!((leaf.key_type.as_str(), leaf.key_bits), ("EC", Some(256)));
@@ -143,8 +137,7 @@ fn trusted_chain_everything_ok() {
     assert_eq!(leaf.sha1.len(), 40);
     assert_eq!(leaf.sha256, leaf.sha256.to_uppercase());
     assert_eq!(leaf.aki, tls.chain[1].ski);
-    // rcgen writes a SubjectKeyIdentifier on CA certificates only.
-    assert!(tls.chain[1].ski.is_some() && leaf.aki.is_some());
+    assert!(tls.chain[1].ski.is_some() && leaf.aki.is_some() && leaf.ski.is_some());
     assert!(
         leaf.not_before.ends_with('Z') && leaf.not_after.ends_with('Z'),
         "{leaf:?}"
@@ -177,14 +170,18 @@ fn trusted_chain_everything_ok() {
     assert_eq!(
         names,
         vec![
-            "Microsoft Exchange XML Signing (test)",
-            "Microsoft Code Signing PCA 2011 (test)"
+            "Microsoft Exchange XML Signing",
+            "Microsoft Code Signing PCA 2011"
         ]
     );
-    assert_eq!(ocs.signing_chain[0].eku, vec!["codeSigning"]);
+    // Code Signing plus Microsoft's Exchange-signing EKU, by OID.
+    assert_eq!(
+        ocs.signing_chain[0].eku,
+        vec!["codeSigning", "1.3.6.1.4.1.311.76.57.1.11"]
+    );
     assert_eq!(
         ocs.signing_chain[0].crl_urls,
-        vec![format!("{}/pca.crl", w.http.base())]
+        vec![format!("{base}{SIGNER_CRL_PATH}")]
     );
 
     // CRLs: TLS leaf + intermediate, signer + PCA + timestamp certificate.
@@ -206,10 +203,10 @@ fn trusted_chain_everything_ok() {
     assert_eq!(leaf_crl.chain, ChainRole::Tls);
     assert_eq!(
         leaf_crl.crl_issuer.as_deref(),
-        Some("CN=Microsoft Azure RSA TLS Issuing CA 04 (test), O=Microsoft Corporation, C=US")
+        Some("CN=Microsoft Azure RSA TLS Issuing CA 04, O=Microsoft Corporation, C=US")
     );
-    // pca.crl covers the signer and the timestamp certificate: one download, one step, two entries.
-    let pca_url = format!("{}/pca.crl", w.http.base());
+    // The PCA's CRL covers the signer and the timestamp certificate: one download, one step, two entries.
+    let pca_url = format!("{base}{SIGNER_CRL_PATH}");
     assert_eq!(r.crls.iter().filter(|c| c.fetch.url == pca_url).count(), 2);
     let pca_steps: Vec<_> = r
         .steps_of(StepKind::Crl)
@@ -224,9 +221,9 @@ fn trusted_chain_everything_ok() {
             .count(),
         2
     );
-    let seen = w.http.seen.lock().unwrap().clone();
+    let seen = w.http.requests();
     assert_eq!(
-        seen.iter().filter(|l| l.contains("/pca.crl")).count(),
+        seen.iter().filter(|q| q.path == SIGNER_CRL_PATH).count(),
         1,
         "{seen:?}"
     );
@@ -234,10 +231,9 @@ fn trusted_chain_everything_ok() {
     assert!(r.aia.is_empty() && r.step(StepKind::Aia).is_none());
 
     let ctl = r.ctl.as_ref().unwrap();
-    assert!(ctl.ok && ctl.status == Some(200) && ctl.bytes == 8);
+    assert!(ctl.ok && ctl.status == Some(200) && ctl.bytes == 512);
     assert_eq!(r.timeout_ms, 5000);
     assert!(r.started_at.ends_with('Z'));
-    drop(w.lab);
 }
 
 #[test]
@@ -274,12 +270,12 @@ fn untrusted_chain_recorded_and_ocs_skipped() {
             .all(|c| c.fetch.ok && c.chain == ChainRole::Tls)
     );
     assert_eq!(r.aia.len(), 1);
-    assert!(r.aia[0].ok && r.aia[0].url.ends_with("/root.crt"));
+    assert!(r.aia[0].ok && r.aia[0].url.ends_with(INTERMEDIATE_AIA_PATH));
     let aia = r.step(StepKind::Aia).unwrap();
     assert!(
         aia.details
             .iter()
-            .any(|d| d.starts_with("got CN=Microsoft RSA Root CA 2017 (test)")),
+            .any(|d| d.starts_with("got CN=DigiCert Global Root G2")),
         "{aia:?}"
     );
     assert_eq!(outcome(&r, StepKind::Ctl), StepOutcome::Ok);
@@ -288,17 +284,12 @@ fn untrusted_chain_recorded_and_ocs_skipped() {
 #[test]
 fn revoked_leaf_and_expired_crl_through_the_winhttp_proxy() {
     let w = world(None);
-    w.http.serve(
-        "/int.crl",
-        testkit::crl(&w.pki.int_issuer, CrlKind::Revoking(LEAF_SERIAL.to_vec())),
-    );
-    w.http.serve(
-        "/root.crl",
-        testkit::crl(&w.pki.root_issuer, CrlKind::Expired),
-    );
+    w.http.put(LEAF_CRL_PATH, w.pki.crl_revoking_leaf());
+    w.http
+        .put(INTERMEDIATE_CRL_PATH, w.pki.crl_expired(CrlOf::TlsRoot));
     let mut c = w.cfg(true);
-    // The CRL server also forwards absolute-form requests: it stands in for the WinHTTP proxy.
-    c.winhttp_proxy = Some(format!("127.0.0.1:{}", w.http.port));
+    // The CRL server also answers absolute-form requests: it stands in for the WinHTTP proxy.
+    c.winhttp_proxy = Some(format!("127.0.0.1:{}", w.http.port()));
     let r = run(&c);
     let leaf = r
         .crls
@@ -311,7 +302,7 @@ fn revoked_leaf_and_expired_crl_through_the_winhttp_proxy() {
     );
     assert_eq!(
         leaf.fetch.via_proxy.as_deref(),
-        Some(format!("127.0.0.1:{}", w.http.port).as_str())
+        Some(format!("127.0.0.1:{}", w.http.port()).as_str())
     );
     let int = r
         .crls
@@ -319,31 +310,33 @@ fn revoked_leaf_and_expired_crl_through_the_winhttp_proxy() {
         .find(|c| c.for_subject.starts_with("CN=Microsoft Azure"))
         .unwrap();
     assert_eq!((int.revoked, int.expired), (Some(false), Some(true)));
-    assert_eq!(int.next_update.as_deref(), Some("2020-02-01T00:00:00Z"));
-    let seen = w.http.seen.lock().unwrap().clone();
-    let base = w.http.base();
+    // Both RFC 3339 in UTC: the recorded nextUpdate is before the probe started.
+    let next_update = int.next_update.as_deref().unwrap();
     assert!(
-        seen.contains(&format!("GET {base}/int.crl HTTP/1.1")),
-        "{seen:?}"
+        next_update.ends_with('Z') && next_update < r.started_at.as_str(),
+        "{next_update} vs {}",
+        r.started_at
     );
-    assert!(
-        seen.contains(&format!("GET {base}/ctl.cab HTTP/1.1")),
-        "{seen:?}"
-    );
+    let seen = w.http.requests();
+    let base = w.http.base_url();
+    for path in [LEAF_CRL_PATH, CTL_PATH] {
+        assert!(
+            seen.iter()
+                .any(|q| q.method == "GET" && q.target == format!("{base}{path}")),
+            "{path} in {seen:?}"
+        );
+    }
     assert_eq!(
         r.winhttp_proxy.as_deref(),
-        Some(format!("127.0.0.1:{}", w.http.port).as_str())
+        Some(format!("127.0.0.1:{}", w.http.port()).as_str())
     );
     assert_eq!(outcome(&r, StepKind::OcsRequest), StepOutcome::Ok);
 }
 
 #[test]
 fn crl_host_refusing_connections() {
-    let lab = Lab::new();
-    let http = lab.http();
-    let refused = format!("http://127.0.0.1:{}", testkit::closed_tcp_port());
-    let pki = Pki::new(&refused);
-    let w = world_with(lab, http, pki, None);
+    let refused = format!("http://127.0.0.1:{}", servers::closed_port());
+    let w = world_with(HttpServer::start(), Pki::new(&refused), None);
     let r = run(&w.cfg(true));
     assert_eq!(outcome(&r, StepKind::OcsRequest), StepOutcome::Ok);
     assert_eq!(r.crls.len(), 5);
@@ -405,8 +398,8 @@ const BOUND: Duration = Duration::from_secs(3);
 
 #[test]
 fn black_holes_everywhere_end_within_the_timeout() {
-    let lab = Lab::new();
-    let hole = lab.black_hole();
+    let black_hole = BlackHole::start();
+    let hole = black_hole.port();
     // DNS: a UDP socket that never answers; OCS via DNS; CTL through a silent WinHTTP proxy.
     let silent_dns = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let c = ProbeConfig {
@@ -439,8 +432,8 @@ fn black_holes_everywhere_end_within_the_timeout() {
 
 #[test]
 fn silent_ocs_and_silent_crl_hosts_time_out() {
-    let lab = Lab::new();
-    let hole = lab.black_hole();
+    let black_hole = BlackHole::start();
+    let hole = black_hole.port();
     // OCS itself silent (accepts, never answers the ClientHello).
     let t0 = Instant::now();
     let r = run(&cfg(hole, format!("http://127.0.0.1:{hole}/ctl.cab"), T));
@@ -456,9 +449,8 @@ fn silent_ocs_and_silent_crl_hosts_time_out() {
     assert_eq!(outcome(&r, StepKind::Ctl), StepOutcome::TimedOut);
 
     // OCS fine, every CRL host silent.
-    let http = lab.http();
     let pki = Pki::new(&format!("http://127.0.0.1:{hole}"));
-    let w = world_with(lab, http, pki, None);
+    let w = world_with(HttpServer::start(), pki, None);
     let mut c = w.cfg(true);
     c.timeout = T;
     let t0 = Instant::now();
@@ -477,8 +469,8 @@ fn silent_ocs_and_silent_crl_hosts_time_out() {
 
 #[test]
 fn silent_proxy_times_out_and_credentials_never_show() {
-    let lab = Lab::new();
-    let hole = lab.black_hole();
+    let black_hole = BlackHole::start();
+    let hole = black_hole.port();
     let mut c = cfg(443, "http://127.0.0.1:9/ctl.cab".into(), T);
     c.proxy = Some(format!("http://eemsuser:S3cretPass@127.0.0.1:{hole}/"));
     c.winhttp_proxy = Some(format!("eemsuser:S3cretPass@127.0.0.1:{hole}"));
@@ -518,11 +510,11 @@ fn dns_server_on_a_closed_port_fails_fast() {
     let c = ProbeConfig {
         ocs_url: "https://officeclient.microsoft.com/getexchangemitigations".into(),
         dns_server: Some(
-            format!("127.0.0.1:{}", testkit::closed_udp_port())
+            format!("127.0.0.1:{}", servers::closed_udp_port())
                 .parse()
                 .unwrap(),
         ),
-        ctl_url: format!("http://127.0.0.1:{}/ctl.cab", testkit::closed_tcp_port()),
+        ctl_url: format!("http://127.0.0.1:{}/ctl.cab", servers::closed_port()),
         timeout: T,
         ..ProbeConfig::default()
     };
@@ -561,12 +553,13 @@ fn bad_inputs_are_reported_not_panicked() {
 #[test]
 fn dns_answers_are_told_apart() {
     let w = world(None);
-    let url = format!("https://{OCS_HOST}:{}/getexchangemitigations", w.ocs_port);
+    let url = format!("https://{OCS_HOST}:{}{OCS_PATH}", w.ocs_port());
     let probe = |rcode: u8, a: Option<Ipv4Addr>| {
+        let dns = DnsStub::start(rcode, a);
         let mut c = w.cfg(true);
         c.resolve.clear();
         c.ocs_url = url.clone();
-        c.dns_server = Some(testkit::dns_stub(&w.lab, rcode, a));
+        c.dns_server = Some(dns.addr);
         run(&c)
     };
     let r = probe(3, None);
@@ -615,11 +608,8 @@ fn dns_answers_are_told_apart() {
 fn certificate_for_another_name_is_not_trusted() {
     let w = world(None);
     let mut c = w.cfg(true);
-    c.ocs_url = format!(
-        "https://eems.example.test:{}/getexchangemitigations",
-        w.ocs_port
-    );
-    c.resolve = vec![("eems.example.test".into(), w.ocs_port, LOCALHOST)];
+    c.ocs_url = format!("https://eems.example.test:{}{OCS_PATH}", w.ocs_port());
+    c.resolve = vec![("eems.example.test".into(), w.ocs_port(), LOCALHOST)];
     let r = run(&c);
     let tls = r.tls.as_ref().unwrap();
     assert_eq!(tls.validation_error.as_deref(), Some("NotValidForName"));
@@ -641,7 +631,8 @@ fn certificate_for_another_name_is_not_trusted() {
 fn through_a_connect_proxy_with_and_without_credentials() {
     let w = world(None);
     // "eems:pw" in Base64.
-    let (port, heads) = w.lab.connect_proxy(Some("ZWVtczpwdw==".into()));
+    let proxy = ConnectProxy::start(Some("ZWVtczpwdw==".into()));
+    let port = proxy.port();
     let mut c = w.cfg(true);
     c.proxy = Some(format!("http://eems:pw@127.0.0.1:{port}"));
     let r = run(&c);
@@ -656,7 +647,7 @@ fn through_a_connect_proxy_with_and_without_credentials() {
     );
     assert_eq!(
         connect.details[0],
-        format!("CONNECT {OCS_HOST}:{}", w.ocs_port)
+        format!("CONNECT {OCS_HOST}:{}", w.ocs_port())
     );
     assert!(
         r.step(StepKind::Tls)
@@ -665,11 +656,11 @@ fn through_a_connect_proxy_with_and_without_credentials() {
             .contains(&"through the proxy tunnel".to_owned())
     );
     assert!(r.ocs.as_ref().unwrap().eocs_xml);
-    let head = heads.lock().unwrap()[0].clone();
+    let head = proxy.heads()[0].clone();
+    let ocs_port = w.ocs_port();
     assert!(
         head.starts_with(&format!(
-            "CONNECT {OCS_HOST}:{} HTTP/1.1\r\nHost: {OCS_HOST}:{}\r\n",
-            w.ocs_port, w.ocs_port
+            "CONNECT {OCS_HOST}:{ocs_port} HTTP/1.1\r\nHost: {OCS_HOST}:{ocs_port}\r\n"
         )),
         "{head}"
     );

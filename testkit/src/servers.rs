@@ -1,21 +1,24 @@
 //! In-process loopback servers on their own tokio runtime (a background
 //! thread pool owned by each server): the OCS stand-in (HTTPS), a plain HTTP
-//! server for CRLs/AIA/CTL, and a black hole. Each binds 127.0.0.1:0 and stops
-//! when dropped (the runtime is shut down, which closes every socket).
+//! server for CRLs/AIA/CTL, a CONNECT proxy, a DNS server and a black hole.
+//! Each binds 127.0.0.1:0 and stops when dropped (the runtime is shut down,
+//! which closes every socket).
 
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::runtime::Runtime;
 
 /// A request as a server saw it.
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub method: String,
+    /// The request target as sent (absolute-form when the server stood in for a proxy).
+    pub target: String,
     /// Origin-form path (an absolute-form target is reduced to its path).
     pub path: String,
     pub host: Option<String>,
@@ -30,6 +33,18 @@ fn runtime() -> Runtime {
     {
         Ok(rt) => rt,
         Err(e) => panic!("tokio runtime: {e}"),
+    }
+}
+
+/// A server's runtime, shut down when the server is dropped (which closes
+/// every socket it holds).
+struct Background(Option<Runtime>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_timeout(Duration::from_secs(1));
+        }
     }
 }
 
@@ -72,7 +87,7 @@ async fn read_head<S: AsyncReadExt + Unpin>(s: &mut S) -> Option<Seen> {
         Some((_, rest)) => rest
             .find('/')
             .map_or("/".to_owned(), |i| rest.get(i..).unwrap_or("/").to_owned()),
-        None => target,
+        None => target.clone(),
     };
     let header = |name: &str| {
         text.split("\r\n")
@@ -83,6 +98,7 @@ async fn read_head<S: AsyncReadExt + Unpin>(s: &mut S) -> Option<Seen> {
     };
     Some(Seen {
         method,
+        target,
         path,
         host: header("host"),
         via: header("via"),
@@ -132,7 +148,7 @@ pub const BLOCK_PAGE: &str = "<html><head><title>Access Denied</title></head><bo
 pub struct OcsServer {
     pub addr: SocketAddr,
     pub seen: Arc<Mutex<Vec<Seen>>>,
-    rt: Option<Runtime>,
+    _rt: Background,
 }
 
 impl OcsServer {
@@ -141,6 +157,54 @@ impl OcsServer {
         key: PrivateKeyDer<'static>,
         body: String,
         mode: OcsMode,
+    ) -> Self {
+        Self::serve(chain, key, move |req| {
+            if req.method != "GET" || !req.path.eq_ignore_ascii_case(super::pki::OCS_PATH) {
+                return response(
+                    "404 Not Found",
+                    &[("Content-Type", "text/plain")],
+                    b"not found",
+                );
+            }
+            match mode {
+                OcsMode::Healthy => response(
+                    "200 OK",
+                    &[
+                        ("Content-Type", "application/xml; charset=utf-8"),
+                        ("Cache-Control", "no-cache"),
+                        ("Server", "Microsoft-IIS/10.0"),
+                        ("X-OfficeFE", "ConfigFE_IN_15"),
+                        ("X-OfficeVersion", "16.0.14527.30525"),
+                        ("X-OfficeCluster", "eus2-config.officeapps.live.com"),
+                    ],
+                    body.as_bytes(),
+                ),
+                OcsMode::BlockPage => response(
+                    "403 Forbidden",
+                    &[
+                        ("Content-Type", "text/html; charset=utf-8"),
+                        ("Server", "BlueCoat-Security-Appliance"),
+                    ],
+                    BLOCK_PAGE.as_bytes(),
+                ),
+            }
+        })
+    }
+
+    /// Answers every request with `reply`, a whole HTTP response as given
+    /// (e.g. [`chunked_response`], or a malformed one).
+    pub fn start_raw(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+        reply: Vec<u8>,
+    ) -> Self {
+        Self::serve(chain, key, move |_| reply.clone())
+    }
+
+    fn serve(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+        reply: impl Fn(&Seen) -> Vec<u8> + Send + Sync + 'static,
     ) -> Self {
         let rt = runtime();
         let (listener, addr) = bind(&rt);
@@ -154,7 +218,7 @@ impl OcsServer {
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let seen2 = Arc::clone(&seen);
-        let body = Arc::new(body);
+        let reply = Arc::new(reply);
         rt.spawn(async move {
             loop {
                 let Some(tcp) = accept(&listener).await else {
@@ -162,7 +226,7 @@ impl OcsServer {
                 };
                 let acceptor = acceptor.clone();
                 let seen = Arc::clone(&seen2);
-                let body = Arc::clone(&body);
+                let reply = Arc::clone(&reply);
                 tokio::spawn(async move {
                     let Ok(Ok(mut tls)) =
                         tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await
@@ -172,38 +236,7 @@ impl OcsServer {
                     let Some(req) = read_head(&mut tls).await else {
                         return;
                     };
-                    let reply = if req.method != "GET"
-                        || !req.path.eq_ignore_ascii_case(super::pki::OCS_PATH)
-                    {
-                        response(
-                            "404 Not Found",
-                            &[("Content-Type", "text/plain")],
-                            b"not found",
-                        )
-                    } else {
-                        match mode {
-                            OcsMode::Healthy => response(
-                                "200 OK",
-                                &[
-                                    ("Content-Type", "application/xml; charset=utf-8"),
-                                    ("Cache-Control", "no-cache"),
-                                    ("Server", "Microsoft-IIS/10.0"),
-                                    ("X-OfficeFE", "ConfigFE_IN_15"),
-                                    ("X-OfficeVersion", "16.0.14527.30525"),
-                                    ("X-OfficeCluster", "eus2-config.officeapps.live.com"),
-                                ],
-                                body.as_bytes(),
-                            ),
-                            OcsMode::BlockPage => response(
-                                "403 Forbidden",
-                                &[
-                                    ("Content-Type", "text/html; charset=utf-8"),
-                                    ("Server", "BlueCoat-Security-Appliance"),
-                                ],
-                                BLOCK_PAGE.as_bytes(),
-                            ),
-                        }
-                    };
+                    let reply = reply(&req);
                     if let Ok(mut v) = seen.lock() {
                         v.push(req);
                     }
@@ -215,7 +248,7 @@ impl OcsServer {
         OcsServer {
             addr,
             seen,
-            rt: Some(rt),
+            _rt: Background(Some(rt)),
         }
     }
 
@@ -228,14 +261,6 @@ impl OcsServer {
     }
 }
 
-impl Drop for OcsServer {
-    fn drop(&mut self) {
-        if let Some(rt) = self.rt.take() {
-            rt.shutdown_timeout(Duration::from_secs(1));
-        }
-    }
-}
-
 /// A plain HTTP server serving bytes per path (CRLs, AIA certificates, the CTL).
 /// Unknown paths get 404; `set_all_404` makes every path 404.
 pub struct HttpServer {
@@ -243,7 +268,7 @@ pub struct HttpServer {
     files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
     all_404: Arc<Mutex<bool>>,
     pub seen: Arc<Mutex<Vec<Seen>>>,
-    rt: Option<Runtime>,
+    _rt: Background,
 }
 
 impl HttpServer {
@@ -303,7 +328,7 @@ impl HttpServer {
             files,
             all_404,
             seen,
-            rt: Some(rt),
+            _rt: Background(Some(rt)),
         }
     }
 
@@ -338,20 +363,12 @@ impl HttpServer {
     }
 }
 
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        if let Some(rt) = self.rt.take() {
-            rt.shutdown_timeout(Duration::from_secs(1));
-        }
-    }
-}
-
 /// Accepts connections and never answers (holds them open until dropped):
 /// what a silently dropping firewall in front of a listening host looks like.
 pub struct BlackHole {
     pub addr: SocketAddr,
     pub accepted: Arc<Mutex<usize>>,
-    rt: Option<Runtime>,
+    _rt: Background,
 }
 
 impl BlackHole {
@@ -378,7 +395,7 @@ impl BlackHole {
         BlackHole {
             addr,
             accepted,
-            rt: Some(rt),
+            _rt: Background(Some(rt)),
         }
     }
 
@@ -391,18 +408,193 @@ impl BlackHole {
     }
 }
 
-impl Drop for BlackHole {
-    fn drop(&mut self) {
-        if let Some(rt) = self.rt.take() {
-            rt.shutdown_timeout(Duration::from_secs(1));
-        }
-    }
-}
-
 /// A loopback port nothing listens on (bound, then released).
 pub fn closed_port() -> u16 {
     match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
         Ok(a) => a.port(),
         Err(e) => panic!("bind: {e}"),
     }
+}
+
+/// A loopback UDP port nothing listens on (bound, then released).
+pub fn closed_udp_port() -> u16 {
+    match std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()) {
+        Ok(a) => a.port(),
+        Err(e) => panic!("bind: {e}"),
+    }
+}
+
+/// A whole HTTP response with a chunked body (as IIS sends the mitigations).
+pub fn chunked_response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut out =
+        format!("HTTP/1.1 {status}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n")
+            .into_bytes();
+    for (k, v) in headers {
+        out.extend(format!("{k}: {v}\r\n").bytes());
+    }
+    out.extend(b"\r\n");
+    for chunk in body.chunks(1000) {
+        out.extend(format!("{:x}\r\n", chunk.len()).bytes());
+        out.extend_from_slice(chunk);
+        out.extend(b"\r\n");
+    }
+    out.extend(b"0\r\n\r\n");
+    out
+}
+
+/// A minimal CONNECT proxy: tunnels to 127.0.0.1:<port> whatever the host,
+/// after checking `Proxy-Authorization: Basic <auth>` when `auth` is given
+/// (407 with a `Proxy-Authenticate` challenge otherwise). For the probe's own
+/// tests; the integration tests use real squid.
+pub struct ConnectProxy {
+    pub addr: SocketAddr,
+    /// The request heads received, whole, in order.
+    pub heads: Arc<Mutex<Vec<String>>>,
+    _rt: Background,
+}
+
+impl ConnectProxy {
+    pub fn start(auth: Option<String>) -> Self {
+        let rt = runtime();
+        let (listener, addr) = bind(&rt);
+        let heads: Arc<Mutex<Vec<String>>> = Arc::default();
+        let heads2 = Arc::clone(&heads);
+        rt.spawn(async move {
+            loop {
+                let Some(mut tcp) = accept(&listener).await else {
+                    continue;
+                };
+                let (heads, auth) = (Arc::clone(&heads2), auth.clone());
+                tokio::spawn(async move {
+                    let Some(head) = read_raw_head(&mut tcp).await else {
+                        return;
+                    };
+                    if let Ok(mut v) = heads.lock() {
+                        v.push(head.clone());
+                    }
+                    if let Some(a) = auth
+                        && !head.contains(&format!("Proxy-Authorization: Basic {a}\r\n"))
+                    {
+                        let deny = "HTTP/1.1 407 Proxy Authentication Required\r\n\
+                                    Proxy-Authenticate: Basic realm=\"eems test\"\r\n\
+                                    Content-Length: 0\r\n\r\n";
+                        let _ = tcp.write_all(deny.as_bytes()).await;
+                        return;
+                    }
+                    let authority = head.split(' ').nth(1).unwrap_or_default();
+                    let port: u16 = authority
+                        .rsplit(':')
+                        .next()
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or(443);
+                    let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", port)).await else {
+                        let _ = tcp.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                        return;
+                    };
+                    let _ = tcp
+                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                        .await;
+                    let _ = tokio::io::copy_bidirectional(&mut tcp, &mut upstream).await;
+                });
+            }
+        });
+        ConnectProxy {
+            addr,
+            heads,
+            _rt: Background(Some(rt)),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+/// One request head as text (bounded: 64 KiB, 5 s).
+async fn read_raw_head(s: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    let fut = async {
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 65_536 {
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            }
+        }
+        true
+    };
+    match tokio::time::timeout(Duration::from_secs(5), fut).await {
+        Ok(true) => Some(String::from_utf8_lossy(&buf).into_owned()),
+        _ => None,
+    }
+}
+
+/// A minimal DNS server on UDP: every query gets `rcode`; A queries also get
+/// `a` when given (AAAA queries then get an empty NOERROR answer: NODATA).
+/// For the probe's own tests; the integration tests use real dnsmasq.
+pub struct DnsStub {
+    pub addr: SocketAddr,
+    _rt: Background,
+}
+
+impl DnsStub {
+    pub fn start(rcode: u8, a: Option<Ipv4Addr>) -> Self {
+        let rt = runtime();
+        let sock = match rt.block_on(UdpSocket::bind("127.0.0.1:0")) {
+            Ok(s) => s,
+            Err(e) => panic!("bind udp 127.0.0.1:0: {e}"),
+        };
+        let addr = match sock.local_addr() {
+            Ok(a) => a,
+            Err(e) => panic!("local_addr: {e}"),
+        };
+        rt.spawn(async move {
+            let mut buf = [0u8; 1500];
+            while let Ok((n, peer)) = sock.recv_from(&mut buf).await {
+                if let Some(r) = dns_answer(buf.get(..n).unwrap_or_default(), rcode, a) {
+                    let _ = sock.send_to(&r, peer).await;
+                }
+            }
+        });
+        DnsStub {
+            addr,
+            _rt: Background(Some(rt)),
+        }
+    }
+}
+
+/// The answer to query `q`, or `None` when it is too short to answer.
+fn dns_answer(q: &[u8], rcode: u8, a: Option<Ipv4Addr>) -> Option<Vec<u8>> {
+    // Question: QNAME labels, then QTYPE and QCLASS.
+    let mut i = 12;
+    while i < q.len() && q.get(i) != Some(&0) {
+        i += 1 + usize::from(*q.get(i)?);
+    }
+    let question = q.get(12..i + 5)?;
+    let qtype = u16::from_be_bytes([*q.get(i + 1)?, *q.get(i + 2)?]);
+    let answer = a.filter(|_| qtype == 1 && rcode == 0);
+    let mut r = vec![
+        *q.first()?,
+        *q.get(1)?,
+        0x81,
+        0x80 | rcode,
+        0,
+        1,
+        0,
+        u8::from(answer.is_some()),
+        0,
+        0,
+        0,
+        0,
+    ];
+    r.extend_from_slice(question);
+    if let Some(ip) = answer {
+        r.extend([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+        r.extend(ip.octets());
+    }
+    Some(r)
 }

@@ -3,8 +3,11 @@
 //! downloads through the WinHTTP proxy). Judging the facts is the checks' job.
 //!
 //! Layout: `engine` runs the steps; `net` (URLs, proxies, DNS, TCP, CONNECT),
-//! `http` (a small HTTP/1.1 client), `danger` (the recording TLS verifier),
+//! `http` (reqwest's answers as facts, and the small client for the OCS request), `danger` (the recording TLS verifier),
 //! `cert` (certificate and CRL facts) and `ocs` (the OCS answer) are its parts.
+//! `unsafe` is denied everywhere but in `os_verify`'s CryptoAPI calls.
+
+#![deny(unsafe_code)]
 
 pub mod cert;
 mod danger;
@@ -13,8 +16,6 @@ mod http;
 mod net;
 mod ocs;
 pub mod os_verify;
-#[cfg(test)]
-mod testkit;
 #[cfg(test)]
 mod tests;
 
@@ -95,22 +96,14 @@ pub fn run(cfg: &ProbeConfig) -> ProbeReport {
         ..ProbeReport::default()
     };
     // `block_on` inside another runtime would panic: give the probe its own thread then.
-    let collected = if tokio::runtime::Handle::try_current().is_ok() {
-        std::thread::scope(|s| s.spawn(|| run_on_new_runtime(cfg)).join())
+    let walked = if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| s.spawn(|| run_on_new_runtime(cfg, &mut report)).join())
             .unwrap_or_else(|_| Err("the probe thread stopped unexpectedly".into()))
     } else {
-        run_on_new_runtime(cfg)
+        run_on_new_runtime(cfg, &mut report)
     };
-    match collected {
-        Ok(c) => {
-            report.steps = c.steps;
-            report.tls = c.tls;
-            report.ocs = c.ocs;
-            report.crls = c.crls;
-            report.aia = c.aia;
-            report.ctl = c.ctl;
-        }
-        Err(e) => report.steps.push(ProbeStep {
+    if let Err(e) = walked {
+        report.steps.push(ProbeStep {
             kind: StepKind::Dns,
             target: report.ocs_url.clone(),
             outcome: StepOutcome::Failed,
@@ -119,21 +112,21 @@ pub fn run(cfg: &ProbeConfig) -> ProbeReport {
             details: Vec::new(),
             http_status: None,
             proxy_authenticate: None,
-        }),
+        });
     }
     report.duration_ms = millis(t0.elapsed());
     report
 }
 
-fn run_on_new_runtime(cfg: &ProbeConfig) -> Result<engine::Collected, String> {
+fn run_on_new_runtime(cfg: &ProbeConfig, report: &mut ProbeReport) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("eems-probe")
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let out = rt.block_on(engine::probe(cfg.clone()));
+    rt.block_on(engine::probe(cfg.clone(), report));
     // Timed-out operations were abandoned, not awaited: do not wait for them now.
     rt.shutdown_background();
-    Ok(out)
+    Ok(())
 }

@@ -14,8 +14,8 @@ use super::http::{self, Body, BufStream, ResponseHead};
 use super::net::{self, ProxySpec, Target};
 use super::{ProbeConfig, millis, ocs, os_verify};
 use eems_parsers::probe_results::{
-    CertInfo, ChainRole, CrlFetch, HttpFetch, OcsResponse, OsStatus, ProbeStep, StepKind,
-    StepOutcome, TlsResult,
+    CertInfo, ChainRole, CrlFetch, HttpFetch, OcsResponse, OsStatus, OsVerdict, ProbeReport,
+    ProbeStep, StepKind, StepOutcome, TlsResult,
 };
 use hickory_resolver::TokioResolver;
 use rustls::RootCertStore;
@@ -28,25 +28,16 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
+use tokio_rustls::client::TlsStream;
 
 /// Caps on what is read into memory.
 const OCS_BODY_CAP: usize = 4 * 1024 * 1024;
 const CRL_BODY_CAP: usize = 32 * 1024 * 1024;
 const AIA_BODY_CAP: usize = 1024 * 1024;
 const CTL_BODY_CAP: usize = 4 * 1024 * 1024;
-
-/// What the engine hands back to `run`.
-#[derive(Debug, Default)]
-pub struct Collected {
-    pub steps: Vec<ProbeStep>,
-    pub tls: Option<TlsResult>,
-    pub ocs: Option<OcsResponse>,
-    pub crls: Vec<CrlFetch>,
-    pub aia: Vec<HttpFetch>,
-    pub ctl: Option<HttpFetch>,
-}
 
 /// Result of one bounded operation.
 enum Op<T> {
@@ -81,6 +72,65 @@ struct CrlEntry {
     parsed: Option<Result<CrlFacts, String>>,
 }
 
+/// The downloads started along the main path, awaited at the end.
+#[derive(Default)]
+struct Tasks {
+    /// CRL downloads and the local lookup of the OCS name behind a proxy.
+    background: Vec<JoinHandle<()>>,
+    aia: Vec<JoinHandle<Fetched>>,
+}
+
+/// The OCS URL and the Exchange proxy, as the main path walks them.
+struct OcsPath {
+    target: Target,
+    proxy: Option<ProxySpec>,
+    /// `host:port` of the OCS URL (the TLS step's target, the CONNECT authority).
+    authority: String,
+}
+
+impl OcsPath {
+    /// Where the first connection goes: the proxy when there is one.
+    fn first_hop(&self) -> (String, u16) {
+        match &self.proxy {
+            Some(p) => (p.host.clone(), p.port),
+            None => (self.target.host.clone(), self.target.port),
+        }
+    }
+}
+
+/// Where the main path stopped: the step that failed (already recorded) and
+/// why the steps after it cannot run.
+struct Stop {
+    failed: StepKind,
+    why: String,
+}
+
+impl Stop {
+    fn after(failed: StepKind, why: String) -> Stop {
+        Stop { failed, why }
+    }
+}
+
+/// A step's record; `Engine::record` stamps its duration.
+fn step(
+    kind: StepKind,
+    target: &str,
+    outcome: StepOutcome,
+    reason: Option<String>,
+    details: Vec<String>,
+) -> ProbeStep {
+    ProbeStep {
+        kind,
+        target: target.to_owned(),
+        outcome,
+        reason,
+        duration_ms: 0,
+        details,
+        http_status: None,
+        proxy_authenticate: None,
+    }
+}
+
 /// How a host name became addresses.
 enum Resolved {
     Addrs { addrs: Vec<IpAddr>, note: String },
@@ -108,7 +158,8 @@ fn secs(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
 }
 
-pub async fn probe(cfg: ProbeConfig) -> Collected {
+/// Walk every step and fill `report`'s steps and facts.
+pub async fn probe(cfg: ProbeConfig, report: &mut ProbeReport) {
     let t0 = Instant::now();
     let resolver = net::build_resolver(cfg.dns_server, cfg.timeout);
     let winhttp = cfg.winhttp_proxy.as_deref().map(net::parse_winhttp_proxy);
@@ -131,25 +182,21 @@ pub async fn probe(cfg: ProbeConfig) -> Collected {
     let ctl_engine = Arc::clone(&engine);
     let ctl_task = tokio::spawn(async move { ctl_engine.ctl().await });
 
-    let mut background: Vec<JoinHandle<()>> = Vec::new();
-    let mut aia_tasks: Vec<JoinHandle<Fetched>> = Vec::new();
-    let (tls, ocs) = engine
-        .main_path(anchors, &mut background, &mut aia_tasks)
-        .await;
+    let mut tasks = Tasks::default();
+    engine.main_path(anchors, &mut tasks, report).await;
 
     let ctl = ctl_task.await.ok();
-    for h in background {
+    for h in tasks.background {
         let _ = h.await;
     }
-    let mut aia = Vec::new();
-    for h in aia_tasks {
+    for h in tasks.aia {
         if let Ok(f) = h.await {
-            aia.push(f.fetch.clone());
+            report.aia.push(f.fetch.clone());
             engine.push_fetch_step(StepKind::Aia, &f, Vec::new());
         }
     }
-    let crls = engine.finish_crls();
-    let ctl = ctl.map(|f| {
+    report.crls = engine.finish_crls();
+    report.ctl = ctl.map(|f| {
         engine.push_fetch_step(StepKind::Ctl, &f, Vec::new());
         f.fetch
     });
@@ -161,14 +208,7 @@ pub async fn probe(cfg: ProbeConfig) -> Collected {
         dns.details.push(note);
     }
     steps.sort_by_key(|(start, seq, _)| (*start, *seq));
-    Collected {
-        steps: steps.into_iter().map(|(_, _, s)| s).collect(),
-        tls,
-        ocs,
-        crls,
-        aia,
-        ctl,
-    }
+    report.steps = steps.into_iter().map(|(_, _, s)| s).collect();
 }
 
 /// Anchors: the OS store plus `--ca-file` (PEM, or a single DER certificate).
@@ -244,44 +284,34 @@ impl Engine {
         format!("{what} within {}", secs(self.cfg.timeout))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &self,
-        start: Instant,
-        kind: StepKind,
-        target: &str,
-        outcome: StepOutcome,
-        reason: Option<String>,
-        details: Vec<String>,
-        http_status: Option<u16>,
-        proxy_authenticate: Option<String>,
-    ) {
-        let step = ProbeStep {
-            kind,
-            target: target.to_owned(),
-            outcome,
-            reason,
-            duration_ms: millis(start.elapsed()),
-            details,
-            http_status,
-            proxy_authenticate,
-        };
+    /// Keep `step`, its duration measured from `start`.
+    fn record(&self, start: Instant, step: ProbeStep) {
+        let duration_ms = millis(start.elapsed());
+        self.store(
+            start,
+            ProbeStep {
+                duration_ms,
+                ..step
+            },
+        );
+    }
+
+    /// Keep `step` as it is; steps are reported in order of `start`.
+    fn store(&self, start: Instant, step: ProbeStep) {
         let mut steps = lock(&self.steps);
         let seq = steps.len();
         steps.push((start, seq, step));
     }
 
     fn skip(&self, kind: StepKind, target: &str, reason: &str) {
-        self.push(
-            Instant::now(),
+        let skipped = step(
             kind,
             target,
             StepOutcome::Skipped,
             Some(reason.to_owned()),
-            Vec::new(),
-            None,
-            None,
+            vec![],
         );
+        self.record(Instant::now(), skipped);
     }
 
     fn push_fetch_step(&self, kind: StepKind, f: &Fetched, extra: Vec<String>) {
@@ -295,9 +325,7 @@ impl Engine {
             http_status: f.fetch.status,
             proxy_authenticate: None,
         };
-        let mut steps = lock(&self.steps);
-        let seq = steps.len();
-        steps.push((f.start, seq, step));
+        self.store(f.start, step);
     }
 
     fn override_for(&self, host: &str, port: u16) -> Vec<IpAddr> {
@@ -367,32 +395,91 @@ impl Engine {
         }
     }
 
-    /// DNS, TCP, CONNECT, TLS, OCS GET — each waits for the one before.
+    /// DNS, TCP, CONNECT, TLS, OCS GET — each waits for the one before. When
+    /// a step fails, the steps after it are recorded as skipped, with why.
     async fn main_path(
         self: &Arc<Self>,
         anchors: JoinHandle<Anchors>,
-        background: &mut Vec<JoinHandle<()>>,
-        aia_tasks: &mut Vec<JoinHandle<Fetched>>,
-    ) -> (Option<TlsResult>, Option<OcsResponse>) {
-        let shown_url = net::redact_userinfo(&self.cfg.ocs_url);
+        tasks: &mut Tasks,
+        report: &mut ProbeReport,
+    ) {
+        let Some(path) = self.ocs_path() else { return };
+        if let Err(stop) = self.walk(&path, anchors, tasks, report).await {
+            self.skip_after(stop.failed, &path.target, path.proxy.as_ref(), &stop.why);
+        }
+    }
+
+    async fn walk(
+        self: &Arc<Self>,
+        path: &OcsPath,
+        anchors: JoinHandle<Anchors>,
+        tasks: &mut Tasks,
+        report: &mut ProbeReport,
+    ) -> Result<(), Stop> {
+        let addrs = self.dns_step(path, tasks).await?;
+        let mut stream = self.tcp_step(path, &addrs).await?;
+        if let (Some(proxy), true) = (&path.proxy, path.target.https) {
+            self.connect_step(path, proxy, &mut stream).await?;
+        }
+        if !path.target.https {
+            // A plain http URL goes through a proxy as an absolute-form GET.
+            self.skip(
+                StepKind::Tls,
+                &path.authority,
+                "the OCS URL is http://: no TLS",
+            );
+            let (request_target, auth) = match &path.proxy {
+                Some(p) => (
+                    format!(
+                        "http://{}{}",
+                        path.target.authority(false),
+                        path.target.path
+                    ),
+                    p.auth.clone(),
+                ),
+                None => (path.target.path.clone(), None),
+            };
+            report.ocs = self
+                .ocs_step(
+                    stream,
+                    &path.target,
+                    &request_target,
+                    auth.as_deref(),
+                    tasks,
+                )
+                .await;
+            return Ok(());
+        }
+        let (tls, handshake) = self.tls_step(path, stream, anchors, tasks).await?;
+        report.tls = Some(tls);
+        let tls_stream = handshake?;
+        report.ocs = self
+            .ocs_step(tls_stream, &path.target, &path.target.path, None, tasks)
+            .await;
+        Ok(())
+    }
+
+    /// The OCS URL and the Exchange proxy, parsed; a bad value is recorded as
+    /// the first step's failure.
+    fn ocs_path(&self) -> Option<OcsPath> {
         let target = match net::parse_target(&self.cfg.ocs_url) {
             Ok(t) => t,
             Err(e) => {
+                let shown_url = net::redact_userinfo(&self.cfg.ocs_url);
                 let reason = format!("invalid --ocs-url: {e}");
-                self.push(
+                self.record(
                     Instant::now(),
-                    StepKind::Dns,
-                    &shown_url,
-                    StepOutcome::Failed,
-                    Some(reason),
-                    vec![],
-                    None,
-                    None,
+                    step(
+                        StepKind::Dns,
+                        &shown_url,
+                        StepOutcome::Failed,
+                        Some(reason),
+                        vec![],
+                    ),
                 );
-                return (None, None);
+                return None;
             }
         };
-        let authority = target.authority(true);
         let proxy = match self.cfg.proxy.as_deref().map(net::parse_proxy) {
             None => None,
             Some(Ok(p)) => Some(p),
@@ -403,15 +490,15 @@ impl Engine {
                     .as_deref()
                     .map(net::redact_userinfo)
                     .unwrap_or_default();
-                self.push(
+                self.record(
                     Instant::now(),
-                    StepKind::ProxyConnect,
-                    &shown,
-                    StepOutcome::Failed,
-                    Some(e),
-                    vec![],
-                    None,
-                    None,
+                    step(
+                        StepKind::ProxyConnect,
+                        &shown,
+                        StepOutcome::Failed,
+                        Some(e),
+                        vec![],
+                    ),
                 );
                 self.skip_after(
                     StepKind::ProxyConnect,
@@ -419,16 +506,24 @@ impl Engine {
                     None,
                     "the --proxy value is not usable",
                 );
-                return (None, None);
+                return None;
             }
         };
+        Some(OcsPath {
+            authority: target.authority(true),
+            target,
+            proxy,
+        })
+    }
 
-        // 1. DNS: the proxy's name when there is a proxy (the proxy resolves the OCS host).
-        let (dns_host, dns_port) = proxy
-            .as_ref()
-            .map_or((target.host.clone(), target.port), |p| {
-                (p.host.clone(), p.port)
-            });
+    /// Step 1, DNS: the proxy's name when there is a proxy (the proxy resolves the OCS host).
+    async fn dns_step(
+        self: &Arc<Self>,
+        path: &OcsPath,
+        tasks: &mut Tasks,
+    ) -> Result<Vec<IpAddr>, Stop> {
+        let (target, proxy) = (&path.target, path.proxy.as_ref());
+        let (dns_host, dns_port) = path.first_hop();
         let start = Instant::now();
         let mut details = Vec::new();
         if proxy.is_some() && target.host.parse::<IpAddr>().is_err() {
@@ -441,7 +536,7 @@ impl Engine {
             let me = Arc::clone(self);
             let host = target.host.clone();
             let port = target.port;
-            background.push(tokio::spawn(async move {
+            tasks.background.push(tokio::spawn(async move {
                 let note = match me.bounded(me.resolve(&host, port)).await {
                     Op::Done(Resolved::Addrs { note, .. }) => format!("{host} locally: {note}"),
                     Op::Done(Resolved::Failed { reason, .. }) => {
@@ -452,242 +547,166 @@ impl Engine {
                 *lock(&me.local_ocs_note) = Some(note);
             }));
         }
-        let main_dns = self.bounded(self.resolve(&dns_host, dns_port)).await;
-        let addrs = match main_dns {
+        let (outcome, reason) = match self.bounded(self.resolve(&dns_host, dns_port)).await {
             Op::Done(Resolved::Addrs { addrs, note }) => {
                 details.insert(0, note);
-                self.push(
+                self.record(
                     start,
-                    StepKind::Dns,
-                    &dns_host,
-                    StepOutcome::Ok,
-                    None,
-                    details,
-                    None,
-                    None,
+                    step(StepKind::Dns, &dns_host, StepOutcome::Ok, None, details),
                 );
-                addrs
+                return Ok(addrs);
             }
-            Op::Done(Resolved::Failed { timed_out, reason }) => {
-                let outcome = if timed_out {
-                    StepOutcome::TimedOut
-                } else {
-                    StepOutcome::Failed
-                };
-                self.push(
-                    start,
-                    StepKind::Dns,
-                    &dns_host,
-                    outcome,
-                    Some(reason),
-                    details,
-                    None,
-                    None,
-                );
-                self.skip_after(
-                    StepKind::Dns,
-                    &target,
-                    proxy.as_ref(),
-                    &format!("DNS lookup of {dns_host} failed"),
-                );
-                return (None, None);
-            }
-            Op::TimedOut => {
-                let reason = self.timeout_words("no DNS answer");
-                self.push(
-                    start,
-                    StepKind::Dns,
-                    &dns_host,
-                    StepOutcome::TimedOut,
-                    Some(reason),
-                    details,
-                    None,
-                    None,
-                );
-                self.skip_after(
-                    StepKind::Dns,
-                    &target,
-                    proxy.as_ref(),
-                    &format!("DNS lookup of {dns_host} failed"),
-                );
-                return (None, None);
-            }
+            Op::Done(Resolved::Failed {
+                timed_out: true,
+                reason,
+            }) => (StepOutcome::TimedOut, reason),
+            Op::Done(Resolved::Failed { reason, .. }) => (StepOutcome::Failed, reason),
+            Op::TimedOut => (StepOutcome::TimedOut, self.timeout_words("no DNS answer")),
         };
+        self.record(
+            start,
+            step(StepKind::Dns, &dns_host, outcome, Some(reason), details),
+        );
+        Err(Stop::after(
+            StepKind::Dns,
+            format!("DNS lookup of {dns_host} failed"),
+        ))
+    }
 
-        // 2. TCP to the proxy or the OCS host.
-        let tcp_target = proxy
+    /// Step 2, TCP to the proxy or the OCS host.
+    async fn tcp_step(&self, path: &OcsPath, addrs: &[IpAddr]) -> Result<TcpStream, Stop> {
+        let (_, port) = path.first_hop();
+        let tcp_target = path
+            .proxy
             .as_ref()
-            .map_or_else(|| authority.clone(), |p| p.display.clone());
-        let sockaddrs: Vec<SocketAddr> = addrs
-            .iter()
-            .map(|a| SocketAddr::new(*a, dns_port))
-            .collect();
+            .map_or_else(|| path.authority.clone(), |p| p.display.clone());
+        let sockaddrs: Vec<SocketAddr> = addrs.iter().map(|a| SocketAddr::new(*a, port)).collect();
         let start = Instant::now();
         let mut tried = Vec::new();
-        let stream = match self.bounded(net::connect_any(&sockaddrs, &mut tried)).await {
+        let no_connection = format!("no TCP connection to {tcp_target}");
+        let failed = match self.bounded(net::connect_any(&sockaddrs, &mut tried)).await {
             Op::Done(Ok((s, a))) => {
                 let mut d = vec![format!("connected to {a}")];
                 d.extend(tried.iter().map(|t| format!("failed first: {t}")));
-                self.push(
+                self.record(
                     start,
-                    StepKind::Tcp,
-                    &tcp_target,
-                    StepOutcome::Ok,
-                    None,
-                    d,
-                    None,
-                    None,
+                    step(StepKind::Tcp, &tcp_target, StepOutcome::Ok, None, d),
                 );
-                s
+                return Ok(s);
             }
             Op::Done(Err(e)) => {
+                // One address: the reason says it all.
                 let details = if tried.len() > 1 { tried } else { Vec::new() };
-                self.push(
-                    start,
+                step(
                     StepKind::Tcp,
                     &tcp_target,
                     StepOutcome::Failed,
                     Some(e),
                     details,
-                    None,
-                    None,
-                );
-                self.skip_after(
-                    StepKind::Tcp,
-                    &target,
-                    proxy.as_ref(),
-                    &format!("no TCP connection to {tcp_target}"),
-                );
-                return (None, None);
+                )
             }
             Op::TimedOut => {
-                let reason = self.timeout_words(&format!("no TCP connection to {tcp_target}"));
-                self.push(
-                    start,
+                let reason = self.timeout_words(&no_connection);
+                step(
                     StepKind::Tcp,
                     &tcp_target,
                     StepOutcome::TimedOut,
                     Some(reason),
                     tried,
-                    None,
-                    None,
-                );
-                self.skip_after(
-                    StepKind::Tcp,
-                    &target,
-                    proxy.as_ref(),
-                    &format!("no TCP connection to {tcp_target}"),
-                );
-                return (None, None);
+                )
             }
         };
-        let mut stream = stream;
+        self.record(start, failed);
+        Err(Stop::after(StepKind::Tcp, no_connection))
+    }
 
-        // 3. CONNECT through the proxy (https only; a plain http URL goes as an absolute-form GET).
-        if let (Some(p), true) = (&proxy, target.https) {
-            let start = Instant::now();
-            let step_target = p.display.clone();
-            match self
-                .bounded(net::connect_tunnel(&mut stream, p, &authority))
-                .await
-            {
-                Op::Done(Ok(v)) => {
-                    let mut details = vec![format!("CONNECT {authority}")];
-                    details.extend(v.details);
-                    let outcome = if v.ok {
-                        StepOutcome::Ok
-                    } else {
-                        StepOutcome::Failed
-                    };
-                    let failed = !v.ok;
-                    let reason = v.reason.clone();
-                    self.push(
-                        start,
+    /// Step 3, CONNECT through the proxy (https only).
+    async fn connect_step(
+        &self,
+        path: &OcsPath,
+        proxy: &ProxySpec,
+        stream: &mut TcpStream,
+    ) -> Result<(), Stop> {
+        let start = Instant::now();
+        let authority = &path.authority;
+        let mut details = vec![format!("CONNECT {authority}")];
+        let shown = &proxy.display;
+        let no_tunnel =
+            || Stop::after(StepKind::ProxyConnect, "no tunnel through the proxy".into());
+        match self
+            .bounded(net::connect_tunnel(stream, proxy, authority))
+            .await
+        {
+            Op::Done(Ok(v)) => {
+                details.extend(v.details);
+                let outcome = if v.ok {
+                    StepOutcome::Ok
+                } else {
+                    StepOutcome::Failed
+                };
+                let refused = (!v.ok).then(|| {
+                    let why = v.reason.clone();
+                    why.unwrap_or_else(|| "the proxy refused the tunnel".into())
+                });
+                self.record(
+                    start,
+                    ProbeStep {
+                        http_status: Some(v.status),
+                        proxy_authenticate: v.proxy_authenticate,
+                        ..step(StepKind::ProxyConnect, shown, outcome, v.reason, details)
+                    },
+                );
+                match refused {
+                    None => Ok(()),
+                    Some(why) => Err(Stop::after(
                         StepKind::ProxyConnect,
-                        &step_target,
-                        outcome,
-                        v.reason,
-                        details,
-                        Some(v.status),
-                        v.proxy_authenticate,
-                    );
-                    if failed {
-                        let why = reason.unwrap_or_else(|| "the proxy refused the tunnel".into());
-                        self.skip_after(
+                        format!("no tunnel: {why}"),
+                    )),
+                }
+            }
+            Op::Done(Err((status, e))) => {
+                self.record(
+                    start,
+                    ProbeStep {
+                        http_status: status,
+                        ..step(
                             StepKind::ProxyConnect,
-                            &target,
-                            proxy.as_ref(),
-                            &format!("no tunnel: {why}"),
-                        );
-                        return (None, None);
-                    }
-                }
-                Op::Done(Err((status, e))) => {
-                    let details = vec![format!("CONNECT {authority}")];
-                    self.push(
-                        start,
+                            shown,
+                            StepOutcome::Failed,
+                            Some(e),
+                            details,
+                        )
+                    },
+                );
+                Err(no_tunnel())
+            }
+            Op::TimedOut => {
+                let reason = self.timeout_words("the proxy did not answer CONNECT");
+                self.record(
+                    start,
+                    step(
                         StepKind::ProxyConnect,
-                        &step_target,
-                        StepOutcome::Failed,
-                        Some(e),
-                        details,
-                        status,
-                        None,
-                    );
-                    self.skip_after(
-                        StepKind::ProxyConnect,
-                        &target,
-                        proxy.as_ref(),
-                        "no tunnel through the proxy",
-                    );
-                    return (None, None);
-                }
-                Op::TimedOut => {
-                    let reason = self.timeout_words("the proxy did not answer CONNECT");
-                    let details = vec![format!("CONNECT {authority}")];
-                    self.push(
-                        start,
-                        StepKind::ProxyConnect,
-                        &step_target,
+                        shown,
                         StepOutcome::TimedOut,
                         Some(reason),
                         details,
-                        None,
-                        None,
-                    );
-                    self.skip_after(
-                        StepKind::ProxyConnect,
-                        &target,
-                        proxy.as_ref(),
-                        "no tunnel through the proxy",
-                    );
-                    return (None, None);
-                }
+                    ),
+                );
+                Err(no_tunnel())
             }
         }
+    }
 
-        if !target.https {
-            self.skip(StepKind::Tls, &authority, "the OCS URL is http://: no TLS");
-            let (request_target, auth) = match &proxy {
-                Some(p) => (
-                    format!("http://{}{}", target.authority(false), target.path),
-                    p.auth.clone(),
-                ),
-                None => (target.path.clone(), None),
-            };
-            let ocs = self
-                .ocs_request(
-                    stream,
-                    &target,
-                    &request_target,
-                    auth.as_deref(),
-                    background,
-                )
-                .await;
-            return (None, ocs);
-        }
-
-        // 4. TLS, SNI = the OCS host, chain recorded whatever the verdict.
+    /// Step 4, TLS: SNI = the OCS host, chain recorded whatever the verdict. The
+    /// facts come back whether or not the connection can carry the request.
+    async fn tls_step(
+        self: &Arc<Self>,
+        path: &OcsPath,
+        stream: TcpStream,
+        anchors: JoinHandle<Anchors>,
+        tasks: &mut Tasks,
+    ) -> Result<(TlsResult, Result<TlsStream<TcpStream>, Stop>), Stop> {
+        let (target, authority) = (&path.target, &path.authority);
         let start = Instant::now();
         // Reading the OS store is local I/O, but a hung file system must not hang the probe either.
         let anchors = match self.bounded(anchors).await {
@@ -700,7 +719,7 @@ impl Engine {
         };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut tls_details = anchors.notes.clone();
-        if proxy.is_some() {
+        if path.proxy.is_some() {
             tls_details.insert(0, "through the proxy tunnel".into());
         }
         let inner = if anchors.store.is_empty() {
@@ -722,43 +741,32 @@ impl Engine {
         };
         let verifier = Arc::new(RecordingVerifier::new(inner, Arc::clone(&provider)));
         let record = verifier.record();
-        let config = match rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        let set_up = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
-        {
-            Ok(b) => b
-                .dangerous()
-                .with_custom_certificate_verifier(verifier)
-                .with_no_client_auth(),
-            Err(e) => {
-                self.push(
+            .map_err(|e| format!("TLS set-up: {e}"))
+            .and_then(|b| {
+                let config = b
+                    .dangerous()
+                    .with_custom_certificate_verifier(verifier)
+                    .with_no_client_auth();
+                let name = ServerName::try_from(target.host.clone())
+                    .map_err(|e| format!("bad TLS server name: {e}"))?;
+                Ok((config, name))
+            });
+        let (config, server_name) = match set_up {
+            Ok(c) => c,
+            Err(reason) => {
+                self.record(
                     start,
-                    StepKind::Tls,
-                    &authority,
-                    StepOutcome::Failed,
-                    Some(format!("TLS set-up: {e}")),
-                    tls_details,
-                    None,
-                    None,
+                    step(
+                        StepKind::Tls,
+                        authority,
+                        StepOutcome::Failed,
+                        Some(reason),
+                        tls_details,
+                    ),
                 );
-                self.skip(StepKind::OcsRequest, &target.display, "TLS could not start");
-                return (None, None);
-            }
-        };
-        let server_name = match ServerName::try_from(target.host.clone()) {
-            Ok(n) => n,
-            Err(e) => {
-                self.push(
-                    start,
-                    StepKind::Tls,
-                    &authority,
-                    StepOutcome::Failed,
-                    Some(format!("bad TLS server name: {e}")),
-                    tls_details,
-                    None,
-                    None,
-                );
-                self.skip(StepKind::OcsRequest, &target.display, "TLS could not start");
-                return (None, None);
+                return Err(Stop::after(StepKind::Tls, "TLS could not start".into()));
             }
         };
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
@@ -785,33 +793,19 @@ impl Engine {
         }
         if !chain.is_empty() {
             // Revocation facts for the presented chain do not wait for the OCS request.
-            self.spawn_crls(&chain, ChainRole::Tls, background);
+            self.spawn_crls(&chain, ChainRole::Tls, tasks);
             if let Some(Err(e)) = &verdict
                 && verdict_name(e) == "UnknownIssuer"
                 && chain.last().is_some_and(|c| !c.self_signed)
             {
-                self.spawn_aia(chain.last(), aia_tasks);
+                self.spawn_aia(chain.last(), tasks);
             }
         }
         // The OS engine judges the same chain, whatever WebPKI said, with
         // the machine's own stores only (`--ca-file` is not the service's).
         // It may wait on its own CRL downloads: after the probe's started.
         if os_verify::AVAILABLE && !chain_der.is_empty() {
-            let (der, host) = (chain_der.clone(), target.host.clone());
-            // Windows' own retrieval budget (accumulated over all its CRL/OCSP/AIA
-            // downloads) ends well before this step's bound, so a black-holed
-            // CRL endpoint gives Windows' "offline" verdict, not our timeout.
-            let ms = u32::try_from(self.cfg.timeout.as_millis() * 3 / 4).unwrap_or(u32::MAX);
-            let job = tokio::task::spawn_blocking(move || os_verify::verify(&der, &host, ms));
-            tls.os_verdict = match self.bounded(job).await {
-                Op::Done(Ok(v)) => v,
-                Op::Done(Err(e)) => Some(os_verify::unavailable(format!(
-                    "the OS verifier failed: {e}"
-                ))),
-                Op::TimedOut => Some(os_verify::unavailable(
-                    self.timeout_words("the OS chain engine gave no verdict"),
-                )),
-            };
+            tls.os_verdict = self.os_verdict(chain_der, &target.host).await;
             if let Some(v) = &tls.os_verdict {
                 tls_details.push(os_verify::detail(v));
                 let os_trusted = v.status == OsStatus::Trusted;
@@ -825,7 +819,7 @@ impl Engine {
                 }
             }
         }
-        let tls_stream = match handshake {
+        let (ended, stream) = match handshake {
             Op::Done(Ok(s)) => {
                 let conn = s.get_ref().1;
                 tls.protocol = conn.protocol_version().map(|v| match v {
@@ -837,37 +831,20 @@ impl Engine {
                     .negotiated_cipher_suite()
                     .map(|c| format!("{:?}", c.suite()));
                 tls.trusted = matches!(verdict, Some(Ok(())));
-                let mut d = vec![format!(
-                    "{} {}",
-                    tls.protocol.clone().unwrap_or_default(),
-                    tls.cipher_suite.clone().unwrap_or_default()
-                )];
-                d.extend(tls_details);
+                tls_details.insert(
+                    0,
+                    format!(
+                        "{} {}",
+                        tls.protocol.clone().unwrap_or_default(),
+                        tls.cipher_suite.clone().unwrap_or_default()
+                    ),
+                );
                 if tls.trusted {
-                    self.push(
-                        start,
-                        StepKind::Tls,
-                        &authority,
-                        StepOutcome::Ok,
-                        None,
-                        d,
-                        None,
-                        None,
-                    );
-                    Some(s)
+                    ((StepOutcome::Ok, None), Some(s))
                 } else {
                     // Cannot happen with the standard verifier, but never treat it as trusted.
-                    self.push(
-                        start,
-                        StepKind::Tls,
-                        &authority,
-                        StepOutcome::Failed,
-                        Some("certificate not verified".into()),
-                        d,
-                        None,
-                        None,
-                    );
-                    None
+                    let reason = "certificate not verified".to_owned();
+                    ((StepOutcome::Failed, Some(reason)), None)
                 }
             }
             Op::Done(Err(e)) => {
@@ -883,47 +860,49 @@ impl Engine {
                     }
                     _ => format!("TLS handshake failed: {}", tls_error_words(&e)),
                 };
-                self.push(
-                    start,
-                    StepKind::Tls,
-                    &authority,
-                    StepOutcome::Failed,
-                    Some(reason),
-                    tls_details,
-                    None,
-                    None,
-                );
-                None
+                ((StepOutcome::Failed, Some(reason)), None)
             }
             Op::TimedOut => {
                 let reason = self.timeout_words("the TLS handshake did not complete");
-                self.push(
-                    start,
-                    StepKind::Tls,
-                    &authority,
-                    StepOutcome::TimedOut,
-                    Some(reason),
-                    tls_details,
-                    None,
-                    None,
-                );
-                None
+                ((StepOutcome::TimedOut, Some(reason)), None)
             }
         };
-        let Some(tls_stream) = tls_stream else {
-            let why = match (&verdict, chain.is_empty()) {
-                (Some(Err(_)), _) => "TLS not trusted",
+        let (outcome, reason) = ended;
+        self.record(
+            start,
+            step(StepKind::Tls, authority, outcome, reason, tls_details),
+        );
+        let stream = stream.ok_or_else(|| {
+            let why = match &verdict {
+                Some(Err(_)) => "TLS not trusted",
                 _ => "TLS handshake failed",
             };
-            self.skip(StepKind::OcsRequest, &target.display, why);
-            return (Some(tls), None);
-        };
+            Stop::after(StepKind::Tls, why.into())
+        });
+        Ok((tls, stream))
+    }
 
-        // 6. The OCS GET over the established (trusted) connection.
-        let ocs = self
-            .ocs_request(tls_stream, &target, &target.path, None, background)
-            .await;
-        (Some(tls), ocs)
+    /// The OS chain engine's verdict on `chain` (blocking: run aside, bounded).
+    async fn os_verdict(
+        &self,
+        chain: Vec<CertificateDer<'static>>,
+        host: &str,
+    ) -> Option<OsVerdict> {
+        let host = host.to_owned();
+        // Windows' own retrieval budget (accumulated over all its CRL/OCSP/AIA
+        // downloads) ends well before this step's bound, so a black-holed
+        // CRL endpoint gives Windows' "offline" verdict, not our timeout.
+        let ms = u32::try_from(self.cfg.timeout.as_millis() * 3 / 4).unwrap_or(u32::MAX);
+        let job = tokio::task::spawn_blocking(move || os_verify::verify(&chain, &host, ms));
+        match self.bounded(job).await {
+            Op::Done(Ok(v)) => v,
+            Op::Done(Err(e)) => Some(os_verify::unavailable(format!(
+                "the OS verifier failed: {e}"
+            ))),
+            Op::TimedOut => Some(os_verify::unavailable(
+                self.timeout_words("the OS chain engine gave no verdict"),
+            )),
+        }
     }
 
     /// Record the steps that cannot run after `failed` as skipped.
@@ -951,13 +930,14 @@ impl Engine {
         }
     }
 
-    async fn ocs_request<S: AsyncRead + AsyncWrite + Unpin>(
+    /// Step 5, the OCS GET over the established connection (TLS trusted, or plain http).
+    async fn ocs_step<S: AsyncRead + AsyncWrite + Unpin>(
         self: &Arc<Self>,
         stream: S,
         target: &Target,
         request_target: &str,
         proxy_auth: Option<&str>,
-        background: &mut Vec<JoinHandle<()>>,
+        tasks: &mut Tasks,
     ) -> Option<OcsResponse> {
         let start = Instant::now();
         let host_header = target.authority(false);
@@ -968,36 +948,33 @@ impl Engine {
             let body = http::read_body(&mut bs, &head, OCS_BODY_CAP).await;
             Ok::<(ResponseHead, Body), String>((head, body))
         };
-        let (head, body) = match self.bounded(exchange).await {
-            Op::Done(Ok(hb)) => hb,
-            Op::Done(Err(e)) => {
-                self.push(
-                    start,
-                    StepKind::OcsRequest,
-                    &target.display,
-                    StepOutcome::Failed,
-                    Some(e),
-                    vec![],
-                    None,
-                    None,
-                );
-                return None;
-            }
-            Op::TimedOut => {
-                let reason = self.timeout_words("no HTTP answer from OCS");
-                self.push(
-                    start,
-                    StepKind::OcsRequest,
-                    &target.display,
-                    StepOutcome::TimedOut,
-                    Some(reason),
-                    vec![],
-                    None,
-                    None,
-                );
-                return None;
-            }
+        let (outcome, reason) = match self.bounded(exchange).await {
+            Op::Done(Ok(hb)) => return Some(self.ocs_answer(start, target, hb, tasks)),
+            Op::Done(Err(e)) => (StepOutcome::Failed, e),
+            Op::TimedOut => (
+                StepOutcome::TimedOut,
+                self.timeout_words("no HTTP answer from OCS"),
+            ),
         };
+        let failed = step(
+            StepKind::OcsRequest,
+            &target.display,
+            outcome,
+            Some(reason),
+            vec![],
+        );
+        self.record(start, failed);
+        None
+    }
+
+    /// The OCS answer's facts and step; the signing chain's CRLs start now.
+    fn ocs_answer(
+        self: &Arc<Self>,
+        start: Instant,
+        target: &Target,
+        (head, body): (ResponseHead, Body),
+        tasks: &mut Tasks,
+    ) -> OcsResponse {
         let (resp, timestamp_chain) = ocs::analyze(&head, &body.data);
         let mut details = vec![
             head.status_line.clone(),
@@ -1042,20 +1019,23 @@ impl Engine {
         } else {
             (StepOutcome::Ok, None)
         };
-        self.push(
+        self.record(
             start,
-            StepKind::OcsRequest,
-            &target.display,
-            outcome,
-            reason,
-            details,
-            Some(head.status),
-            None,
+            ProbeStep {
+                http_status: Some(head.status),
+                ..step(
+                    StepKind::OcsRequest,
+                    &target.display,
+                    outcome,
+                    reason,
+                    details,
+                )
+            },
         );
         let mut signing: Vec<CertInfo> = resp.signing_chain.clone();
         signing.extend(timestamp_chain);
-        self.spawn_crls(&signing, ChainRole::Signing, background);
-        Some(resp)
+        self.spawn_crls(&signing, ChainRole::Signing, tasks);
+        resp
     }
 
     /// One GET through the WinHTTP proxy (absolute-form) or directly, bounded as a whole.
@@ -1148,28 +1128,24 @@ impl Engine {
         f
     }
 
+    /// One plain GET with reqwest, through the WinHTTP proxy (absolute-form)
+    /// or directly. As the service's own retrieval: no redirects followed, no
+    /// environment proxies; and the addresses are the ones the probe resolved
+    /// itself, so `--resolve` and `--dns-server` hold for downloads too.
     async fn fetch_inner(
         &self,
         target: &Target,
         cap: usize,
         details: &mut Vec<String>,
     ) -> Result<(ResponseHead, Body), String> {
-        let (host, port, request_target, auth, what) = match &self.winhttp {
+        let (host, port, what) = match &self.winhttp {
             Some(Err(e)) => return Err(format!("invalid --winhttp-proxy: {e}")),
             Some(Ok(p)) => (
                 p.host.clone(),
                 p.port,
-                format!("http://{}{}", target.authority(false), target.path),
-                p.auth.clone(),
                 Some(format!("the WinHTTP proxy {}", p.display)),
             ),
-            None => (
-                target.host.clone(),
-                target.port,
-                target.path.clone(),
-                None,
-                None,
-            ),
+            None => (target.host.clone(), target.port, None),
         };
         let addrs = match self.resolve(&host, port).await {
             Resolved::Addrs { addrs, note } => {
@@ -1187,24 +1163,37 @@ impl Engine {
             }
         };
         let sockaddrs: Vec<SocketAddr> = addrs.iter().map(|a| SocketAddr::new(*a, port)).collect();
-        let mut tried = Vec::new();
-        let (stream, _) =
-            net::connect_any(&sockaddrs, &mut tried)
-                .await
-                .map_err(|e| match &what {
-                    Some(w) => format!("cannot reach {w}: {e}"),
-                    None => e,
-                })?;
-        let mut bs = BufStream::new(stream);
-        http::write_get(
-            &mut bs.inner,
-            &request_target,
-            &target.authority(false),
-            auth.as_deref(),
-        )
-        .await?;
-        let head = bs.read_head(false).await?;
-        let body = http::read_body(&mut bs, &head, cap).await;
+        let mut client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("eems-doctor/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(0)
+            .no_proxy();
+        if host.parse::<IpAddr>().is_err() {
+            client = client.resolve_to_addrs(&host, &sockaddrs);
+        }
+        if let Some(Ok(p)) = &self.winhttp {
+            let mut proxy = reqwest::Proxy::http(format!("http://{}", p.display))
+                .map_err(|e| format!("invalid --winhttp-proxy: {e}"))?;
+            if let Some(auth) = &p.auth
+                && let Ok(v) = reqwest::header::HeaderValue::from_str(&format!("Basic {auth}"))
+            {
+                proxy = proxy.custom_http_auth(v);
+            }
+            client = client.proxy(proxy);
+        }
+        let client = client
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        let url = format!("http://{}{}", target.authority(false), target.path);
+        let mut response = client.get(&url).send().await.map_err(|e| {
+            let words = http::request_words(&e);
+            match &what {
+                Some(w) if e.is_connect() => format!("cannot reach {w}: {words}"),
+                _ => words,
+            }
+        })?;
+        let head = http::response_head(&response);
+        let body = http::read_capped(&mut response, cap).await;
         Ok((head, body))
     }
 
@@ -1214,12 +1203,7 @@ impl Engine {
     }
 
     /// Register every CDP of `certs`; each URL is fetched once (the first registration spawns it).
-    fn spawn_crls(
-        self: &Arc<Self>,
-        certs: &[CertInfo],
-        role: ChainRole,
-        background: &mut Vec<JoinHandle<()>>,
-    ) {
+    fn spawn_crls(self: &Arc<Self>, certs: &[CertInfo], role: ChainRole, tasks: &mut Tasks) {
         for c in certs {
             for url in &c.crl_urls {
                 lock(&self.crl_uses).push(CrlUse {
@@ -1241,7 +1225,7 @@ impl Engine {
                 if fresh {
                     let me = Arc::clone(self);
                     let url = url.clone();
-                    background.push(tokio::spawn(async move {
+                    tasks.background.push(tokio::spawn(async move {
                         cell.get_or_init(|| async {
                             let fetched = me.fetch(&url, CRL_BODY_CAP).await;
                             let parsed = fetched.body.as_deref().map(cert::parse_crl);
@@ -1254,11 +1238,7 @@ impl Engine {
         }
     }
 
-    fn spawn_aia(
-        self: &Arc<Self>,
-        last: Option<&CertInfo>,
-        aia_tasks: &mut Vec<JoinHandle<Fetched>>,
-    ) {
+    fn spawn_aia(self: &Arc<Self>, last: Option<&CertInfo>, tasks: &mut Tasks) {
         let Some(last) = last else { return };
         if last.ca_issuers_urls.is_empty() {
             let reason = format!(
@@ -1271,7 +1251,7 @@ impl Engine {
         for url in last.ca_issuers_urls.clone() {
             let me = Arc::clone(self);
             let subject = last.subject.clone();
-            aia_tasks.push(tokio::spawn(async move {
+            tasks.aia.push(tokio::spawn(async move {
                 let mut f = me.fetch(&url, AIA_BODY_CAP).await;
                 f.details.push(format!("issuer of {subject}"));
                 if let Some(body) = &f.body {

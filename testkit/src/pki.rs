@@ -2,7 +2,7 @@
 //! (DigiCert Global Root G2 → Microsoft Azure RSA TLS Issuing CA 04 →
 //! officeclient.microsoft.com) and an XML-signing chain (Microsoft Root
 //! Certificate Authority 2011 → Microsoft Code Signing PCA 2011 → Microsoft
-//! Exchange XML Signing), with CRL distribution points and AIA on a loopback
+//! Exchange XML Signing, and a Time-Stamp Service certificate beside it), with CRL distribution points and AIA on a loopback
 //! HTTP server whose base URL is known when the PKI is made. The names are
 //! Microsoft's, the keys are fresh ECDSA P-256 keys (ring cannot make RSA keys):
 //! the certificates are real, only the trust is private (`--ca-file`).
@@ -82,6 +82,8 @@ pub struct Pki {
     pub signing_root: Ca,
     pub signing_pca: Ca,
     pub signer: Leaf,
+    /// The timestamp countersigner: issued by the PCA, same CRL as the signer.
+    pub tsa: Leaf,
     /// Temp dir with the PEM files (removed on drop).
     pub dir: tempfile::TempDir,
 }
@@ -209,34 +211,28 @@ impl Pki {
             Some((&signing_root, format!("{base}{PCA_CRL_PATH}"))),
             Some(aia(None, Some(&format!("{base}{PCA_AIA_PATH}")))),
         );
-        let signer = {
-            let mut p = CertificateParams::default();
-            p.distinguished_name = dn(&[
-                (DnType::CountryName, "US"),
-                (DnType::StateOrProvinceName, "Washington"),
-                (DnType::LocalityName, "Redmond"),
-                (DnType::OrganizationName, "Microsoft Corporation"),
-                (DnType::CommonName, "Microsoft Exchange XML Signing"),
-            ]);
-            p.not_before = at!(now - days(60));
-            p.not_after = at!(now + days(300));
-            p.serial_number = Some(SerialNumber::from_slice(&[
-                0x33, 0x00, 0x00, 0x02, 0x7a, 0x51,
-            ]));
-            p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        // Beside the signer, the timestamp countersigner: same PCA, same CRL
+        // (one download must serve both certificates).
+        let signer = signing_leaf(
+            "Microsoft Exchange XML Signing",
+            &[0x33, 0x00, 0x00, 0x02, 0x7a, 0x51],
             // Code Signing plus Microsoft's Exchange-signing EKU, as on the 2021 signer.
-            p.extended_key_usages = vec![
+            vec![
                 ExtendedKeyUsagePurpose::CodeSigning,
                 ExtendedKeyUsagePurpose::Other(vec![1, 3, 6, 1, 4, 1, 311, 76, 57, 1, 11]),
-            ];
-            p.use_authority_key_identifier_extension = true;
-            p.is_ca = IsCa::ExplicitNoCa;
-            p.crl_distribution_points = vec![CrlDistributionPoint {
-                uris: vec![format!("{base}{SIGNER_CRL_PATH}")],
-            }];
-            p.custom_extensions = vec![aia(None, Some(&format!("{base}{SIGNER_AIA_PATH}")))];
-            issue(&p, &signing_pca)
-        };
+            ],
+            &base,
+            Some(aia(None, Some(&format!("{base}{SIGNER_AIA_PATH}")))),
+            &signing_pca,
+        );
+        let tsa = signing_leaf(
+            "Microsoft Time-Stamp Service",
+            &[0x33, 0x00, 0x00, 0x01, 0xc4, 0x27],
+            vec![ExtendedKeyUsagePurpose::TimeStamping],
+            &base,
+            None,
+            &signing_pca,
+        );
 
         let dir = match tempfile::Builder::new().prefix("eems-pki-").tempdir() {
             Ok(d) => d,
@@ -250,6 +246,7 @@ impl Pki {
             signing_root,
             signing_pca,
             signer,
+            tsa,
             dir,
         };
         write(&pki.tls_root_pem(), &pki.tls_root.pem());
@@ -316,6 +313,36 @@ impl Pki {
             ),
             signer = signer_b64,
             pca = pca_b64
+        )
+    }
+
+    /// The `<EOCS>` body as a .NET signer writes it, for the order- and
+    /// format-sensitive parts of the probe: the PCA listed before the signer
+    /// (order must not matter), base64 wrapped at 76 characters with `&#xD;`
+    /// line breaks, and the timestamp countersigner's certificate in an
+    /// `<Object>` (not part of the signing chain, but its CRL is checked).
+    pub fn eocs_body_countersigned(&self) -> String {
+        let wrapped = |pem: &str| {
+            let b64 = pem_base64(pem);
+            b64.as_bytes()
+                .chunks(76)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect::<Vec<_>>()
+                .join("&#xD;\n")
+        };
+        format!(
+            concat!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n",
+                "<EOCS version=\"1.0.4\"><Config id=\"PING1\" desc=\"EEMS Heartbeat probe. Does not modify any exchange settings.\">",
+                "<ActionList><Action type=\"DoNothing\" scope=\"Server\"><Value>DoNothing</Value></Action></ActionList></Config>",
+                "<Signature xmlns=\"http://www.w3.org/2000/09/xmldsig#\"><SignedInfo/><SignatureValue>AAAA</SignatureValue>",
+                "<KeyInfo><X509Data><X509Certificate>{pca}</X509Certificate><X509Certificate>{signer}</X509Certificate></X509Data></KeyInfo>",
+                "<Object Id=\"ts-countersig\"><X509Data><X509Certificate>{tsa}</X509Certificate></X509Data></Object>",
+                "</Signature></EOCS>"
+            ),
+            pca = wrapped(&self.signing_pca.pem()),
+            signer = wrapped(&self.signer.pem),
+            tsa = wrapped(&self.tsa.pem),
         )
     }
 
@@ -527,6 +554,39 @@ fn ca(
         Ok(cert) => Ca { cert, params: p },
         Err(e) => panic!("CA certificate: {e}"),
     }
+}
+
+/// An end-entity certificate of the XML-signing chain, issued by `pca`, its
+/// CRL at the PCA's CDP under `base`.
+fn signing_leaf(
+    cn: &str,
+    serial: &[u8],
+    eku: Vec<ExtendedKeyUsagePurpose>,
+    base: &str,
+    extra: Option<CustomExtension>,
+    pca: &Ca,
+) -> Leaf {
+    let now = now();
+    let mut p = CertificateParams::default();
+    p.distinguished_name = dn(&[
+        (DnType::CountryName, "US"),
+        (DnType::StateOrProvinceName, "Washington"),
+        (DnType::LocalityName, "Redmond"),
+        (DnType::OrganizationName, "Microsoft Corporation"),
+        (DnType::CommonName, cn),
+    ]);
+    p.not_before = at!(now - days(60));
+    p.not_after = at!(now + days(300));
+    p.serial_number = Some(SerialNumber::from_slice(serial));
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = eku;
+    p.use_authority_key_identifier_extension = true;
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.crl_distribution_points = vec![CrlDistributionPoint {
+        uris: vec![format!("{base}{SIGNER_CRL_PATH}")],
+    }];
+    p.custom_extensions = extra.into_iter().collect();
+    issue(&p, pca)
 }
 
 fn issue(p: &CertificateParams, issuer: &Ca) -> Leaf {

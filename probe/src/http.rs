@@ -1,7 +1,12 @@
-//! A deliberately small HTTP/1.1 client: one request per connection
-//! (`Connection: close`), response heads parsed by hand, bodies read with
-//! Content-Length, chunked transfer coding or until EOF, always capped.
-//! Callers bound every call with a timeout; every loop here ends at a cap or EOF.
+//! HTTP for the probe. The plain downloads (CRL, AIA, CTL) go through
+//! reqwest; this module turns its answers into the probe's facts
+//! (`response_head`, `read_capped`, `request_words`). The CONNECT answer and
+//! the OCS request run over a connection the probe opened and recorded itself
+//! (the tunnel, the TLS chain whatever the verdict), so they use the small
+//! client here: one request per connection (`Connection: close`), heads
+//! parsed by httparse, bodies read with Content-Length, chunked transfer
+//! coding or until EOF, always capped. Callers bound every call with a
+//! timeout; every loop here ends at a cap or EOF.
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -53,43 +58,55 @@ pub fn clean_text(s: &str) -> String {
     out.trim_end().to_owned()
 }
 
-/// Parse a response head (the bytes up to, and possibly including, the blank line).
+/// Parse a response head (the bytes up to, and possibly including, the blank
+/// line) with httparse, set up as leniently as the answers met in the field
+/// need: bare LF line ends, folded header lines, and malformed header lines
+/// skipped rather than fatal. The reason phrase is taken from the status line
+/// as sent (httparse drops a non-ASCII one), cleaned like every value.
 pub fn parse_head(bytes: &[u8]) -> Result<ResponseHead, String> {
-    let text = String::from_utf8_lossy(bytes);
-    let mut lines = text.split("\r\n").flat_map(|l| l.split('\n'));
-    let status_line = lines.next().unwrap_or_default().trim_end_matches('\r');
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/") {
-        let shown: String = clean_text(status_line).chars().take(80).collect();
+    let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let status_line = clean_text(&String::from_utf8_lossy(first));
+    if !status_line.starts_with("HTTP/") {
+        let shown: String = status_line.chars().take(80).collect();
         return Err(format!("not an HTTP response (starts with `{shown}`)"));
     }
-    let status = parts
-        .next()
-        .and_then(|s| s.parse::<u16>().ok())
-        .filter(|s| (100..1000).contains(s))
-        .ok_or_else(|| format!("bad HTTP status line `{}`", clean_text(status_line)))?;
-    let reason = clean_text(parts.next().unwrap_or_default());
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for line in lines {
-        let line = line.trim_end_matches('\r');
-        if line.is_empty() {
-            break;
-        }
-        if line.starts_with([' ', '\t']) {
-            // Obsolete line folding: continue the previous value.
-            if let Some((_, v)) = headers.last_mut() {
-                v.push(' ');
-                v.push_str(&clean_text(line));
-            }
-            continue;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            headers.push((clean_text(k), clean_text(v.trim())));
-        }
+    let bad_status = || format!("bad HTTP status line `{status_line}`");
+    // One slot per line: a head (at most MAX_HEAD bytes) never has more headers.
+    let lines = bytes.iter().filter(|b| **b == b'\n').count() + 1;
+    let mut slots = vec![httparse::EMPTY_HEADER; lines];
+    let mut response = httparse::Response::new(&mut slots);
+    let parsed = httparse::ParserConfig::default()
+        .allow_multiple_spaces_in_response_status_delimiters(true)
+        .allow_spaces_after_header_name_in_responses(true)
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .ignore_invalid_headers_in_responses(true)
+        .parse_response(&mut response, bytes);
+    match parsed {
+        Ok(_) => {}
+        Err(httparse::Error::Version | httparse::Error::Status) => return Err(bad_status()),
+        Err(e) => return Err(format!("malformed HTTP response head: {e}")),
     }
+    let status = response
+        .code
+        .filter(|s| (100..1000).contains(s))
+        .ok_or_else(bad_status)?;
+    let reason = status_line
+        .splitn(3, ' ')
+        .nth(2)
+        .unwrap_or_default()
+        .to_owned();
+    // A head cut short (no blank line) leaves the slots unfilled: skip those.
+    let headers = response
+        .headers
+        .iter()
+        .filter(|h| !h.name.is_empty())
+        .map(|h| {
+            let value = String::from_utf8_lossy(h.value);
+            (clean_text(h.name), clean_text(value.trim()))
+        })
+        .collect();
     Ok(ResponseHead {
-        status_line: clean_text(status_line),
+        status_line,
         status,
         reason,
         headers,
@@ -350,6 +367,82 @@ pub fn io_words(e: &std::io::Error) -> String {
     }
 }
 
+/// The head of a reqwest response as the probe records it: the status line
+/// as sent (hyper keeps a reason phrase that is not the standard one), and
+/// the headers (names lower case, as hyper gives them).
+pub fn response_head(r: &reqwest::Response) -> ResponseHead {
+    let status = r.status();
+    let reason = match r.extensions().get::<hyper::ext::ReasonPhrase>() {
+        Some(p) => clean_text(&String::from_utf8_lossy(p.as_bytes())),
+        None => status.canonical_reason().unwrap_or_default().to_owned(),
+    };
+    let status_line = clean_text(&format!("{:?} {} {reason}", r.version(), status.as_u16()));
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            let value = String::from_utf8_lossy(v.as_bytes());
+            (k.as_str().to_owned(), clean_text(value.trim()))
+        })
+        .collect();
+    ResponseHead {
+        status_line,
+        status: status.as_u16(),
+        reason,
+        headers,
+    }
+}
+
+/// The body of a reqwest response, at most `cap` bytes kept; reading stops
+/// once the cap is reached.
+pub async fn read_capped(r: &mut reqwest::Response, cap: usize) -> Body {
+    let mut body = Body {
+        truncated: r
+            .content_length()
+            .is_some_and(|n| n > u64::try_from(cap).unwrap_or(u64::MAX)),
+        ..Body::default()
+    };
+    while body.data.len() < cap {
+        match r.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = cap - body.data.len();
+                if chunk.len() > room {
+                    body.truncated = true;
+                }
+                body.data
+                    .extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+            }
+            Ok(None) => break,
+            Err(e) => {
+                body.error = Some(request_words(&e));
+                break;
+            }
+        }
+    }
+    body
+}
+
+/// A reqwest failure in the probe's words: the innermost I/O error when
+/// there is one (`connection refused`), an answer that never came, else the
+/// innermost error's own text.
+pub fn request_words(e: &reqwest::Error) -> String {
+    let mut innermost: &dyn std::error::Error = e;
+    let mut next: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return io_words(io);
+        }
+        if let Some(h) = err.downcast_ref::<hyper::Error>()
+            && h.is_incomplete_message()
+        {
+            return "connection closed without a complete answer".into();
+        }
+        innermost = err;
+        next = err.source();
+    }
+    innermost.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,6 +458,16 @@ mod tests {
         assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
         assert!(parse_head(b"HTTP/1.1 abc\r\n\r\n").is_err());
         assert_eq!(parse_head(b"HTTP/1.0 204\n\n").unwrap().reason, "");
+        // Lenient where the field needs it: a line without a colon is skipped,
+        // a non-ASCII reason is kept, a head with no blank line still parses.
+        let h = parse_head(b"HTTP/1.1 403 Verboten \xc3\xa4\r\nnonsense\r\nVia: 1.1 p\r\n\r\n")
+            .unwrap();
+        assert_eq!((h.status, h.reason.as_str()), (403, "Verboten \u{e4}"));
+        assert_eq!(h.headers, vec![("Via".to_owned(), "1.1 p".to_owned())]);
+        let h = parse_head(b"HTTP/1.1 200 OK\r\nA: 1\r\n").unwrap();
+        assert_eq!(h.status, 200);
+        assert!(h.headers.iter().all(|(k, _)| !k.is_empty()), "{h:?}");
+        assert!(parse_head(b"HTTP/1.1 20\r\n\r\n").is_err());
         assert_eq!(clean_text("a\u{1}b\r\n\t c "), "ab c");
     }
 
@@ -377,6 +480,46 @@ mod tests {
         let head = s.read_head(false).await.unwrap();
         let body = read_body(&mut s, &head, cap).await;
         (head, body)
+    }
+
+    #[test]
+    fn downloads_are_capped_and_recorded() {
+        let server = eems_testkit::servers::HttpServer::start();
+        server.put("/big.crl", vec![7u8; 100_000]);
+        server.put("/small", b"hello".to_vec());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // No proxy from the environment: these requests stay on loopback.
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        rt.block_on(async {
+            let get = |path: &str| client.get(format!("{}{path}", server.base_url())).send();
+            let mut r = get("/big.crl").await.unwrap();
+            let head = response_head(&r);
+            assert_eq!(
+                (head.status, head.status_line.as_str()),
+                (200, "HTTP/1.1 200 OK")
+            );
+            assert_eq!(head.header("Content-Type"), Some("application/pkix-crl"));
+            let b = read_capped(&mut r, 4096).await;
+            assert_eq!(
+                (b.data.len(), b.truncated, b.error.is_none()),
+                (4096, true, true)
+            );
+            let mut r = get("/small").await.unwrap();
+            let b = read_capped(&mut r, 4096).await;
+            assert_eq!((b.data.as_slice(), b.truncated), (&b"hello"[..], false));
+            let r = get("/absent").await.unwrap();
+            let head = response_head(&r);
+            assert_eq!((head.status, head.reason.as_str()), (404, "Not Found"));
+        });
+        // A refused connection in the probe's words.
+        let port = eems_testkit::servers::closed_port();
+        let e = rt
+            .block_on(client.get(format!("http://127.0.0.1:{port}/x.crl")).send())
+            .unwrap_err();
+        assert_eq!(request_words(&e), "connection refused");
     }
 
     #[test]
