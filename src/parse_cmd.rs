@@ -136,7 +136,8 @@ fn render_text(r: &InputReport<'_>) -> String {
     let _ = writeln!(
         s,
         "{}: {} [{}] ({})",
-        r.path,
+        // A newline in a file name must not forge a line of its own.
+        eems_reports::safe::visible(r.path),
         r.kind,
         crate::render::status_word(r.status),
         enc
