@@ -867,3 +867,143 @@ fn a_newline_in_a_file_name_cannot_forge_a_line() {
         );
     }
 }
+
+/// Row 14: `collect` stops a tool's whole process tree at its time limit
+/// (a grandchild keeping the output pipe open, `sleep 3600` in a script),
+/// caps a tool's output while reading it (`yes` never ends), and writes the
+/// manifest saying both.
+#[cfg(unix)]
+#[test]
+fn collect_stops_the_whole_tool_tree_and_caps_its_output() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let standins = root.join("tests/fixtures/standins");
+    let bin = d.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["reg", "powershell.exe"] {
+        symlink(standins.join(tool), bin.join(tool)).unwrap();
+    }
+    let pidfile = d.join("grandchild.pid");
+    let script = |name: &str, body: String| {
+        let p = bin.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    script(
+        "wevtutil",
+        format!(
+            "echo '<Events>'\nsleep 3600 &\necho $! > '{}'\nwait\ntrue\n",
+            pidfile.display()
+        ),
+    );
+    script(
+        "netsh",
+        format!(
+            "[ \"$3\" = proxy ] && exec yes 'Current WinHTTP proxy settings:'\nexec '{}' \"$@\"\n",
+            standins.join("netsh").display()
+        ),
+    );
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![bin.clone()];
+    dirs.extend(std::env::split_paths(&path));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .args([
+            "collect",
+            "--no-probe",
+            "--tool-timeout",
+            "2",
+            "--out",
+            "bundle",
+        ])
+        .current_dir(d)
+        .env("PATH", std::env::join_paths(dirs).unwrap())
+        .env("ExchangeInstallPath", d.join("ex"))
+        .env("EEMS_STANDIN_SAMPLE", "01-healthy")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kb) = vm_hwm_kb(child.id()) {
+            peak = peak.max(kb);
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > FOLDER_TIME * 2 {
+            let _ = child.kill();
+            panic!("collect did not finish in {:?}", FOLDER_TIME * 2);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let took = start.elapsed();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let r = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: Vec::new(),
+        stderr,
+        peak_kb: peak,
+        peak_threads: 0,
+    };
+    bounded(
+        "collect with a hanging and an endless tool",
+        &r,
+        took,
+        FOLDER_RSS_KB,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("bundle/manifest.json")).unwrap()).unwrap();
+    let item = |name: &str| {
+        m["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == name)
+            .unwrap_or_else(|| panic!("no item {name} in {m:#}"))
+            .clone()
+    };
+    let events = item("events");
+    assert!(
+        events["error"]
+            .as_str()
+            .unwrap()
+            .contains("did not finish within 2 s and was stopped"),
+        "{events}"
+    );
+    // What it printed before it hung is kept.
+    assert_eq!(
+        std::fs::read_to_string(d.join("bundle/events-mitigation.xml")).unwrap(),
+        "<Events>\n"
+    );
+    let proxy = item("netsh-proxy");
+    assert!(
+        proxy["error"]
+            .as_str()
+            .unwrap()
+            .contains("output cut at 64 MiB"),
+        "{proxy}"
+    );
+    let kept = std::fs::metadata(d.join("bundle/netsh-winhttp-show-proxy.txt")).unwrap();
+    assert_eq!(kept.len(), 64 << 20);
+    // The grandchild is gone (or a zombie waiting for its new parent).
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    let state = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .next();
+    assert!(
+        matches!(state, None | Some("Z" | "X")),
+        "the tool's grandchild survived: {stat}"
+    );
+}

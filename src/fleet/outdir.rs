@@ -59,7 +59,8 @@ fn open_lock_file(path: &Path) -> std::io::Result<File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        o.custom_flags(libc::O_NOFOLLOW);
+        // The flag's bits fit an i32 (0o400000 on Linux).
+        o.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
     }
     o.open(path)
 }
