@@ -1007,3 +1007,43 @@ fn collect_stops_the_whole_tool_tree_and_caps_its_output() {
         "the tool's grandchild survived: {stat}"
     );
 }
+
+/// Row 6: a huge `InternetWebProxy` value (12 MB here, a debug build; the
+/// issue's 100 MB behaves the same) is quoted in the reports cut to its
+/// first characters with "… N more bytes": every report stays small
+/// whatever the value's size (it was copied whole four times into each).
+#[test]
+fn a_huge_value_is_quoted_cut_in_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    sample_bundle(&d.join("EX01"));
+    let p = d.join("EX01/get-exchangeserver-fl.txt");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let value = format!("http://proxy.contoso.com:8080/{}", "A".repeat(12 << 20));
+    let text = text.replacen(
+        "InternetWebProxy           :",
+        &format!("InternetWebProxy           : {value}"),
+        1,
+    );
+    assert!(text.contains(&value));
+    std::fs::write(&p, text).unwrap();
+    for format in ["text", "json", "html"] {
+        let (r, took) = run_args(
+            d,
+            &["analyze", "--format", format, "-o", "report.out", "EX01"],
+            None,
+        );
+        bounded(
+            &format!("analyze a 12 MB proxy value --format {format}"),
+            &r,
+            took,
+            FOLDER_RSS_KB,
+        );
+        let out = std::fs::read_to_string(d.join("report.out")).unwrap();
+        assert!(out.len() < 256 * 1024, "{format}: {} bytes", out.len());
+        assert!(
+            out.contains("http://proxy.contoso.com:8080/AAAA") && out.contains(" more bytes"),
+            "{format}: the value is not quoted cut"
+        );
+    }
+}
