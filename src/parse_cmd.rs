@@ -107,7 +107,9 @@ pub fn run(paths: &[PathBuf], format: ParseFormat, budget: inputs::Budget) -> Ex
                 inputs: reports,
             };
             match serde_json::to_string_pretty(&doc) {
-                Ok(s) => crate::out::println(&eems_reports::secrets::scrub(&s)),
+                Ok(s) => crate::out::println(&eems_reports::safe::json(
+                    &eems_reports::secrets::scrub(&s),
+                )),
                 Err(e) => {
                     eprintln!("error: cannot serialise the parse report: {e}");
                     return ExitCode::from(crate::EXIT_USAGE);

@@ -1047,3 +1047,47 @@ fn a_huge_value_is_quoted_cut_in_every_report() {
         );
     }
 }
+
+/// Rows 8–9 in JSON: JSON is data, so the server name keeps every
+/// character (a reader gets the real name back), but bidi controls are
+/// written as `\u202e` escapes, never raw (C0 controls serde_json escapes
+/// already): in analyze, parse, `fleet.json` and `fleet.ndjson`.
+#[test]
+fn json_keeps_hostile_names_as_escaped_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let name = "EXCH\u{202E}A9102\u{202C}";
+    let b = d.join("fleet/bidi");
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::write(
+        b.join("get-exchangeserver-fl.txt"),
+        format!("\r\nName                : {name}\r\nAdminDisplayVersion : Version 15.2 (Build 1118.7)\r\n"),
+    )
+    .unwrap();
+    let raw_bidi = |s: &str| {
+        s.chars()
+            .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    };
+    let mut texts = Vec::new();
+    for args in [
+        &["analyze", "--format", "json", "fleet/bidi"][..],
+        &["parse", "--format", "json", "fleet/bidi"][..],
+    ] {
+        let (r, took) = run_args(d, args, None);
+        bounded(&format!("{args:?}"), &r, took, FOLDER_RSS_KB);
+        texts.push((args[0], String::from_utf8(r.stdout).unwrap()));
+    }
+    let (r, took) = run_args(d, &["fleet", "--out", "out", "fleet"], None);
+    bounded("fleet with a bidi name", &r, took, FOLDER_RSS_KB);
+    for f in ["fleet.json", "fleet.ndjson"] {
+        texts.push((f, std::fs::read_to_string(d.join("out").join(f)).unwrap()));
+    }
+    for (what, text) in &texts {
+        assert!(!raw_bidi(text), "{what}: a raw bidi control");
+        assert!(text.contains("EXCH\\u202eA9102\\u202c"), "{what}: {text}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&texts[0].1).unwrap();
+    assert_eq!(v["servers"][0]["server"], name);
+    let v: serde_json::Value = serde_json::from_str(&texts[2].1).unwrap();
+    assert_eq!(v["servers"][0]["server"], name);
+}

@@ -459,8 +459,10 @@ fn record(
 ) {
     let summary = ServerSummary::of(&entry);
     // Serialise outside the lock; only the appends are serialised.
-    // Secrets never leave: the same scrubber as every report.
-    let scrub = |s: String| eems_reports::secrets::scrub(&s).into_owned();
+    // Secrets never leave: the same scrubber as every report; bidi and C1
+    // controls are written escaped, as in every JSON report.
+    let scrub =
+        |s: String| eems_reports::safe::json(&eems_reports::secrets::scrub(&s)).into_owned();
     let compact = serde_json::to_string(&entry).map(scrub);
     let line = serde_json::to_string(&NdjsonLine {
         schema_version: SCHEMA_VERSION,
@@ -525,9 +527,13 @@ fn write_json(
         String::from_utf8(buf).map_err(|e| e.to_string())
     });
     let err = |e: &dyn std::fmt::Display| format!("fleet.json: {e}");
-    let mut w = BufWriter::new(out.create("fleet.json")?);
+    let mut w = eems_reports::safe::JsonWriter::new(BufWriter::new(out.create("fleet.json")?));
     eems_reports::fleet::write_fleet_json(&mut w, head, entries).map_err(|e| err(&e))?;
-    w.into_inner().map_err(|e| err(e.error()))?.commit()
+    w.flush().map_err(|e| err(&e))?;
+    w.into_inner()
+        .into_inner()
+        .map_err(|e| err(e.error()))?
+        .commit()
 }
 
 #[cfg(test)]
