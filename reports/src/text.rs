@@ -117,7 +117,7 @@ fn unassigned(out: &mut String, report: &Report) {
             // A newline in a file name must not forge a line of its own.
             crate::safe::visible(&u.path),
             if u.error { "cannot be read: " } else { "" },
-            u.reason
+            crate::safe::visible(&u.reason)
         );
     }
 }
@@ -265,9 +265,10 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
                 Some(r) => {
                     let _ = writeln!(
                         out,
-                        "    {}  {}  ({r})",
+                        "    {}  {}  ({})",
                         p.with(YELLOW, &i.status),
-                        crate::safe::visible(&i.path)
+                        crate::safe::visible(&i.path),
+                        crate::safe::visible(r)
                     );
                 }
                 None => {

@@ -226,14 +226,15 @@ impl Tree {
 
     fn of(child: &Child) -> Tree {
         #[cfg(windows)]
-        return Tree {
+        let tree = Tree {
             job: job::Job::assign(child),
         };
         #[cfg(not(windows))]
-        {
+        let tree = {
             let _ = child;
             Tree {}
-        }
+        };
+        tree
     }
 
     fn kill(&self, child: &mut Child) {
