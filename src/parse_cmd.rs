@@ -129,7 +129,9 @@ pub fn run(
                 inputs: reports,
             };
             match serde_json::to_string_pretty(&doc) {
-                Ok(s) => crate::out::println(&eems_reports::secrets::scrub(&s)),
+                Ok(s) => crate::out::println(&eems_reports::safe::json(
+                    &eems_reports::secrets::scrub(&s),
+                )),
                 Err(e) => {
                     eprintln!("error: cannot serialise the parse report: {e}");
                     return ExitCode::from(crate::EXIT_USAGE);
@@ -239,7 +241,8 @@ fn render_text(r: &InputReport<'_>) -> String {
     let _ = writeln!(
         s,
         "{}: {} [{}] ({})",
-        r.path,
+        // A newline in a file name must not forge a line of its own.
+        eems_reports::safe::visible(r.path),
         r.kind,
         crate::render::status_word(r.status),
         enc

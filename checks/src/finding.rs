@@ -83,6 +83,49 @@ pub fn clip(s: &str, max: usize) -> String {
     }
 }
 
+/// Longest unbroken run (a value: a URL, a name, a path) a finding's text
+/// quotes whole; a longer one keeps its first [`KEPT_VALUE_CHARS`]
+/// characters and says how many bytes it left out. Prose is never cut: its
+/// words are short. Issue 18: a 100 MB InternetWebProxy value was copied
+/// whole into the title, detail, explanation and fix of every report.
+pub const MAX_VALUE_BYTES: usize = 1024;
+pub const KEPT_VALUE_CHARS: usize = 200;
+
+/// `s` with every whitespace-free run longer than [`MAX_VALUE_BYTES`] cut
+/// to its first [`KEPT_VALUE_CHARS`] characters and `… N more bytes`.
+/// Linear in `s`; `s` itself when nothing is that long.
+pub fn bound_values(s: String) -> String {
+    if s.len() <= MAX_VALUE_BYTES
+        || !s
+            .split(char::is_whitespace)
+            .any(|w| w.len() > MAX_VALUE_BYTES)
+    {
+        return s;
+    }
+    let mut out = String::with_capacity(MAX_VALUE_BYTES * 2);
+    let mut rest = s.as_str();
+    while !rest.is_empty() {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let (word, tail) = rest.split_at(end);
+        if word.len() > MAX_VALUE_BYTES {
+            let cut = word
+                .char_indices()
+                .nth(KEPT_VALUE_CHARS)
+                .map_or(word.len(), |(i, _)| i);
+            out.push_str(&word[..cut]);
+            out.push_str(&format!("… {} more bytes", word.len() - cut));
+        } else {
+            out.push_str(word);
+        }
+        let ws = tail
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(tail.len());
+        out.push_str(&tail[..ws]);
+        rest = &tail[ws..];
+    }
+    out
+}
+
 /// One remediation step: what to do, and the command that does it (with the
 /// server name filled in) when there is one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -94,15 +137,15 @@ pub struct Step {
 impl Step {
     pub fn text(text: impl Into<String>) -> Self {
         Step {
-            text: text.into(),
+            text: bound_values(text.into()),
             command: None,
         }
     }
 
     pub fn cmd(text: impl Into<String>, command: impl Into<String>) -> Self {
         Step {
-            text: text.into(),
-            command: Some(command.into()),
+            text: bound_values(text.into()),
+            command: Some(bound_values(command.into())),
         }
     }
 }
@@ -131,7 +174,7 @@ impl Finding {
             id,
             severity,
             confidence,
-            title: title.into(),
+            title: bound_values(title.into()),
             detail: String::new(),
             evidence: Vec::new(),
             remediation: Vec::new(),
@@ -140,7 +183,7 @@ impl Finding {
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = detail.into();
+        self.detail = bound_values(detail.into());
         self
     }
 
@@ -165,5 +208,54 @@ impl Finding {
     pub fn severity(mut self, s: Severity) -> Self {
         self.severity = s;
         self
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_with_the_bytes_left_out() {
+        let value = format!("http://proxy:8080/{}", "A".repeat(100_000));
+        let s = bound_values(format!(
+            "InternetWebProxy is {value}, so\tthe service  goes"
+        ));
+        let kept: String = value.chars().take(KEPT_VALUE_CHARS).collect();
+        assert_eq!(
+            s,
+            format!(
+                "InternetWebProxy is {kept}… {} more bytes so\tthe service  goes",
+                value.len() + 1 - KEPT_VALUE_CHARS
+            )
+        );
+        // Short words and prose pass unchanged, whitespace included.
+        let prose = "word ".repeat(10_000);
+        assert_eq!(bound_values(prose.clone()), prose);
+        // Cut on a character boundary.
+        let s = bound_values("é".repeat(2_000));
+        assert!(s.starts_with(&"é".repeat(KEPT_VALUE_CHARS)) && s.ends_with("… 3600 more bytes"));
+    }
+
+    #[test]
+    fn findings_and_steps_bound_their_values() {
+        let v = "x".repeat(MAX_VALUE_BYTES + 1);
+        let f = Finding::new(
+            CheckId::ProxyInvalidScheme,
+            Severity::Warning,
+            Confidence::High,
+            format!("bad {v}"),
+        )
+        .detail(v.clone())
+        .step(Step::cmd(v.clone(), v.clone()));
+        for s in [&f.title, &f.detail, &f.remediation[0].text] {
+            assert!(s.len() < 300 && s.contains("more bytes"), "{s}");
+        }
+        assert!(
+            f.remediation[0]
+                .command
+                .as_ref()
+                .is_some_and(|c| c.len() < 300)
+        );
     }
 }

@@ -45,10 +45,8 @@ pub struct Unassigned {
 
 /// JSON schema v1, pretty-printed.
 pub fn to_json(report: &Report) -> String {
-    secrets::scrub(&json::v1::to_string_pretty(
-        &json::v1::Analyze::from_report(report),
-    ))
-    .into_owned()
+    let text = json::v1::to_string_pretty(&json::v1::Analyze::from_report(report));
+    safe::json(&secrets::scrub(&text)).into_owned()
 }
 
 /// One self-contained HTML page (no script, no external resource). No

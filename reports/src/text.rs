@@ -114,9 +114,10 @@ fn unassigned(out: &mut String, report: &Report) {
         let _ = writeln!(
             out,
             "  {}  {}{}",
-            u.path,
+            // A newline in a file name must not forge a line of its own.
+            crate::safe::visible(&u.path),
             if u.error { "cannot be read: " } else { "" },
-            u.reason
+            crate::safe::visible(&u.reason)
         );
     }
 }
@@ -262,10 +263,21 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
         for i in unread {
             match &i.reason {
                 Some(r) => {
-                    let _ = writeln!(out, "    {}  {}  ({r})", p.with(YELLOW, &i.status), i.path);
+                    let _ = writeln!(
+                        out,
+                        "    {}  {}  ({})",
+                        p.with(YELLOW, &i.status),
+                        crate::safe::visible(&i.path),
+                        crate::safe::visible(r)
+                    );
                 }
                 None => {
-                    let _ = writeln!(out, "    {}  {}", p.with(YELLOW, &i.status), i.path);
+                    let _ = writeln!(
+                        out,
+                        "    {}  {}",
+                        p.with(YELLOW, &i.status),
+                        crate::safe::visible(&i.path)
+                    );
                 }
             }
         }

@@ -61,6 +61,10 @@ pub struct CollectArgs {
     /// Test/lab: the CTL the probe fetches through the WinHTTP proxy.
     #[arg(long, value_name = "URL", default_value = probe::DEFAULT_CTL_URL)]
     pub ctl_url: String,
+    /// Time limit for each tool, in seconds: past it the tool and every
+    /// process it started are stopped, and the manifest says so.
+    #[arg(long, value_name = "SECS", default_value_t = COMMAND_TIMEOUT.as_secs())]
+    pub tool_timeout: u64,
     /// Bound for every probe step, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub probe_timeout: f64,
@@ -309,8 +313,8 @@ impl Files {
     }
 }
 
-fn run_item(c: &Command, files: &mut Files) -> ManifestItem {
-    let r = runner::run(c.program, &c.args, COMMAND_TIMEOUT);
+fn run_item(c: &Command, files: &mut Files, timeout: Duration) -> ManifestItem {
+    let r = runner::run(c.program, &c.args, timeout);
     // An empty output of a failed command says nothing; an empty event
     // query that succeeded says "no events" and is kept.
     let printed = !r.stdout.is_empty();
@@ -659,6 +663,11 @@ pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
         eprintln!("error: --probe-timeout must be between 0 and 3600 seconds");
         return Err(crate::EXIT_USAGE);
     }
+    if !(1..=86_400).contains(&args.tool_timeout) {
+        eprintln!("error: --tool-timeout must be between 1 and 86400 seconds");
+        return Err(crate::EXIT_USAGE);
+    }
+    let timeout = Duration::from_secs(args.tool_timeout);
     let path = bundle_path(out, args.zip);
     if let Err(e) = prepare_out(&path, args.zip) {
         eprintln!(
@@ -678,7 +687,11 @@ pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
     let mut files = Files::default();
     let mut items = Vec::new();
     for (name, file, key, winhttp) in REG_KEYS {
-        items.push(run_item(&reg(name, file, key, winhttp), &mut files));
+        items.push(run_item(
+            &reg(name, file, key, winhttp),
+            &mut files,
+            timeout,
+        ));
     }
     for c in [
         netsh("netsh-proxy", "netsh-winhttp-show-proxy.txt", "proxy"),
@@ -688,7 +701,7 @@ pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
             "advproxy",
         ),
     ] {
-        items.push(run_item(&c, &mut files));
+        items.push(run_item(&c, &mut files, timeout));
     }
     let exchange_path = args
         .exchange_path
@@ -697,9 +710,9 @@ pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
         .filter(|p| !p.trim().is_empty())
         .or_else(|| install_path_from_registry(&files));
     for c in powershell_commands(exchange_path.as_deref()) {
-        items.push(run_item(&c, &mut files));
+        items.push(run_item(&c, &mut files, timeout));
     }
-    items.push(run_item(&wevtutil(), &mut files));
+    items.push(run_item(&wevtutil(), &mut files, timeout));
     items.push(copy_logs(
         exchange_path.as_deref(),
         args.since,

@@ -12,7 +12,9 @@
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One argument of a tool's command line.
@@ -125,7 +127,18 @@ fn add_arg(cmd: &mut Command, a: &Arg) {
 }
 
 /// Bound for one captured stream: a runaway tool must not exhaust memory.
-const MAX_STREAM: u64 = 64 * 1024 * 1024;
+/// Past it the stream is still drained (and dropped), so the tool is not
+/// blocked on a full pipe until its time limit.
+const MAX_STREAM: usize = 64 * 1024 * 1024;
+
+/// After the tool itself exits, how long a process it left behind may keep
+/// its output open before the whole tree is stopped.
+const LINGER: Duration = Duration::from_secs(5);
+
+/// After the tree is stopped, how long to wait for the pipes to close. A
+/// process that left the tree (a daemon) may hold them forever: the run
+/// takes what was read and stops waiting.
+const GRACE: Duration = Duration::from_secs(2);
 
 /// What one invocation produced. A program that could not start is
 /// `exit_code: None` with `error` set, never a failure of the collection.
@@ -140,17 +153,154 @@ pub struct CommandResult {
     pub resolved: Option<PathBuf>,
 }
 
-fn read_bounded(r: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(r) = r {
-            let _ = r.take(MAX_STREAM).read_to_end(&mut buf);
-        }
-        buf
-    })
+/// One stream as read so far, shared with its reader thread so the run can
+/// stop waiting for a pipe another process still holds.
+#[derive(Default)]
+struct Capture {
+    buf: Mutex<Vec<u8>>,
+    cut: AtomicBool,
+    done: AtomicBool,
 }
 
-/// Run `program args…` with no standard input; killed after `timeout`.
+impl Capture {
+    fn take(&self) -> (Vec<u8>, bool) {
+        let buf = match self.buf.lock() {
+            Ok(mut b) => std::mem::take(&mut *b),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        };
+        (buf, self.cut.load(Ordering::Relaxed))
+    }
+}
+
+fn read_capped(r: Option<impl Read + Send + 'static>) -> Arc<Capture> {
+    let cap = Arc::new(Capture::default());
+    let Some(mut r) = r else {
+        cap.done.store(true, Ordering::Release);
+        return cap;
+    };
+    let c = Arc::clone(&cap);
+    std::thread::spawn(move || {
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            match r.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    let mut buf = match c.buf.lock() {
+                        Ok(b) => b,
+                        Err(p) => p.into_inner(),
+                    };
+                    let room = MAX_STREAM.saturating_sub(buf.len());
+                    buf.extend_from_slice(&chunk[..n.min(room)]);
+                    if n > room {
+                        c.cut.store(true, Ordering::Relaxed);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        c.done.store(true, Ordering::Release);
+    });
+    cap
+}
+
+/// The tool and every process it starts, stopped together: on Unix its own
+/// process group (`kill(-pgid, SIGKILL)`), on Windows a Job object
+/// (`TerminateJobObject`). Killing only the direct child would leave a
+/// grandchild (`sleep 3600` in a script) holding the output pipe open.
+struct Tree {
+    #[cfg(windows)]
+    job: Option<job::Job>,
+}
+
+impl Tree {
+    fn prepare(cmd: &mut Command) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
+        #[cfg(not(unix))]
+        let _ = cmd;
+    }
+
+    fn of(child: &Child) -> Tree {
+        #[cfg(windows)]
+        let tree = Tree {
+            job: job::Job::assign(child),
+        };
+        #[cfg(not(windows))]
+        let tree = {
+            let _ = child;
+            Tree {}
+        };
+        tree
+    }
+
+    fn kill(&self, child: &mut Child) {
+        #[cfg(unix)]
+        let _ = rustix::process::kill_process_group(
+            rustix::process::Pid::from_child(child),
+            rustix::process::Signal::KILL,
+        );
+        #[cfg(windows)]
+        if let Some(j) = &self.job {
+            j.terminate();
+        }
+        // The direct child in any case (also where neither exists).
+        let _ = child.kill();
+    }
+}
+
+/// Windows Job objects: every process the tool starts joins the tool's job
+/// and is terminated with it. A process the tool starts before it is
+/// assigned (in its first instants) escapes; the tools run here do not.
+#[cfg(windows)]
+#[allow(unsafe_code)] // three kernel32 calls on a handle this module owns
+mod job {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::System::JobObjects::{
+        AssignProcessToJobObject, CreateJobObjectW, TerminateJobObject,
+    };
+
+    pub struct Job(HANDLE);
+
+    impl Job {
+        pub fn assign(child: &std::process::Child) -> Option<Job> {
+            // SAFETY: no attributes, no name; the handle is checked.
+            let h = unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) };
+            if h.is_null() {
+                return None;
+            }
+            let job = Job(h);
+            // SAFETY: both handles are valid for the call (the child's is
+            // owned by `child`, which outlives it).
+            let ok = unsafe { AssignProcessToJobObject(job.0, child.as_raw_handle() as HANDLE) };
+            (ok != 0).then_some(job)
+        }
+
+        pub fn terminate(&self) {
+            // SAFETY: a job handle this value owns.
+            unsafe {
+                TerminateJobObject(self.0, 1);
+            }
+        }
+    }
+
+    impl Drop for Job {
+        fn drop(&mut self) {
+            // SAFETY: closed once, here.
+            unsafe {
+                CloseHandle(self.0);
+            }
+        }
+    }
+}
+
+/// Run `program args…` with no standard input; it and every process it
+/// started are stopped after `timeout`. Output beyond [`MAX_STREAM`] per
+/// stream is dropped and said so.
 pub fn run(program: &str, args: &[Arg], timeout: Duration) -> CommandResult {
     let start = Instant::now();
     let resolved = locate(program);
@@ -168,6 +318,7 @@ pub fn run(program: &str, args: &[Arg], timeout: Duration) -> CommandResult {
     for a in args {
         add_arg(&mut cmd, a);
     }
+    Tree::prepare(&mut cmd);
     let mut child = match cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -189,37 +340,66 @@ pub fn run(program: &str, args: &[Arg], timeout: Duration) -> CommandResult {
             };
         }
     };
+    let tree = Tree::of(&child);
     // Drain both pipes on threads so a chatty tool cannot block on a full pipe.
-    let out = read_bounded(child.stdout.take());
-    let err = read_bounded(child.stderr.take());
+    let out = read_capped(child.stdout.take());
+    let err = read_capped(child.stderr.take());
+    let drained = || out.done.load(Ordering::Acquire) && err.done.load(Ordering::Acquire);
+    let deadline = start + timeout;
     let mut error = None;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if start.elapsed() < timeout => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Ok(None) => {
-                let _ = child.kill();
-                error = Some(format!(
-                    "`{program}` did not finish within {} s and was stopped",
-                    timeout.as_secs()
-                ));
-                break child.wait().ok();
-            }
-            Err(e) => {
-                error = Some(format!("cannot wait for `{program}`: {e}"));
-                break None;
+    let mut status = None;
+    let mut exited_at = None;
+    loop {
+        if status.is_none() {
+            match child.try_wait() {
+                Ok(Some(s)) => {
+                    status = Some(s);
+                    exited_at = Some(Instant::now());
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    error = Some(format!("cannot wait for `{program}`: {e}"));
+                    tree.kill(&mut child);
+                    break;
+                }
             }
         }
-    };
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
+        if status.is_some() && drained() {
+            break;
+        }
+        let now = Instant::now();
+        let lingered = exited_at.is_some_and(|t| now >= t + LINGER);
+        if now >= deadline || lingered {
+            tree.kill(&mut child);
+            if status.is_none() {
+                error = Some(format!(
+                    "`{program}` did not finish within {} s and was stopped (with every process it started)",
+                    timeout.as_secs()
+                ));
+                status = child.wait().ok();
+            }
+            let stop = Instant::now() + GRACE;
+            while !drained() && Instant::now() < stop {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (stdout, out_cut) = out.take();
+    let (stderr, _) = err.take();
     let exit_code = status.and_then(|s| s.code());
     if error.is_none() && exit_code != Some(0) {
         error = Some(match exit_code {
             Some(c) => format!("exited with code {c}"),
             None => "ended by a signal".to_owned(),
+        });
+    }
+    if out_cut {
+        let note = format!("output cut at {} MiB", MAX_STREAM >> 20);
+        error = Some(match error {
+            Some(e) => format!("{e}; {note}"),
+            None => note,
         });
     }
     CommandResult {

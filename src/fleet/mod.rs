@@ -7,8 +7,11 @@
 //! dropped before the worker takes the next one; the run keeps only a
 //! [`ServerSummary`] per server. `fleet.json` is assembled at the end by
 //! streaming the spooled entries in bundle order.
+//!
+//! OUTDIR safety (a shared folder, a privileged scan): see [`outdir`].
 
 mod discover;
+mod outdir;
 
 use crate::analyze::{self, Group};
 use discover::Bundle;
@@ -21,6 +24,7 @@ use eems_reports::fleet::{
 };
 use eems_reports::json::v1::{SCHEMA_VERSION, Server, ServerStatus};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use outdir::{OutDir, Output};
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
@@ -41,7 +45,8 @@ pub struct FleetArgs {
     /// relative paths are relative to the list file; `#` starts a comment).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Bundles analysed at once (default: all cores).
+    /// Bundles analysed at once (default: all cores; at most 8 per core,
+    /// which is plenty to hide a share's latency).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
     /// Output directory (default: `./eems-fleet-<timestamp>`).
@@ -74,20 +79,38 @@ struct Sink {
     /// assembled from it at the end.
     spool: Option<BufWriter<File>>,
     spool_pos: u64,
-    ndjson: Option<BufWriter<File>>,
+    /// Renamed to `fleet.ndjson` once the scan is complete.
+    ndjson: Option<BufWriter<Output>>,
+    /// The ndjson temp file could not be written: it is not committed.
+    ndjson_broken: bool,
     /// (bundle index, summary, spool offset, spool length)
     done: Vec<(usize, ServerSummary, u64, usize)>,
-    io_error: Option<String>,
+    /// Every write that failed (a server page, a line): the scan exits 3.
+    io_errors: Vec<String>,
 }
 
 struct Shared<'a> {
     table: &'a BuildTable,
     issuers: &'a TlsIssuerTable,
-    out: &'a Path,
+    out: &'a OutDir,
     html: bool,
     tool_version: &'a str,
     generated_at: &'a str,
     budget: crate::inputs::Budget,
+}
+
+/// `--jobs` is capped at this many threads per core: more only adds threads
+/// waiting on the same disks (and `--jobs 20000` would start 20,000).
+const JOBS_PER_CORE: usize = 8;
+
+/// The worker count for `--jobs` (`None`: all cores), capped at
+/// [`JOBS_PER_CORE`] per core and at the number of bundles.
+fn worker_count(jobs: Option<usize>, cores: usize, bundles: usize) -> usize {
+    let cores = cores.max(1);
+    jobs.unwrap_or(cores)
+        .min(cores.saturating_mul(JOBS_PER_CORE))
+        .min(bundles.max(1))
+        .max(1)
 }
 
 pub fn run(args: FleetArgs) -> u8 {
@@ -125,38 +148,40 @@ pub fn run(args: FleetArgs) -> u8 {
         .unwrap_or_else(|| PathBuf::from(format!("eems-fleet-{}", now.format("%Y%m%d-%H%M%S"))));
     let want = |f: FleetFormat| args.format.contains(&f);
     let html = want(FleetFormat::Html);
-    if let Err(e) = std::fs::create_dir_all(if html {
-        out.join("servers")
-    } else {
-        out.clone()
-    }) {
-        eprintln!("error: cannot create {}: {e}", out.display());
-        return crate::EXIT_USAGE;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let jobs = worker_count(args.jobs, cores, bundles.len());
+    if let Some(n) = args.jobs
+        && n > cores.saturating_mul(JOBS_PER_CORE)
+    {
+        eprintln!("note: --jobs {n} capped at {jobs} ({JOBS_PER_CORE} per core, {cores} core(s))");
     }
+    let outdir = match outdir::open(&out, html) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
     let generated_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let tool_version = env!("CARGO_PKG_VERSION");
-    let spool_path = out.join(".fleet-servers.spool");
-    let open = |p: &Path| File::create(p).map(BufWriter::new);
-    let sink = Sink {
-        spool: None,
-        spool_pos: 0,
-        ndjson: None,
-        done: Vec::with_capacity(bundles.len()),
-        io_error: None,
-    };
-    let sink = match (|| -> std::io::Result<Sink> {
+    let sink = match (|| -> Result<Sink, String> {
         Ok(Sink {
             spool: if want(FleetFormat::Json) {
-                Some(open(&spool_path)?)
+                Some(BufWriter::new(
+                    outdir.scratch().map_err(|e| format!("spool: {e}"))?,
+                ))
             } else {
                 None
             },
+            spool_pos: 0,
             ndjson: if want(FleetFormat::Ndjson) {
-                Some(open(&out.join("fleet.ndjson"))?)
+                Some(BufWriter::new(outdir.create("fleet.ndjson")?))
             } else {
                 None
             },
-            ..sink
+            ndjson_broken: false,
+            done: Vec::with_capacity(bundles.len()),
+            io_errors: Vec::new(),
         })
     })() {
         Ok(s) => Mutex::new(s),
@@ -168,7 +193,7 @@ pub fn run(args: FleetArgs) -> u8 {
     let shared = Shared {
         table: &table,
         issuers: &issuers,
-        out: &out,
+        out: &outdir,
         html,
         tool_version,
         generated_at: &generated_at,
@@ -188,11 +213,7 @@ pub fn run(args: FleetArgs) -> u8 {
         ProgressBar::hidden()
     };
 
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.jobs {
-        pool = pool.num_threads(n);
-    }
-    let pool = match pool.build() {
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: cannot start worker threads: {e}");
@@ -201,8 +222,8 @@ pub fn run(args: FleetArgs) -> u8 {
     };
     pool.install(|| {
         bundles.par_iter().enumerate().for_each(|(i, b)| {
-            let entries = analyse_bundle(b, &shared);
-            record(&sink, i, entries, &shared);
+            let (entry, write_error) = analyse_bundle(b, &shared);
+            record(&sink, i, entry, write_error, &shared);
             progress.inc(1);
         });
     });
@@ -212,19 +233,23 @@ pub fn run(args: FleetArgs) -> u8 {
         Ok(s) => s,
         Err(p) => p.into_inner(),
     };
-    let mut failed = sink.io_error.take();
-    if let Some(w) = sink.ndjson.as_mut()
-        && let Err(e) = w.flush()
+    let mut failed = std::mem::take(&mut sink.io_errors);
+    // Each output is renamed into place only when complete: a scan killed
+    // before this point leaves the previous scan's files (or none), never a
+    // partial one.
+    if let Some(w) = sink.ndjson.take()
+        && !sink.ndjson_broken
+        && let Err(e) = w
+            .into_inner()
+            .map_err(|e| format!("fleet.ndjson: {}", e.error()))
+            .and_then(Output::commit)
     {
-        failed.get_or_insert(format!("fleet.ndjson: {e}"));
+        failed.push(e);
     }
-    if let Some(w) = sink.spool.as_mut()
-        && let Err(e) = w.flush()
-    {
-        failed.get_or_insert(format!("spool: {e}"));
-    }
-    drop(sink.spool.take());
-    drop(sink.ndjson.take());
+    let spool = sink
+        .spool
+        .take()
+        .map(|w| w.into_inner().map_err(|e| format!("spool: {}", e.error())));
     sink.done.sort_by_key(|d| d.0);
     let summaries: Vec<ServerSummary> = sink.done.iter().map(|d| d.1.clone()).collect();
     let head = FleetHead {
@@ -233,22 +258,33 @@ pub fn run(args: FleetArgs) -> u8 {
         summary: Summary::of(&summaries),
         changes: previous.as_ref().map(|p| Changes::between(p, &summaries)),
     };
-    if want(FleetFormat::Json)
-        && let Err(e) = write_json(&out, &spool_path, &head, &sink.done)
+    if let Some(spool) = spool
+        && let Err(e) = spool.and_then(|f| write_json(&outdir, f, &head, &sink.done))
     {
-        failed.get_or_insert(format!("fleet.json: {e}"));
+        failed.push(e);
     }
-    let _ = std::fs::remove_file(&spool_path);
     if html {
         let page =
             eems_reports::secrets::scrub(&eems_reports::fleet::to_fleet_html(&head, &summaries))
                 .into_owned();
-        if let Err(e) = std::fs::write(out.join("fleet.html"), page) {
-            failed.get_or_insert(format!("fleet.html: {e}"));
+        if let Err(e) = outdir.write("fleet.html", page.as_bytes()) {
+            failed.push(e);
         }
     }
-    if let Some(e) = failed {
-        eprintln!("error: cannot write the outputs in {}: {e}", out.display());
+    if !failed.is_empty() {
+        // Bounded: a folder that refuses every page must not print 10,000 lines.
+        const SHOWN: usize = 10;
+        eprintln!(
+            "error: {} output(s) could not be written in {} (the scan is incomplete):",
+            failed.len(),
+            out.display()
+        );
+        for e in failed.iter().take(SHOWN) {
+            eprintln!("  {}", eems_reports::safe::visible(e));
+        }
+        if failed.len() > SHOWN {
+            eprintln!("  … and {} more", failed.len() - SHOWN);
+        }
         return crate::EXIT_USAGE;
     }
 
@@ -298,7 +334,7 @@ fn load_previous(p: &Path) -> Result<PreviousScan, String> {
 
 /// Read, parse and diagnose one bundle, write its HTML page, and return its
 /// entry. Everything parsed is dropped on return.
-fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> FleetServer {
+fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> (FleetServer, Option<String>) {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let files = crate::inputs::bundle_files(&b.path, sh.budget);
         let error = bundle_error(&files);
@@ -347,6 +383,7 @@ fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> FleetServer {
         }
     };
     let server = Server::from_diagnosis(&d);
+    let mut write_error = None;
     let report = if sh.html {
         let rel = format!("servers/{}.html", b.page);
         let page = eems_reports::to_html(&eems_reports::Report {
@@ -356,19 +393,23 @@ fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> FleetServer {
             grouping: Vec::new(),
             unassigned: Vec::new(),
         });
-        match std::fs::write(sh.out.join(&rel), page) {
+        match sh.out.write(&rel, page.as_bytes()) {
             Ok(()) => Some(rel),
-            Err(_) => None,
+            Err(e) => {
+                write_error = Some(e);
+                None
+            }
         }
     } else {
         None
     };
-    FleetServer {
+    let entry = FleetServer {
         bundle: b.display.clone(),
         report,
         error,
         server,
-    }
+    };
+    (entry, write_error)
 }
 
 /// Why a bundle yields nothing: empty, or every file unreadable, or nothing recognised.
@@ -409,11 +450,19 @@ fn unknown_diagnosis(inputs: Vec<InputSummary>) -> ServerDiagnosis {
 }
 
 /// Append one entry to the ndjson and the spool, and keep its summary.
-fn record(sink: &Mutex<Sink>, index: usize, entry: FleetServer, sh: &Shared<'_>) {
+fn record(
+    sink: &Mutex<Sink>,
+    index: usize,
+    entry: FleetServer,
+    write_error: Option<String>,
+    sh: &Shared<'_>,
+) {
     let summary = ServerSummary::of(&entry);
     // Serialise outside the lock; only the appends are serialised.
-    // Secrets never leave: the same scrubber as every report.
-    let scrub = |s: String| eems_reports::secrets::scrub(&s).into_owned();
+    // Secrets never leave: the same scrubber as every report; bidi and C1
+    // controls are written escaped, as in every JSON report.
+    let scrub =
+        |s: String| eems_reports::safe::json(&eems_reports::secrets::scrub(&s)).into_owned();
     let compact = serde_json::to_string(&entry).map(scrub);
     let line = serde_json::to_string(&NdjsonLine {
         schema_version: SCHEMA_VERSION,
@@ -428,7 +477,7 @@ fn record(sink: &Mutex<Sink>, index: usize, entry: FleetServer, sh: &Shared<'_>)
         Err(p) => p.into_inner(),
     };
     let s = &mut *s;
-    let mut err: Option<String> = None;
+    let mut errs: Vec<String> = write_error.into_iter().collect();
     let (mut off, mut len) = (s.spool_pos, 0);
     match (&mut s.spool, &compact) {
         (Some(w), Ok(text)) => {
@@ -438,11 +487,11 @@ fn record(sink: &Mutex<Sink>, index: usize, entry: FleetServer, sh: &Shared<'_>)
                 .write_all(text.as_bytes())
                 .and_then(|()| w.write_all(b"\n"))
             {
-                err = Some(format!("spool: {e}"));
+                errs.push(format!("spool: {e}"));
             }
             s.spool_pos += text.len() as u64 + 1;
         }
-        (Some(_), Err(e)) => err = Some(format!("server entry: {e}")),
+        (Some(_), Err(e)) => errs.push(format!("server entry: {e}")),
         (None, _) => {}
     }
     match (&mut s.ndjson, &line) {
@@ -451,26 +500,24 @@ fn record(sink: &Mutex<Sink>, index: usize, entry: FleetServer, sh: &Shared<'_>)
                 .write_all(text.as_bytes())
                 .and_then(|()| w.write_all(b"\n"))
             {
-                err = Some(format!("fleet.ndjson: {e}"));
+                s.ndjson_broken = true;
+                errs.push(format!("fleet.ndjson: {e}"));
             }
         }
-        (Some(_), Err(e)) => err = Some(format!("ndjson line: {e}")),
+        (Some(_), Err(e)) => errs.push(format!("ndjson line: {e}")),
         (None, _) => {}
     }
-    if let Some(e) = err {
-        s.io_error.get_or_insert(e);
-    }
+    s.io_errors.extend(errs);
     s.done.push((index, summary, off, len));
 }
 
 /// `fleet.json`, with the servers streamed from the spool in bundle order.
 fn write_json(
-    out: &Path,
-    spool_path: &Path,
+    out: &OutDir,
+    mut spool: File,
     head: &FleetHead,
     done: &[(usize, ServerSummary, u64, usize)],
 ) -> Result<(), String> {
-    let mut spool = File::open(spool_path).map_err(|e| e.to_string())?;
     let entries = done.iter().map(move |(_, _, off, len)| {
         let mut buf = vec![0u8; *len];
         spool
@@ -479,11 +526,29 @@ fn write_json(
             .map_err(|e| e.to_string())?;
         String::from_utf8(buf).map_err(|e| e.to_string())
     });
-    let tmp = out.join("fleet.json.tmp");
-    let f = File::create(&tmp).map_err(|e| e.to_string())?;
-    let mut w = BufWriter::new(f);
-    eems_reports::fleet::write_fleet_json(&mut w, head, entries).map_err(|e| e.to_string())?;
-    w.flush().map_err(|e| e.to_string())?;
-    drop(w);
-    std::fs::rename(&tmp, out.join("fleet.json")).map_err(|e| e.to_string())
+    let err = |e: &dyn std::fmt::Display| format!("fleet.json: {e}");
+    let mut w = eems_reports::safe::JsonWriter::new(BufWriter::new(out.create("fleet.json")?));
+    eems_reports::fleet::write_fleet_json(&mut w, head, entries).map_err(|e| err(&e))?;
+    w.flush().map_err(|e| err(&e))?;
+    w.into_inner()
+        .into_inner()
+        .map_err(|e| err(e.error()))?
+        .commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_capped_per_core_and_by_the_bundles() {
+        // Default: the cores, no more than the bundles.
+        assert_eq!(worker_count(None, 4, 100), 4);
+        assert_eq!(worker_count(None, 4, 2), 2);
+        // Above the cores helps hide a share's latency, up to 8 per core.
+        assert_eq!(worker_count(Some(12), 2, 100), 12);
+        assert_eq!(worker_count(Some(20_000), 2, 100_000), 16);
+        assert_eq!(worker_count(Some(20_000), 2, 2), 2);
+        assert_eq!(worker_count(Some(3), 0, 0), 1);
+    }
 }
