@@ -7,6 +7,7 @@ use eems_checks::check::Context;
 use eems_checks::diagnosis::diagnose;
 use eems_checks::evidence::{InputSummary, ServerEvidence};
 use eems_parsers::probe_results::ProbeReport;
+use eems_parsers::uri::strip_credentials;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -81,23 +82,6 @@ pub(crate) fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("bad DNS server `{s}` (ADDR or ADDR:PORT)"))
 }
 
-/// `http://user:pass@host:3128/` → `http://host:3128/`: credentials are used, never shown or saved.
-pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest
-                .split_once('/')
-                .map_or((rest, None), |(a, p)| (a, Some(p)));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            match path {
-                Some(p) => format!("{scheme}://{host}/{p}"),
-                None => format!("{scheme}://{host}"),
-            }
-        }
-        None => url.rsplit_once('@').map_or(url, |(_, h)| h).to_owned(),
-    }
-}
-
 pub fn run(args: ProbeArgs) -> u8 {
     // The service only ever asks OCS over HTTPS; anything else is a typo, not
     // a DNS failure to diagnose.
@@ -141,8 +125,14 @@ pub fn run(args: ProbeArgs) -> u8 {
     };
     let mut report = probe::run(&cfg);
     // Belt and braces: whatever the engine recorded, no credentials leave.
-    report.proxy = report.proxy.as_deref().map(redact_url);
-    report.winhttp_proxy = report.winhttp_proxy.as_deref().map(redact_url);
+    report.proxy = report
+        .proxy
+        .as_deref()
+        .map(|p| strip_credentials(p).into_owned());
+    report.winhttp_proxy = report
+        .winhttp_proxy
+        .as_deref()
+        .map(|p| strip_credentials(p).into_owned());
     if let Some(dir) = &args.save_evidence
         && let Err(e) = save_evidence(dir, &report)
     {
@@ -229,16 +219,5 @@ mod tests {
         assert_eq!(parse_dns_server("127.0.0.1:15353").unwrap().port(), 15353);
         assert_eq!(parse_dns_server("127.0.0.1").unwrap().port(), 53);
         assert!(parse_dns_server("nope").is_err());
-    }
-
-    #[test]
-    fn credentials_are_removed() {
-        assert_eq!(
-            redact_url("http://user:pass@proxy:3128/"),
-            "http://proxy:3128/"
-        );
-        assert_eq!(redact_url("http://u:p@proxy:3128"), "http://proxy:3128");
-        assert_eq!(redact_url("u:p@proxy:3128"), "proxy:3128");
-        assert_eq!(redact_url("http://proxy:3128/"), "http://proxy:3128/");
     }
 }

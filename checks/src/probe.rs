@@ -243,11 +243,6 @@ pub fn step_state(r: Option<&ProbeReport>, kind: StepKind) -> StepState<'_> {
     }
 }
 
-/// `crl3.digicert.com` from a URL.
-pub fn host(url: &str) -> &str {
-    crate::tls::chain::url_host(url)
-}
-
 fn http_phrase(code: u16) -> &'static str {
     match code {
         403 => " Forbidden",

@@ -27,6 +27,7 @@ pub mod scripts;
 pub mod sniff;
 pub mod text;
 pub mod time;
+pub mod uri;
 pub mod winhttp;
 
 pub use kind::Kind;

@@ -491,22 +491,28 @@ fn probe_item(args: &CollectArgs, files: &mut Files) -> ManifestItem {
     };
     let mut command = format!("eems-doctor probe --ocs-url {}", args.ocs_url);
     if let Some(p) = &proxy {
-        command.push_str(&format!(" --proxy {}", crate::probe_cmd::redact_url(p)));
+        command.push_str(&format!(
+            " --proxy {}",
+            eems_parsers::uri::strip_credentials(p)
+        ));
     }
     if let Some(p) = &winhttp_proxy {
         command.push_str(&format!(
             " --winhttp-proxy {}",
-            crate::probe_cmd::redact_url(p)
+            eems_parsers::uri::strip_credentials(p)
         ));
     }
     let t0 = Instant::now();
     let mut report = probe::run(&cfg);
     // No credentials leave the machine, redacted bundle or not.
-    report.proxy = report.proxy.as_deref().map(crate::probe_cmd::redact_url);
+    report.proxy = report
+        .proxy
+        .as_deref()
+        .map(|p| eems_parsers::uri::strip_credentials(p).into_owned());
     report.winhttp_proxy = report
         .winhttp_proxy
         .as_deref()
-        .map(crate::probe_cmd::redact_url);
+        .map(|p| eems_parsers::uri::strip_credentials(p).into_owned());
     let mut item = ManifestItem {
         name: "probe".into(),
         command,

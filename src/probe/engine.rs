@@ -17,6 +17,7 @@ use eems_parsers::probe_results::{
     CertInfo, ChainRole, CrlFetch, HttpFetch, OcsResponse, OsStatus, ProbeStep, StepKind,
     StepOutcome, TlsResult,
 };
+use eems_parsers::uri::strip_credentials;
 use hickory_resolver::TokioResolver;
 use rustls::RootCertStore;
 use rustls::client::WebPkiServerVerifier;
@@ -374,7 +375,7 @@ impl Engine {
         background: &mut Vec<JoinHandle<()>>,
         aia_tasks: &mut Vec<JoinHandle<Fetched>>,
     ) -> (Option<TlsResult>, Option<OcsResponse>) {
-        let shown_url = net::redact_userinfo(&self.cfg.ocs_url);
+        let shown_url = strip_credentials(&self.cfg.ocs_url);
         let target = match net::parse_target(&self.cfg.ocs_url) {
             Ok(t) => t,
             Err(e) => {
@@ -401,7 +402,7 @@ impl Engine {
                     .cfg
                     .proxy
                     .as_deref()
-                    .map(net::redact_userinfo)
+                    .map(strip_credentials)
                     .unwrap_or_default();
                 self.push(
                     Instant::now(),
@@ -1061,7 +1062,7 @@ impl Engine {
     /// One GET through the WinHTTP proxy (absolute-form) or directly, bounded as a whole.
     async fn fetch(&self, url: &str, cap: usize) -> Fetched {
         let start = Instant::now();
-        let shown = net::redact_userinfo(url);
+        let shown = strip_credentials(url).into_owned();
         let via = match &self.winhttp {
             Some(Ok(p)) => Some(p.display.clone()),
             _ => None,
