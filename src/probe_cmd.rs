@@ -5,7 +5,7 @@ use crate::analyze::{ColorChoice, Format, emit_report, load_tables};
 use crate::probe::{self, ProbeConfig};
 use eems_checks::check::Context;
 use eems_checks::diagnosis::diagnose;
-use eems_checks::evidence::{InputSummary, ServerEvidence};
+use eems_checks::evidence::{InputSource, InputSummary, ServerEvidence};
 use eems_parsers::probe_results::ProbeReport;
 use eems_parsers::uri::strip_credentials;
 use std::net::{IpAddr, SocketAddr};
@@ -142,9 +142,9 @@ pub fn run(args: ProbeArgs) -> u8 {
     let ev = ServerEvidence {
         server: report.host.clone(),
         inputs: vec![InputSummary {
-            path: "(live probe)".into(),
+            path: InputSource::LiveProbe,
             kind: "probe-results".into(),
-            status: "parsed".into(),
+            status: eems_parsers::Status::Parsed,
             reason: None,
         }],
         probes: Some(report),

@@ -72,6 +72,18 @@ pub enum Status {
     Error,
 }
 
+impl Status {
+    /// The word in reports and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Parsed => "parsed",
+            Status::Partial => "partial",
+            Status::Unrecognized => "unrecognized",
+            Status::Error => "error",
+        }
+    }
+}
+
 /// One recognised part of an input: the whole file, or the output of one
 /// command in a pasted console session.
 #[derive(Debug, Clone, Serialize)]

@@ -14,7 +14,7 @@ use crate::analyze::{self, Group};
 use discover::Bundle;
 use eems_checks::builds::BuildTable;
 use eems_checks::diagnosis::{ServerDiagnosis, Status};
-use eems_checks::evidence::InputSummary;
+use eems_checks::evidence::{InputSource, InputSummary};
 use eems_checks::tls::issuers::TlsIssuerTable;
 use eems_reports::fleet::{
     Changes, FleetHead, FleetServer, NdjsonLine, PreviousScan, ServerSummary, Summary,
@@ -306,9 +306,9 @@ fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> FleetServer {
             .iter()
             .filter(|f| f.bytes.is_err())
             .map(|f| InputSummary {
-                path: f.path.clone(),
+                path: InputSource::File(f.path.clone()),
                 kind: "unrecognized".into(),
-                status: "error".into(),
+                status: eems_parsers::Status::Error,
                 reason: f.bytes.as_ref().err().cloned(),
             })
             .collect();
