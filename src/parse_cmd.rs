@@ -1,11 +1,11 @@
 //! `eems-doctor parse`: how each file was recognised and what was read.
 
 use crate::ParseFormat;
+use crate::cli::CliError;
 use crate::inputs::{self, Input};
 use eems_parsers::{Content, Encoding, Kind, ParsedInput, Problem, Status};
 use serde::Serialize;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Serialize)]
 struct ParseReport<'a> {
@@ -89,7 +89,8 @@ fn report<'a>(input: &'a Input, parsed: Option<&'a ParsedInput>) -> InputReport<
     }
 }
 
-pub fn run(paths: &[PathBuf], format: ParseFormat, budget: inputs::Budget) -> ExitCode {
+/// 0 when every input was read, 1 when some was unrecognised or unreadable.
+pub fn run(paths: &[PathBuf], format: ParseFormat, budget: inputs::Budget) -> Result<u8, CliError> {
     let inputs = inputs::collect(paths, budget);
     let parsed: Vec<Option<ParsedInput>> = inputs.iter().map(Input::parse).collect();
     let reports: Vec<InputReport<'_>> = inputs
@@ -106,13 +107,9 @@ pub fn run(paths: &[PathBuf], format: ParseFormat, budget: inputs::Budget) -> Ex
                 schema_version: 1,
                 inputs: reports,
             };
-            match serde_json::to_string_pretty(&doc) {
-                Ok(s) => crate::out::println(&eems_reports::secrets::scrub(&s)),
-                Err(e) => {
-                    eprintln!("error: cannot serialise the parse report: {e}");
-                    return ExitCode::from(crate::EXIT_USAGE);
-                }
-            }
+            let s = serde_json::to_string_pretty(&doc)
+                .map_err(|e| CliError::usage(format!("cannot serialise the parse report: {e}")))?;
+            crate::out::println(&eems_reports::secrets::scrub(&s));
         }
         ParseFormat::Text => {
             for r in &reports {
@@ -122,11 +119,7 @@ pub fn run(paths: &[PathBuf], format: ParseFormat, budget: inputs::Budget) -> Ex
             }
         }
     }
-    if all_ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    Ok(if all_ok { 0 } else { 1 })
 }
 
 fn render_text(r: &InputReport<'_>) -> String {

@@ -57,8 +57,8 @@ pub struct CollectArgs {
     /// Test/lab: the CTL the probe fetches through the WinHTTP proxy.
     #[arg(long, value_name = "URL", default_value = probe::DEFAULT_CTL_URL)]
     pub ctl_url: String,
-    /// Bound for every probe step, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    /// Bound for every probe step, in seconds (more than 0, at most 3600).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = crate::cli::parse_timeout)]
     pub probe_timeout: f64,
 }
 
@@ -619,11 +619,6 @@ fn write_zip(path: &Path, files: &Files) -> Result<(), String> {
 
 /// Collect into `out`. `Err(exit code)` only when `--out` is unusable.
 pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
-    if !(args.probe_timeout.is_finite() && args.probe_timeout > 0.0 && args.probe_timeout <= 3600.0)
-    {
-        eprintln!("error: --probe-timeout must be between 0 and 3600 seconds");
-        return Err(crate::EXIT_USAGE);
-    }
     let path = bundle_path(out, args.zip);
     if let Err(e) = prepare_out(&path, args.zip) {
         eprintln!(
