@@ -287,19 +287,11 @@ fn known_label(lower: &str) -> bool {
     .any(|w| lower.contains(w))
 }
 
-/// `label : value`, split at the first colon followed by whitespace (or at
-/// the end): values such as `10.0.0.1:8080` and `http://x` have colons too.
+/// `label : value` ([`crate::format_list::split_label`]; any label).
 fn label_value(line: &str) -> Option<(&str, &str)> {
     let t = line.trim();
-    let mut idx = 0;
-    while let Some(pos) = t.get(idx..).and_then(|s| s.find(':')) {
-        let at = idx + pos;
-        let after = t.get(at + 1..)?;
-        if after.is_empty() || after.starts_with(char::is_whitespace) {
-            let label = t.get(..at)?.trim_end();
-            return (!label.is_empty()).then_some((label, after.trim()));
-        }
-        idx = at + 1;
+    if let Some(lv) = crate::format_list::split_label(t) {
+        return Some(lv);
     }
     // `Proxy Server(s):host:8080`: no whitespace at all, accepted for known labels only.
     let (label, value) = t.split_once(':')?;
