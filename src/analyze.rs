@@ -479,11 +479,15 @@ pub fn run(opts: Options) -> Result<u8, CliError> {
     if !any_read {
         return Ok(crate::EXIT_USAGE);
     }
-    Ok(report
-        .servers
+    Ok(worst_exit_code(&report.servers))
+}
+
+/// The exit code of the worst server's status (unknown without servers).
+pub fn worst_exit_code(servers: &[ServerDiagnosis]) -> u8 {
+    servers
         .iter()
         .map(|s| s.status)
         .max()
         .unwrap_or(Status::Unknown)
-        .exit_code())
+        .exit_code()
 }

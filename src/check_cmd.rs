@@ -123,11 +123,5 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
             crate::EXIT_USAGE
         });
     }
-    Ok(report
-        .servers
-        .iter()
-        .map(|s| s.status)
-        .max()
-        .unwrap_or(Status::Unknown)
-        .exit_code())
+    Ok(analyze::worst_exit_code(&report.servers))
 }
