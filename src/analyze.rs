@@ -1,5 +1,6 @@
 //! `eems-doctor analyze`: evidence in, diagnosis out.
 
+use crate::cli::{CliError, ReportArgs, TableArgs};
 use crate::inputs::{self, Input};
 use eems_checks::builds::BuildTable;
 use eems_checks::check::Context;
@@ -25,12 +26,8 @@ pub enum ColorChoice {
 
 pub struct Options {
     pub paths: Vec<PathBuf>,
-    /// `None`: from the `-o` extension, else text.
-    pub format: Option<Format>,
-    pub output: Option<PathBuf>,
-    pub builds: Option<PathBuf>,
-    pub tls_issuers: Option<PathBuf>,
-    pub color: ColorChoice,
+    pub report: ReportArgs,
+    pub tables: TableArgs,
     pub budget: inputs::Budget,
 }
 
@@ -377,33 +374,14 @@ pub fn load_tls_issuers(path: Option<&Path>) -> Result<TlsIssuerTable, String> {
     Ok(table)
 }
 
-/// The build table and the expected-issuer set, as `--builds` and
-/// `--tls-issuers` say; on a bad file, the message is printed and the usage
-/// exit code returned.
-pub fn load_tables(
-    builds: Option<&Path>,
-    tls_issuers: Option<&Path>,
-) -> Result<(BuildTable, TlsIssuerTable), u8> {
-    let table = load_builds(builds).map_err(|e| {
-        eprintln!("error: --builds: {e}");
-        crate::EXIT_USAGE
-    })?;
-    let issuers = load_tls_issuers(tls_issuers).map_err(|e| {
-        eprintln!("error: --tls-issuers: {e}");
-        crate::EXIT_USAGE
-    })?;
-    Ok((table, issuers))
-}
-
 /// Render `report` in `format` and write it to `output`, or to standard
-/// output (colour only there, as `color` allows). A write failure is printed
-/// and gives the usage exit code.
+/// output (colour only there, as `color` allows).
 pub fn emit_report(
     report: &eems_reports::Report,
     format: Format,
     color: ColorChoice,
     output: Option<&Path>,
-) -> Result<(), u8> {
+) -> Result<(), CliError> {
     let to_terminal = output.is_none() && std::io::stdout().is_terminal();
     let body = match format {
         Format::Json => eems_reports::to_json(report),
@@ -411,10 +389,8 @@ pub fn emit_report(
         Format::Text => eems_reports::to_text(report, use_color(color, to_terminal)),
     };
     match output {
-        Some(path) => std::fs::write(path, body).map_err(|e| {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            crate::EXIT_USAGE
-        }),
+        Some(path) => std::fs::write(path, body)
+            .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e)),
         None => {
             crate::out::print(&body);
             Ok(())
@@ -464,18 +440,10 @@ pub fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
     }
 }
 
-pub fn run(opts: Options) -> u8 {
-    let format = match report_format(opts.format, opts.output.as_deref()) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
-    let (table, issuers) = match load_tables(opts.builds.as_deref(), opts.tls_issuers.as_deref()) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
+/// The worst status's exit code (3 when nothing could be read).
+pub fn run(opts: Options) -> Result<u8, CliError> {
+    let format = opts.report.format()?;
+    let (table, issuers) = opts.tables.load()?;
     let grouped = group_paths(&opts.paths, opts.budget);
     for u in grouped.unassigned.iter().filter(|u| u.error) {
         eprintln!(
@@ -512,14 +480,16 @@ pub fn run(opts: Options) -> u8 {
         grouping: grouped.rules,
         unassigned,
     };
-    if let Err(code) = emit_report(&report, format, opts.color, opts.output.as_deref()) {
-        return code;
-    }
+    emit_report(&report, format, opts.report.color, opts.report.output())?;
     if !any_read {
-        return crate::EXIT_USAGE;
+        return Ok(crate::EXIT_USAGE);
     }
-    report
-        .servers
+    Ok(worst_exit_code(&report.servers))
+}
+
+/// The exit code of the worst server's status (unknown without servers).
+pub fn worst_exit_code(servers: &[ServerDiagnosis]) -> u8 {
+    servers
         .iter()
         .map(|s| s.status)
         .max()

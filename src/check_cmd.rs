@@ -1,7 +1,8 @@
 //! `eems-doctor check`: collect, analyse, print the text summary, write the
 //! HTML and JSON reports, and exit with the analysis exit code.
 
-use crate::analyze::{self, ColorChoice, Format, Group, load_tables, use_color};
+use crate::analyze::{self, Format, Group, use_color};
+use crate::cli::{CliError, ReportArgs, TableArgs};
 use crate::collect::{self, CollectArgs};
 use crate::inputs;
 use eems_checks::diagnosis::Status;
@@ -12,21 +13,12 @@ use std::path::{Path, PathBuf};
 pub struct CheckArgs {
     #[command(flatten)]
     pub collect: CollectArgs,
-    /// Format of the report written to `-o` (text is always printed; HTML and JSON are always written)
-    /// [default: the `-o` file's extension (.html, .json, .txt), else text].
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// The report in `--format`; the other report files go beside it.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Use this build table instead of the embedded one.
-    #[arg(long, value_name = "FILE")]
-    pub builds: Option<PathBuf>,
-    /// Extra expected TLS issuers (CSV: name,issued_by,serial,sha1,spki_sha256,status), added to the embedded set.
-    #[arg(long, value_name = "FILE")]
-    pub tls_issuers: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    /// The report in `--format` goes to `-o`; text is always printed, and
+    /// the HTML and JSON reports are always written beside it.
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub tables: TableArgs,
 }
 
 /// `FILE` with another extension: `EX01.html` → `EX01.json`.
@@ -34,23 +26,14 @@ fn sibling(p: &Path, ext: &str) -> PathBuf {
     p.with_extension(ext)
 }
 
-pub fn run(args: CheckArgs) -> u8 {
-    let format = match crate::analyze::report_format(args.format, args.output.as_deref()) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
-    let (table, issuers) = match load_tables(args.builds.as_deref(), args.tls_issuers.as_deref()) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
+pub fn run(args: CheckArgs) -> Result<u8, CliError> {
+    let format = args.report.format()?;
+    let (table, issuers) = args.tables.load()?;
     // Without --out: a timestamped folder beside the report (or here).
     let out = args.collect.out.clone().unwrap_or_else(|| {
         let dir = args
-            .output
-            .as_deref()
+            .report
+            .output()
             .and_then(Path::parent)
             .map(Path::to_path_buf)
             .unwrap_or_default();
@@ -67,7 +50,8 @@ pub fn run(args: CheckArgs) -> u8 {
     });
     let bundle = match collect::collect(&args.collect, &out) {
         Ok(b) => b,
-        Err(code) => return code,
+        // collect printed why.
+        Err(code) => return Ok(code),
     };
     let groups = vec![Group {
         name: bundle.path.display().to_string(),
@@ -82,7 +66,7 @@ pub fn run(args: CheckArgs) -> u8 {
         unassigned: Vec::new(),
     };
     let to_terminal = std::io::stdout().is_terminal();
-    let mut text = eems_reports::to_text(&report, use_color(args.color, to_terminal));
+    let mut text = eems_reports::to_text(&report, use_color(args.report.color, to_terminal));
     let mut html = eems_reports::to_html(&report);
     let mut json = eems_reports::to_json(&report);
     if let Some(mut r) = bundle.redactor {
@@ -94,7 +78,7 @@ pub fn run(args: CheckArgs) -> u8 {
             .and_then(|b| String::from_utf8(b).ok())
             .unwrap_or_default();
     }
-    let (html_path, json_path) = match (&args.output, format) {
+    let (html_path, json_path) = match (&args.report.output, format) {
         (Some(o), Format::Html) => (o.clone(), sibling(o, "json")),
         (Some(o), Format::Json) => (sibling(o, "html"), o.clone()),
         (Some(o), Format::Text) => (sibling(o, "html"), sibling(o, "json")),
@@ -113,14 +97,12 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     };
     let mut writes = vec![(html_path, html), (json_path, json)];
-    if let (Some(o), Format::Text) = (&args.output, format) {
+    if let (Some(o), Format::Text) = (&args.report.output, format) {
         writes.push((o.clone(), text.clone()));
     }
     for (p, body) in &writes {
-        if let Err(e) = std::fs::write(p, body) {
-            eprintln!("error: cannot write {}: {e}", p.display());
-            return crate::EXIT_USAGE;
-        }
+        std::fs::write(p, body)
+            .map_err(|e| CliError::io(format!("cannot write {}", p.display()), e))?;
     }
     crate::out::print(&text);
     for (p, _) in &writes {
@@ -135,17 +117,11 @@ pub fn run(args: CheckArgs) -> u8 {
         eprintln!(
             "error: nothing collected could be read as EEMS evidence (see manifest.json in the bundle for why each item failed)"
         );
-        return if collected {
+        return Ok(if collected {
             Status::Unknown.exit_code()
         } else {
             crate::EXIT_USAGE
-        };
+        });
     }
-    report
-        .servers
-        .iter()
-        .map(|s| s.status)
-        .max()
-        .unwrap_or(Status::Unknown)
-        .exit_code()
+    Ok(analyze::worst_exit_code(&report.servers))
 }

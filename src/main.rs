@@ -4,6 +4,7 @@
 
 mod analyze;
 mod check_cmd;
+mod cli;
 mod collect;
 mod fleet;
 mod inputs;
@@ -17,8 +18,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Exit code for usage errors and "nothing could be read".
-pub const EXIT_USAGE: u8 = 3;
+use cli::CliError;
+pub use cli::EXIT_USAGE;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -51,21 +52,10 @@ enum Command {
     Analyze {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Report format [default: the `-o` file's extension (.html, .json, .txt), else text].
-        #[arg(long, value_enum)]
-        format: Option<analyze::Format>,
-        /// Write the report to FILE instead of standard output.
-        #[arg(short = 'o', long = "output", value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Use this build table (CSV: product,update,build,released[,confidence]) instead of the embedded one.
-        #[arg(long, value_name = "FILE")]
-        builds: Option<PathBuf>,
-        /// Extra expected TLS issuers (CSV: name,issued_by,serial,sha1,spki_sha256,status), added to the embedded set.
-        #[arg(long, value_name = "FILE")]
-        tls_issuers: Option<PathBuf>,
-        /// Colour in text output (`auto` honours NO_COLOR and whether stdout is a terminal).
-        #[arg(long, value_enum, default_value_t = analyze::ColorChoice::Auto)]
-        color: analyze::ColorChoice,
+        #[command(flatten)]
+        report: cli::ReportArgs,
+        #[command(flatten)]
+        tables: cli::TableArgs,
         #[command(flatten)]
         budget: inputs::Budget,
     },
@@ -107,7 +97,19 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match cli.command {
+    match run(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Run one subcommand: its exit code (the monitoring status), or why it
+/// could not give one.
+fn run(command: Command) -> Result<u8, CliError> {
+    match command {
         Command::Parse {
             paths,
             format,
@@ -116,25 +118,19 @@ fn main() -> ExitCode {
         } => parse_cmd::run(&paths, format, budget, max_items),
         Command::Analyze {
             paths,
-            format,
-            output,
-            builds,
-            tls_issuers,
-            color,
+            report,
+            tables,
             budget,
-        } => ExitCode::from(analyze::run(analyze::Options {
+        } => analyze::run(analyze::Options {
             paths,
-            format,
-            output,
-            builds,
-            tls_issuers,
-            color,
+            report,
+            tables,
             budget,
-        })),
-        Command::Probe(args) => ExitCode::from(probe_cmd::run(args)),
-        Command::Collect(args) => ExitCode::from(collect::run(&args)),
-        Command::Check(args) => ExitCode::from(check_cmd::run(args)),
-        Command::Fleet(args) => ExitCode::from(fleet::run(args)),
+        }),
+        Command::Probe(args) => probe_cmd::run(args),
+        Command::Collect(args) => Ok(collect::run(&args)),
+        Command::Check(args) => check_cmd::run(args),
+        Command::Fleet(args) => Ok(fleet::run(args)),
         Command::Checks => {
             for c in eems_checks::registry::all() {
                 let m = c.meta();
@@ -151,17 +147,16 @@ fn main() -> ExitCode {
                     }
                 ));
             }
-            ExitCode::SUCCESS
+            Ok(0)
         }
         Command::Explain { id } => match eems_checks::docs::explain(&id) {
             Some(doc) => {
                 out::println(doc);
-                ExitCode::SUCCESS
+                Ok(0)
             }
-            None => {
-                eprintln!("error: no check with id `{id}` (see `eems-doctor checks`)");
-                ExitCode::from(EXIT_USAGE)
-            }
+            None => Err(CliError::usage(format!(
+                "no check with id `{id}` (see `eems-doctor checks`)"
+            ))),
         },
     }
 }

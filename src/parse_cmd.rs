@@ -1,11 +1,11 @@
 //! `eems-doctor parse`: how each file was recognised and what was read.
 
 use crate::ParseFormat;
+use crate::cli::CliError;
 use crate::inputs::{self, Input};
 use eems_parsers::{Content, Encoding, Kind, ParsedInput, Problem, Status};
 use serde::Serialize;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Serialize)]
 struct ParseReport<'a> {
@@ -89,12 +89,13 @@ fn report<'a>(input: &'a Input, parsed: Option<&'a ParsedInput>) -> InputReport<
     }
 }
 
+/// 0 when every input was read, 1 when some was unrecognised or unreadable.
 pub fn run(
     paths: &[PathBuf],
     format: ParseFormat,
     budget: inputs::Budget,
     max_items: usize,
-) -> ExitCode {
+) -> Result<u8, CliError> {
     // A large log on disk is streamed (issue 14): once into its summary, as
     // `analyze` reads it, and once more row by row into the JSON output, so
     // memory does not grow with it. Standard input and zip entries cannot be
@@ -115,12 +116,11 @@ pub fn run(
         .all(|r| matches!(r.status, Status::Parsed | Status::Partial));
     match format {
         ParseFormat::Json if inputs.iter().any(|i| i.streamed.is_some()) => {
-            if let Err(e) = write_streamed_json(&inputs, &reports, max_items) {
-                if e.kind() == std::io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
-                }
-                eprintln!("error: cannot write the parse report: {e}");
-                return ExitCode::from(crate::EXIT_USAGE);
+            match write_streamed_json(&inputs, &reports, max_items) {
+                Ok(()) => {}
+                // A closed pipe (`| head`) ends the program quietly, as in `out`.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+                Err(e) => return Err(CliError::io("cannot write the parse report", e)),
             }
         }
         ParseFormat::Json => {
@@ -128,15 +128,9 @@ pub fn run(
                 schema_version: 1,
                 inputs: reports,
             };
-            match serde_json::to_string_pretty(&doc) {
-                Ok(s) => crate::out::println(&eems_reports::safe::json(
-                    &eems_reports::secrets::scrub(&s),
-                )),
-                Err(e) => {
-                    eprintln!("error: cannot serialise the parse report: {e}");
-                    return ExitCode::from(crate::EXIT_USAGE);
-                }
-            }
+            let s = serde_json::to_string_pretty(&doc)
+                .map_err(|e| CliError::usage(format!("cannot serialise the parse report: {e}")))?;
+            crate::out::println(&eems_reports::safe::json(&eems_reports::secrets::scrub(&s)));
         }
         ParseFormat::Text => {
             for r in &reports {
@@ -146,11 +140,13 @@ pub fn run(
             }
         }
     }
-    if all_ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    Ok(if all_ok { 0 } else { 1 })
+}
+
+/// JSON text as every report writes it: credentials scrubbed, bidi and C1
+/// controls escaped.
+fn json_safe(s: &str) -> String {
+    eems_reports::safe::json(&eems_reports::secrets::scrub(s)).into_owned()
 }
 
 /// Where a streamed log's rows go in its serialised report.
@@ -175,7 +171,7 @@ fn write_streamed_json(
         }
         let mut v = serde_json::to_value(r).map_err(std::io::Error::other)?;
         let Some(streamed) = &input.streamed else {
-            out.write_all(eems_reports::secrets::scrub(&text(&v)?).as_bytes())?;
+            out.write_all(json_safe(&text(&v)?).as_bytes())?;
             continue;
         };
         let rows = match streamed
@@ -196,7 +192,7 @@ fn write_streamed_json(
             }
         }
         v["items"][0]["records"] = serde_json::Value::String(ROWS.to_owned());
-        let doc = eems_reports::secrets::scrub(&text(&v)?).into_owned();
+        let doc = json_safe(&text(&v)?);
         let marker = serde_json::to_string(ROWS).map_err(std::io::Error::other)?;
         let (before, after) = doc.split_once(&marker).unwrap_or((&doc, ""));
         out.write_all(before.as_bytes())?;
@@ -218,7 +214,7 @@ fn write_streamed_json(
             let sep: &[u8] = if written == 0 { b"\n" } else { b",\n" };
             let res = out
                 .write_all(sep)
-                .and_then(|()| out.write_all(eems_reports::secrets::scrub(&row).as_bytes()));
+                .and_then(|()| out.write_all(json_safe(&row).as_bytes()));
             if let Err(e) = res {
                 failed = Some(e);
             }

@@ -1,11 +1,13 @@
 //! `eems-doctor probe`: run the live probes, judge them with the same checks
 //! as `analyze`, and optionally save them as evidence for later.
 
-use crate::analyze::{ColorChoice, Format, emit_report, load_tables};
+use crate::analyze::emit_report;
+use crate::cli::{CliError, ReportArgs, TableArgs};
 use eems_checks::check::Context;
 use eems_checks::diagnosis::diagnose;
-use eems_checks::evidence::{InputSummary, ServerEvidence};
+use eems_checks::evidence::{InputSource, InputSummary, ServerEvidence};
 use eems_parsers::probe_results::ProbeReport;
+use eems_parsers::uri::strip_credentials;
 use eems_probe::{self as probe, ProbeConfig};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -34,26 +36,16 @@ pub struct ProbeArgs {
     /// The CTL to fetch through the WinHTTP proxy.
     #[arg(long, value_name = "URL", default_value = probe::DEFAULT_CTL_URL)]
     pub ctl_url: String,
-    /// Bound for every step, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    /// Bound for every step, in seconds (more than 0, at most 3600).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = crate::cli::parse_timeout)]
     pub timeout: f64,
-    /// Report format [default: the `-o` file's extension (.html, .json, .txt), else text].
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Write the report to FILE instead of standard output.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Also write the probe results (and PEM chains) into DIR, as evidence `analyze` reads later.
     #[arg(long, value_name = "DIR")]
     pub save_evidence: Option<PathBuf>,
-    /// Use this build table instead of the embedded one.
-    #[arg(long, value_name = "FILE")]
-    pub builds: Option<PathBuf>,
-    /// Extra expected TLS issuers (CSV: name,issued_by,serial,sha1,spki_sha256,status), added to the embedded set.
-    #[arg(long, value_name = "FILE")]
-    pub tls_issuers: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub tables: TableArgs,
 }
 
 pub(crate) fn parse_resolve(s: &str) -> Result<(String, u16, IpAddr), String> {
@@ -81,53 +73,22 @@ pub(crate) fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("bad DNS server `{s}` (ADDR or ADDR:PORT)"))
 }
 
-/// `http://user:pass@host:3128/` → `http://host:3128/`: credentials are used, never shown or saved.
-pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest
-                .split_once('/')
-                .map_or((rest, None), |(a, p)| (a, Some(p)));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            match path {
-                Some(p) => format!("{scheme}://{host}/{p}"),
-                None => format!("{scheme}://{host}"),
-            }
-        }
-        None => url.rsplit_once('@').map_or(url, |(_, h)| h).to_owned(),
-    }
-}
-
-pub fn run(args: ProbeArgs) -> u8 {
+pub fn run(args: ProbeArgs) -> Result<u8, CliError> {
     // The service only ever asks OCS over HTTPS; anything else is a typo, not
     // a DNS failure to diagnose.
     if !args.ocs_url.to_ascii_lowercase().starts_with("https://") {
-        eprintln!(
-            "error: --ocs-url must be an https:// URL (the service fetches over HTTPS): {}",
+        return Err(CliError::usage(format!(
+            "--ocs-url must be an https:// URL (the service fetches over HTTPS): {}",
             args.ocs_url
-        );
-        return crate::EXIT_USAGE;
+        )));
     }
-    let format = match crate::analyze::report_format(args.format, args.output.as_deref()) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
-        eprintln!("error: --timeout must be between 0 and 3600 seconds");
-        return crate::EXIT_USAGE;
-    }
-    let (table, issuers) = match load_tables(args.builds.as_deref(), args.tls_issuers.as_deref()) {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    for f in &args.ca_files {
-        if !f.is_file() {
-            eprintln!("error: --ca-file {}: not a readable file", f.display());
-            return crate::EXIT_USAGE;
-        }
+    let format = args.report.format()?;
+    let (table, issuers) = args.tables.load()?;
+    if let Some(f) = args.ca_files.iter().find(|f| !f.is_file()) {
+        return Err(CliError::usage(format!(
+            "--ca-file {}: not a readable file",
+            f.display()
+        )));
     }
     let cfg = ProbeConfig {
         ocs_url: args.ocs_url.clone(),
@@ -141,20 +102,24 @@ pub fn run(args: ProbeArgs) -> u8 {
     };
     let mut report = probe::run(&cfg);
     // Belt and braces: whatever the engine recorded, no credentials leave.
-    report.proxy = report.proxy.as_deref().map(redact_url);
-    report.winhttp_proxy = report.winhttp_proxy.as_deref().map(redact_url);
-    if let Some(dir) = &args.save_evidence
-        && let Err(e) = save_evidence(dir, &report)
-    {
-        eprintln!("error: --save-evidence {}: {e}", dir.display());
-        return crate::EXIT_USAGE;
+    report.proxy = report
+        .proxy
+        .as_deref()
+        .map(|p| strip_credentials(p).into_owned());
+    report.winhttp_proxy = report
+        .winhttp_proxy
+        .as_deref()
+        .map(|p| strip_credentials(p).into_owned());
+    if let Some(dir) = &args.save_evidence {
+        save_evidence(dir, &report)
+            .map_err(|e| CliError::io(format!("--save-evidence {}", dir.display()), e))?;
     }
     let ev = ServerEvidence {
         server: report.host.clone(),
         inputs: vec![InputSummary {
-            path: "(live probe)".into(),
+            path: InputSource::LiveProbe,
             kind: "probe-results".into(),
-            status: "parsed".into(),
+            status: eems_parsers::Status::Parsed,
             reason: None,
         }],
         probes: Some(report),
@@ -173,17 +138,15 @@ pub fn run(args: ProbeArgs) -> u8 {
         grouping: Vec::new(),
         unassigned: Vec::new(),
     };
-    match emit_report(&out, format, args.color, args.output.as_deref()) {
-        Ok(()) => status.exit_code(),
-        Err(code) => code,
-    }
+    emit_report(&out, format, args.report.color, args.report.output())?;
+    Ok(status.exit_code())
 }
 
 /// `DIR/probe-results.json` plus one PEM file per chain.
-fn save_evidence(dir: &Path, report: &ProbeReport) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let json = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("probe-results.json"), json).map_err(|e| e.to_string())?;
+fn save_evidence(dir: &Path, report: &ProbeReport) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("probe-results.json"), json)?;
     let pem = |certs: &[eems_parsers::probe_results::CertInfo]| -> String {
         certs
             .iter()
@@ -194,14 +157,12 @@ fn save_evidence(dir: &Path, report: &ProbeReport) -> Result<(), String> {
     if let Some(tls) = &report.tls
         && !tls.chain.is_empty()
     {
-        std::fs::write(dir.join("ocs-tls-chain.pem"), pem(&tls.chain))
-            .map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("ocs-tls-chain.pem"), pem(&tls.chain))?;
     }
     if let Some(ocs) = &report.ocs
         && !ocs.signing_chain.is_empty()
     {
-        std::fs::write(dir.join("ocs-signing-chain.pem"), pem(&ocs.signing_chain))
-            .map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("ocs-signing-chain.pem"), pem(&ocs.signing_chain))?;
     }
     Ok(())
 }
@@ -229,16 +190,5 @@ mod tests {
         assert_eq!(parse_dns_server("127.0.0.1:15353").unwrap().port(), 15353);
         assert_eq!(parse_dns_server("127.0.0.1").unwrap().port(), 53);
         assert!(parse_dns_server("nope").is_err());
-    }
-
-    #[test]
-    fn credentials_are_removed() {
-        assert_eq!(
-            redact_url("http://user:pass@proxy:3128/"),
-            "http://proxy:3128/"
-        );
-        assert_eq!(redact_url("http://u:p@proxy:3128"), "http://proxy:3128");
-        assert_eq!(redact_url("u:p@proxy:3128"), "proxy:3128");
-        assert_eq!(redact_url("http://proxy:3128/"), "http://proxy:3128/");
     }
 }

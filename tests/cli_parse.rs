@@ -224,3 +224,45 @@ fn usage_errors_are_exit_3() {
     assert_eq!(http.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&http.stderr).contains("https://"));
 }
+
+/// Errors are printed once, as `error: …`, and exit 3: a timeout out of
+/// range is refused by the flag's own parser, before anything runs; a
+/// report that cannot be written names the file and the OS's reason.
+#[test]
+fn bad_flag_values_and_write_failures_are_exit_3() {
+    for (cmd, flag) in [("probe", "--timeout"), ("collect", "--probe-timeout")] {
+        for bad in ["0", "3601", "NaN", "ten"] {
+            let out = bin().args([cmd, flag, bad]).output().unwrap();
+            assert_eq!(out.status.code(), Some(3), "{cmd} {flag} {bad}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(flag) && err.contains("seconds"), "{err}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("no-such-dir").join("report.json");
+    let out = bin()
+        .arg("analyze")
+        .arg(fixtures().join("os/misconfigured_EX04/netsh-winhttp-show-proxy.txt"))
+        .arg("-o")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.starts_with("error: cannot write"))
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("report.json"), "{err}");
+    let out = bin()
+        .args(["analyze", "--builds"])
+        .arg(dir.path().join("missing.csv"))
+        .arg(fixtures().join("os/misconfigured_EX04/netsh-winhttp-show-proxy.txt"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: --builds: "));
+}

@@ -84,7 +84,7 @@ pub struct ProbeFinding<'a> {
 impl ProbeFinding<'_> {
     /// The OCS host the probe asked.
     pub fn host(&self) -> &str {
-        crate::tls::chain::url_host(&self.probe.ocs_url)
+        eems_parsers::uri::host(&self.probe.ocs_url)
     }
 
     /// The earliest failing step of the request path.

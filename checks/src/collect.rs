@@ -14,8 +14,8 @@
 use crate::builds::{Precision, Version};
 use crate::classify::{Cause, classify};
 use crate::evidence::{
-    BuildFact, Cite, CollectionFact, Fact, InputSummary, LogTimeline, Occurrences, ServerEvidence,
-    ServiceFact, Untrusted, WinHttpSetting, WinHttpView,
+    BuildFact, Cite, CollectionFact, Fact, InputSource, InputSummary, LogTimeline, Occurrences,
+    ServerEvidence, ServiceFact, ServiceStatus, Untrusted, WinHttpSetting, WinHttpView,
 };
 use chrono::{DateTime, Utc};
 use eems_parsers::events::{Event, EventExport};
@@ -56,15 +56,6 @@ pub fn server_key(name: &str) -> String {
 
 fn short_name(name: &str) -> String {
     name.trim().split('.').next().unwrap_or_default().to_owned()
-}
-
-fn status_str(s: Status) -> &'static str {
-    match s {
-        Status::Parsed => "parsed",
-        Status::Partial => "partial",
-        Status::Unrecognized => "unrecognized",
-        Status::Error => "error",
-    }
 }
 
 /// Precision and version of a parsed build.
@@ -242,9 +233,9 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     let mut fed: Vec<Vec<&str>> = vec![Vec::new(); others.len()];
     for i in inputs {
         main.inputs.push(InputSummary {
-            path: i.path.to_owned(),
+            path: InputSource::File(i.path.to_owned()),
             kind: i.parsed.kind.as_str().to_owned(),
-            status: status_str(i.parsed.status).to_owned(),
+            status: i.parsed.status,
             reason: None,
         });
         for c in contents(i.parsed) {
@@ -312,7 +303,7 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     };
     // A file nothing could be read from is nobody's evidence: it is shown
     // with every server rather than keeping an empty server alive.
-    let unread = |i: &InputSummary| i.status == "unrecognized" || i.status == "error";
+    let unread = |i: &InputSummary| matches!(i.status, Status::Unrecognized | Status::Error);
     for (o, fed) in others.iter_mut().zip(&fed) {
         o.org_mitigations_enabled = main.org_mitigations_enabled.clone();
         o.inputs = main
@@ -417,29 +408,28 @@ fn add_content(
             if let Some(svc) = s.services.iter().find(|s| s.is_mitigation_service) {
                 let status = svc
                     .status
-                    .as_ref()
-                    .map_or_else(|| "unknown".to_owned(), service_state_word);
-                let start_type = svc.start_type.as_ref().map(start_type_word);
+                    .clone()
+                    .map_or(ServiceStatus::Unknown, ServiceStatus::State);
+                let excerpt = format!(
+                    "{} {}{}",
+                    svc.name,
+                    status.word(),
+                    svc.start_type
+                        .as_ref()
+                        .map(|s| format!(" {}", s.word()))
+                        .unwrap_or_default()
+                );
                 main.service = Some(Fact::new(
                     ServiceFact {
-                        status: status.clone(),
-                        start_type: start_type.clone(),
+                        status,
+                        start_type: svc.start_type.clone(),
                     },
-                    Cite::new(
-                        path,
-                        Some(svc.line),
-                        format!(
-                            "{} {}{}",
-                            svc.name,
-                            status,
-                            start_type.map(|s| format!(" {s}")).unwrap_or_default()
-                        ),
-                    ),
+                    Cite::new(path, Some(svc.line), excerpt),
                 ));
             } else if let Some(m) = s.missing.first() {
                 main.service = Some(Fact::new(
                     ServiceFact {
-                        status: "not-installed".into(),
+                        status: ServiceStatus::NotInstalled,
                         start_type: None,
                     },
                     Cite::new(path, Some(m.line), "service MSExchangeMitigation not found"),
@@ -813,31 +803,6 @@ fn add_healthchecker(ev: &mut ServerEvidence, path: &str, r: &eems_parsers::scri
             reachable,
             Cite::new(path, Some(p.line), format!("Pattern service: {}", p.raw)),
         ));
-    }
-}
-
-fn service_state_word(s: &eems_parsers::exchange::ServiceState) -> String {
-    use eems_parsers::exchange::ServiceState::*;
-    match s {
-        Running => "running".into(),
-        Stopped => "stopped".into(),
-        StartPending => "start-pending".into(),
-        StopPending => "stop-pending".into(),
-        Paused => "paused".into(),
-        PausePending => "pause-pending".into(),
-        ContinuePending => "continue-pending".into(),
-        Other(o) => o.to_ascii_lowercase(),
-    }
-}
-
-fn start_type_word(s: &eems_parsers::exchange::StartType) -> String {
-    use eems_parsers::exchange::StartType::*;
-    match s {
-        Automatic => "automatic".into(),
-        AutomaticDelayed => "automatic-delayed".into(),
-        Manual => "manual".into(),
-        Disabled => "disabled".into(),
-        Other(o) => o.to_ascii_lowercase(),
     }
 }
 
@@ -1566,7 +1531,7 @@ mod tests {
         assert_eq!(names(&v), [Some("EX01"), Some("EX02")]);
         assert!(
             v.iter()
-                .all(|s| s.inputs.iter().any(|i| i.path == "notes.txt"))
+                .all(|s| s.inputs.iter().any(|i| i.path.as_str() == "notes.txt"))
         );
     }
 
@@ -1593,8 +1558,12 @@ mod tests {
             );
         }
         let v = group(&[("ex01.txt", EX01_EXSETUP), ("ex02.txt", EX02_EXSETUP)]);
-        let paths =
-            |s: &ServerEvidence| s.inputs.iter().map(|i| i.path.clone()).collect::<Vec<_>>();
+        let paths = |s: &ServerEvidence| {
+            s.inputs
+                .iter()
+                .map(|i| i.path.to_string())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(paths(&v[0]), ["ex01.txt"]);
         assert_eq!(paths(&v[1]), ["ex02.txt"]);
         // Unnamed local evidence beside them is some third server's.

@@ -134,7 +134,10 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
         && ev.probes.is_none();
     let status = if every_item_failed
         || ev.inputs.iter().all(|i| {
-            i.status == "unrecognized" || i.status == "error" || i.kind == "evidence-manifest"
+            matches!(
+                i.status,
+                eems_parsers::Status::Unrecognized | eems_parsers::Status::Error
+            ) || i.kind == "evidence-manifest"
         }) {
         Status::Unknown
     } else {
@@ -416,9 +419,9 @@ mod tests {
             )),
             probes: Some(r),
             inputs: vec![InputSummary {
-                path: "(live probe)".into(),
+                path: crate::evidence::InputSource::LiveProbe,
                 kind: "probe-results".into(),
-                status: "parsed".into(),
+                status: eems_parsers::Status::Parsed,
                 reason: None,
             }],
             ..ServerEvidence::default()

@@ -90,10 +90,31 @@ pub struct WinHttpSetting {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServiceFact {
-    /// `running`, `stopped`, … as read.
-    pub status: String,
-    /// `automatic`, `manual`, `disabled`, … when the evidence shows it.
-    pub start_type: Option<String>,
+    pub status: ServiceStatus,
+    /// When the evidence shows it (the default `Get-Service` table does not).
+    pub start_type: Option<eems_parsers::exchange::StartType>,
+}
+
+/// The mitigation service's state as the evidence shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceStatus {
+    /// `Get-Service` / `sc` answered that it does not exist.
+    NotInstalled,
+    /// Listed without a state.
+    Unknown,
+    State(eems_parsers::exchange::ServiceState),
+}
+
+impl ServiceStatus {
+    /// The word in citations and findings: `running`, `not-installed`.
+    pub fn word(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            ServiceStatus::NotInstalled => "not-installed".into(),
+            ServiceStatus::Unknown => "unknown".into(),
+            ServiceStatus::State(s) => s.word(),
+        }
+    }
 }
 
 /// A value the evidence printed but eems-doctor did not use because it looked
@@ -263,16 +284,45 @@ pub struct ServerEvidence {
     pub probes: Option<eems_parsers::probe_results::ProbeReport>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputSummary {
-    pub path: String,
+    pub path: InputSource,
     pub kind: String,
-    pub status: String,
+    pub status: eems_parsers::Status,
     /// Why the file was not read, or only in part (skipped: not a regular
     /// file, a symbolic link leaving the folder or looping; cut by a size
     /// budget).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// Where an input came from: a file (its path as given), or this run's own
+/// live probe, which reports show as `(live probe)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InputSource {
+    File(String),
+    LiveProbe,
+}
+
+impl InputSource {
+    pub fn as_str(&self) -> &str {
+        match self {
+            InputSource::File(p) => p,
+            InputSource::LiveProbe => "(live probe)",
+        }
+    }
+}
+
+impl std::fmt::Display for InputSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for InputSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl ServerEvidence {
@@ -325,5 +375,40 @@ impl ServerEvidence {
                 u.cite.excerpt, u.value.reason, u.value.command
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_serialize_as_before_and_the_probe_is_cited_by_its_file() {
+        let live = InputSummary {
+            path: InputSource::LiveProbe,
+            kind: "probe-results".into(),
+            status: eems_parsers::Status::Parsed,
+            reason: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&live).unwrap(),
+            r#"{"path":"(live probe)","kind":"probe-results","status":"parsed"}"#
+        );
+        let mut ev = ServerEvidence {
+            inputs: vec![live],
+            ..ServerEvidence::default()
+        };
+        assert_eq!(crate::probe::source(&ev), "probe");
+        // A saved probe whose file name starts with `(` is still a file.
+        ev.inputs.push(InputSummary {
+            path: InputSource::File("(copy) probe-results.json".into()),
+            kind: "probe-results".into(),
+            status: eems_parsers::Status::Partial,
+            reason: None,
+        });
+        assert_eq!(crate::probe::source(&ev), "(copy) probe-results.json");
+        let status = ServiceStatus::State(eems_parsers::exchange::ServiceState::StartPending);
+        assert_eq!(status.word(), "start-pending");
+        assert_eq!(ServiceStatus::NotInstalled.word(), "not-installed");
     }
 }

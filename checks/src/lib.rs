@@ -32,11 +32,32 @@ use finding::Finding;
 use id::CheckId;
 use serde::Serialize;
 
+/// How one check ended, without its findings or reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckOutcome {
+    Pass,
+    Fail,
+    Skip,
+    Error,
+}
+
+impl CheckOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckOutcome::Pass => "pass",
+            CheckOutcome::Fail => "fail",
+            CheckOutcome::Skip => "skip",
+            CheckOutcome::Error => "error",
+        }
+    }
+}
+
 /// How one check ended for one server.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResult {
     pub id: CheckId,
-    pub outcome: &'static str,
+    pub outcome: CheckOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -65,7 +86,7 @@ pub fn run_checks(ev: &ServerEvidence, ctx: &Context<'_>) -> (Vec<CheckResult>, 
         for check in registry::all() {
             results.push(CheckResult {
                 id: check.meta().id,
-                outcome: "skip",
+                outcome: CheckOutcome::Skip,
                 reason: Some(reason.clone()),
             });
         }
@@ -78,14 +99,14 @@ pub fn run_checks(ev: &ServerEvidence, ctx: &Context<'_>) -> (Vec<CheckResult>, 
                 Outcome::Error("the check panicked (a bug: please report it)".into())
             });
         let (word, reason) = match outcome {
-            Outcome::Pass => ("pass", None),
+            Outcome::Pass => (CheckOutcome::Pass, None),
             Outcome::Fail(fs) => {
                 let reason = fs.first().map(|f| f.title.clone());
                 findings.extend(fs);
-                ("fail", reason)
+                (CheckOutcome::Fail, reason)
             }
-            Outcome::Skip(r) => ("skip", Some(r)),
-            Outcome::Error(r) => ("error", Some(r)),
+            Outcome::Skip(r) => (CheckOutcome::Skip, Some(r)),
+            Outcome::Error(r) => (CheckOutcome::Error, Some(r)),
         };
         results.push(CheckResult {
             id,

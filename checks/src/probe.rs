@@ -3,7 +3,7 @@
 
 use crate::check::{CheckMeta, Outcome};
 use crate::classify::Cause;
-use crate::evidence::ServerEvidence;
+use crate::evidence::{InputSource, ServerEvidence};
 use crate::finding::{Evidence, Finding};
 use eems_parsers::probe_results::{
     CertInfo, ChainRole, HttpFetch, ProbeReport, ProbeStep, StepKind, StepOutcome,
@@ -15,8 +15,11 @@ use serde::Serialize;
 pub fn source(ev: &ServerEvidence) -> String {
     ev.inputs
         .iter()
-        .find(|i| i.kind == "probe-results" && !i.path.starts_with('('))
-        .map_or_else(|| "probe".to_owned(), |i| i.path.clone())
+        .find_map(|i| match &i.path {
+            InputSource::File(p) if i.kind == "probe-results" => Some(p.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "probe".to_owned())
 }
 
 pub fn kind_word(k: StepKind) -> &'static str {
@@ -241,11 +244,6 @@ pub fn step_state(r: Option<&ProbeReport>, kind: StepKind) -> StepState<'_> {
             None => StepState::NoData,
         },
     }
-}
-
-/// `crl3.digicert.com` from a URL.
-pub fn host(url: &str) -> &str {
-    crate::tls::chain::url_host(url)
 }
 
 fn http_phrase(code: u16) -> &'static str {

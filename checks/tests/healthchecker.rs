@@ -39,7 +39,7 @@ fn run(ev: &ServerEvidence) -> ServerDiagnosis {
 
 fn outcome<'a>(d: &'a ServerDiagnosis, id: &str) -> (&'a str, Option<&'a str>) {
     let c = d.checks.iter().find(|c| c.id == id).unwrap();
-    (c.outcome, c.reason.as_deref())
+    (c.outcome.as_str(), c.reason.as_deref())
 }
 
 fn failed(d: &ServerDiagnosis) -> Vec<&str> {

@@ -86,6 +86,21 @@ pub enum ServiceState {
 }
 
 impl ServiceState {
+    /// The state in reports: `running`, `start-pending`; another word as
+    /// printed, lowercased.
+    pub fn word(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            ServiceState::Running => "running".into(),
+            ServiceState::Stopped => "stopped".into(),
+            ServiceState::StartPending => "start-pending".into(),
+            ServiceState::StopPending => "stop-pending".into(),
+            ServiceState::Paused => "paused".into(),
+            ServiceState::PausePending => "pause-pending".into(),
+            ServiceState::ContinuePending => "continue-pending".into(),
+            ServiceState::Other(o) => o.to_ascii_lowercase().into(),
+        }
+    }
+
     /// PowerShell enum names, sc.exe words and sc.exe state numbers.
     pub fn parse(s: &str) -> ServiceState {
         let t = s.trim();
@@ -114,6 +129,28 @@ pub enum StartType {
 }
 
 impl StartType {
+    /// The start type in reports: `automatic`, `automatic-delayed`; another
+    /// word as printed, lowercased.
+    pub fn word(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            StartType::Automatic => "automatic".into(),
+            StartType::AutomaticDelayed => "automatic-delayed".into(),
+            StartType::Manual => "manual".into(),
+            StartType::Disabled => "disabled".into(),
+            StartType::Other(o) => o.to_ascii_lowercase().into(),
+        }
+    }
+
+    /// Started with Windows, delayed or not (an unknown word that says
+    /// `Automatic…`, such as `Automatic (Trigger Start)`, counts).
+    pub fn is_automatic(&self) -> bool {
+        match self {
+            StartType::Automatic | StartType::AutomaticDelayed => true,
+            StartType::Other(o) => o.to_ascii_lowercase().starts_with("automatic"),
+            StartType::Manual | StartType::Disabled => false,
+        }
+    }
+
     /// PowerShell `StartType`/`StartMode`, services.msc words and sc.exe
     /// `START_TYPE` words (`AUTO_START`, `DEMAND_START`, `DISABLED`).
     pub fn parse(s: &str) -> StartType {

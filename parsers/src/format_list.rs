@@ -7,9 +7,6 @@
 
 use crate::problem::{Parsed, Problem};
 use crate::text::Source;
-use nom::bytes::complete::take_while1;
-use nom::character::complete::{char, space0};
-use nom::{IResult, Parser};
 use serde::Serialize;
 
 /// One `Name : value` property of a Format-List record.
@@ -313,26 +310,31 @@ fn is_label_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, ' ' | '\t' | '_' | '-' | '.' | '(' | ')' | '/' | '#')
 }
 
-/// `label : value` — label is the text before the first colon, the colon is
-/// followed by whitespace or the end of the line. Returns (label, value) trimmed.
-fn label_line(input: &str) -> IResult<&str, (&str, &str)> {
-    let (rest, _) = space0(input)?;
-    let (rest, label) = take_while1(is_label_char).parse(rest)?;
-    let (rest, _) = char(':').parse(rest)?;
-    if rest.chars().next().is_some_and(|c| !c.is_whitespace()) {
-        return Err(nom::Err::Error(nom::error::Error::new(
-            rest,
-            nom::error::ErrorKind::Space,
-        )));
+/// `label : value`, split at the first colon followed by whitespace or the
+/// end of the line (values such as `10.0.0.1:8080` and `http://x` have
+/// colons too); both trimmed, the label not empty. The one splitter for
+/// Format-List, netsh and similar console output; callers add their own
+/// rules for what a label may be.
+pub fn split_label(line: &str) -> Option<(&str, &str)> {
+    let t = line.trim();
+    let mut from = 0;
+    while let Some(pos) = t.get(from..).and_then(|s| s.find(':')) {
+        let at = from + pos;
+        let after = t.get(at + 1..)?;
+        if after.is_empty() || after.starts_with(char::is_whitespace) {
+            let label = t.get(..at)?.trim_end();
+            return (!label.is_empty()).then_some((label, after.trim()));
+        }
+        from = at + 1;
     }
-    Ok(("", (label.trim(), rest.trim())))
+    None
 }
 
 /// Parse one line as a Format-List property: `(label, value)`.
 pub fn split_property(line: &str) -> Option<(&str, &str)> {
-    let (_, (label, value)) = label_line(line).ok()?;
+    let (label, value) = split_label(line)?;
     let first = label.chars().next()?;
-    if !first.is_alphabetic() || label.chars().count() > 64 {
+    if !first.is_alphabetic() || label.chars().count() > 64 || !label.chars().all(is_label_char) {
         return None;
     }
     Some((label, value))
@@ -808,6 +810,33 @@ pub fn parse_tables_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_label_splitter() {
+        assert_eq!(
+            split_label("  Proxy Server(s) :  10.0.0.1:8080 "),
+            Some(("Proxy Server(s)", "10.0.0.1:8080"))
+        );
+        // A colon inside the value, or inside a URL label, is not the split.
+        assert_eq!(
+            split_label("Url: http://x:80/a"),
+            Some(("Url", "http://x:80/a"))
+        );
+        assert_eq!(split_label("Bypass List :"), Some(("Bypass List", "")));
+        assert_eq!(split_label("http://x:80/a"), None);
+        assert_eq!(split_label("   : x"), None);
+        assert_eq!(split_label("no colon here"), None);
+        // Any label for netsh (`Liste d'exclusion`); Format-List properties
+        // keep their narrower label rule.
+        assert_eq!(
+            split_label("Liste d'exclusion : <local>"),
+            Some(("Liste d'exclusion", "<local>"))
+        );
+        assert_eq!(split_property("Liste d'exclusion : <local>"), None);
+        assert_eq!(split_property("http://x : y"), None);
+        assert_eq!(split_property("1st : y"), None);
+        assert_eq!(split_property("Name    : EX01"), Some(("Name", "EX01")));
+    }
     use proptest::prelude::*;
 
     fn recs(text: &str) -> Parsed<Vec<FlRecord>> {

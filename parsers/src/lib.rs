@@ -28,6 +28,7 @@ pub mod sniff;
 pub mod stream;
 pub mod text;
 pub mod time;
+pub mod uri;
 pub mod winhttp;
 
 pub use kind::Kind;
@@ -70,6 +71,18 @@ pub enum Status {
     Unrecognized,
     /// Could not be read at all (I/O error, corrupt binary).
     Error,
+}
+
+impl Status {
+    /// The word in reports and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Parsed => "parsed",
+            Status::Partial => "partial",
+            Status::Unrecognized => "unrecognized",
+            Status::Error => "error",
+        }
+    }
 }
 
 /// One recognised part of an input: the whole file, or the output of one

@@ -32,6 +32,110 @@ pub struct ProxyEntry {
     pub port: Option<u16>,
     /// The entry as written.
     pub raw: String,
+    /// Read without a problem: a port that is not a number, or text after
+    /// the port, leaves a host that must not be used as the proxy's address.
+    #[serde(skip)]
+    pub well_formed: bool,
+}
+
+impl ProxyEntry {
+    /// The proxy server as written, without its `scheme=` selector
+    /// (`http://a:3128` for `http=http://a:3128`).
+    pub fn server(&self) -> &str {
+        match &self.scheme {
+            Some(sel) => self.raw.get(sel.len() + 1..).unwrap_or_default(),
+            None => &self.raw,
+        }
+    }
+
+    /// `host:port` (host lowercased, brackets off an IPv6 address, port 80
+    /// when none is written, as WinHTTP and System.Uri assume for http), or
+    /// `None` when the entry was not read cleanly.
+    pub fn authority(&self) -> Option<(String, u16)> {
+        (self.well_formed && !self.host.is_empty()).then(|| {
+            (
+                self.host.trim_matches(['[', ']']).to_ascii_lowercase(),
+                self.port.unwrap_or(80),
+            )
+        })
+    }
+}
+
+/// A WinHTTP proxy list (`proxy-server=` of `netsh winhttp set proxy`, the
+/// `WinHttpSettings` blob, or Exchange's one-URI InternetWebProxy), parsed
+/// once for the parsers, the checks and the probe alike.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ProxyList(pub Vec<ProxyEntry>);
+
+impl std::ops::Deref for ProxyList {
+    type Target = [ProxyEntry];
+    fn deref(&self) -> &[ProxyEntry] {
+        &self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a ProxyList {
+    type Item = &'a ProxyEntry;
+    type IntoIter = std::slice::Iter<'a, ProxyEntry>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl ProxyList {
+    /// Parse a list (`;`- or space-separated entries). Returns the entries
+    /// plus a message for every entry that could not be read cleanly.
+    pub fn parse(s: &str) -> (ProxyList, Vec<String>) {
+        let mut out = Vec::new();
+        let mut problems = Vec::new();
+        for raw in s
+            .split(|c: char| c == ';' || c.is_whitespace())
+            .filter(|p| !p.is_empty())
+        {
+            match proxy_entry(raw) {
+                Ok((rest, (scheme, url, h, port))) => {
+                    let port_num = port.and_then(|p| p.parse::<u16>().ok());
+                    let mut well_formed = true;
+                    if let Some(p) = port
+                        && port_num.is_none()
+                    {
+                        problems.push(format!("proxy '{raw}': port {p} out of range"));
+                        well_formed = false;
+                    }
+                    if !rest.is_empty() {
+                        problems.push(format!("proxy '{raw}': unexpected text '{rest}'"));
+                        well_formed = false;
+                    }
+                    out.push(ProxyEntry {
+                        scheme: scheme.map(str::to_ascii_lowercase),
+                        url_scheme: url.map(str::to_ascii_lowercase),
+                        host: h.to_owned(),
+                        port: port_num,
+                        raw: raw.to_owned(),
+                        well_formed,
+                    });
+                }
+                Err(_) => problems.push(format!("proxy '{raw}': no host")),
+            }
+        }
+        (ProxyList(out), problems)
+    }
+
+    /// The proxy WinHTTP sends a request for a `scheme` URL (`http`,
+    /// `https`) through: the first `scheme=` entry, else the first entry
+    /// without a selector, which serves every scheme (WINHTTP_PROXY_INFO,
+    /// pki-network.md §7). `None`: that scheme goes direct, as it does for
+    /// `https` under `http=a:3128` alone.
+    pub fn for_scheme(&self, scheme: &str) -> Option<&ProxyEntry> {
+        self.iter()
+            .find(|e| {
+                e.scheme
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+            })
+            .or_else(|| self.iter().find(|e| e.scheme.is_none()))
+    }
 }
 
 fn scheme_word(i: &str) -> IResult<&str, &str> {
@@ -64,43 +168,13 @@ fn proxy_entry(i: &str) -> IResult<&str, EntryParts<'_>> {
     let (i, url) = opt(terminated(scheme_word, tag("://"))).parse(i)?;
     let (i, h) = host(i)?;
     let (i, port) = opt(preceded(char(':'), digit1)).parse(i)?;
-    // A trailing slash (`http://host:8080/`) is harmless.
-    let (i, _) = opt(char('/')).parse(i)?;
+    // A path after a URL (`http://host:8080/`, `http://host:8080/x`) is
+    // not part of the proxy's address: System.Uri keeps it, WinHTTP ignores it.
+    let i = match url {
+        Some(_) if i.starts_with('/') => "",
+        _ => i,
+    };
     Ok((i, (scheme, url, h, port)))
-}
-
-/// Parse a WinHTTP proxy list (`;`- or space-separated entries). Returns the
-/// entries plus a message for every entry that could not be read cleanly.
-pub fn parse_proxy_list(s: &str) -> (Vec<ProxyEntry>, Vec<String>) {
-    let mut out = Vec::new();
-    let mut problems = Vec::new();
-    for raw in s
-        .split(|c: char| c == ';' || c.is_whitespace())
-        .filter(|p| !p.is_empty())
-    {
-        match proxy_entry(raw) {
-            Ok((rest, (scheme, url, h, port))) => {
-                let port_num = port.and_then(|p| p.parse::<u16>().ok());
-                if let Some(p) = port
-                    && port_num.is_none()
-                {
-                    problems.push(format!("proxy '{raw}': port {p} out of range"));
-                }
-                if !rest.is_empty() {
-                    problems.push(format!("proxy '{raw}': unexpected text '{rest}'"));
-                }
-                out.push(ProxyEntry {
-                    scheme: scheme.map(str::to_ascii_lowercase),
-                    url_scheme: url.map(str::to_ascii_lowercase),
-                    host: h.to_owned(),
-                    port: port_num,
-                    raw: raw.to_owned(),
-                });
-            }
-            Err(_) => problems.push(format!("proxy '{raw}': no host")),
-        }
-    }
-    (out, problems)
 }
 
 /// Split a bypass list on `;`. `(none)`/`(keine)` (any fully parenthesised
@@ -154,7 +228,7 @@ pub struct NetshProxy {
     pub direct_line: Option<usize>,
     /// First `label : value` line after the header (the proxy server list).
     pub proxy_server: Option<LabeledValue>,
-    pub proxies: Vec<ProxyEntry>,
+    pub proxies: ProxyList,
     /// Second `label : value` line (the bypass list).
     pub bypass: Option<LabeledValue>,
     /// Bypass entries; empty for `(none)`/`(keine)`.
@@ -213,19 +287,11 @@ fn known_label(lower: &str) -> bool {
     .any(|w| lower.contains(w))
 }
 
-/// `label : value`, split at the first colon followed by whitespace (or at
-/// the end): values such as `10.0.0.1:8080` and `http://x` have colons too.
+/// `label : value` ([`crate::format_list::split_label`]; any label).
 fn label_value(line: &str) -> Option<(&str, &str)> {
     let t = line.trim();
-    let mut idx = 0;
-    while let Some(pos) = t.get(idx..).and_then(|s| s.find(':')) {
-        let at = idx + pos;
-        let after = t.get(at + 1..)?;
-        if after.is_empty() || after.starts_with(char::is_whitespace) {
-            let label = t.get(..at)?.trim_end();
-            return (!label.is_empty()).then_some((label, after.trim()));
-        }
-        idx = at + 1;
+    if let Some(lv) = crate::format_list::split_label(t) {
+        return Some(lv);
     }
     // `Proxy Server(s):host:8080`: no whitespace at all, accepted for known labels only.
     let (label, value) = t.split_once(':')?;
@@ -312,7 +378,7 @@ pub fn parse_netsh_proxy(src: Source<'_>) -> Parsed<NetshProxy> {
     out.language = seen_lang;
     let mut values = values.into_iter();
     if let Some(p) = values.next() {
-        let (entries, msgs) = parse_proxy_list(&p.value);
+        let (entries, msgs) = ProxyList::parse(&p.value);
         problems.extend(msgs.into_iter().map(|m| Problem::at(p.line, m)));
         if entries.is_empty() {
             problems.push(Problem::at(p.line, "proxy server value is empty"));
@@ -386,7 +452,7 @@ pub struct AdvProxy {
     pub proxy_is_enabled: Option<bool>,
     /// `None` when absent or blank (`" "`).
     pub proxy: Option<String>,
-    pub proxies: Vec<ProxyEntry>,
+    pub proxies: ProxyList,
     pub proxy_bypass: Vec<String>,
     pub auto_config_is_enabled: Option<bool>,
     /// `None` when absent or blank (`" "`, seen in real output).
@@ -514,7 +580,7 @@ impl AdvProxy {
                     "proxy" => {
                         self.lines.proxy = Some(line);
                         let (entries, msgs) =
-                            text.as_deref().map(parse_proxy_list).unwrap_or_default();
+                            text.as_deref().map(ProxyList::parse).unwrap_or_default();
                         problems.extend(msgs.into_iter().map(|m| Problem::at(line, m)));
                         self.proxies = entries;
                         self.proxy = text;
@@ -895,7 +961,7 @@ fn health_checker_entry(
     let settings = WinHttpSettings {
         proxies: proxy
             .as_deref()
-            .map(|p| parse_proxy_list(p).0)
+            .map(|p| ProxyList::parse(p).0)
             .unwrap_or_default(),
         proxy,
         bypass_list: split_bypass(&bypass_raw),

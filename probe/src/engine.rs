@@ -17,6 +17,7 @@ use eems_parsers::probe_results::{
     CertInfo, ChainRole, CrlFetch, HttpFetch, OcsResponse, OsStatus, OsVerdict, ProbeReport,
     ProbeStep, StepKind, StepOutcome, TlsResult,
 };
+use eems_parsers::uri::strip_credentials;
 use hickory_resolver::TokioResolver;
 use rustls::RootCertStore;
 use rustls::client::WebPkiServerVerifier;
@@ -465,7 +466,7 @@ impl Engine {
         let target = match net::parse_target(&self.cfg.ocs_url) {
             Ok(t) => t,
             Err(e) => {
-                let shown_url = net::redact_userinfo(&self.cfg.ocs_url);
+                let shown_url = strip_credentials(&self.cfg.ocs_url);
                 let reason = format!("invalid --ocs-url: {e}");
                 self.record(
                     Instant::now(),
@@ -488,7 +489,7 @@ impl Engine {
                     .cfg
                     .proxy
                     .as_deref()
-                    .map(net::redact_userinfo)
+                    .map(|p| strip_credentials(p).into_owned())
                     .unwrap_or_default();
                 self.record(
                     Instant::now(),
@@ -1041,7 +1042,7 @@ impl Engine {
     /// One GET through the WinHTTP proxy (absolute-form) or directly, bounded as a whole.
     async fn fetch(&self, url: &str, cap: usize) -> Fetched {
         let start = Instant::now();
-        let shown = net::redact_userinfo(url);
+        let shown = strip_credentials(url).into_owned();
         let via = match &self.winhttp {
             Some(Ok(p)) => Some(p.display.clone()),
             _ => None,

@@ -22,6 +22,7 @@ mod tests;
 use eems_parsers::probe_results::{
     PROBE_SCHEMA_VERSION, ProbeReport, ProbeStep, StepKind, StepOutcome,
 };
+use eems_parsers::uri::strip_credentials;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -89,9 +90,15 @@ pub fn run(cfg: &ProbeConfig) -> ProbeReport {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         host: local_host_name(),
-        ocs_url: net::redact_userinfo(&cfg.ocs_url),
-        proxy: cfg.proxy.as_deref().map(net::redact_userinfo),
-        winhttp_proxy: cfg.winhttp_proxy.as_deref().map(net::redact_userinfo),
+        ocs_url: strip_credentials(&cfg.ocs_url).into_owned(),
+        proxy: cfg
+            .proxy
+            .as_deref()
+            .map(|p| strip_credentials(p).into_owned()),
+        winhttp_proxy: cfg
+            .winhttp_proxy
+            .as_deref()
+            .map(|p| strip_credentials(p).into_owned()),
         timeout_ms: millis(cfg.timeout),
         ..ProbeReport::default()
     };

@@ -4,6 +4,8 @@
 
 use super::http::{BufStream, ResponseHead, io_words};
 use base64::Engine as _;
+use eems_parsers::uri::strip_credentials;
+use eems_parsers::winhttp::ProxyList;
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{
     ConnectionConfig, LookupIpStrategy, NameServerConfig, ResolveHosts, ResolverConfig,
@@ -61,7 +63,7 @@ fn host_of(u: &url::Url) -> Option<String> {
 
 pub fn parse_target(s: &str) -> Result<Target, String> {
     let u = url::Url::parse(s.trim())
-        .map_err(|e| format!("invalid URL `{}`: {e}", redact_userinfo(s)))?;
+        .map_err(|e| format!("invalid URL `{}`: {e}", strip_credentials(s)))?;
     let https = match u.scheme() {
         "https" => true,
         "http" => false,
@@ -71,7 +73,7 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
             ));
         }
     };
-    let host = host_of(&u).ok_or_else(|| format!("URL `{}` has no host", redact_userinfo(s)))?;
+    let host = host_of(&u).ok_or_else(|| format!("URL `{}` has no host", strip_credentials(s)))?;
     let port = u
         .port_or_known_default()
         .unwrap_or(if https { 443 } else { 80 });
@@ -90,21 +92,6 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
         path,
         display: clean.to_string(),
     })
-}
-
-/// `http://user:pass@host:3128/` → `http://host:3128/`; `u:p@host:3128` → `host:3128`.
-pub fn redact_userinfo(s: &str) -> String {
-    let (scheme, rest) = match s.split_once("://") {
-        Some((sc, r)) => (Some(sc), r),
-        None => (None, s),
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    match scheme {
-        Some(sc) => format!("{sc}://{host}{tail}"),
-        None => format!("{host}{tail}"),
-    }
 }
 
 /// An HTTP proxy: where it is, and how to authenticate (never displayed).
@@ -162,14 +149,15 @@ pub fn parse_proxy(s: &str) -> Result<ProxySpec, String> {
         format!("http://{s}")
     };
     let u = url::Url::parse(&with_scheme)
-        .map_err(|e| format!("invalid proxy `{}`: {e}", redact_userinfo(s)))?;
+        .map_err(|e| format!("invalid proxy `{}`: {e}", strip_credentials(s)))?;
     if u.scheme() != "http" {
         return Err(format!(
             "proxy scheme `{}` is not supported (the service's InternetWebProxy must be http://)",
             u.scheme()
         ));
     }
-    let host = host_of(&u).ok_or_else(|| format!("proxy `{}` has no host", redact_userinfo(s)))?;
+    let host =
+        host_of(&u).ok_or_else(|| format!("proxy `{}` has no host", strip_credentials(s)))?;
     let port = u.port_or_known_default().unwrap_or(80);
     let auth = if u.username().is_empty() && u.password().is_none() {
         None
@@ -191,19 +179,13 @@ pub fn parse_proxy(s: &str) -> Result<ProxySpec, String> {
 
 /// The WinHTTP proxy as `netsh winhttp show proxy` gives it: `host:port`,
 /// `http=host:port;https=host:port`, or a URL. CRLs and the CTL are
-/// `http://`, so the `http=` entry wins when the list is per-scheme.
+/// `http://`, so this is the proxy WinHTTP uses for `http` URLs.
 pub fn parse_winhttp_proxy(s: &str) -> Result<ProxySpec, String> {
-    let entries: Vec<&str> = s
-        .split([';', ' '])
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .collect();
-    let chosen = entries
-        .iter()
-        .find_map(|e| e.strip_prefix("http=").or_else(|| e.strip_prefix("HTTP=")))
-        .or_else(|| entries.iter().find(|e| !e.contains('=')).copied())
-        .ok_or_else(|| format!("no usable proxy in `{}`", redact_userinfo(s)))?;
-    parse_proxy(chosen)
+    let (list, _) = ProxyList::parse(s);
+    let chosen = list
+        .for_scheme("http")
+        .ok_or_else(|| format!("no proxy for http:// in `{}`", strip_credentials(s)))?;
+    parse_proxy(chosen.server())
 }
 
 /// Build the resolver: the system configuration, or one given server.
@@ -462,8 +444,10 @@ mod tests {
             "proxy.contoso.com:8080"
         );
         assert!(parse_winhttp_proxy("https=b:2").is_err());
-        assert_eq!(redact_userinfo("http://u:p@h:1/x@y"), "http://h:1/x@y");
-        assert_eq!(redact_userinfo("u:p@h:1"), "h:1");
+        assert_eq!(
+            parse_winhttp_proxy("HTTPS=b:2;HTTP=a:1").unwrap().display,
+            "a:1"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::Report;
 use crate::view::{self, Counts};
 use askama::Template;
 use chrono::SecondsFormat;
+use eems_checks::CheckOutcome;
 use eems_checks::diagnosis::{RootCause, ServerDiagnosis};
 use eems_checks::finding::{Evidence, Finding, Step};
 use eems_parsers::probe_results::{CertInfo, ChainRole, HttpFetch, ProbeReport};
@@ -254,29 +255,26 @@ impl ServerView {
         let counts = Counts::of(&d.checks);
         // Problems first (fail, error, skip, pass); registry order within.
         let mut ordered: Vec<_> = d.checks.iter().collect();
-        ordered.sort_by_key(|c| match view::outcome_word(c.outcome) {
-            "fail" => 0,
-            "error" => 1,
-            "skip" => 2,
-            _ => 3,
+        ordered.sort_by_key(|c| match c.outcome {
+            CheckOutcome::Fail => 0,
+            CheckOutcome::Error => 1,
+            CheckOutcome::Skip => 2,
+            CheckOutcome::Pass => 3,
         });
         let checks = ordered
             .into_iter()
-            .map(|c| {
-                let outcome = view::outcome_word(c.outcome);
-                CheckRow {
-                    id: c.id.as_str().to_owned(),
-                    title: view::check_title(c.id.as_str())
-                        .unwrap_or_default()
-                        .to_owned(),
-                    outcome,
-                    reason: c.reason.clone().unwrap_or_default(),
-                    finding_anchor: if outcome == "fail" {
-                        finding_anchor(c.id.as_str())
-                    } else {
-                        None
-                    },
-                }
+            .map(|c| CheckRow {
+                id: c.id.as_str().to_owned(),
+                title: view::check_title(c.id.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                outcome: c.outcome.as_str(),
+                reason: c.reason.clone().unwrap_or_default(),
+                finding_anchor: if c.outcome == CheckOutcome::Fail {
+                    finding_anchor(c.id.as_str())
+                } else {
+                    None
+                },
             })
             .collect();
         // Several findings may share an id: the first one carries the anchor.
@@ -299,9 +297,9 @@ impl ServerView {
             .inputs
             .iter()
             .map(|i| InputRow {
-                path: i.path.clone(),
+                path: i.path.as_str().to_owned(),
                 kind: i.kind.clone(),
-                status: i.status.clone(),
+                status: i.status.as_str().to_owned(),
                 problem: view::is_problem_input(i),
                 reason: i.reason.clone().unwrap_or_default(),
             })

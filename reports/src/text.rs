@@ -5,6 +5,7 @@
 
 use crate::Report;
 use crate::view::{self, Counts};
+use eems_checks::CheckOutcome;
 use eems_checks::diagnosis::{RootCause, ServerDiagnosis, Status};
 use eems_checks::finding::{Severity, Step};
 use std::fmt::Write;
@@ -161,10 +162,10 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
     let mut problems: Vec<_> = d
         .checks
         .iter()
-        .filter(|c| matches!(view::outcome_word(c.outcome), "fail" | "error"))
+        .filter(|c| matches!(c.outcome, CheckOutcome::Fail | CheckOutcome::Error))
         .collect();
     problems.sort_by_key(|c| {
-        if view::outcome_word(c.outcome) == "fail" {
+        if c.outcome == CheckOutcome::Fail {
             std::cmp::Reverse(Some(view::failed_severity(d, c.id.as_str())))
         } else {
             std::cmp::Reverse(None)
@@ -178,7 +179,7 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
             .max()
             .unwrap_or(0);
         for c in problems {
-            let failed = view::outcome_word(c.outcome) == "fail";
+            let failed = c.outcome == CheckOutcome::Fail;
             let (word, painted) = if failed {
                 let sev = view::failed_severity(d, c.id.as_str());
                 (view::severity_upper(sev), p.severity(sev))
@@ -223,7 +224,7 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
 
     // Skip reasons, grouped, only when there are few.
     let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
-    for c in d.checks.iter().filter(|c| c.outcome == "skip") {
+    for c in d.checks.iter().filter(|c| c.outcome == CheckOutcome::Skip) {
         let reason = c.reason.as_deref().unwrap_or("no reason given");
         match groups.iter_mut().find(|(r, _)| *r == reason) {
             Some((_, ids)) => ids.push(c.id.as_str()),
@@ -266,8 +267,8 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
                     let _ = writeln!(
                         out,
                         "    {}  {}  ({})",
-                        p.with(YELLOW, &i.status),
-                        crate::safe::visible(&i.path),
+                        p.with(YELLOW, i.status.as_str()),
+                        crate::safe::visible(i.path.as_str()),
                         crate::safe::visible(r)
                     );
                 }
@@ -275,8 +276,8 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
                     let _ = writeln!(
                         out,
                         "    {}  {}",
-                        p.with(YELLOW, &i.status),
-                        crate::safe::visible(&i.path)
+                        p.with(YELLOW, i.status.as_str()),
+                        crate::safe::visible(i.path.as_str())
                     );
                 }
             }

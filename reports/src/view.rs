@@ -1,12 +1,12 @@
 //! Small helpers shared by the HTML and text renderers: names, build line,
 //! check counts, evidence location. Plain strings, no markup.
 
-use eems_checks::CheckResult;
 use eems_checks::builds::Precision;
 use eems_checks::diagnosis::{BuildInfo, ServerDiagnosis, Status};
 use eems_checks::evidence::InputSummary;
 use eems_checks::finding::{Evidence, Severity};
 use eems_checks::registry;
+use eems_checks::{CheckOutcome, CheckResult};
 use eems_parsers::probe_results::{ProbeReport, StepKind, StepOutcome};
 
 /// The server's name, or a placeholder when no input named it.
@@ -96,11 +96,10 @@ impl Counts {
         };
         for r in checks {
             match r.outcome {
-                "pass" => c.pass += 1,
-                "fail" => c.fail += 1,
-                "skip" => c.skip += 1,
-                // Anything else is reported as an error, as in the JSON.
-                _ => c.error += 1,
+                CheckOutcome::Pass => c.pass += 1,
+                CheckOutcome::Fail => c.fail += 1,
+                CheckOutcome::Skip => c.skip += 1,
+                CheckOutcome::Error => c.error += 1,
             }
         }
         c
@@ -117,16 +116,6 @@ impl Counts {
             self.skip,
             self.error
         )
-    }
-}
-
-/// The outcome word shown for a check (unknown words count as `error`).
-pub(crate) fn outcome_word(outcome: &str) -> &'static str {
-    match outcome {
-        "pass" => "pass",
-        "fail" => "fail",
-        "skip" => "skip",
-        _ => "error",
     }
 }
 
@@ -201,7 +190,10 @@ pub(crate) fn probe_summary(p: &ProbeReport) -> String {
 
 /// Inputs a reader should notice: not understood, or failed to read.
 pub(crate) fn is_problem_input(i: &InputSummary) -> bool {
-    matches!(i.status.as_str(), "unrecognized" | "error")
+    matches!(
+        i.status,
+        eems_parsers::Status::Unrecognized | eems_parsers::Status::Error
+    )
 }
 
 #[cfg(test)]
@@ -209,21 +201,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_line_and_unknown_outcomes() {
+    fn counts_line() {
         let checks = vec![
             CheckResult {
                 id: eems_checks::id::CheckId::BuildUnknown,
-                outcome: "pass",
+                outcome: CheckOutcome::Pass,
                 reason: None,
             },
             CheckResult {
                 id: eems_checks::id::CheckId::FetchStale,
-                outcome: "fail",
+                outcome: CheckOutcome::Fail,
                 reason: None,
             },
             CheckResult {
                 id: eems_checks::id::CheckId::FetchFailing,
-                outcome: "weird",
+                outcome: CheckOutcome::Error,
                 reason: None,
             },
         ];

@@ -65,8 +65,8 @@ pub struct CollectArgs {
     /// process it started are stopped, and the manifest says so.
     #[arg(long, value_name = "SECS", default_value_t = COMMAND_TIMEOUT.as_secs())]
     pub tool_timeout: u64,
-    /// Bound for every probe step, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    /// Bound for every probe step, in seconds (more than 0, at most 3600).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = crate::cli::parse_timeout)]
     pub probe_timeout: f64,
 }
 
@@ -536,22 +536,28 @@ fn probe_item(args: &CollectArgs, files: &mut Files) -> ManifestItem {
     };
     let mut command = format!("eems-doctor probe --ocs-url {}", args.ocs_url);
     if let Some(p) = &proxy {
-        command.push_str(&format!(" --proxy {}", crate::probe_cmd::redact_url(p)));
+        command.push_str(&format!(
+            " --proxy {}",
+            eems_parsers::uri::strip_credentials(p)
+        ));
     }
     if let Some(p) = &winhttp_proxy {
         command.push_str(&format!(
             " --winhttp-proxy {}",
-            crate::probe_cmd::redact_url(p)
+            eems_parsers::uri::strip_credentials(p)
         ));
     }
     let t0 = Instant::now();
     let mut report = probe::run(&cfg);
     // No credentials leave the machine, redacted bundle or not.
-    report.proxy = report.proxy.as_deref().map(crate::probe_cmd::redact_url);
+    report.proxy = report
+        .proxy
+        .as_deref()
+        .map(|p| eems_parsers::uri::strip_credentials(p).into_owned());
     report.winhttp_proxy = report
         .winhttp_proxy
         .as_deref()
-        .map(crate::probe_cmd::redact_url);
+        .map(|p| eems_parsers::uri::strip_credentials(p).into_owned());
     let mut item = ManifestItem {
         name: "probe".into(),
         command,
@@ -658,11 +664,6 @@ fn write_zip(path: &Path, files: &Files) -> Result<(), String> {
 
 /// Collect into `out`. `Err(exit code)` only when `--out` is unusable.
 pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
-    if !(args.probe_timeout.is_finite() && args.probe_timeout > 0.0 && args.probe_timeout <= 3600.0)
-    {
-        eprintln!("error: --probe-timeout must be between 0 and 3600 seconds");
-        return Err(crate::EXIT_USAGE);
-    }
     if !(1..=86_400).contains(&args.tool_timeout) {
         eprintln!("error: --tool-timeout must be between 1 and 86400 seconds");
         return Err(crate::EXIT_USAGE);

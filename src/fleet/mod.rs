@@ -17,7 +17,7 @@ use crate::analyze::{self, Group};
 use discover::Bundle;
 use eems_checks::builds::BuildTable;
 use eems_checks::diagnosis::{ServerDiagnosis, Status};
-use eems_checks::evidence::InputSummary;
+use eems_checks::evidence::{InputSource, InputSummary};
 use eems_checks::tls::issuers::TlsIssuerTable;
 use eems_reports::fleet::{
     Changes, FleetHead, FleetServer, NdjsonLine, PreviousScan, ServerSummary, Summary,
@@ -63,12 +63,8 @@ pub struct FleetArgs {
     /// The `fleet.json` of the previous scan: report new and resolved problems.
     #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
-    /// Use this build table (CSV) instead of the embedded one.
-    #[arg(long, value_name = "FILE")]
-    pub builds: Option<PathBuf>,
-    /// Extra expected TLS issuers (CSV), added to the embedded set.
-    #[arg(long, value_name = "FILE")]
-    pub tls_issuers: Option<PathBuf>,
+    #[command(flatten)]
+    pub tables: crate::cli::TableArgs,
     #[command(flatten)]
     pub budget: crate::inputs::Budget,
 }
@@ -118,11 +114,13 @@ pub fn run(args: FleetArgs) -> u8 {
         eprintln!("error: --jobs must be at least 1");
         return crate::EXIT_USAGE;
     }
-    let (table, issuers) =
-        match analyze::load_tables(args.builds.as_deref(), args.tls_issuers.as_deref()) {
-            Ok(t) => t,
-            Err(code) => return code,
-        };
+    let (table, issuers) = match args.tables.load() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return e.exit_code();
+        }
+    };
     let previous = match args.previous.as_deref().map(load_previous).transpose() {
         Ok(p) => p,
         Err(e) => {
@@ -342,9 +340,9 @@ fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> (FleetServer, Option<String>) 
             .iter()
             .filter(|f| f.bytes.is_err())
             .map(|f| InputSummary {
-                path: f.path.clone(),
+                path: InputSource::File(f.path.clone()),
                 kind: "unrecognized".into(),
-                status: "error".into(),
+                status: eems_parsers::Status::Error,
                 reason: f.bytes.as_ref().err().cloned(),
             })
             .collect();

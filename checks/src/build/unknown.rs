@@ -39,11 +39,9 @@ impl Check for BuildUnknown {
             // No build at all is worth saying only when there is other evidence about the server.
             // Live probe results alone say nothing about the build: that is
             // the network view, not a gap worth a warning.
-            if ev
-                .inputs
-                .iter()
-                .all(|i| i.kind == "probe-results" || i.status == "unrecognized")
-            {
+            if ev.inputs.iter().all(|i| {
+                i.kind == "probe-results" || i.status == eems_parsers::Status::Unrecognized
+            }) {
                 return Outcome::Skip(
                     "no evidence about this server's build (only live probe results)".into(),
                 );

@@ -60,9 +60,9 @@ fn live(ev: &ServerEvidence) -> Live {
             };
             let mut steps = steps();
             let target_is_proxy = ev.probes.as_ref().is_some_and(|p| {
-                p.proxy.as_deref().is_some_and(|px| {
-                    crate::tls::chain::url_host(px).eq_ignore_ascii_case(&s.target)
-                })
+                p.proxy
+                    .as_deref()
+                    .is_some_and(|px| eems_parsers::uri::host(px).eq_ignore_ascii_case(&s.target))
             });
             if target_is_proxy {
                 steps[0] = Step::cmd(

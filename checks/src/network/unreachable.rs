@@ -156,7 +156,7 @@ impl Check for OcsUnreachable {
 
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
         let proxy = ev.exchange_proxy.as_ref().and_then(|p| p.value.as_deref());
-        let test = match proxy.and_then(crate::proxy::authority) {
+        let test = match proxy.and_then(|p| crate::proxy::authority(p, crate::proxy::OCS_SCHEME)) {
             Some((h, port)) => Step::cmd(
                 "Test the connection to the proxy the service uses:",
                 format!("Test-NetConnection {h} -Port {port}"),

@@ -3,7 +3,7 @@ use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
-use crate::proxy::authority;
+use crate::proxy::{OCS_SCHEME, authority};
 
 pub struct ProxyExchangeMissing;
 
@@ -43,7 +43,8 @@ impl Check for ProxyExchangeMissing {
             return Outcome::Pass;
         }
         let wp = w.value.proxy.as_deref().unwrap_or_default();
-        let hp = authority(wp).map_or_else(|| wp.to_owned(), |(h, p)| format!("{h}:{p}"));
+        let hp =
+            authority(wp, OCS_SCHEME).map_or_else(|| wp.to_owned(), |(h, p)| format!("{h}:{p}"));
         let symptoms: Vec<_> = [Cause::Connect, Cause::Timeout, Cause::Dns]
             .into_iter()
             .flat_map(|c| ev.cause_evidence(c))

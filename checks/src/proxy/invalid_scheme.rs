@@ -2,7 +2,7 @@ use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
-use crate::proxy::authority;
+use crate::proxy::{OCS_SCHEME, authority};
 
 pub struct ProxyInvalidScheme;
 
@@ -35,7 +35,7 @@ impl Check for ProxyInvalidScheme {
             return Outcome::Pass;
         }
         let name = ev.server_or_placeholder();
-        let hp = authority(p).map_or_else(
+        let hp = authority(p, OCS_SCHEME).map_or_else(
             || "proxy.example:8080".to_owned(),
             |(h, port)| format!("{h}:{port}"),
         );

@@ -2,7 +2,7 @@ use crate::check::{Check, CheckMeta, Context, Fix, Need, Outcome, Role, finding}
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
-use crate::proxy::authority;
+use crate::proxy::{DOWNLOAD_SCHEME, OCS_SCHEME, authority};
 
 pub struct ProxyMismatch;
 
@@ -48,16 +48,27 @@ impl Check for ProxyMismatch {
             );
         };
         let (Some(a), Some(b)) = (
-            authority(ex_proxy),
-            w.value.proxy.as_deref().and_then(authority),
+            authority(ex_proxy, OCS_SCHEME),
+            w.value
+                .proxy
+                .as_deref()
+                .and_then(|p| authority(p, DOWNLOAD_SCHEME)),
         ) else {
-            return Outcome::Skip("a proxy value could not be read as host:port".into());
+            return Outcome::Skip(
+                "a proxy value could not be read as host:port, or WinHTTP has none for http://"
+                    .into(),
+            );
         };
         // Different WinHTTP views disagreeing is itself worth a look.
         let views: Vec<(String, u16)> = ev
             .winhttp
             .iter()
-            .filter_map(|f| f.value.proxy.as_deref().and_then(authority))
+            .filter_map(|f| {
+                f.value
+                    .proxy
+                    .as_deref()
+                    .and_then(|p| authority(p, DOWNLOAD_SCHEME))
+            })
             .collect();
         if a == b && views.iter().all(|v| *v == a) {
             return Outcome::Pass;

@@ -9,41 +9,25 @@ pub mod invalid_scheme;
 pub mod mismatch;
 pub mod winhttp_missing;
 
+use eems_parsers::uri::strip_credentials;
+use eems_parsers::winhttp::ProxyList;
+
 /// The OCS host the service talks to.
 pub const OCS_HOST: &str = "officeclient.microsoft.com";
 
-/// `host:port` of a proxy given as `http://host:port/`, `host:port`, or a
-/// WinHTTP per-scheme list (`http=a:3128;https=b:8443`: the `https=` entry,
-/// else `http=`, else the first). Port defaults to 80 (what WinHTTP and
-/// System.Uri assume for http).
-pub fn authority(proxy: &str) -> Option<(String, u16)> {
-    let p = proxy.trim();
-    let p = if p.contains('=') {
-        let entries: Vec<(&str, &str)> = p
-            .split(';')
-            .filter_map(|e| e.split_once('='))
-            .map(|(k, v)| (k.trim(), v.trim()))
-            .collect();
-        entries
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("https"))
-            .or_else(|| entries.iter().find(|(k, _)| k.eq_ignore_ascii_case("http")))
-            .or_else(|| entries.first())
-            .map(|(_, v)| *v)?
-    } else {
-        p.split(';').next().unwrap_or(p)
-    };
-    let p = p.split_once("://").map_or(p, |(_, rest)| rest);
-    let p = p.split('/').next().unwrap_or(p);
-    let p = p.rsplit_once('@').map_or(p, |(_, h)| h);
-    if p.is_empty() {
-        return None;
-    }
-    let (host, port) = match p.rsplit_once(':') {
-        Some((h, port)) if !h.ends_with(':') => (h, port.parse().ok()?),
-        _ => (p, 80),
-    };
-    Some((host.trim_matches(['[', ']']).to_ascii_lowercase(), port))
+/// What each proxy is used for: the service's OCS request is https://, the
+/// CRL, CTL and issuer downloads Windows makes for it are http://.
+pub const OCS_SCHEME: &str = "https";
+pub const DOWNLOAD_SCHEME: &str = "http";
+
+/// `host:port` of the proxy a request for a `scheme` URL goes through, from
+/// Exchange's InternetWebProxy (`http://[user:pass@]host:port/`, one entry
+/// for every scheme) or a WinHTTP list (`http=a:3128;https=b:8443`), by
+/// WinHTTP's rule ([`ProxyList::for_scheme`]). Port defaults to 80 (what
+/// WinHTTP and System.Uri assume for http).
+pub fn authority(proxy: &str, scheme: &str) -> Option<(String, u16)> {
+    let (list, _) = ProxyList::parse(&strip_credentials(proxy.trim()));
+    list.for_scheme(scheme)?.authority()
 }
 
 /// Whether an Exchange `InternetWebProxyBypassList` entry matches `host`.
@@ -110,25 +94,27 @@ mod tests {
 
     #[test]
     fn authorities() {
+        let any = |p: &str| authority(p, OCS_SCHEME);
         assert_eq!(
-            authority("http://10.20.30.40:8080/"),
+            any("http://10.20.30.40:8080/"),
             Some(("10.20.30.40".into(), 8080))
         );
+        assert_eq!(any("10.20.30.40:8080"), Some(("10.20.30.40".into(), 8080)));
         assert_eq!(
-            authority("10.20.30.40:8080"),
-            Some(("10.20.30.40".into(), 8080))
-        );
-        assert_eq!(
-            authority("proxy.contoso.com"),
+            any("proxy.contoso.com"),
             Some(("proxy.contoso.com".into(), 80))
         );
         assert_eq!(
-            authority("http=a:3128;https=b:8443"),
-            Some(("b".into(), 8443))
+            any("http://user:p@ss@Proxy.contoso.com:3128/wpad"),
+            Some(("proxy.contoso.com".into(), 3128))
         );
-        assert_eq!(authority("http=a:3128"), Some(("a".into(), 3128)));
-        assert_eq!(authority(""), None);
-        assert_eq!(authority("http://host:notaport/"), None);
+        assert_eq!(any(""), None);
+        assert_eq!(any("http://host:notaport/"), None);
+        // A per-scheme WinHTTP list: downloads take `http=`, the OCS request `https=`.
+        let list = "http=a:3128;https=b:8443";
+        assert_eq!(authority(list, DOWNLOAD_SCHEME), Some(("a".into(), 3128)));
+        assert_eq!(authority(list, OCS_SCHEME), Some(("b".into(), 8443)));
+        assert_eq!(authority("https=b:8443", DOWNLOAD_SCHEME), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@ use crate::check::{Check, CheckMeta, Context, Fix, Need, Outcome, Role, finding}
 use crate::evidence::ServerEvidence;
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
-use crate::proxy::authority;
+use crate::proxy::{OCS_SCHEME, authority};
 
 pub struct ProxyWinhttpMissing;
 
@@ -50,7 +50,7 @@ impl Check for ProxyWinhttpMissing {
             .map(|b| b.value.join(";"))
             .filter(|b| !b.is_empty())
             .unwrap_or_else(|| "<local>".to_owned());
-        let hp = authority(proxy)
+        let hp = authority(proxy, OCS_SCHEME)
             .map_or_else(|| "<proxy>:<port>".to_owned(), |(h, p)| format!("{h}:{p}"));
         Outcome::fail(
             finding(&META, Confidence::High, "Exchange uses a proxy but WinHTTP goes direct: revocation and CTL downloads bypass the proxy")

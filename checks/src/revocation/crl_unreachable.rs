@@ -110,7 +110,7 @@ fn fix_line(l: &ProbeFinding<'_>) -> (String, String) {
         .collect();
     let mut hosts: Vec<&str> = Vec::new();
     for c in &bad {
-        let h = probe::host(&c.fetch.url);
+        let h = eems_parsers::uri::host(&c.fetch.url);
         if !hosts.contains(&h) {
             hosts.push(h);
         }
@@ -157,7 +157,7 @@ impl Check for CrlUnreachable {
         if !bad.is_empty() {
             let mut hosts: Vec<&str> = Vec::new();
             for (c, _) in &bad {
-                let h = probe::host(&c.fetch.url);
+                let h = eems_parsers::uri::host(&c.fetch.url);
                 if !hosts.contains(&h) {
                     hosts.push(h);
                 }
@@ -212,7 +212,7 @@ impl Check for CrlUnreachable {
                 )),
                 None => f.step(Step::cmd(
                     "Or send them through the proxy: set the WinHTTP proxy (CryptoAPI uses WinHTTP, not the Exchange proxy):",
-                    match ev.exchange_proxy.as_ref().and_then(|p| p.value.as_deref()).and_then(crate::proxy::authority) {
+                    match ev.exchange_proxy.as_ref().and_then(|p| p.value.as_deref()).and_then(|p| crate::proxy::authority(p, crate::proxy::OCS_SCHEME)) {
                         Some((h, port)) => format!("netsh winhttp set proxy {h}:{port} \"<local>\""),
                         None => "netsh winhttp set proxy <proxy-host>:<port> \"<local>\"".to_owned(),
                     },

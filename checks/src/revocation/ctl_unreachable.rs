@@ -45,7 +45,7 @@ impl Check for CtlUnreachable {
         } else {
             f.error.clone().unwrap_or_else(|| "failed".into())
         };
-        let host = probe::host(&f.url).to_owned();
+        let host = eems_parsers::uri::host(&f.url).to_owned();
         let via = match &f.via_proxy {
             Some(p) => format!(" via the WinHTTP proxy {p}"),
             None => " (direct)".to_owned(),

@@ -1,7 +1,8 @@
 use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
-use crate::evidence::ServerEvidence;
+use crate::evidence::{ServerEvidence, ServiceStatus};
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
+use eems_parsers::exchange::{ServiceState, StartType};
 
 pub struct ServiceNotRunning;
 
@@ -28,7 +29,7 @@ impl Check for ServiceNotRunning {
             return Outcome::Skip("no service state: run `Get-Service MSExchangeMitigation | Format-List Name,Status,StartType`".into());
         };
         // No service on a build without EEMS is expected (build-predates-eems says why).
-        if svc.value.status == "not-installed"
+        if svc.value.status == ServiceStatus::NotInstalled
             && ev.build.as_ref().is_some_and(|b| {
                 crate::builds::judge(ctx.builds, b.value.version, b.value.precision)
                     == crate::builds::Verdict::PredatesEems
@@ -36,27 +37,24 @@ impl Check for ServiceNotRunning {
         {
             return Outcome::Pass;
         }
-        let running = svc.value.status.eq_ignore_ascii_case("running");
-        let start = svc.value.start_type.as_deref().map(str::to_ascii_lowercase);
-        let automatic = start.as_deref().is_none_or(|s| s.starts_with("automatic"));
+        let running = svc.value.status == ServiceStatus::State(ServiceState::Running);
+        let start = svc.value.start_type.as_ref();
+        let automatic = start.is_none_or(StartType::is_automatic);
         if running && automatic {
             return Outcome::Pass;
         }
         let mut problems = Vec::new();
         if !running {
-            problems.push(format!("status is {}", svc.value.status));
+            problems.push(format!("status is {}", svc.value.status.word()));
         }
-        if let Some(s) = start.as_deref().filter(|_| !automatic) {
-            problems.push(format!("start type is {s}"));
+        if let Some(s) = start.filter(|_| !automatic) {
+            problems.push(format!("start type is {}", s.word()));
         }
         let name = ev.server_or_placeholder();
         let mut f = finding(&META, Confidence::High, format!("The mitigation service is not running normally ({})", problems.join(", ")))
             .detail("EEMS runs as the Windows service MSExchangeMitigation (Microsoft Exchange Emergency Mitigation Service). When it is stopped or disabled, no mitigation is fetched or applied, and no event 1008 is logged either: silence is not health.")
             .evidence([svc.cite.to_evidence()]);
-        if start
-            .as_deref()
-            .is_some_and(|s| s != "automatic" && !s.starts_with("automatic"))
-        {
+        if start.is_some_and(|s| !s.is_automatic()) {
             f = f.step(Step::cmd(
                 "Set the service to start automatically:",
                 format!("Invoke-Command -ComputerName {name} {{ Set-Service MSExchangeMitigation -StartupType Automatic }}"),

@@ -95,17 +95,6 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Host part of a URL (`http://host:80/x` → `host`).
-pub fn url_host(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    if let Some(v6) = host.strip_prefix('[') {
-        return v6.split(']').next().unwrap_or(v6);
-    }
-    host.split(':').next().unwrap_or(host)
-}
-
 fn known_pki_host(host: &str) -> bool {
     let h = host.to_ascii_lowercase();
     KNOWN_PKI_DOMAINS
@@ -251,7 +240,7 @@ pub fn analyze(
         .iter()
         .chain(&leaf.ca_issuers_urls)
         .chain(&leaf.ocsp_urls)
-        .map(|u| url_host(u))
+        .map(|u| eems_parsers::uri::host(u))
         .filter(|h| !h.is_empty() && !known_pki_host(h))
         .fold(Vec::new(), |mut v, h| {
             if !v.contains(&h) {
@@ -823,14 +812,7 @@ mod tests {
     }
 
     #[test]
-    fn url_hosts() {
-        assert_eq!(
-            url_host("http://crl3.digicert.com/x.crl"),
-            "crl3.digicert.com"
-        );
-        assert_eq!(url_host("http://u:p@127.0.0.1:8080/x"), "127.0.0.1");
-        assert_eq!(url_host("http://[::1]:80/x"), "::1");
-        assert_eq!(url_host("crl.microsoft.com"), "crl.microsoft.com");
+    fn known_pki_hosts() {
         assert!(known_pki_host("www.microsoft.com"));
         assert!(!known_pki_host("gateway.zscalerthree.net"));
         assert!(!known_pki_host("evilmicrosoft.com"));

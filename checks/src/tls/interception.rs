@@ -69,7 +69,7 @@ impl Check for TlsInterception {
             .probes
             .as_ref()
             .map_or("officeclient.microsoft.com", |p| {
-                chain::url_host(&p.ocs_url)
+                eems_parsers::uri::host(&p.ocs_url)
             })
             .to_owned();
         match &a.verdict {

@@ -95,7 +95,7 @@ impl Check for TlsOsVerdictDiffers {
                 .chain
                 .iter()
                 .flat_map(|c| c.crl_urls.iter().chain(c.ocsp_urls.iter()))
-                .map(|u| probe::host(u))
+                .map(|u| eems_parsers::uri::host(u))
                 .filter(|h| !h.is_empty())
                 .collect();
             hosts.sort_unstable();

@@ -36,11 +36,6 @@ fn split_before(i: &str, byte: u8) -> (&str, &str) {
     (tail, head)
 }
 
-/// Bare item: everything up to the next `;`.
-fn bare(i: &str) -> IResult<&str, &str> {
-    Ok(split_before(i, b';'))
-}
-
 /// A non-empty run without `'`.
 fn not_quote1(i: &str) -> IResult<&str, &str> {
     let (rest, run) = split_before(i, b'\'');
@@ -85,7 +80,9 @@ pub(super) fn tokenize(text: &str, mut out: impl FnMut(RawItem)) {
             });
             // Anything between the closing quote and the next `;` is noise.
             rest = split_before(after, b';').0;
-        } else if let Ok((after, item)) = bare(rest) {
+        } else {
+            // A bare item: everything up to the next `;`.
+            let (after, item) = split_before(rest, b';');
             if !item.is_empty() {
                 let start = offset(text, item);
                 out(RawItem {
@@ -96,8 +93,6 @@ pub(super) fn tokenize(text: &str, mut out: impl FnMut(RawItem)) {
                 });
             }
             rest = after;
-        } else {
-            break;
         }
         // Either at a `;` or at the end: always progresses.
         rest = rest.strip_prefix(';').unwrap_or(rest);

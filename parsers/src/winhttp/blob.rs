@@ -12,7 +12,7 @@
 //!
 //! Trailing (padding) bytes are allowed. Every read goes through nom's
 //! bounds-checked `le_u32`/`take`.
-use super::{ProxyEntry, parse_proxy_list, split_bypass};
+use super::{ProxyList, split_bypass};
 use nom::bytes::complete::take;
 use nom::number::complete::le_u32;
 use nom::{IResult, Parser};
@@ -44,7 +44,7 @@ pub struct WinHttpSettings {
     pub access: AccessType,
     /// Proxy string (N bytes); `None` when N is 0 or unreadable.
     pub proxy: Option<String>,
-    pub proxies: Vec<ProxyEntry>,
+    pub proxies: ProxyList,
     /// Bypass list as stored (M bytes); `None` when M is 0, absent or unreadable.
     pub bypass: Option<String>,
     pub bypass_list: Vec<String>,
@@ -133,7 +133,7 @@ pub fn decode_winhttp_settings(bytes: &[u8]) -> Result<WinHttpSettings, WinHttpD
     let (text, after) = length_prefixed(rest, "proxy").map_err(|m| err(rest, m, &s))?;
     rest = after;
     if let Some(p) = text {
-        s.proxies = parse_proxy_list(&p).0;
+        s.proxies = ProxyList::parse(&p).0;
         s.proxy = Some(p);
     }
     // The bypass length may be missing altogether when nothing follows the proxy.

@@ -51,13 +51,14 @@ fn netsh_ex04_proxy() {
     assert_eq!(ps.value, "10.20.30.40:8080");
     assert_eq!(ps.line, 4);
     assert_eq!(
-        v.proxies,
+        *v.proxies,
         [ProxyEntry {
             scheme: None,
             url_scheme: None,
             host: "10.20.30.40".into(),
             port: Some(8080),
             raw: "10.20.30.40:8080".into(),
+            well_formed: true,
         }]
     );
     let b = v.bypass.unwrap();
@@ -179,23 +180,66 @@ fn netsh_wrapped_bypass_and_junk() {
 }
 
 #[test]
+fn proxy_for_scheme_follows_winhttp() {
+    let authority = |list: &str, scheme: &str| {
+        ProxyList::parse(list)
+            .0
+            .for_scheme(scheme)
+            .and_then(ProxyEntry::authority)
+    };
+    // A `scheme=` entry serves that scheme only; CryptoAPI's CRL and CTL
+    // downloads are http://, the OCS request https://.
+    let per_scheme = "http=a:3128;https=b:8443";
+    assert_eq!(authority(per_scheme, "http"), Some(("a".into(), 3128)));
+    assert_eq!(authority(per_scheme, "https"), Some(("b".into(), 8443)));
+    // Selectors and the scheme asked for are case-insensitive.
+    assert_eq!(authority("HTTP=A:1", "http"), Some(("a".into(), 1)));
+    assert_eq!(authority("https=b:2", "HTTPS"), Some(("b".into(), 2)));
+    // No entry for the scheme and no bare entry: that scheme goes direct.
+    assert_eq!(authority("http=a:3128", "https"), None);
+    assert_eq!(authority("https=b:2", "http"), None);
+    // A bare entry serves every scheme a `scheme=` entry does not claim.
+    assert_eq!(
+        authority("https=b:2 c:8080", "http"),
+        Some(("c".into(), 8080))
+    );
+    assert_eq!(
+        authority("https=b:2 c:8080", "https"),
+        Some(("b".into(), 2))
+    );
+    assert_eq!(authority("proxy", "https"), Some(("proxy".into(), 80)));
+    assert_eq!(
+        authority("http://[FD00::1]:8080/", "http"),
+        Some(("fd00::1".into(), 8080))
+    );
+    // The first of several entries for one scheme is the one in use.
+    assert_eq!(authority("x:1;y:2", "http"), Some(("x".into(), 1)));
+    let (l, _) = ProxyList::parse("http=http://a:1");
+    assert_eq!(l[0].server(), "http://a:1");
+    assert_eq!(ProxyList::parse("b:2").0[0].server(), "b:2");
+}
+
+#[test]
 fn proxy_list_forms() {
-    let (e, p) = parse_proxy_list("http=a:3128;https=b:8443");
+    let (e, p) = ProxyList::parse("http=a:3128;https=b:8443");
     assert!(p.is_empty());
     assert_eq!(e.len(), 2);
     assert_eq!(
         (e[0].scheme.as_deref(), e[0].host.as_str(), e[0].port),
         (Some("http"), "a", Some(3128))
     );
-    let (e, _) = parse_proxy_list("[fd00::1]:8080 https://x.y/");
+    let (e, _) = ProxyList::parse("[fd00::1]:8080 https://x.y/");
     assert_eq!((e[0].host.as_str(), e[0].port), ("[fd00::1]", Some(8080)));
     assert_eq!(
         (e[1].url_scheme.as_deref(), e[1].host.as_str(), e[1].port),
         (Some("https"), "x.y", None)
     );
-    let (e, p) = parse_proxy_list("=x");
+    let (e, p) = ProxyList::parse("=x");
     assert!(e.is_empty());
     assert_eq!(p.len(), 1);
+    let (e, p) = ProxyList::parse("http://proxy:notaport/");
+    assert_eq!(p.len(), 1);
+    assert_eq!(e[0].authority(), None);
     assert_eq!(split_bypass(" <local> ; ;*.x "), ["<local>", "*.x"]);
     assert!(split_bypass("(aucun)").is_empty());
 }
@@ -618,7 +662,7 @@ fn all_parsers(s: &str) {
     let _ = looks_like_netsh_proxy(s);
     let _ = looks_like_advproxy(s);
     let _ = looks_like_winhttp_registry(s);
-    let _ = parse_proxy_list(s);
+    let _ = ProxyList::parse(s);
 }
 
 proptest! {

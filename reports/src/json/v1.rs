@@ -11,7 +11,7 @@ use eems_checks::builds::Precision;
 use eems_checks::diagnosis::{BuildInfo, RootCause, ServerDiagnosis, Status};
 use eems_checks::evidence::InputSummary;
 use eems_checks::finding::{Confidence, Evidence, Finding, Severity, Step};
-use eems_checks::{CheckResult, registry};
+use eems_checks::{CheckOutcome, CheckResult, registry};
 use eems_parsers::probe_results::ProbeReport;
 use serde::{Deserialize, Serialize};
 
@@ -352,48 +352,22 @@ impl From<&Step> for StepV1 {
 
 impl From<&CheckResult> for CheckV1 {
     fn from(c: &CheckResult) -> Self {
-        let (outcome, reason) = match OutcomeV1::parse(c.outcome) {
-            Some(o) => (o, c.reason.clone()),
-            // A word this version does not know is reported, not dropped.
-            None => (
-                OutcomeV1::Error,
-                Some(format!(
-                    "unknown outcome {:?}{}",
-                    c.outcome,
-                    c.reason
-                        .as_deref()
-                        .map(|r| format!(": {r}"))
-                        .unwrap_or_default()
-                )),
-            ),
-        };
         CheckV1 {
             id: c.id.as_str().to_owned(),
-            outcome,
-            reason,
+            outcome: c.outcome.into(),
+            reason: c.reason.clone(),
             title: registry::find(c.id.as_str()).map(|k| k.meta().title.to_owned()),
         }
     }
 }
 
-impl OutcomeV1 {
-    /// The words `eems_checks::run_checks` uses.
-    pub fn parse(word: &str) -> Option<Self> {
-        match word {
-            "pass" => Some(OutcomeV1::Pass),
-            "fail" => Some(OutcomeV1::Fail),
-            "skip" => Some(OutcomeV1::Skip),
-            "error" => Some(OutcomeV1::Error),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutcomeV1::Pass => "pass",
-            OutcomeV1::Fail => "fail",
-            OutcomeV1::Skip => "skip",
-            OutcomeV1::Error => "error",
+impl From<CheckOutcome> for OutcomeV1 {
+    fn from(o: CheckOutcome) -> Self {
+        match o {
+            CheckOutcome::Pass => OutcomeV1::Pass,
+            CheckOutcome::Fail => OutcomeV1::Fail,
+            CheckOutcome::Skip => OutcomeV1::Skip,
+            CheckOutcome::Error => OutcomeV1::Error,
         }
     }
 }
@@ -401,9 +375,9 @@ impl OutcomeV1 {
 impl From<&InputSummary> for Input {
     fn from(i: &InputSummary) -> Self {
         Input {
-            path: i.path.clone(),
+            path: i.path.as_str().to_owned(),
             kind: i.kind.clone(),
-            status: i.status.clone(),
+            status: i.status.as_str().to_owned(),
             reason: i.reason.clone(),
         }
     }

@@ -3,34 +3,40 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, TimeZone, Utc};
+use eems_checks::CheckOutcome;
 use eems_checks::CheckResult;
 use eems_checks::builds::{BuildTable, Precision, Version};
 use eems_checks::check::Context;
 use eems_checks::classify::Cause;
 use eems_checks::diagnosis::{BuildInfo, RootCause, ServerDiagnosis, Status, diagnose};
 use eems_checks::evidence::{
-    BuildFact, Cite, Fact, InputSummary, Occurrences, ServerEvidence, WinHttpSetting, WinHttpView,
+    BuildFact, Cite, Fact, InputSource, InputSummary, Occurrences, ServerEvidence, WinHttpSetting,
+    WinHttpView,
 };
 use eems_checks::finding::{Confidence, Evidence, Finding, Severity, Step};
 use eems_checks::id::CheckId;
 use eems_checks::registry;
+use eems_parsers::Status as ReadStatus;
 use eems_reports::Report;
 
 pub fn fixed_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 17, 0, 0).unwrap()
 }
 
-fn input(path: &str, kind: &str, status: &str) -> InputSummary {
+fn input(path: &str, kind: &str, status: ReadStatus) -> InputSummary {
     InputSummary {
-        path: path.into(),
+        path: match path {
+            "(live probe)" => InputSource::LiveProbe,
+            p => InputSource::File(p.to_owned()),
+        },
         kind: kind.into(),
-        status: status.into(),
+        status,
         reason: None,
     }
 }
 
 /// Every registered check, with the given outcomes; the rest pass.
-fn checks(outcomes: &[(CheckId, &'static str, &str)]) -> Vec<CheckResult> {
+fn checks(outcomes: &[(CheckId, CheckOutcome, &str)]) -> Vec<CheckResult> {
     registry::all()
         .into_iter()
         .map(|c| {
@@ -38,12 +44,12 @@ fn checks(outcomes: &[(CheckId, &'static str, &str)]) -> Vec<CheckResult> {
             match outcomes.iter().find(|(i, _, _)| *i == id) {
                 Some((_, outcome, reason)) => CheckResult {
                     id,
-                    outcome,
+                    outcome: *outcome,
                     reason: Some((*reason).to_owned()),
                 },
                 None => CheckResult {
                     id,
-                    outcome: "pass",
+                    outcome: CheckOutcome::Pass,
                     reason: None,
                 },
             }
@@ -108,7 +114,7 @@ fn ex01() -> ServerDiagnosis {
         None,
         "Event 1008: An unexpected exception occurred. Diagnostic information: Exception encountered while fetching mitigations.",
     )]);
-    let mut skips: Vec<(CheckId, &'static str, &str)> = [
+    let mut skips: Vec<(CheckId, CheckOutcome, &str)> = [
         CheckId::TlsInterception,
         CheckId::TlsChainUntrusted,
         CheckId::TlsProtocolFailure,
@@ -116,15 +122,15 @@ fn ex01() -> ServerDiagnosis {
         CheckId::CtlUnreachable,
     ]
     .into_iter()
-    .map(|id| (id, "skip", NEEDS_PROBES))
+    .map(|id| (id, CheckOutcome::Skip, NEEDS_PROBES))
     .collect();
     skips.extend([
-        (CheckId::AiaRetrievalDisabled, "skip", "no ChainEngine registry export: collect `reg query HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\ChainEngine\\Config`"),
-        (CheckId::CtlAutoupdateDisabled, "skip", "no AuthRoot policy export: collect `reg query HKLM\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates\\AuthRoot`"),
-        (CheckId::ServiceCrashing, "skip", "no Application event log"),
-        (CheckId::BuildBeforeMarch2023, "fail", "Build 15.2.1118.7 is older than the March 2023 SU of its CU line"),
-        (CheckId::UntrustedEndpoint, "fail", "The service logs \"Connection attempted against untrusted endpoint\""),
-        (CheckId::FetchFailing, "fail", "No successful fetch since 2026-10-24"),
+        (CheckId::AiaRetrievalDisabled, CheckOutcome::Skip, "no ChainEngine registry export: collect `reg query HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\ChainEngine\\Config`"),
+        (CheckId::CtlAutoupdateDisabled, CheckOutcome::Skip, "no AuthRoot policy export: collect `reg query HKLM\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates\\AuthRoot`"),
+        (CheckId::ServiceCrashing, CheckOutcome::Skip, "no Application event log"),
+        (CheckId::BuildBeforeMarch2023, CheckOutcome::Fail, "Build 15.2.1118.7 is older than the March 2023 SU of its CU line"),
+        (CheckId::UntrustedEndpoint, CheckOutcome::Fail, "The service logs \"Connection attempted against untrusted endpoint\""),
+        (CheckId::FetchFailing, CheckOutcome::Fail, "No successful fetch since 2026-10-24"),
     ]);
     ServerDiagnosis {
         server: Some("EX01".into()),
@@ -159,10 +165,10 @@ fn ex01() -> ServerDiagnosis {
         findings: vec![build_finding, untrusted_finding, fetch_failing],
         checks: checks(&skips),
         inputs: vec![
-            input("EX01/Get-ExchangeServer.txt", "get-exchangeserver", "parsed"),
-            input("EX01/MitigationService", "mitigation-log", "parsed"),
-            input("EX01/Application.evtx", "evtx", "partial"),
-            input("EX01/notes from customer.docx", "unknown", "unrecognized"),
+            input("EX01/Get-ExchangeServer.txt", "get-exchangeserver", ReadStatus::Parsed),
+            input("EX01/MitigationService", "mitigation-log", ReadStatus::Parsed),
+            input("EX01/Application.evtx", "evtx", ReadStatus::Partial),
+            input("EX01/notes from customer.docx", "unknown", ReadStatus::Unrecognized),
         ],
         probes: None,
         failed_step: None,
@@ -234,32 +240,40 @@ fn ex02() -> ServerDiagnosis {
         checks: checks(&[
             (
                 CheckId::ProxyWinhttpMissing,
-                "fail",
+                CheckOutcome::Fail,
                 "Exchange uses a proxy but WinHTTP goes direct",
             ),
             (
                 CheckId::MitigationsBlocked,
-                "fail",
+                CheckOutcome::Fail,
                 "Mitigation M2 is blocked on EX02",
             ),
-            (CheckId::TlsInterception, "skip", NEEDS_PROBES),
-            (CheckId::CrlUnreachable, "skip", NEEDS_PROBES),
-            (CheckId::CtlUnreachable, "skip", NEEDS_PROBES),
+            (CheckId::TlsInterception, CheckOutcome::Skip, NEEDS_PROBES),
+            (CheckId::CrlUnreachable, CheckOutcome::Skip, NEEDS_PROBES),
+            (CheckId::CtlUnreachable, CheckOutcome::Skip, NEEDS_PROBES),
             (
                 CheckId::ServiceCrashing,
-                "error",
+                CheckOutcome::Error,
                 "the check panicked (a bug: please report it)",
             ),
         ]),
         inputs: vec![
-            input("EX02/MitigationService", "mitigation-log", "parsed"),
+            input(
+                "EX02/MitigationService",
+                "mitigation-log",
+                ReadStatus::Parsed,
+            ),
             input(
                 "EX02/Get-ExchangeServer.txt",
                 "get-exchangeserver",
-                "parsed",
+                ReadStatus::Parsed,
             ),
-            input("EX02/netsh-winhttp.txt", "netsh-winhttp", "parsed"),
-            input("EX02/broken.evtx", "evtx", "error"),
+            input(
+                "EX02/netsh-winhttp.txt",
+                "netsh-winhttp",
+                ReadStatus::Parsed,
+            ),
+            input("EX02/broken.evtx", "evtx", ReadStatus::Error),
         ],
         probes: None,
         failed_step: None,
@@ -297,7 +311,7 @@ pub fn hostile() -> Report {
     d.root_causes[0].explanation = format!("explanation {evil}");
     d.root_causes[0].evidence[0].excerpt = format!("cause excerpt {evil}");
     d.root_causes[0].next_steps[1].command = Some(format!("cmd {evil}"));
-    d.inputs[3].path = format!("{evil}.txt");
+    d.inputs[3].path = InputSource::File(format!("{evil}.txt"));
     d.checks[0].reason = Some(format!("reason {evil}"));
     // Text mentioning a URL is fine; it must stay text.
     d.findings[1].detail = "see https://officeclient.microsoft.com/getexchangemitigations".into();
@@ -333,10 +347,10 @@ pub fn real_diagnosis() -> Report {
             input(
                 "EX03/Get-ExchangeServer.txt",
                 "get-exchangeserver",
-                "parsed",
+                ReadStatus::Parsed,
             ),
-            input("EX03/Application.xml", "events-xml", "parsed"),
-            input("EX03/random.bin", "unknown", "unrecognized"),
+            input("EX03/Application.xml", "events-xml", ReadStatus::Parsed),
+            input("EX03/random.bin", "unknown", ReadStatus::Unrecognized),
         ],
         build: Some(Fact::new(
             BuildFact {
@@ -539,7 +553,7 @@ pub fn probe_diagnosis() -> Report {
     let ctx = Context::embedded(&table);
     let ev = ServerEvidence {
         server: Some("EX04".into()),
-        inputs: vec![input("(live probe)", "probe-results", "parsed")],
+        inputs: vec![input("(live probe)", "probe-results", ReadStatus::Parsed)],
         probes: Some(zscaler_probe()),
         ..ServerEvidence::default()
     };
@@ -568,7 +582,7 @@ pub fn proxy_auth_diagnosis() -> Report {
     let ctx = Context::embedded(&table);
     let ev = ServerEvidence {
         server: Some("EX05".into()),
-        inputs: vec![input("(live probe)", "probe-results", "parsed")],
+        inputs: vec![input("(live probe)", "probe-results", ReadStatus::Parsed)],
         probes: Some(p),
         ..ServerEvidence::default()
     };
