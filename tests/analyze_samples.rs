@@ -182,6 +182,15 @@ const CASES: &[Case] = &[
         &["proxy-bypass-ocs", "build-unknown"],
         &[],
     ),
+    (
+        "17-tls12-client-disabled",
+        "EXMB17",
+        "critical",
+        2,
+        Some("tls-config-weak"),
+        &["tls-config-weak", "tls-protocol-failure"],
+        &["build-before-march-2023", "tls-validation-failed"],
+    ),
 ];
 
 #[test]

@@ -566,6 +566,7 @@ fn add_content(
                         }
                     }
                 }
+                add_tls_key(main, path, key);
                 if p.ends_with("exchangeserver\\v15\\setup") {
                     let get = |n: &str| {
                         key.values
@@ -685,6 +686,59 @@ fn add_content(
     }
     reached.main = true;
     reached
+}
+
+/// SCHANNEL `TLS 1.2\Client|Server` and .NET `v4.0.30319` keys: the key
+/// (read, so absent values are at their default) and the values that decide
+/// which TLS versions the service's .NET client offers.
+fn add_tls_key(ev: &mut ServerEvidence, path: &str, key: &eems_parsers::registry::RegKey) {
+    use crate::evidence::{TlsPlace, TlsValue};
+    let p = key.path.to_ascii_lowercase();
+    let (place, names): (TlsPlace, [&str; 2]) =
+        if p.ends_with("schannel\\protocols\\tls 1.2\\client") {
+            (
+                TlsPlace::SchannelTls12Client,
+                ["Enabled", "DisabledByDefault"],
+            )
+        } else if p.ends_with("schannel\\protocols\\tls 1.2\\server") {
+            (
+                TlsPlace::SchannelTls12Server,
+                ["Enabled", "DisabledByDefault"],
+            )
+        } else if p.ends_with(".netframework\\v4.0.30319") {
+            let place = match key.view {
+                eems_parsers::registry::RegView::Native => TlsPlace::DotNet4,
+                eems_parsers::registry::RegView::Wow6432node => TlsPlace::DotNet4Wow6432,
+            };
+            (place, ["SystemDefaultTlsVersions", "SchUseStrongCrypto"])
+        } else {
+            return;
+        };
+    let t = &mut ev.tls_registry;
+    t.keys.push(Fact::new(
+        place,
+        Cite::new(path, Some(key.line), key.path.clone()),
+    ));
+    for v in &key.values {
+        let Some(name) = names.iter().find(|n| v.name.eq_ignore_ascii_case(n)) else {
+            continue;
+        };
+        let Some(value) = v.data.as_u64() else {
+            continue;
+        };
+        t.values.push(Fact::new(
+            TlsValue {
+                place,
+                name: (*name).to_owned(),
+                value,
+            },
+            Cite::new(
+                path,
+                Some(v.line),
+                format!("{}\\{}    {}    {}", key.path, v.name, v.reg_type, v.raw),
+            ),
+        ));
+    }
 }
 
 /// The command that shows the real WinHTTP proxy when Health Checker's looked mangled.
