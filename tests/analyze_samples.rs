@@ -179,7 +179,7 @@ const CASES: &[Case] = &[
         "critical",
         2,
         Some("proxy-bypass-ocs"),
-        &["proxy-bypass-ocs", "build-unknown"],
+        &["proxy-bypass-ocs", "proxy-bypass-mismatch", "build-unknown"],
         &[],
     ),
     (
