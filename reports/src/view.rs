@@ -106,7 +106,7 @@ impl Counts {
         c
     }
 
-    /// `32 checks: 3 fail, 21 pass, 8 skip, 0 error`.
+    /// `34 checks: 3 fail, 23 pass, 8 skip, 0 error`.
     pub fn line(&self) -> String {
         format!(
             "{} check{}: {} fail, {} pass, {} skip, {} error",
