@@ -662,6 +662,16 @@ fn add_content(
             ));
         }
         Content::EvidenceManifest(m) => {
+            for i in m
+                .failed_items()
+                .filter(|i| i.name == "get-organizationconfig")
+            {
+                let error = i.error.clone().unwrap_or_default();
+                main.org_config_unreadable.push(Fact::new(
+                    format!("collect's get-organizationconfig item failed: {error}"),
+                    Cite::new(path, None, format!("get-organizationconfig: {error}")),
+                ));
+            }
             main.collection = Some(Fact::new(
                 CollectionFact {
                     host: m.host.clone(),
@@ -841,6 +851,21 @@ fn add_healthchecker(ev: &mut ServerEvidence, path: &str, r: &eems_parsers::scri
                 Cite::new(path, Some(p.line), excerpt),
             ));
         }
+    }
+    if let Some(e) = &r.eems
+        && e.value == eems_parsers::scripts::EemsConfigState::FailedToQueryConfig
+    {
+        ev.org_config_unreadable.push(Fact::new(
+            "Health Checker could not query the configuration".to_owned(),
+            Cite::new(
+                path,
+                Some(e.line),
+                format!(
+                    "Exchange Emergency Mitigation Service: {} (Health Checker)",
+                    e.raw
+                ),
+            ),
+        ));
     }
     if ev.healthchecker_pattern_reachable.is_none()
         && let Some(p) = &r.pattern_service

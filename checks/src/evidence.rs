@@ -300,6 +300,10 @@ pub struct ServerEvidence {
     pub healthchecker_pattern_reachable: Option<Fact<bool>>,
     /// What OCS answered an admin's own `Invoke-WebRequest`/`Invoke-RestMethod`.
     pub ocs_response: Option<Fact<eems_parsers::ocs_response::OcsResponse>>,
+    /// Reading the organization configuration failed (Health Checker's
+    /// "Failed to query config", or collect's `get-organizationconfig` item).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub org_config_unreadable: Vec<Fact<String>>,
     /// The bundle was written by `eems-doctor collect` (its `manifest.json`).
     pub collection: Option<Fact<CollectionFact>>,
     /// Values read but not used because they looked mangled.

@@ -70,6 +70,7 @@ registry! {
     UntrustedEndpoint: fetch::untrusted_endpoint = "untrusted-endpoint",
     FetchFailing: fetch::failing = "fetch-failing",
     FetchStale: fetch::stale = "fetch-stale",
+    OrgConfigUnreadable: meta::org_config_unreadable = "org-config-unreadable",
     EvidenceIncomplete: meta::evidence_incomplete = "evidence-incomplete",
 }
 
@@ -152,6 +153,7 @@ mod tests {
                 "untrusted-endpoint",
                 "fetch-failing",
                 "fetch-stale",
+                "org-config-unreadable",
                 "evidence-incomplete",
             ]
         );
@@ -251,6 +253,7 @@ mod tests {
             "untrusted-endpoint",
             "fetch-failing",
             "fetch-stale",
+            "org-config-unreadable",
             "evidence-incomplete",
         ];
         assert_eq!(ids, expected);

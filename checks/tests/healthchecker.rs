@@ -285,3 +285,38 @@ fn full_report_two_servers() {
     let d2 = run(ex02);
     assert!(failed(&d2).contains(&"build-before-march-2023"));
 }
+
+/// Health Checker's "Failed to query config" (its EEMS block layout, as in
+/// `extra/powershell/healthchecker-eems-disabled-unreachable.txt`; synthetic
+/// state) and collect's failed `get-organizationconfig` item are both
+/// `org-config-unreadable`, citing where they were read.
+#[test]
+fn failed_to_query_config_is_its_own_finding() {
+    let hc = "Exchange Emergency Mitigation Service: Failed to query config\n        More Information: https://aka.ms/HC-EEMS\n        Windows service: Running\n        Pattern service: 200 - Reachable\n";
+    let evs = collect(&[("hc.txt", hc.as_bytes().to_vec())]);
+    let d = run(&evs[0]);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.id.as_str() == "org-config-unreadable")
+        .unwrap();
+    assert_eq!(f.title, "The organization configuration could not be read");
+    assert_eq!(f.evidence[0].line, Some(1));
+    assert!(f.evidence[0].excerpt.contains("Failed to query config"));
+    assert_eq!(outcome(&d, "mitigations-disabled-org").0, "skip");
+
+    let manifest = r#"{"tool_version":"0.1.0","host":"EX01","collected_at":"2026-03-01T06:00:00Z","items":[{"name":"get-organizationconfig","command":"powershell.exe …","exit_code":1,"output":"get-organizationconfig-fl.txt","error":"exit code 1"}]}"#;
+    let evs = collect(&[("manifest.json", manifest.as_bytes().to_vec())]);
+    let d = run(&evs[0]);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.id.as_str() == "org-config-unreadable")
+        .unwrap();
+    assert!(
+        f.detail
+            .starts_with("collect's get-organizationconfig item failed: exit code 1"),
+        "{}",
+        f.detail
+    );
+}

@@ -106,7 +106,7 @@ impl Counts {
         c
     }
 
-    /// `34 checks: 3 fail, 23 pass, 8 skip, 0 error`.
+    /// `35 checks: 3 fail, 24 pass, 8 skip, 0 error`.
     pub fn line(&self) -> String {
         format!(
             "{} check{}: {} fail, {} pass, {} skip, {} error",
