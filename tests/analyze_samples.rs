@@ -649,3 +649,34 @@ fn a_collect_bundle_is_its_manifests_host() {
             .contains("collect bundle")
     );
 }
+
+/// `--format nagios`: the plugin line (status, root cause, perfdata) and the
+/// plugin exit code, for one server and for all samples at once.
+#[test]
+fn nagios_line_and_exit_code() {
+    let run = |paths: &[&str]| {
+        let mut args = vec!["analyze".to_owned(), "--format".into(), "nagios".into()];
+        args.extend(
+            paths
+                .iter()
+                .map(|p| format!("{}/samples/{p}", env!("CARGO_MANIFEST_DIR"))),
+        );
+        let r = support::doctor(&args);
+        (r.stdout, r.status.code())
+    };
+    let (out, code) = run(&["02-build-before-march-2023"]);
+    assert_eq!(
+        out,
+        "EEMS CRITICAL - EXCH2019A CRITICAL (build-before-march-2023) | servers=1;;;0 ok=0;;;0 warning=0;;;0 critical=1;;;0 unknown=0;;;0 root_causes=1;;;0 findings=3;;;0\n"
+    );
+    assert_eq!(code, Some(2));
+    let (out, code) = run(&["01-healthy"]);
+    assert!(
+        out.starts_with("EEMS OK - EXMBX01 OK | servers=1;;;0 ok=1;;;0"),
+        "{out}"
+    );
+    assert_eq!(code, Some(0));
+    let (out, _) = run(&["10-mitigations-disabled-org", "01-healthy"]);
+    assert!(out.starts_with("EEMS WARNING - "), "{out}");
+    assert!(out.contains("warning=1;;;0"), "{out}");
+}

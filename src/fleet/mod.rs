@@ -32,6 +32,8 @@ pub enum FleetFormat {
     Html,
     Json,
     Ndjson,
+    /// `fleet.prom`: OpenMetrics text for a node_exporter textfile collector.
+    Prom,
 }
 
 #[derive(clap::Args, Debug)]
@@ -77,6 +79,8 @@ struct Sink {
     ndjson: Option<BufWriter<File>>,
     /// (bundle index, summary, spool offset, spool length)
     done: Vec<(usize, ServerSummary, u64, usize)>,
+    /// (bundle index, `collected_at` of its manifest), for `fleet.prom`.
+    collected: Vec<(usize, Option<String>)>,
     io_error: Option<String>,
 }
 
@@ -142,6 +146,7 @@ pub fn run(args: FleetArgs) -> u8 {
         spool_pos: 0,
         ndjson: None,
         done: Vec::with_capacity(bundles.len()),
+        collected: Vec::with_capacity(bundles.len()),
         io_error: None,
     };
     let sink = match (|| -> std::io::Result<Sink> {
@@ -201,8 +206,12 @@ pub fn run(args: FleetArgs) -> u8 {
     };
     pool.install(|| {
         bundles.par_iter().enumerate().for_each(|(i, b)| {
-            let entries = analyse_bundle(b, &shared);
+            let (entries, collected_at) = analyse_bundle(b, &shared);
             record(&sink, i, entries, &shared);
+            match sink.lock() {
+                Ok(mut s) => s.collected.push((i, collected_at)),
+                Err(p) => p.into_inner().collected.push((i, collected_at)),
+            }
             progress.inc(1);
         });
     });
@@ -247,6 +256,28 @@ pub fn run(args: FleetArgs) -> u8 {
             failed.get_or_insert(format!("fleet.html: {e}"));
         }
     }
+    if want(FleetFormat::Prom) {
+        sink.collected.sort_by_key(|c| c.0);
+        let ages: Vec<Option<i64>> = sink
+            .collected
+            .iter()
+            .map(|(_, at)| {
+                at.as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| (now - t.with_timezone(&chrono::Utc)).num_seconds())
+            })
+            .collect();
+        let text = eems_reports::secrets::scrub(&eems_reports::fleet_prom::to_fleet_prom(
+            &head,
+            &summaries,
+            &ages,
+            now.timestamp(),
+        ))
+        .into_owned();
+        if let Err(e) = write_atomically(&out.join("fleet.prom"), text.as_bytes()) {
+            failed.get_or_insert(format!("fleet.prom: {e}"));
+        }
+    }
     if let Some(e) = failed {
         eprintln!("error: cannot write the outputs in {}: {e}", out.display());
         return crate::EXIT_USAGE;
@@ -272,8 +303,10 @@ pub fn run(args: FleetArgs) -> u8 {
         "fleet.html"
     } else if want(FleetFormat::Json) {
         "fleet.json"
-    } else {
+    } else if want(FleetFormat::Ndjson) {
         "fleet.ndjson"
+    } else {
+        "fleet.prom"
     };
     crate::out::println(&format!("{line}\n{}", out.join(main).display()));
 
@@ -298,9 +331,28 @@ fn load_previous(p: &Path) -> Result<PreviousScan, String> {
 
 /// Read, parse and diagnose one bundle, write its HTML page, and return its
 /// entry. Everything parsed is dropped on return.
-fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> FleetServer {
+/// `collected_at` of a bundle's `manifest.json` (written by `collect`).
+fn manifest_collected_at(files: &[crate::inputs::Input]) -> Option<String> {
+    let m = files
+        .iter()
+        .find(|f| f.path.replace('\\', "/").ends_with("manifest.json"))?;
+    let v: serde_json::Value = serde_json::from_slice(m.bytes.as_ref().ok()?).ok()?;
+    v.get("collected_at")?.as_str().map(str::to_owned)
+}
+
+/// Write `path` through a temporary file beside it, so a collector reading
+/// it never sees half a file (node_exporter's textfile collector advice).
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("prom.tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> (FleetServer, Option<String>) {
+    let mut collected_at = None;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let files = crate::inputs::bundle_files(&b.path, sh.budget);
+        collected_at = manifest_collected_at(&files);
         let error = bundle_error(&files);
         let inputs: Vec<InputSummary> = files
             .iter()
@@ -363,12 +415,15 @@ fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> FleetServer {
     } else {
         None
     };
-    FleetServer {
-        bundle: b.display.clone(),
-        report,
-        error,
-        server,
-    }
+    (
+        FleetServer {
+            bundle: b.display.clone(),
+            report,
+            error,
+            server,
+        },
+        collected_at,
+    )
 }
 
 /// Why a bundle yields nothing: empty, or every file unreadable, or nothing recognised.
