@@ -626,6 +626,22 @@ fn add_content(
             if let Some(w) = &g.endpoint_warning {
                 main.get_mitigations_warning = Some(Cite::new(path, Some(w.line), w.text.clone()));
             }
+            for e in &g.entries {
+                let (Some(id), Some(status)) = (&e.id, &e.status) else {
+                    continue;
+                };
+                main.mitigation_statuses.push(Fact::new(
+                    crate::evidence::MitigationStatus {
+                        id: id.clone(),
+                        status: status.clone(),
+                    },
+                    Cite::new(
+                        path,
+                        Some(e.line),
+                        format!("Mitigation Id : {id}; Status : {status}"),
+                    ),
+                ));
+            }
         }
         // Read last, by `add_healthchecker`.
         Content::HealthChecker(_) => {}
@@ -1047,6 +1063,9 @@ fn record_cause(r: &LogRecord, memo: &mut Option<(String, Cause)>) -> Option<Cau
     }
 }
 
+/// Distinct apply-failure messages kept per server.
+const MAX_APPLY_ERRORS: usize = 5;
+
 fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
     let mut tl = ev.log.take().unwrap_or_default();
     if tl.software_version.is_none()
@@ -1091,6 +1110,19 @@ fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog) {
             tl.last_time = Some(tl.last_time.map_or(t, |l| l.max(t)));
         }
         let cite = || Cite::new(path, Some(r.line), r.message.clone().unwrap_or_default());
+        if r.is_error()
+            && r.operation
+                .as_deref()
+                .is_some_and(|o| o.eq_ignore_ascii_case("ApplyMitigation"))
+        {
+            // The same failure repeats hourly: its first occurrence per message.
+            let msg = r.message.clone().unwrap_or_default();
+            if ev.mitigation_apply_errors.len() < MAX_APPLY_ERRORS
+                && !ev.mitigation_apply_errors.iter().any(|f| f.value == msg)
+            {
+                ev.mitigation_apply_errors.push(Fact::new(msg, cite()));
+            }
+        }
         match &r.class {
             MessageClass::FetchingMitigations { .. } => {
                 if let Some(a) = current.take() {

@@ -129,6 +129,14 @@ impl TlsRegistry {
     }
 }
 
+/// One row of `Get-Mitigations.ps1`: a mitigation and its status
+/// (`Applied`, `Blocked`, `Failed`, …, as printed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MitigationStatus {
+    pub id: String,
+    pub status: String,
+}
+
 /// What `collect`'s manifest says about the collection.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CollectionFact {
@@ -300,6 +308,13 @@ pub struct ServerEvidence {
     pub healthchecker_pattern_reachable: Option<Fact<bool>>,
     /// What OCS answered an admin's own `Invoke-WebRequest`/`Invoke-RestMethod`.
     pub ocs_response: Option<Fact<eems_parsers::ocs_response::OcsResponse>>,
+    /// Each mitigation's status as `Get-Mitigations.ps1` listed it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mitigation_statuses: Vec<Fact<MitigationStatus>>,
+    /// MitigationService log rows of a failed apply (`ApplyMitigation` at
+    /// level Error), the first few distinct messages.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mitigation_apply_errors: Vec<Fact<String>>,
     /// Reading the organization configuration failed (Health Checker's
     /// "Failed to query config", or collect's `get-organizationconfig` item).
     #[serde(skip_serializing_if = "Vec::is_empty")]
