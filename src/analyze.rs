@@ -15,6 +15,8 @@ pub enum Format {
     Text,
     Json,
     Html,
+    /// One monitoring-plugin status line with perfdata (Nagios, Icinga, Checkmk, PRTG).
+    Nagios,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -387,6 +389,7 @@ pub fn emit_report(
         Format::Json => eems_reports::to_json(report),
         Format::Html => eems_reports::to_html(report),
         Format::Text => eems_reports::to_text(report, use_color(color, to_terminal)),
+        Format::Nagios => eems_reports::to_nagios(report),
     };
     match output {
         Some(path) => std::fs::write(path, body)

@@ -66,7 +66,12 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
         unassigned: Vec::new(),
     };
     let to_terminal = std::io::stdout().is_terminal();
-    let mut text = eems_reports::to_text(&report, use_color(args.report.color, to_terminal));
+    // With --format nagios the monitoring system reads standard output: the plugin line only.
+    let mut text = if format == Format::Nagios {
+        eems_reports::to_nagios(&report)
+    } else {
+        eems_reports::to_text(&report, use_color(args.report.color, to_terminal))
+    };
     let mut html = eems_reports::to_html(&report);
     let mut json = eems_reports::to_json(&report);
     if let Some(mut r) = bundle.redactor {
@@ -81,7 +86,7 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
     let (html_path, json_path) = match (&args.report.output, format) {
         (Some(o), Format::Html) => (o.clone(), sibling(o, "json")),
         (Some(o), Format::Json) => (sibling(o, "html"), o.clone()),
-        (Some(o), Format::Text) => (sibling(o, "html"), sibling(o, "json")),
+        (Some(o), Format::Text | Format::Nagios) => (sibling(o, "html"), sibling(o, "json")),
         (None, _) => {
             // Beside the bundle, never inside it (analyze would read it as evidence).
             let stem = bundle
@@ -97,7 +102,7 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
         }
     };
     let mut writes = vec![(html_path, html), (json_path, json)];
-    if let (Some(o), Format::Text) = (&args.report.output, format) {
+    if let (Some(o), Format::Text | Format::Nagios) = (&args.report.output, format) {
         writes.push((o.clone(), text.clone()));
     }
     for (p, body) in &writes {

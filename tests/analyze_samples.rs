@@ -179,8 +179,17 @@ const CASES: &[Case] = &[
         "critical",
         2,
         Some("proxy-bypass-ocs"),
-        &["proxy-bypass-ocs", "build-unknown"],
+        &["proxy-bypass-ocs", "proxy-bypass-mismatch", "build-unknown"],
         &[],
+    ),
+    (
+        "17-tls12-client-disabled",
+        "EXMB17",
+        "critical",
+        2,
+        Some("tls-config-weak"),
+        &["tls-config-weak", "tls-protocol-failure"],
+        &["build-before-march-2023", "tls-validation-failed"],
     ),
 ];
 
@@ -672,4 +681,35 @@ fn streamed_logs_give_the_same_reports_as_logs_read_whole() {
     }
     // The comparison covered logs at all (the samples hold several).
     assert!(logs >= 5, "only {logs} logs compared");
+}
+
+/// `--format nagios`: the plugin line (status, root cause, perfdata) and the
+/// plugin exit code, for one server and for all samples at once.
+#[test]
+fn nagios_line_and_exit_code() {
+    let run = |paths: &[&str]| {
+        let mut args = vec!["analyze".to_owned(), "--format".into(), "nagios".into()];
+        args.extend(
+            paths
+                .iter()
+                .map(|p| format!("{}/samples/{p}", env!("CARGO_MANIFEST_DIR"))),
+        );
+        let r = support::doctor(&args);
+        (r.stdout, r.status.code())
+    };
+    let (out, code) = run(&["02-build-before-march-2023"]);
+    assert_eq!(
+        out,
+        "EEMS CRITICAL - EXCH2019A CRITICAL (build-before-march-2023) | servers=1;;;0 ok=0;;;0 warning=0;;;0 critical=1;;;0 unknown=0;;;0 root_causes=1;;;0 findings=3;;;0\n"
+    );
+    assert_eq!(code, Some(2));
+    let (out, code) = run(&["01-healthy"]);
+    assert!(
+        out.starts_with("EEMS OK - EXMBX01 OK | servers=1;;;0 ok=1;;;0"),
+        "{out}"
+    );
+    assert_eq!(code, Some(0));
+    let (out, _) = run(&["10-mitigations-disabled-org", "01-healthy"]);
+    assert!(out.starts_with("EEMS WARNING - "), "{out}");
+    assert!(out.contains("warning=1;;;0"), "{out}");
 }

@@ -145,6 +145,9 @@ fn collect_then_analyze_names_the_root_cause_and_records_failures() {
         "winhttp-settings-wow6432node",
         "authroot-policy",
         "chainengine-config",
+        "schannel-tls12",
+        "dotnet-v4",
+        "dotnet-v4-wow6432node",
         "netsh-advproxy",
     ] {
         let i = item(&m, failing);
@@ -169,6 +172,15 @@ fn collect_then_analyze_names_the_root_cause_and_records_failures() {
     assert_eq!(
         item(&m, "events")["command"],
         "wevtutil qe Application /q:\"*[System[Provider[@Name='MSExchange Mitigation Service'] or (EventID=4999)]]\" /f:xml /rd:true /c:500"
+    );
+    // The TLS keys of tls-config-weak: SCHANNEL with its Client/Server subkeys.
+    assert_eq!(
+        item(&m, "schannel-tls12")["command"],
+        r#"reg query "HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2" /s"#
+    );
+    assert_eq!(
+        item(&m, "dotnet-v4-wow6432node")["command"],
+        r#"reg query "HKLM\SOFTWARE\WOW6432Node\Microsoft\.NETFramework\v4.0.30319""#
     );
     assert_eq!(
         item(&m, "netsh-proxy")["command"],

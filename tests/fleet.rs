@@ -13,7 +13,8 @@ use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// Generated bundle i is scenario i % 16 (sorted folder names): its status.
+/// Generated bundle i is scenario i % (number of samples) (sorted folder names): its status
+/// (the first 16; the tests generate fewer bundles than that).
 const STATUS: [&str; 16] = [
     "ok", "critical", "critical", "critical", "critical", "critical", "critical", "critical",
     "critical", "warning", "warning", "warning", "critical", "critical", "warning", "critical",
@@ -361,4 +362,61 @@ fn previous_scan_new_and_resolved_problems() {
     assert!(html.contains("New problems since the last scan"));
     assert!(html.contains("Resolved since the last scan"));
     assert!(html.contains("Missing since the last scan"));
+}
+
+/// `--format prom`: only `fleet.prom`, OpenMetrics text whose counts add up,
+/// with each bundle's evidence age from its collect manifest.
+#[test]
+fn prom_counts_statuses_root_causes_and_evidence_age() {
+    let tmp = tempfile::tempdir().unwrap();
+    let share = tmp.path().join("share");
+    for s in ["01-healthy", "02-build-before-march-2023"] {
+        let to = share.join(s);
+        std::fs::create_dir_all(&to).unwrap();
+        for e in std::fs::read_dir(Path::new(ROOT).join("samples").join(s)).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    let collected = (chrono::Utc::now() - chrono::Duration::hours(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    std::fs::write(
+        share.join("02-build-before-march-2023/manifest.json"),
+        format!(r#"{{"tool_version":"0.1.0","host":"EXCH2019A","collected_at":"{collected}","items":[]}}"#),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let (code, stdout, stderr) = fleet(
+        &[&share],
+        &["--format", "prom", "-o", out.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["fleet.prom"]);
+    let text = std::fs::read_to_string(out.join("fleet.prom")).unwrap();
+    assert!(
+        text.contains("eems_servers{status=\"critical\"} 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("eems_servers{status=\"ok\"} 1\n"), "{text}");
+    assert!(
+        text.contains("eems_servers_by_root_cause{root_cause=\"build-before-march-2023\"} 1\n")
+    );
+    assert!(text.contains("eems_server_status{server=\"EXMBX01\""));
+    let age: i64 = text
+        .lines()
+        .find(|l| l.starts_with("eems_evidence_age_seconds{server=\"EXCH2019A\""))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((7200..7200 + 120).contains(&age), "{age}");
+    // The healthy sample has no manifest: no age is made up for it.
+    assert!(!text.contains("eems_evidence_age_seconds{server=\"EXMBX01\""));
+    assert!(text.ends_with("# EOF\n"));
 }

@@ -573,6 +573,7 @@ fn add_content(
                         }
                     }
                 }
+                add_tls_key(main, path, key);
                 if p.ends_with("exchangeserver\\v15\\setup") {
                     let get = |n: &str| {
                         key.values
@@ -632,6 +633,22 @@ fn add_content(
             if let Some(w) = &g.endpoint_warning {
                 main.get_mitigations_warning = Some(Cite::new(path, Some(w.line), w.text.clone()));
             }
+            for e in &g.entries {
+                let (Some(id), Some(status)) = (&e.id, &e.status) else {
+                    continue;
+                };
+                main.mitigation_statuses.push(Fact::new(
+                    crate::evidence::MitigationStatus {
+                        id: id.clone(),
+                        status: status.clone(),
+                    },
+                    Cite::new(
+                        path,
+                        Some(e.line),
+                        format!("Mitigation Id : {id}; Status : {status}"),
+                    ),
+                ));
+            }
         }
         // Read last, by `add_healthchecker`.
         Content::HealthChecker(_) => {}
@@ -668,6 +685,16 @@ fn add_content(
             ));
         }
         Content::EvidenceManifest(m) => {
+            for i in m
+                .failed_items()
+                .filter(|i| i.name == "get-organizationconfig")
+            {
+                let error = i.error.clone().unwrap_or_default();
+                main.org_config_unreadable.push(Fact::new(
+                    format!("collect's get-organizationconfig item failed: {error}"),
+                    Cite::new(path, None, format!("get-organizationconfig: {error}")),
+                ));
+            }
             main.collection = Some(Fact::new(
                 CollectionFact {
                     host: m.host.clone(),
@@ -692,6 +719,59 @@ fn add_content(
     }
     reached.main = true;
     reached
+}
+
+/// SCHANNEL `TLS 1.2\Client|Server` and .NET `v4.0.30319` keys: the key
+/// (read, so absent values are at their default) and the values that decide
+/// which TLS versions the service's .NET client offers.
+fn add_tls_key(ev: &mut ServerEvidence, path: &str, key: &eems_parsers::registry::RegKey) {
+    use crate::evidence::{TlsPlace, TlsValue};
+    let p = key.path.to_ascii_lowercase();
+    let (place, names): (TlsPlace, [&str; 2]) =
+        if p.ends_with("schannel\\protocols\\tls 1.2\\client") {
+            (
+                TlsPlace::SchannelTls12Client,
+                ["Enabled", "DisabledByDefault"],
+            )
+        } else if p.ends_with("schannel\\protocols\\tls 1.2\\server") {
+            (
+                TlsPlace::SchannelTls12Server,
+                ["Enabled", "DisabledByDefault"],
+            )
+        } else if p.ends_with(".netframework\\v4.0.30319") {
+            let place = match key.view {
+                eems_parsers::registry::RegView::Native => TlsPlace::DotNet4,
+                eems_parsers::registry::RegView::Wow6432node => TlsPlace::DotNet4Wow6432,
+            };
+            (place, ["SystemDefaultTlsVersions", "SchUseStrongCrypto"])
+        } else {
+            return;
+        };
+    let t = &mut ev.tls_registry;
+    t.keys.push(Fact::new(
+        place,
+        Cite::new(path, Some(key.line), key.path.clone()),
+    ));
+    for v in &key.values {
+        let Some(name) = names.iter().find(|n| v.name.eq_ignore_ascii_case(n)) else {
+            continue;
+        };
+        let Some(value) = v.data.as_u64() else {
+            continue;
+        };
+        t.values.push(Fact::new(
+            TlsValue {
+                place,
+                name: (*name).to_owned(),
+                value,
+            },
+            Cite::new(
+                path,
+                Some(v.line),
+                format!("{}\\{}    {}    {}", key.path, v.name, v.reg_type, v.raw),
+            ),
+        ));
+    }
 }
 
 /// The command that shows the real WinHTTP proxy when Health Checker's looked mangled.
@@ -794,6 +874,21 @@ fn add_healthchecker(ev: &mut ServerEvidence, path: &str, r: &eems_parsers::scri
                 Cite::new(path, Some(p.line), excerpt),
             ));
         }
+    }
+    if let Some(e) = &r.eems
+        && e.value == eems_parsers::scripts::EemsConfigState::FailedToQueryConfig
+    {
+        ev.org_config_unreadable.push(Fact::new(
+            "Health Checker could not query the configuration".to_owned(),
+            Cite::new(
+                path,
+                Some(e.line),
+                format!(
+                    "Exchange Emergency Mitigation Service: {} (Health Checker)",
+                    e.raw
+                ),
+            ),
+        ));
     }
     if ev.healthchecker_pattern_reachable.is_none()
         && let Some(p) = &r.pattern_service
@@ -947,6 +1042,7 @@ pub struct LogRow<'a> {
     pub arg: Option<&'a str>,
     pub xml_not_safe: bool,
     pub error: bool,
+    pub operation: Option<&'a str>,
     pub message: Option<&'a str>,
     pub truncated: bool,
 }
@@ -973,6 +1069,7 @@ impl<'a> From<&'a LogRecord> for LogRow<'a> {
             arg,
             xml_not_safe,
             error: r.is_error(),
+            operation: r.operation.as_deref(),
             message: r.message.as_deref(),
             truncated: r.truncated,
         }
@@ -988,6 +1085,7 @@ impl<'a> From<&RecordView<'a>> for LogRow<'a> {
             arg: r.class_arg,
             xml_not_safe: r.xml_not_safe,
             error: r.level.is_some_and(|l| l.eq_ignore_ascii_case("Error")),
+            operation: r.operation,
             message: r.message,
             truncated: r.truncated,
         }
@@ -1006,6 +1104,9 @@ fn record_cause(r: &LogRow<'_>, memo: &mut Option<(String, Cause)>) -> Option<Ca
     }
 }
 
+/// Distinct apply-failure messages kept per server.
+const MAX_APPLY_ERRORS: usize = 5;
+
 /// One log file reduced to its timeline, row by row: memory does not grow
 /// with the rows (issue 14). The same fold serves a log parsed in memory and
 /// one streamed from disk while it is read; [`LogFolded::merge_into`] then
@@ -1017,6 +1118,7 @@ pub struct LogFold {
     first_timed_attempt: Option<DateTime<Utc>>,
     current: Option<Attempt>,
     memo: Option<(String, Cause)>,
+    apply_errors: Vec<Fact<String>>,
 }
 
 /// What [`LogFold`] made of one log.
@@ -1026,6 +1128,10 @@ pub struct LogFolded {
     /// The first attempt with a time: the gap to the previous log's last
     /// attempt is measured to it.
     first_timed_attempt: Option<DateTime<Utc>>,
+    /// The first distinct `ApplyMitigation` error messages (at most
+    /// [`MAX_APPLY_ERRORS`]: enough for the merge to keep the first ones of
+    /// all logs together).
+    apply_errors: Vec<Fact<String>>,
 }
 
 impl LogFold {
@@ -1036,6 +1142,7 @@ impl LogFold {
             first_timed_attempt: None,
             current: None,
             memo: None,
+            apply_errors: Vec::new(),
         }
     }
 
@@ -1052,6 +1159,18 @@ impl LogFold {
         }
         let path = self.path.as_str();
         let cite = || Cite::new(path, Some(r.line), r.message.unwrap_or_default().to_owned());
+        if r.error
+            && r.operation
+                .is_some_and(|o| o.eq_ignore_ascii_case("ApplyMitigation"))
+        {
+            // The same failure repeats hourly: its first occurrence per message.
+            let msg = r.message.unwrap_or_default();
+            if self.apply_errors.len() < MAX_APPLY_ERRORS
+                && !self.apply_errors.iter().any(|f| f.value == msg)
+            {
+                self.apply_errors.push(Fact::new(msg.to_owned(), cite()));
+            }
+        }
         match r.kind {
             MessageKind::FetchingMitigations => {
                 if let Some(a) = self.current.take() {
@@ -1107,6 +1226,7 @@ impl LogFold {
         LogFolded {
             tl: self.tl,
             first_timed_attempt: self.first_timed_attempt,
+            apply_errors: self.apply_errors,
         }
     }
 }
@@ -1213,6 +1333,13 @@ fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog, folded: Opt
             fold.finish()
         }
     };
+    for f in &folded.apply_errors {
+        if ev.mitigation_apply_errors.len() < MAX_APPLY_ERRORS
+            && !ev.mitigation_apply_errors.iter().any(|e| e.value == f.value)
+        {
+            ev.mitigation_apply_errors.push(f.clone());
+        }
+    }
     if let Some(tl) = ev.log.as_mut() {
         folded.merge_into(tl);
     }

@@ -64,6 +64,79 @@ pub enum WinHttpView {
     HealthChecker,
 }
 
+/// Where a TLS setting lives: SCHANNEL's `TLS 1.2\Client|Server` keys, or
+/// .NET Framework 4's `v4.0.30319` key (native or `WOW6432Node`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsPlace {
+    SchannelTls12Client,
+    SchannelTls12Server,
+    DotNet4,
+    DotNet4Wow6432,
+}
+
+impl TlsPlace {
+    /// The key, as `reg query` takes it.
+    pub fn key(self) -> &'static str {
+        match self {
+            TlsPlace::SchannelTls12Client => {
+                r"HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2\Client"
+            }
+            TlsPlace::SchannelTls12Server => {
+                r"HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2\Server"
+            }
+            TlsPlace::DotNet4 => r"HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319",
+            TlsPlace::DotNet4Wow6432 => {
+                r"HKLM\SOFTWARE\WOW6432Node\Microsoft\.NETFramework\v4.0.30319"
+            }
+        }
+    }
+}
+
+/// One DWORD read from a [`TlsPlace`] (`Enabled`, `DisabledByDefault`,
+/// `SystemDefaultTlsVersions`, `SchUseStrongCrypto`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TlsValue {
+    pub place: TlsPlace,
+    pub name: String,
+    pub value: u64,
+}
+
+/// The SCHANNEL and .NET TLS registry evidence.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TlsRegistry {
+    /// The keys read, with or without the values: a value absent from a key
+    /// that was read is at its Windows/.NET default.
+    pub keys: Vec<Fact<TlsPlace>>,
+    pub values: Vec<Fact<TlsValue>>,
+}
+
+impl TlsRegistry {
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The last value `name` read at `place` (a later file overrides an earlier one).
+    pub fn value(&self, place: TlsPlace, name: &str) -> Option<&Fact<TlsValue>> {
+        self.values
+            .iter()
+            .rev()
+            .find(|v| v.value.place == place && v.value.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn read(&self, place: TlsPlace) -> bool {
+        self.keys.iter().any(|k| k.value == place)
+    }
+}
+
+/// One row of `Get-Mitigations.ps1`: a mitigation and its status
+/// (`Applied`, `Blocked`, `Failed`, …, as printed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MitigationStatus {
+    pub id: String,
+    pub status: String,
+}
+
 /// What `collect`'s manifest says about the collection.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CollectionFact {
@@ -258,6 +331,9 @@ pub struct ServerEvidence {
     pub winhttp: Vec<Fact<WinHttpSetting>>,
     pub disable_root_auto_update: Option<Fact<u64>>,
     pub chain_engine_options: Option<Fact<u64>>,
+    /// SCHANNEL TLS 1.2 and .NET 4 TLS registry values.
+    #[serde(skip_serializing_if = "TlsRegistry::is_empty")]
+    pub tls_registry: TlsRegistry,
     pub service: Option<Fact<ServiceFact>>,
     pub log: Option<LogTimeline>,
     /// Mitigation-service events (1008 …) by classified cause.
@@ -275,6 +351,17 @@ pub struct ServerEvidence {
     pub healthchecker_pattern_reachable: Option<Fact<bool>>,
     /// What OCS answered an admin's own `Invoke-WebRequest`/`Invoke-RestMethod`.
     pub ocs_response: Option<Fact<eems_parsers::ocs_response::OcsResponse>>,
+    /// Each mitigation's status as `Get-Mitigations.ps1` listed it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mitigation_statuses: Vec<Fact<MitigationStatus>>,
+    /// MitigationService log rows of a failed apply (`ApplyMitigation` at
+    /// level Error), the first few distinct messages.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mitigation_apply_errors: Vec<Fact<String>>,
+    /// Reading the organization configuration failed (Health Checker's
+    /// "Failed to query config", or collect's `get-organizationconfig` item).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub org_config_unreadable: Vec<Fact<String>>,
     /// The bundle was written by `eems-doctor collect` (its `manifest.json`).
     pub collection: Option<Fact<CollectionFact>>,
     /// Values read but not used because they looked mangled.

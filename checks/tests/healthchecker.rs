@@ -285,3 +285,79 @@ fn full_report_two_servers() {
     let d2 = run(ex02);
     assert!(failed(&d2).contains(&"build-before-march-2023"));
 }
+
+/// Health Checker's "Failed to query config" (its EEMS block layout, as in
+/// `extra/powershell/healthchecker-eems-disabled-unreachable.txt`; synthetic
+/// state) and collect's failed `get-organizationconfig` item are both
+/// `org-config-unreadable`, citing where they were read.
+#[test]
+fn failed_to_query_config_is_its_own_finding() {
+    let hc = "Exchange Emergency Mitigation Service: Failed to query config\n        More Information: https://aka.ms/HC-EEMS\n        Windows service: Running\n        Pattern service: 200 - Reachable\n";
+    let evs = collect(&[("hc.txt", hc.as_bytes().to_vec())]);
+    let d = run(&evs[0]);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.id.as_str() == "org-config-unreadable")
+        .unwrap();
+    assert_eq!(f.title, "The organization configuration could not be read");
+    assert_eq!(f.evidence[0].line, Some(1));
+    assert!(f.evidence[0].excerpt.contains("Failed to query config"));
+    assert_eq!(outcome(&d, "mitigations-disabled-org").0, "skip");
+
+    let manifest = r#"{"tool_version":"0.1.0","host":"EX01","collected_at":"2026-03-01T06:00:00Z","items":[{"name":"get-organizationconfig","command":"powershell.exe …","exit_code":1,"output":"get-organizationconfig-fl.txt","error":"exit code 1"}]}"#;
+    let evs = collect(&[("manifest.json", manifest.as_bytes().to_vec())]);
+    let d = run(&evs[0]);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.id.as_str() == "org-config-unreadable")
+        .unwrap();
+    assert!(
+        f.detail
+            .starts_with("collect's get-organizationconfig item failed: exit code 1"),
+        "{}",
+        f.detail
+    );
+}
+
+/// Not Health Checker, but the same end-to-end path: a `Get-Mitigations.ps1`
+/// listing with a `Failed` status (reconstructed layout,
+/// `extra/powershell/get-mitigations-failed.txt`) and a MitigationService log
+/// with an `ApplyMitigation` error row (synthetic row in the samples' layout)
+/// are `mitigation-apply-failed`, each cited.
+#[test]
+fn failed_mitigation_from_get_mitigations_and_the_log() {
+    let evs = collect(&[(
+        "get-mitigations.txt",
+        fixture("extra/powershell/get-mitigations-failed.txt"),
+    )]);
+    let d = run(&evs[0]);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.id.as_str() == "mitigation-apply-failed")
+        .unwrap();
+    assert_eq!(f.title, "Get-Mitigations.ps1 shows M2 as failed to apply");
+    assert_eq!(f.evidence[0].line, Some(8));
+
+    let log = "DateTime,ServerName,Operation,CustomData\r\n#Software: Microsoft Exchange Server\r\n#Version: 15.02.1748.039\r\n#Log-type: Mitigation Service Logs\r\n#Fields: DateTime,ServerName,Operation,CustomData\r\n2026-03-02T08:08:14.289Z,EX01,ApplyMitigation,S:LogLevel=Error;S:Message=Failed to apply mitigation M2.1\r\n2026-03-02T09:08:14.289Z,EX01,ApplyMitigation,S:LogLevel=Error;S:Message=Failed to apply mitigation M2.1\r\n";
+    let evs = collect(&[(
+        "MitigationService_2026030208-1.LOG",
+        log.as_bytes().to_vec(),
+    )]);
+    let d = run(&evs[0]);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.id.as_str() == "mitigation-apply-failed")
+        .unwrap();
+    // The hourly repeat is one message.
+    assert_eq!(f.evidence.len(), 1);
+    assert_eq!(f.evidence[0].line, Some(6));
+    assert!(
+        f.detail.contains("1 distinct ApplyMitigation error(s)"),
+        "{}",
+        f.detail
+    );
+}

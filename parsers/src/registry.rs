@@ -38,6 +38,10 @@ pub enum RegFormat {
     Unknown,
     RegQuery,
     RegExport,
+    /// `Get-ItemProperty <key> | Export-Clixml`.
+    GetItemPropertyClixml,
+    /// Health Checker's `Get-AllTlsSettings` object, exported with `Export-Clixml`.
+    HealthCheckerTlsClixml,
 }
 
 /// 64-bit (native) registry view or the 32-bit `WOW6432Node` redirect.
@@ -185,6 +189,9 @@ pub fn looks_like_registry_values(text: &str) -> bool {
 
 /// Parse a `reg query` output or a `.reg` export.
 pub fn parse(src: Source<'_>) -> Parsed<RegistryValues> {
+    if crate::clixml::is_clixml(src.text) {
+        return parse_clixml(src);
+    }
     let (out, mut problems) = parse_raw(src);
     if out.keys.is_empty() && out.errors.is_empty() && problems.is_empty() {
         problems.push(Problem::whole("no registry key or value found"));
@@ -716,6 +723,196 @@ fn reg_quoted(i: &str) -> IResult<&str, String> {
     }
 }
 
+// ---------------------------------------------------------------- CliXml
+
+/// CliXml holding registry values: `Get-ItemProperty <key> | Export-Clixml`
+/// (objects whose `PSPath` is under the `Registry::` provider), or Health
+/// Checker's `Get-AllTlsSettings` object (its SCHANNEL and .NET values).
+pub fn looks_like_registry_values_clixml(text: &str) -> bool {
+    use crate::clixml;
+    clixml::is_clixml(text)
+        && (clixml::mentions_property(text, "SystemDefaultTlsVersionsValue")
+            || clixml::mentions_property(text, "PSPath")
+                && text.contains("Microsoft.PowerShell.Core\\Registry::"))
+}
+
+fn parse_clixml(src: Source<'_>) -> Parsed<RegistryValues> {
+    use crate::clixml::PsValue;
+    let parsed = crate::clixml::parse(src);
+    let mut problems = parsed.problems;
+    let mut out = RegistryValues::default();
+    for obj in &parsed.value {
+        if let Some(reg) = obj.get("Registry").and_then(PsValue::as_object) {
+            out.format = RegFormat::HealthCheckerTlsClixml;
+            hc_tls_keys(reg, &mut out.keys);
+        } else if let Some(path) = obj.get("PSPath").and_then(PsValue::as_str) {
+            out.format = RegFormat::GetItemPropertyClixml;
+            out.keys.push(get_item_property_key(obj, path));
+        }
+    }
+    if out.keys.is_empty() {
+        problems.push(Problem::whole(
+            "no registry key (Get-ItemProperty object or Health Checker TLS settings) found in the CliXml",
+        ));
+    }
+    fill_subkeys(&mut out.keys);
+    Parsed::with_problems(out, problems)
+}
+
+/// `Microsoft.PowerShell.Core\Registry::HKEY_LOCAL_MACHINE\…` → `HKEY_LOCAL_MACHINE\…`.
+fn provider_path(path: &str) -> &str {
+    path.split_once("::").map_or(path, |(_, p)| p)
+}
+
+/// The properties PowerShell adds to every `Get-ItemProperty` object.
+const PS_PROPERTIES: [&str; 5] = [
+    "PSPath",
+    "PSParentPath",
+    "PSChildName",
+    "PSDrive",
+    "PSProvider",
+];
+
+/// One `Get-ItemProperty` object: every property but PowerShell's own is a
+/// value. CliXml keeps the .NET type, not the registry type: an `I32` is a
+/// `REG_DWORD` (a DWORD above 0x7FFFFFFF arrives negative), a larger integer a
+/// `REG_QWORD`, a string `REG_SZ`, a string list `REG_MULTI_SZ`, bytes `REG_BINARY`.
+fn get_item_property_key(obj: &crate::clixml::PsObject, path: &str) -> RegKey {
+    use crate::clixml::PsValue;
+    let mut key = new_key(provider_path(path).to_owned(), false, obj.line);
+    for p in &obj.properties {
+        if PS_PROPERTIES.iter().any(|n| p.name.eq_ignore_ascii_case(n)) {
+            continue;
+        }
+        let (reg_type, data, raw) = match &p.value {
+            PsValue::Int(i) => match (i32::try_from(*i), u64::try_from(*i)) {
+                (Ok(d), _) => (
+                    "REG_DWORD",
+                    RegData::Dword(u64::from(u32::from_ne_bytes(d.to_ne_bytes()))),
+                    i.to_string(),
+                ),
+                (Err(_), Ok(q)) => ("REG_QWORD", RegData::Qword(q), i.to_string()),
+                (Err(_), Err(_)) => ("REG_QWORD", RegData::Invalid, i.to_string()),
+            },
+            PsValue::Str(s) => ("REG_SZ", RegData::String(s.clone()), s.clone()),
+            PsValue::Text { tag, text } if tag == "BA" => match p.value.as_bytes() {
+                Some(b) => ("REG_BINARY", RegData::Binary(b), text.clone()),
+                None => ("REG_BINARY", RegData::Invalid, text.clone()),
+            },
+            v => match v.as_list() {
+                Some(items) => {
+                    let strings: Vec<String> = items
+                        .iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect();
+                    let raw = strings.join("\\0");
+                    ("REG_MULTI_SZ", RegData::MultiString(strings), raw)
+                }
+                None => continue,
+            },
+        };
+        key.values.push(RegValue {
+            name: p.name.clone(),
+            reg_type: reg_type.to_owned(),
+            data,
+            raw,
+            line: p.line,
+        });
+    }
+    key
+}
+
+const HC_SCHANNEL: &str = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols";
+const HC_NET: &str = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\.NETFramework";
+const HC_NET_WOW: &str = "HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework";
+
+/// Health Checker's `Registry` object: `TLS` (a table by version, each with
+/// `ServerEnabledValue`, `ClientDisabledByDefaultValue`, …) and `NET` (by
+/// framework, `SystemDefaultTlsVersionsValue`, `WowSchUseStrongCryptoValue`, …).
+/// Only the raw `…Value` integers become values: its booleans are its own
+/// reading (a missing value counts as its default), and an older object has a
+/// `SchUseStrongCrypto` boolean with no raw value, which is then left out.
+/// Every version and framework in the object gives its keys, with or without values.
+fn hc_tls_keys(reg: &crate::clixml::PsObject, keys: &mut Vec<RegKey>) {
+    use crate::clixml::PsValue;
+    let value_of = |o: &crate::clixml::PsObject, name: &str| {
+        let p = o
+            .properties
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))?;
+        let i = p.value.as_i64()?;
+        Some(RegValue {
+            name: String::new(),
+            reg_type: "REG_DWORD".into(),
+            data: u64::try_from(i).map_or(RegData::Invalid, RegData::Dword),
+            raw: i.to_string(),
+            line: p.line,
+        })
+    };
+    let mut push = |path: String, o: &crate::clixml::PsObject, pairs: &[(&str, &str)]| {
+        let mut key = new_key(path, false, o.line);
+        for (property, name) in pairs {
+            if let Some(mut v) = value_of(o, property) {
+                v.name = (*name).to_owned();
+                key.values.push(v);
+            }
+        }
+        keys.push(key);
+    };
+    for (_, v) in reg
+        .get("TLS")
+        .and_then(PsValue::as_dict)
+        .unwrap_or_default()
+    {
+        let Some(o) = v.as_object() else { continue };
+        let Some(version) = o.get("TLSVersion").and_then(PsValue::as_str) else {
+            continue;
+        };
+        for side in ["Client", "Server"] {
+            push(
+                format!("{HC_SCHANNEL}\\TLS {version}\\{side}"),
+                o,
+                &[
+                    (&format!("{side}EnabledValue"), "Enabled"),
+                    (
+                        &format!("{side}DisabledByDefaultValue"),
+                        "DisabledByDefault",
+                    ),
+                ],
+            );
+        }
+    }
+    for (_, v) in reg
+        .get("NET")
+        .and_then(PsValue::as_dict)
+        .unwrap_or_default()
+    {
+        let Some(o) = v.as_object() else { continue };
+        let Some(version) = o.get("NetVersion").and_then(PsValue::as_str) else {
+            continue;
+        };
+        push(
+            format!("{HC_NET}\\{version}"),
+            o,
+            &[
+                ("SystemDefaultTlsVersionsValue", "SystemDefaultTlsVersions"),
+                ("SchUseStrongCryptoValue", "SchUseStrongCrypto"),
+            ],
+        );
+        push(
+            format!("{HC_NET_WOW}\\{version}"),
+            o,
+            &[
+                (
+                    "WowSystemDefaultTlsVersionsValue",
+                    "SystemDefaultTlsVersions",
+                ),
+                ("WowSchUseStrongCryptoValue", "SchUseStrongCrypto"),
+            ],
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -729,6 +926,135 @@ mod tests {
     }
 
     const CONNECTIONS: &str = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections";
+
+    const TLS12: &str = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2";
+    const NET4: &str = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319";
+    const NET4_WOW: &str =
+        "HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319";
+
+    fn dword(r: &RegistryValues, path: &str, name: &str) -> Option<u64> {
+        r.keys
+            .iter()
+            .find(|k| k.path.eq_ignore_ascii_case(path))?
+            .value(name)?
+            .data
+            .as_u64()
+    }
+
+    #[test]
+    fn schannel_tls12_subkeys_with_s() {
+        let p = run(fixture!("extra/winhttp/reg-query-schannel-tls12-s.txt"));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let r = p.value;
+        assert_eq!(r.keys.len(), 3);
+        let client = format!("{TLS12}\\Client");
+        assert_eq!(dword(&r, &client, "Enabled"), Some(0));
+        assert_eq!(dword(&r, &client, "DisabledByDefault"), Some(1));
+        assert_eq!(dword(&r, &format!("{TLS12}\\Server"), "Enabled"), Some(1));
+        assert_eq!(r.keys[0].subkeys.len(), 2);
+        assert_eq!(r.keys[1].values[1].line, 6);
+    }
+
+    #[test]
+    fn dotnet_v4_and_tls_export() {
+        let p = run(fixture!("extra/winhttp/reg-query-dotnet-v4.txt"));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(dword(&p.value, NET4, "SchUseStrongCrypto"), Some(0));
+        assert_eq!(dword(&p.value, NET4, "SystemDefaultTlsVersions"), Some(0));
+
+        let p = run(fixture!("extra/winhttp/reg-export-tls.reg"));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let r = p.value;
+        assert_eq!(r.format, RegFormat::RegExport);
+        assert_eq!(dword(&r, &format!("{TLS12}\\Client"), "Enabled"), Some(1));
+        assert_eq!(dword(&r, NET4, "SchUseStrongCrypto"), Some(1));
+        assert_eq!(dword(&r, NET4_WOW, "SystemDefaultTlsVersions"), Some(0));
+        assert_eq!(r.keys[2].view, RegView::Wow6432node);
+    }
+
+    #[test]
+    fn get_item_property_clixml_is_a_key_with_its_values() {
+        let d = decode(fixture!(
+            "extra/winhttp/get-itemproperty-dotnet-v4.clixml.xml"
+        ));
+        assert_eq!(
+            crate::sniff::sniff_text(&d.text),
+            crate::kind::Kind::RegistryValues
+        );
+        let p = parse(Source::new(&d.text));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let r = p.value;
+        assert_eq!(r.format, RegFormat::GetItemPropertyClixml);
+        assert_eq!(r.keys.len(), 1);
+        let k = &r.keys[0];
+        assert_eq!(k.path, NET4);
+        // PowerShell's own properties are not registry values.
+        let names: Vec<&str> = k.values.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "OnlyUseLatestCLR",
+                "SchUseStrongCrypto",
+                "SystemDefaultTlsVersions"
+            ]
+        );
+        assert_eq!(
+            k.value("SchUseStrongCrypto").unwrap().data,
+            RegData::Dword(0)
+        );
+        assert_eq!(k.value("SchUseStrongCrypto").unwrap().line, 9);
+    }
+
+    /// Health Checker's own capture (CSS-Exchange test data, see its SOURCE.md).
+    #[test]
+    fn health_checker_tls_settings_clixml() {
+        let d = decode(fixture!("clixml/css-exchange/E15/GetAllTlsSettings.xml"));
+        assert_eq!(
+            crate::sniff::sniff_text(&d.text),
+            crate::kind::Kind::RegistryValues
+        );
+        let p = parse(Source::new(&d.text));
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let r = p.value;
+        assert_eq!(r.format, RegFormat::HealthCheckerTlsClixml);
+        // TLS 1.0/1.1/1.2 × Client/Server, v2 and v4 × native/WOW.
+        assert_eq!(r.keys.len(), 10);
+        let server = format!("{TLS12}\\Server");
+        assert_eq!(dword(&r, &server, "Enabled"), Some(1));
+        assert_eq!(dword(&r, &server, "DisabledByDefault"), Some(0));
+        // Nil in the capture: the value is absent, not 0.
+        let client = r
+            .keys
+            .iter()
+            .find(|k| k.path == format!("{TLS12}\\Client"))
+            .unwrap();
+        assert!(client.values.is_empty());
+        assert_eq!(dword(&r, NET4, "SystemDefaultTlsVersions"), Some(1));
+        assert_eq!(dword(&r, NET4_WOW, "SystemDefaultTlsVersions"), Some(1));
+        // This older object has only Health Checker's boolean for SchUseStrongCrypto.
+        assert_eq!(dword(&r, NET4, "SchUseStrongCrypto"), None);
+    }
+
+    #[test]
+    fn clixml_without_registry_objects_is_a_problem_not_a_panic() {
+        let text = "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj RefId=\"0\"><MS><S N=\"PSPath\">x</S><I32 N=\"A\">nope</I32><I32 N=\"B\">-1</I32></MS></Obj><Obj RefId=\"1\"><MS><Obj N=\"Registry\" RefId=\"2\"><MS><S N=\"TLS\">x</S></MS></Obj></MS></Obj></Objs>";
+        let p = parse(Source::new(text));
+        assert_eq!(p.value.keys.len(), 1);
+        // A DWORD above 0x7FFFFFFF is a negative I32 in CliXml.
+        assert_eq!(
+            p.value.keys[0].value("B").map(|v| &v.data),
+            Some(&RegData::Dword(0xFFFF_FFFF))
+        );
+        let p = parse(Source::new(
+            "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"></Objs>",
+        ));
+        assert!(p.value.keys.is_empty());
+        assert!(
+            p.problems
+                .iter()
+                .any(|x| x.message.contains("no registry key"))
+        );
+    }
 
     #[test]
     fn authroot_dword() {

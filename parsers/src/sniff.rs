@@ -236,6 +236,10 @@ pub const CLIXML_RECOGNIZERS: &[(Kind, Recognizer)] = &[
         crate::winhttp::looks_like_winhttp_registry_clixml,
     ),
     (
+        Kind::RegistryValues,
+        crate::registry::looks_like_registry_values_clixml,
+    ),
+    (
         Kind::ExsetupVersion,
         crate::build::looks_like_exsetup_version_clixml,
     ),

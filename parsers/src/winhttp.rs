@@ -817,7 +817,10 @@ pub fn parse_registry(src: Source<'_>) -> Parsed<WinHttpRegistry> {
         out.format = match values.format {
             RegFormat::RegExport => WinHttpRegistryFormat::RegExport,
             RegFormat::RegQuery => WinHttpRegistryFormat::RegQuery,
-            RegFormat::Unknown => WinHttpRegistryFormat::Unknown,
+            // `parse_raw` reads text only; the CliXml forms are read above.
+            RegFormat::Unknown
+            | RegFormat::GetItemPropertyClixml
+            | RegFormat::HealthCheckerTlsClixml => WinHttpRegistryFormat::Unknown,
         };
         out.errors = values.errors.clone();
         for (key, v) in values.find("WinHttpSettings") {

@@ -6,6 +6,7 @@
 //! - [`to_html`]: one self-contained page (inline CSS, no script, no external
 //!   resource) for support cases.
 //! - [`to_text`]: a compact terminal summary, ANSI colours only on request.
+//! - [`to_nagios`]: the monitoring-plugin status line with perfdata.
 //!
 //! Library code never prints: every renderer returns a `String`.
 
@@ -13,8 +14,10 @@ use chrono::{DateTime, Utc};
 use eems_checks::diagnosis::ServerDiagnosis;
 
 pub mod fleet;
+pub mod fleet_prom;
 mod html;
 pub mod json;
+mod nagios;
 pub mod safe;
 pub mod secrets;
 mod text;
@@ -61,4 +64,11 @@ pub fn to_html(report: &Report) -> String {
 pub fn to_text(report: &Report, color: bool) -> String {
     let text = text::render(report, color);
     safe::document(&secrets::scrub(&text), color).into_owned()
+}
+
+/// The monitoring-plugin line (Nagios, Icinga, Checkmk, PRTG):
+/// `EEMS CRITICAL - EX01 CRITICAL (build-before-march-2023) | servers=1;;;0 …`.
+/// Server names are reduced to `[A-Za-z0-9._-]` so evidence cannot break it.
+pub fn to_nagios(report: &Report) -> String {
+    safe::document(&secrets::scrub(&nagios::render(report)), false).into_owned()
 }

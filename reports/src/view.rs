@@ -105,7 +105,7 @@ impl Counts {
         c
     }
 
-    /// `32 checks: 3 fail, 21 pass, 8 skip, 0 error`.
+    /// `36 checks: 3 fail, 25 pass, 8 skip, 0 error`.
     pub fn line(&self) -> String {
         format!(
             "{} check{}: {} fail, {} pass, {} skip, {} error",

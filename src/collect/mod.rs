@@ -145,48 +145,70 @@ struct Command {
     display: String,
 }
 
-const REG_KEYS: [(&str, &str, &str, bool); 5] = [
+/// `reg query` items: name, output file, key, and what to add after the key.
+const REG_KEYS: [(&str, &str, &str, &[&str]); 8] = [
     (
         "winhttp-settings",
         "reg-query-winhttpsettings.txt",
         r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\Connections",
-        true,
+        &["/v", "WinHttpSettings"],
     ),
     (
         "winhttp-settings-wow6432node",
         "reg-query-winhttpsettings-wow6432node.txt",
         r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Internet Settings\Connections",
-        true,
+        &["/v", "WinHttpSettings"],
     ),
     (
         "authroot-policy",
         "reg-query-authroot-policy.txt",
         r"HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot",
-        false,
+        &[],
     ),
     (
         "chainengine-config",
         "reg-query-chainengine-config.txt",
         r"HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates\ChainEngine\Config",
-        false,
+        &[],
     ),
     (
         "exchange-setup",
         "reg-query-exchange-setup.txt",
         r"HKLM\SOFTWARE\Microsoft\ExchangeServer\v15\Setup",
-        false,
+        &[],
+    ),
+    // TLS 1.2 for the service's outgoing handshake (tls-config-weak): `/s`
+    // prints the Client and Server subkeys; a missing key means the defaults.
+    (
+        "schannel-tls12",
+        "reg-query-schannel-tls12.txt",
+        r"HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2",
+        &["/s"],
+    ),
+    (
+        "dotnet-v4",
+        "reg-query-dotnet-v4.txt",
+        r"HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319",
+        &[],
+    ),
+    (
+        "dotnet-v4-wow6432node",
+        "reg-query-dotnet-v4-wow6432node.txt",
+        r"HKLM\SOFTWARE\WOW6432Node\Microsoft\.NETFramework\v4.0.30319",
+        &[],
     ),
 ];
 
 const EVENT_QUERY: &str =
     "*[System[Provider[@Name='MSExchange Mitigation Service'] or (EventID=4999)]]";
 
-fn reg(name: &'static str, file: &'static str, key: &str, winhttp: bool) -> Command {
+fn reg(name: &'static str, file: &'static str, key: &str, extra: &[&str]) -> Command {
     let mut args: Vec<runner::Arg> = vec!["query".into(), key.into()];
     let mut display = format!("reg query \"{key}\"");
-    if winhttp {
-        args.extend(["/v".into(), "WinHttpSettings".into()]);
-        display.push_str(" /v WinHttpSettings");
+    for a in extra {
+        args.push((*a).into());
+        display.push(' ');
+        display.push_str(a);
     }
     Command {
         name,
@@ -687,12 +709,8 @@ pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
     let collected_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut files = Files::default();
     let mut items = Vec::new();
-    for (name, file, key, winhttp) in REG_KEYS {
-        items.push(run_item(
-            &reg(name, file, key, winhttp),
-            &mut files,
-            timeout,
-        ));
+    for (name, file, key, extra) in REG_KEYS {
+        items.push(run_item(&reg(name, file, key, extra), &mut files, timeout));
     }
     for c in [
         netsh("netsh-proxy", "netsh-winhttp-show-proxy.txt", "proxy"),

@@ -36,6 +36,8 @@ pub enum FleetFormat {
     Html,
     Json,
     Ndjson,
+    /// `fleet.prom`: OpenMetrics text for a node_exporter textfile collector.
+    Prom,
 }
 
 #[derive(clap::Args, Debug)]
@@ -81,6 +83,8 @@ struct Sink {
     ndjson_broken: bool,
     /// (bundle index, summary, spool offset, spool length)
     done: Vec<(usize, ServerSummary, u64, usize)>,
+    /// (bundle index, `collected_at` of its manifest), for `fleet.prom`.
+    collected: Vec<(usize, Option<String>)>,
     /// Every write that failed (a server page, a line): the scan exits 3.
     io_errors: Vec<String>,
 }
@@ -179,6 +183,7 @@ pub fn run(args: FleetArgs) -> u8 {
             },
             ndjson_broken: false,
             done: Vec::with_capacity(bundles.len()),
+            collected: Vec::with_capacity(bundles.len()),
             io_errors: Vec::new(),
         })
     })() {
@@ -220,7 +225,11 @@ pub fn run(args: FleetArgs) -> u8 {
     };
     pool.install(|| {
         bundles.par_iter().enumerate().for_each(|(i, b)| {
-            let (entry, write_error) = analyse_bundle(b, &shared);
+            let (entry, write_error, collected_at) = analyse_bundle(b, &shared);
+            match sink.lock() {
+                Ok(mut s) => s.collected.push((i, collected_at)),
+                Err(p) => p.into_inner().collected.push((i, collected_at)),
+            }
             record(&sink, i, entry, write_error, &shared);
             progress.inc(1);
         });
@@ -269,6 +278,30 @@ pub fn run(args: FleetArgs) -> u8 {
             failed.push(e);
         }
     }
+    if want(FleetFormat::Prom) {
+        sink.collected.sort_by_key(|c| c.0);
+        let ages: Vec<Option<i64>> = sink
+            .collected
+            .iter()
+            .map(|(_, at)| {
+                at.as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| (now - t.with_timezone(&chrono::Utc)).num_seconds())
+            })
+            .collect();
+        let text = eems_reports::secrets::scrub(&eems_reports::fleet_prom::to_fleet_prom(
+            &head,
+            &summaries,
+            &ages,
+            now.timestamp(),
+        ))
+        .into_owned();
+        // Through a temp file and a rename, as every output: a collector
+        // never reads half a file (node_exporter's textfile advice).
+        if let Err(e) = outdir.write("fleet.prom", text.as_bytes()) {
+            failed.push(e);
+        }
+    }
     if !failed.is_empty() {
         // Bounded: a folder that refuses every page must not print 10,000 lines.
         const SHOWN: usize = 10;
@@ -306,8 +339,10 @@ pub fn run(args: FleetArgs) -> u8 {
         "fleet.html"
     } else if want(FleetFormat::Json) {
         "fleet.json"
-    } else {
+    } else if want(FleetFormat::Ndjson) {
         "fleet.ndjson"
+    } else {
+        "fleet.prom"
     };
     crate::out::println(&format!("{line}\n{}", out.join(main).display()));
 
@@ -330,11 +365,23 @@ fn load_previous(p: &Path) -> Result<PreviousScan, String> {
         .map_err(|e| format!("{} is not a fleet.json: {e}", p.display()))
 }
 
+/// `collected_at` of a bundle's `manifest.json` (written by `collect`).
+fn manifest_collected_at(files: &[crate::inputs::Input]) -> Option<String> {
+    let m = files
+        .iter()
+        .find(|f| f.path.replace('\\', "/").ends_with("manifest.json"))?;
+    let v: serde_json::Value = serde_json::from_slice(m.bytes.as_ref().ok()?).ok()?;
+    v.get("collected_at")?.as_str().map(str::to_owned)
+}
+
 /// Read, parse and diagnose one bundle, write its HTML page, and return its
-/// entry. Everything parsed is dropped on return.
-fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> (FleetServer, Option<String>) {
+/// entry, the error writing its page, and its manifest's `collected_at`.
+/// Everything parsed is dropped on return.
+fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> (FleetServer, Option<String>, Option<String>) {
+    let mut collected_at = None;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let files = crate::inputs::bundle_files(&b.path, sh.budget);
+        collected_at = manifest_collected_at(&files);
         let error = bundle_error(&files);
         let inputs: Vec<InputSummary> = files
             .iter()
@@ -407,7 +454,7 @@ fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> (FleetServer, Option<String>) 
         error,
         server,
     };
-    (entry, write_error)
+    (entry, write_error, collected_at)
 }
 
 /// Why a bundle yields nothing: empty, or every file unreadable, or nothing recognised.

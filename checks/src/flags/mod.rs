@@ -1,5 +1,6 @@
 //! Organization and server mitigation settings, and what is applied/blocked.
 
+pub mod apply_failed;
 pub mod blocked;
 pub mod disabled_org;
 pub mod disabled_server;

@@ -3,6 +3,7 @@
 //! certificates through the WinHTTP proxy. Both must be set, and agree.
 
 pub mod auth_required;
+pub mod bypass_mismatch;
 pub mod bypass_ocs;
 pub mod exchange_missing;
 pub mod invalid_scheme;

@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod chain_untrusted;
+pub mod config_weak;
 pub mod interception;
 pub mod issuers;
 pub mod os_verdict;

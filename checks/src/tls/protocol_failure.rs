@@ -14,7 +14,8 @@ static META: CheckMeta = CheckMeta {
     area: "tls",
     title: "The TLS handshake with OCS completes",
     severity: Severity::Critical,
-    role: Role::Cause,
+    // tls-config-weak explains it when the registry shows TLS 1.2 turned off.
+    role: Role::Consequence,
     priority: 200,
     stage: Some(Stage::Tls),
     explains: &[],
