@@ -27,6 +27,9 @@ pub struct CheckArgs {
     pub tls_issuers: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Evidence whose newest timestamp is more than DAYS older than the collection time is stale (`evidence-stale`).
+    #[arg(long, value_name = "DAYS", default_value_t = eems_checks::check::DEFAULT_MAX_AGE_DAYS)]
+    pub max_age: u32,
 }
 
 /// `FILE` with another extension: `EX01.html` → `EX01.json`.
@@ -73,7 +76,14 @@ pub fn run(args: CheckArgs) -> u8 {
         name: bundle.path.display().to_string(),
         files: inputs::bundle_files(&bundle.path, inputs::Budget::default()),
     }];
-    let (servers, any_read) = analyze::analyze_groups(&groups, &table, &issuers);
+    let age = match analyze::Age::current(args.max_age) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
+    let (servers, any_read) = analyze::analyze_groups_aged(&groups, &table, &issuers, age);
     let report = eems_reports::Report {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         generated_at: chrono::Utc::now(),

@@ -63,6 +63,9 @@ enum Command {
         /// Colour in text output (`auto` honours NO_COLOR and whether stdout is a terminal).
         #[arg(long, value_enum, default_value_t = analyze::ColorChoice::Auto)]
         color: analyze::ColorChoice,
+        /// Evidence whose newest timestamp is more than DAYS older than the collection time (or, without one, now) is stale: `evidence-stale`, status at least WARNING.
+        #[arg(long, value_name = "DAYS", default_value_t = eems_checks::check::DEFAULT_MAX_AGE_DAYS)]
+        max_age: u32,
         #[command(flatten)]
         budget: inputs::Budget,
     },
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
             builds,
             tls_issuers,
             color,
+            max_age,
             budget,
         } => ExitCode::from(analyze::run(analyze::Options {
             paths,
@@ -126,6 +130,7 @@ fn main() -> ExitCode {
             tls_issuers,
             color,
             budget,
+            max_age,
         })),
         Command::Probe(args) => ExitCode::from(probe_cmd::run(args)),
         Command::Collect(args) => ExitCode::from(collect::run(&args)),

@@ -13,6 +13,7 @@ pub mod derived;
 pub mod diagnosis;
 pub mod docs;
 pub mod evidence;
+pub mod facts;
 pub mod fetch;
 pub mod finding;
 pub mod flags;
@@ -78,7 +79,14 @@ pub fn run_checks(ev: &ServerEvidence, ctx: &Context<'_>) -> (Vec<CheckResult>, 
                 Outcome::Error("the check panicked (a bug: please report it)".into())
             });
         let (word, reason) = match outcome {
-            Outcome::Pass => ("pass", None),
+            Outcome::Pass => (
+                "pass",
+                Some(
+                    check
+                        .pass_reason(ev, ctx)
+                        .unwrap_or_else(|| check.meta().title.to_owned()),
+                ),
+            ),
             Outcome::Fail(fs) => {
                 let reason = fs.first().map(|f| f.title.clone());
                 findings.extend(fs);

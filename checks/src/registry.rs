@@ -69,6 +69,7 @@ registry! {
     FetchFailing: fetch::failing = "fetch-failing",
     FetchStale: fetch::stale = "fetch-stale",
     EvidenceIncomplete: meta::evidence_incomplete = "evidence-incomplete",
+    EvidenceStale: meta::evidence_stale = "evidence-stale",
 }
 
 pub fn all() -> Vec<&'static dyn Check> {
@@ -149,6 +150,7 @@ mod tests {
                 "fetch-failing",
                 "fetch-stale",
                 "evidence-incomplete",
+                "evidence-stale",
             ]
         );
         let unique: HashSet<u16> = metas.iter().map(|m| m.priority).collect();
@@ -246,6 +248,7 @@ mod tests {
             "fetch-failing",
             "fetch-stale",
             "evidence-incomplete",
+            "evidence-stale",
         ];
         assert_eq!(ids, expected);
         let names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();

@@ -41,6 +41,22 @@ struct ServerView {
     inputs: Vec<InputRow>,
     problem_inputs: usize,
     probe: Option<ProbeView>,
+    /// "What eems-doctor saw".
+    facts: Vec<FactView>,
+    /// The distinct commands that collect the unknown facts.
+    collect: Vec<&'static str>,
+    /// Why a server without a root cause is believed to work.
+    healthy: Option<String>,
+    /// The evidence is older than `--max-age`.
+    stale: Option<String>,
+}
+
+struct FactView {
+    label: &'static str,
+    value: Option<String>,
+    cite: Option<String>,
+    /// The number of the command that collects it (see `collect`).
+    collect_ref: usize,
 }
 
 /// The "Live probe" section: every step, the chains, the downloads.
@@ -270,7 +286,15 @@ impl ServerView {
                         .unwrap_or_default()
                         .to_owned(),
                     outcome,
-                    reason: c.reason.clone().unwrap_or_default(),
+                    // A pass whose reason is its title says it once (the
+                    // title is beside it).
+                    reason: c
+                        .reason
+                        .clone()
+                        .filter(|r| {
+                            outcome != "pass" || view::check_title(c.id.as_str()) != Some(r)
+                        })
+                        .unwrap_or_default(),
                     finding_anchor: if outcome == "fail" {
                         finding_anchor(c.id.as_str())
                     } else {
@@ -306,7 +330,22 @@ impl ServerView {
                 reason: i.reason.clone().unwrap_or_default(),
             })
             .collect();
+        let fact_lines = view::fact_lines(d);
+        let collect = view::collect_commands(&fact_lines);
+        let facts = fact_lines
+            .into_iter()
+            .map(|f| FactView {
+                label: f.label,
+                value: f.value,
+                cite: f.cite,
+                collect_ref: f.collect_ref.unwrap_or(0),
+            })
+            .collect();
         ServerView {
+            facts,
+            collect,
+            healthy: view::healthy_because(d),
+            stale: view::stale_note(d),
             probe: d
                 .probes
                 .as_ref()

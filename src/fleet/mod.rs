@@ -405,6 +405,7 @@ fn unknown_diagnosis(inputs: Vec<InputSummary>) -> ServerDiagnosis {
         inputs,
         probes: None,
         failed_step: None,
+        facts: eems_checks::facts::Facts::default(),
     }
 }
 

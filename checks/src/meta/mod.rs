@@ -1,3 +1,4 @@
 //! Checks about the evidence itself.
 
 pub mod evidence_incomplete;
+pub mod evidence_stale;

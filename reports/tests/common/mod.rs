@@ -166,6 +166,7 @@ fn ex01() -> ServerDiagnosis {
         ],
         probes: None,
         failed_step: None,
+        facts: eems_checks::facts::of(&eems_checks::evidence::ServerEvidence::default()),
     }
 }
 
@@ -263,6 +264,7 @@ fn ex02() -> ServerDiagnosis {
         ],
         probes: None,
         failed_step: None,
+        facts: eems_checks::facts::of(&eems_checks::evidence::ServerEvidence::default()),
     }
 }
 
