@@ -58,6 +58,9 @@ pub struct FleetArgs {
     /// The `fleet.json` of the previous scan: report new and resolved problems.
     #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
+    /// Hours between scheduled collections: a bundle collected longer ago than this before the scan is flagged in the dashboard.
+    #[arg(long, value_name = "HOURS", default_value_t = eems_reports::fleet::DEFAULT_SCAN_INTERVAL_HOURS)]
+    pub scan_interval: u32,
     /// Use this build table (CSV) instead of the embedded one.
     #[arg(long, value_name = "FILE")]
     pub builds: Option<PathBuf>,
@@ -232,6 +235,7 @@ pub fn run(args: FleetArgs) -> u8 {
         generated_at: generated_at.clone(),
         summary: Summary::of(&summaries),
         changes: previous.as_ref().map(|p| Changes::between(p, &summaries)),
+        scan_interval_hours: args.scan_interval,
     };
     if want(FleetFormat::Json)
         && let Err(e) = write_json(&out, &spool_path, &head, &sink.done)
