@@ -36,7 +36,10 @@ struct ServerView {
     headline: Option<CauseView>,
     others: Vec<CauseView>,
     counts: String,
+    /// Failed, errored and skipped checks.
     checks: Vec<CheckRow>,
+    /// Passing checks (collapsed by default).
+    passed: Vec<CheckRow>,
     findings: Vec<FindingView>,
     inputs: Vec<InputRow>,
     problem_inputs: usize,
@@ -112,6 +115,11 @@ struct CauseView {
     steps: Vec<StepView>,
     /// Anchor of the finding with the same id on this server, if any.
     finding_anchor: Option<String>,
+    /// The fix is an earlier cause's (candidates share the command that
+    /// tells them apart): said once.
+    steps_as_above: bool,
+    /// The evidence is an earlier cause's.
+    evidence_as_above: bool,
 }
 
 struct EvidenceView {
@@ -144,7 +152,15 @@ struct FindingView {
     evidence: Vec<EvidenceView>,
     steps: Vec<StepView>,
     /// The docs link, only when it is relative (never a scheme or `//host`).
+    #[allow(dead_code)] // kept for the JSON's `docs`; the page embeds the text instead
     docs: Option<String>,
+    /// The check's documentation (the same text as `explain`), embedded:
+    /// a report is read far from the source tree.
+    about: Option<&'static str>,
+    /// The finding of the headline root cause: said once, in the headline.
+    headline: bool,
+    /// Its evidence is a root cause's, shown above.
+    evidence_as_above: bool,
 }
 
 struct InputRow {
@@ -153,6 +169,12 @@ struct InputRow {
     status: String,
     problem: bool,
     reason: String,
+}
+
+/// True the first time: only the first finding of the headline's id is
+/// folded into the headline.
+fn seen_headline(done: &mut bool) -> bool {
+    std::mem::replace(done, true)
 }
 
 pub(crate) fn render(report: &Report) -> String {
@@ -260,11 +282,19 @@ impl ServerView {
                 .any(|f| f.id == id)
                 .then(|| format!("{anchor}-f-{id}"))
         };
-        let mut causes = d
-            .root_causes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| CauseView::new(i + 1, c, finding_anchor(c.id.as_str())));
+        let mut causes = d.root_causes.iter().enumerate().map(|(i, c)| {
+            let mut v = CauseView::new(i + 1, c, finding_anchor(c.id.as_str()));
+            let earlier = d.root_causes.get(..i).unwrap_or_default();
+            if !c.next_steps.is_empty() && earlier.iter().any(|e| e.next_steps == c.next_steps) {
+                v.steps_as_above = true;
+                v.steps.clear();
+            }
+            if !c.evidence.is_empty() && earlier.iter().any(|e| e.evidence == c.evidence) {
+                v.evidence_as_above = true;
+                v.evidence.clear();
+            }
+            v
+        });
         let headline = causes.next();
         let others = causes.collect();
         let counts = Counts::of(&d.checks);
@@ -276,7 +306,7 @@ impl ServerView {
             "skip" => 2,
             _ => 3,
         });
-        let checks = ordered
+        let (passed, checks): (Vec<CheckRow>, Vec<CheckRow>) = ordered
             .into_iter()
             .map(|c| {
                 let outcome = view::outcome_word(c.outcome);
@@ -302,9 +332,10 @@ impl ServerView {
                     },
                 }
             })
-            .collect();
+            .partition(|r| r.outcome == "pass");
         // Several findings may share an id: the first one carries the anchor.
         let mut seen = Vec::new();
+        let mut headline_done = false;
         let findings = d
             .findings
             .iter()
@@ -316,7 +347,17 @@ impl ServerView {
                     seen.push(f.id);
                     format!("{anchor}-f-{}", f.id)
                 };
-                FindingView::new(anchor, f)
+                let mut v = FindingView::new(anchor, f);
+                // The headline's finding points at it instead of repeating it.
+                v.headline = d.root_causes.first().is_some_and(|c| {
+                    c.id == f.id && c.evidence == f.evidence && c.next_steps == f.remediation
+                }) && !seen_headline(&mut headline_done);
+                if !f.evidence.is_empty() && d.root_causes.iter().any(|c| c.evidence == f.evidence)
+                {
+                    v.evidence_as_above = true;
+                    v.evidence.clear();
+                }
+                v
             })
             .collect();
         let inputs: Vec<InputRow> = d
@@ -341,6 +382,26 @@ impl ServerView {
                 collect_ref: f.collect_ref.unwrap_or(0),
             })
             .collect();
+        let root = view::bundle_root(d);
+        let rel = |v: &mut EvidenceView| {
+            v.location = view::relative(&v.location, root.as_deref()).to_owned();
+        };
+        let mut headline = headline;
+        let mut others: Vec<CauseView> = others;
+        let mut findings: Vec<FindingView> = findings;
+        for c in headline.iter_mut().chain(others.iter_mut()) {
+            c.evidence.iter_mut().for_each(rel);
+        }
+        for f in &mut findings {
+            f.evidence.iter_mut().for_each(rel);
+        }
+        let inputs: Vec<InputRow> = inputs
+            .into_iter()
+            .map(|mut i| {
+                i.path = view::relative(&i.path, root.as_deref()).to_owned();
+                i
+            })
+            .collect();
         ServerView {
             facts,
             collect,
@@ -356,11 +417,15 @@ impl ServerView {
             status: d.status.as_str(),
             status_word: view::status_upper(d.status),
             build: view::build_line(d.build.as_ref()),
-            build_source: d.build.as_ref().map(|b| b.source.clone()),
+            build_source: d
+                .build
+                .as_ref()
+                .map(|b| view::relative(&b.source, root.as_deref()).to_owned()),
             headline,
             others,
             counts: counts.line(),
             checks,
+            passed,
             findings,
             inputs,
         }
@@ -608,6 +673,8 @@ impl CauseView {
             evidence: c.evidence.iter().map(EvidenceView::from).collect(),
             steps: c.next_steps.iter().map(StepView::from).collect(),
             finding_anchor,
+            steps_as_above: false,
+            evidence_as_above: false,
         }
     }
 }
@@ -615,6 +682,9 @@ impl CauseView {
 impl FindingView {
     fn new(anchor: String, f: &Finding) -> Self {
         FindingView {
+            about: eems_checks::docs::explain(f.id.as_str()),
+            headline: false,
+            evidence_as_above: false,
             anchor,
             id: f.id.as_str().to_owned(),
             severity: f.severity.as_str(),
