@@ -192,8 +192,8 @@ pub trait Check: Send + Sync {
     fn meta(&self) -> &'static CheckMeta;
     fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome;
     /// After a pass: what in the evidence showed the problem absent, short
-    /// (`WinHTTP proxy proxy:3128 matches InternetWebProxy`). `None` says
-    /// the check's title, which is phrased as the healthy state.
+    /// (`WinHTTP proxy proxy:3128 matches InternetWebProxy`). `None`: the
+    /// reports give the check's title, which is phrased as the healthy state.
     fn pass_reason(&self, _ev: &ServerEvidence, _ctx: &Context<'_>) -> Option<String> {
         None
     }

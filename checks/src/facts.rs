@@ -23,15 +23,46 @@ pub struct FactRow {
     pub collect: Option<&'static str>,
 }
 
-/// The facts of one server, in display order.
+/// The facts of one server. Only the values read are stored (a
+/// 50,000-server listing keeps every diagnosis); [`Facts::rows`] adds the
+/// ones not collected, in display order, with their commands.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Facts {
-    pub rows: Vec<FactRow>,
+    /// The values read, in display order.
+    known: Vec<FactRow>,
+    /// Every fact, by key, label and collecting command, in display order.
+    #[serde(skip)]
+    defs: Vec<(&'static str, &'static str, &'static str)>,
 }
 
 impl Facts {
+    /// A value read (`None`: not collected).
     pub fn get(&self, key: &str) -> Option<&FactRow> {
-        self.rows.iter().find(|r| r.key == key)
+        self.known.iter().find(|r| r.key == key)
+    }
+
+    /// Whether facts were gathered at all (a server nothing was read about
+    /// has none).
+    pub fn is_empty(&self) -> bool {
+        self.defs.is_empty()
+    }
+
+    /// Every fact in display order: the values read, and the others as
+    /// not collected with the command that collects them.
+    pub fn rows(&self) -> Vec<FactRow> {
+        self.defs
+            .iter()
+            .map(|(key, label, collect)| match self.get(key) {
+                Some(r) => r.clone(),
+                None => FactRow {
+                    key,
+                    label,
+                    value: None,
+                    cite: None,
+                    collect: Some(collect),
+                },
+            })
+            .collect()
     }
 }
 
@@ -143,22 +174,22 @@ const GET_EXCHANGESERVER: &str = "Get-ExchangeServer $env:COMPUTERNAME | Format-
 
 /// The facts of one server.
 pub fn of(ev: &ServerEvidence) -> Facts {
-    let mut rows = Vec::new();
+    let mut known = Vec::new();
+    let mut defs = Vec::new();
     let mut row = |key: &'static str,
                    label: &'static str,
                    found: Option<(String, Evidence)>,
                    collect: &'static str| {
-        let (value, cite) = match found {
-            Some((v, c)) => (Some(v), Some(c)),
-            None => (None, None),
-        };
-        rows.push(FactRow {
-            key,
-            label,
-            collect: value.is_none().then_some(collect),
-            value,
-            cite,
-        });
+        defs.push((key, label, collect));
+        if let Some((v, c)) = found {
+            known.push(FactRow {
+                key,
+                label,
+                value: Some(v),
+                cite: Some(c),
+                collect: None,
+            });
+        }
     };
     row(
         "role",
@@ -311,7 +342,7 @@ pub fn of(ev: &ServerEvidence) -> Facts {
         collected_at(ev).map(|(t, c)| (rfc3339(t), c.to_evidence())),
         "eems-doctor collect",
     );
-    Facts { rows }
+    Facts { known, defs }
 }
 
 fn view_name(v: WinHttpView) -> &'static str {
@@ -375,11 +406,18 @@ mod tests {
     #[test]
     fn unknown_values_say_how_to_collect_them() {
         let f = of(&ServerEvidence::default());
-        assert!(f.rows.iter().all(|r| r.value.is_none()
+        assert!(!f.is_empty());
+        assert_eq!(f.rows().len(), 15);
+        assert!(Facts::default().rows().is_empty());
+        assert!(f.rows().iter().all(|r| r.value.is_none()
             && r.cite.is_none()
             && r.collect.is_some_and(|c| !c.is_empty())));
+        assert!(f.get("service").is_none());
         assert_eq!(
-            f.get("service").and_then(|r| r.collect),
+            f.rows()
+                .iter()
+                .find(|r| r.key == "service")
+                .and_then(|r| r.collect),
             Some("Get-Service MSExchangeMitigation | Format-List Name,Status,StartType")
         );
     }

@@ -23,6 +23,13 @@ struct Page {
     grouping: Vec<String>,
     /// Inputs that are part of no server.
     unassigned: Vec<crate::Unassigned>,
+    /// The documentation of every check with a finding, once per page.
+    about: Vec<AboutView>,
+}
+
+struct AboutView {
+    id: &'static str,
+    text: &'static str,
 }
 
 struct ServerView {
@@ -154,9 +161,10 @@ struct FindingView {
     /// The docs link, only when it is relative (never a scheme or `//host`).
     #[allow(dead_code)] // kept for the JSON's `docs`; the page embeds the text instead
     docs: Option<String>,
-    /// The check's documentation (the same text as `explain`), embedded:
-    /// a report is read far from the source tree.
-    about: Option<&'static str>,
+    /// The in-page anchor of the check's documentation (the same text as
+    /// `explain`, embedded once per page): a report is read far from the
+    /// source tree.
+    about: Option<String>,
     /// The finding of the headline root cause: said once, in the headline.
     headline: bool,
     /// Its evidence is a root cause's, shown above.
@@ -232,7 +240,17 @@ impl Page {
             by_status[2],
             by_status[3]
         );
+        let mut about: Vec<AboutView> = Vec::new();
+        for f in report.servers.iter().flat_map(|d| &d.findings) {
+            let id = f.id.as_str();
+            if !about.iter().any(|a| a.id == id)
+                && let Some(text) = eems_checks::docs::explain(id)
+            {
+                about.push(AboutView { id, text });
+            }
+        }
         Page {
+            about,
             tool_version: report.tool_version.clone(),
             generated_at: report
                 .generated_at
@@ -276,6 +294,9 @@ impl ServerView {
     fn new(index: usize, d: &ServerDiagnosis) -> Self {
         let name = view::server_name(d);
         let anchor = format!("s{}-{}", index + 1, slug(&name));
+        // Paths are shown relative to the analysed folder: the reader has
+        // the bundle, not the analyst's disk.
+        let root = view::bundle_root(d);
         let finding_anchor = |id: &str| -> Option<String> {
             d.findings
                 .iter()
@@ -323,6 +344,10 @@ impl ServerView {
                         .clone()
                         .filter(|r| {
                             outcome != "pass" || view::check_title(c.id.as_str()) != Some(r)
+                        })
+                        .map(|r| match root.as_deref() {
+                            Some(rt) => r.replace(rt, ""),
+                            None => r,
                         })
                         .unwrap_or_default(),
                     finding_anchor: if outcome == "fail" {
@@ -382,7 +407,6 @@ impl ServerView {
                 collect_ref: f.collect_ref.unwrap_or(0),
             })
             .collect();
-        let root = view::bundle_root(d);
         let rel = |v: &mut EvidenceView| {
             v.location = view::relative(&v.location, root.as_deref()).to_owned();
         };
@@ -682,7 +706,7 @@ impl CauseView {
 impl FindingView {
     fn new(anchor: String, f: &Finding) -> Self {
         FindingView {
-            about: eems_checks::docs::explain(f.id.as_str()),
+            about: eems_checks::docs::explain(f.id.as_str()).map(|_| format!("about-{}", f.id)),
             headline: false,
             evidence_as_above: false,
             anchor,

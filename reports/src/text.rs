@@ -323,12 +323,17 @@ fn facts(out: &mut String, d: &ServerDiagnosis, p: &Paint, commands: bool) {
     if unknown.is_empty() {
         return;
     }
-    for l in wrap(
-        &format!("{}.", unknown.join(", ")),
-        "    Not collected: ",
-        "      ",
-        WIDTH,
-    ) {
+    // Several servers (a fleet listing): one short line each; the HTML and
+    // JSON reports name every value and its command.
+    let what = if commands {
+        format!("{}.", unknown.join(", "))
+    } else {
+        format!(
+            "{} value(s), named with their commands in the HTML and JSON reports.",
+            unknown.len()
+        )
+    };
+    for l in wrap(&what, "    Not collected: ", "      ", WIDTH) {
         let _ = writeln!(out, "{}", p.with(DIM, &l));
     }
     if commands {

@@ -277,7 +277,7 @@ fn fact_lines_unnumbered(d: &ServerDiagnosis) -> Vec<FactLine> {
     let root = root.as_deref();
     let mut lines = Vec::new();
     let (mut earliest, mut latest) = (None, None);
-    for r in &d.facts.rows {
+    for r in &d.facts.rows() {
         match r.key {
             "evidence_earliest" => earliest = Some(r),
             "evidence_latest" => latest = Some(r),

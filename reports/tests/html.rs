@@ -105,9 +105,15 @@ fn no_external_resources() {
 fn docs_are_embedded_not_linked() {
     let html = to_html(&common::two_servers());
     assert!(!html.contains("href=\"docs/"));
-    assert!(html.contains(
-        "<details class=\"about\"><summary>About this check</summary><pre class=\"about\">## build-before-march-2023"
-    ));
+    assert!(html.contains("<a href=\"#about-build-before-march-2023\">About this check</a>"));
+    // Each check's text once per page, however many servers have its finding.
+    assert_eq!(
+        html.matches(
+            "<pre class=\"about\" id=\"about-build-before-march-2023\">## build-before-march-2023"
+        )
+        .count(),
+        1
+    );
     let mut report = common::one_server();
     report.servers[0].findings[0].docs = "https://evil.example/x".into();
     let html = to_html(&report);

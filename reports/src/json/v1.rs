@@ -110,11 +110,12 @@ pub struct FactV1 {
 
 impl FactsV1 {
     fn from_facts(f: &eems_checks::facts::Facts) -> Option<Self> {
-        if f.rows.is_empty() {
+        if f.is_empty() {
             return None;
         }
+        let rows = f.rows();
         let g = |key: &str| {
-            let r = f.get(key);
+            let r = rows.iter().find(|r| r.key == key);
             FactV1 {
                 value: r.and_then(|r| r.value.clone()),
                 evidence: r.and_then(|r| r.cite.as_ref()).map(EvidenceV1::from),
@@ -432,6 +433,14 @@ impl From<&Step> for StepV1 {
 impl From<&CheckResult> for CheckV1 {
     fn from(c: &CheckResult) -> Self {
         let (outcome, reason) = match OutcomeV1::parse(c.outcome) {
+            // A pass without a reason of its own passed on what its title
+            // says (titles are phrased as the healthy state).
+            Some(OutcomeV1::Pass) => (
+                OutcomeV1::Pass,
+                c.reason
+                    .clone()
+                    .or_else(|| registry::find(c.id.as_str()).map(|k| k.meta().title.to_owned())),
+            ),
             Some(o) => (o, c.reason.clone()),
             // A word this version does not know is reported, not dropped.
             None => (
