@@ -31,6 +31,7 @@ pub struct Options {
     pub report: ReportArgs,
     pub tables: TableArgs,
     pub budget: inputs::Budget,
+    pub max_age: u32,
 }
 
 /// Inputs of one server (or one multi-server listing): the files of one directory.
@@ -278,14 +279,62 @@ fn sniff_head(f: &Path) -> eems_parsers::Kind {
     eems_parsers::sniff::sniff(&head, f.to_str())
 }
 
+/// What evidence age is judged against (`evidence-stale`).
+#[derive(Debug, Clone, Copy)]
+pub struct Age {
+    /// For evidence without a collection time.
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// `--max-age DAYS`.
+    pub max_age_days: u32,
+}
+
+/// Names the clock for reproducible runs (tests, re-rendering an old
+/// case): an RFC 3339 time used as "now" instead of the system clock.
+pub const NOW_VAR: &str = "EEMS_DOCTOR_NOW";
+
+impl Age {
+    /// The system clock, or `EEMS_DOCTOR_NOW` when set; an unreadable value
+    /// is an error naming it.
+    pub fn current(max_age_days: u32) -> Result<Age, String> {
+        let now = match std::env::var(NOW_VAR) {
+            Ok(v) if !v.trim().is_empty() => chrono::DateTime::parse_from_rfc3339(v.trim())
+                .map_err(|e| {
+                    format!(
+                        "{NOW_VAR}={v:?} is not an RFC 3339 time ({e}), e.g. 2026-12-01T00:00:00Z"
+                    )
+                })?
+                .with_timezone(&chrono::Utc),
+            _ => chrono::Utc::now(),
+        };
+        Ok(Age { now, max_age_days })
+    }
+}
+
 /// Parse and diagnose every group. Returns the diagnoses and whether any input could be read.
+/// Evidence age against the current clock and the default `--max-age`.
 pub fn analyze_groups(
     groups: &[Group],
     table: &BuildTable,
     issuers: &TlsIssuerTable,
 ) -> (Vec<ServerDiagnosis>, bool) {
+    let age = Age::current(eems_checks::check::DEFAULT_MAX_AGE_DAYS).unwrap_or(Age {
+        now: chrono::Utc::now(),
+        max_age_days: eems_checks::check::DEFAULT_MAX_AGE_DAYS,
+    });
+    analyze_groups_aged(groups, table, issuers, age)
+}
+
+/// [`analyze_groups`] with the evidence age judged against `age`.
+pub fn analyze_groups_aged(
+    groups: &[Group],
+    table: &BuildTable,
+    issuers: &TlsIssuerTable,
+    age: Age,
+) -> (Vec<ServerDiagnosis>, bool) {
     let ctx = Context {
         tls_issuers: issuers,
+        now: Some(age.now),
+        max_age_days: age.max_age_days,
         ..Context::embedded(table)
     };
     let mut out = Vec::new();
@@ -446,6 +495,7 @@ pub fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
 /// The worst status's exit code (3 when nothing could be read).
 pub fn run(opts: Options) -> Result<u8, CliError> {
     let format = opts.report.format()?;
+    let age = Age::current(opts.max_age).map_err(CliError::usage)?;
     let (table, issuers) = opts.tables.load()?;
     let grouped = group_paths(&opts.paths, opts.budget);
     for u in grouped.unassigned.iter().filter(|u| u.error) {
@@ -455,7 +505,7 @@ pub fn run(opts: Options) -> Result<u8, CliError> {
             eems_reports::safe::visible(&u.reason)
         );
     }
-    let (servers, any_read) = analyze_groups(&grouped.groups, &table, &issuers);
+    let (servers, any_read) = analyze_groups_aged(&grouped.groups, &table, &issuers, age);
     if !any_read {
         eprintln!(
             "error: none of the inputs could be read as EEMS evidence (see `eems-doctor parse` for how each file was recognised)"

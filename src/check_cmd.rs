@@ -19,6 +19,9 @@ pub struct CheckArgs {
     pub report: ReportArgs,
     #[command(flatten)]
     pub tables: TableArgs,
+    /// Evidence whose newest timestamp is more than DAYS older than the collection time is stale (`evidence-stale`).
+    #[arg(long, value_name = "DAYS", default_value_t = eems_checks::check::DEFAULT_MAX_AGE_DAYS)]
+    pub max_age: u32,
 }
 
 /// `FILE` with another extension: `EX01.html` → `EX01.json`.
@@ -57,7 +60,8 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
         name: bundle.path.display().to_string(),
         files: inputs::bundle_files(&bundle.path, inputs::Budget::default()),
     }];
-    let (servers, any_read) = analyze::analyze_groups(&groups, &table, &issuers);
+    let age = analyze::Age::current(args.max_age).map_err(CliError::usage)?;
+    let (servers, any_read) = analyze::analyze_groups_aged(&groups, &table, &issuers, age);
     let report = eems_reports::Report {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         generated_at: chrono::Utc::now(),

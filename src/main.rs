@@ -56,6 +56,9 @@ enum Command {
         report: cli::ReportArgs,
         #[command(flatten)]
         tables: cli::TableArgs,
+        /// Evidence whose newest timestamp is more than DAYS older than the collection time (or, without one, now) is stale: `evidence-stale`, status at least WARNING.
+        #[arg(long, value_name = "DAYS", default_value_t = eems_checks::check::DEFAULT_MAX_AGE_DAYS)]
+        max_age: u32,
         #[command(flatten)]
         budget: inputs::Budget,
     },
@@ -120,12 +123,14 @@ fn run(command: Command) -> Result<u8, CliError> {
             paths,
             report,
             tables,
+            max_age,
             budget,
         } => analyze::run(analyze::Options {
             paths,
             report,
             tables,
             budget,
+            max_age,
         }),
         Command::Probe(args) => probe_cmd::run(args),
         Command::Collect(args) => Ok(collect::run(&args)),

@@ -34,13 +34,16 @@ type Case = (
 );
 
 const CASES: &[Case] = &[
+    // Analysed "now" (support::NOW, 2026) the 2025 evidence is stale: the
+    // healthy server is WARNING; `max_age_makes_the_healthy_sample_ok` shows
+    // it OK within --max-age.
     (
         "01-healthy",
         "EXMBX01",
-        "ok",
-        0,
+        "warning",
+        1,
         None,
-        &[],
+        &["evidence-stale"],
         &["fetch-stale", "evidence-incomplete", "build-unknown"],
     ),
     (
@@ -236,6 +239,62 @@ fn every_sample_gets_its_expected_diagnosis() {
         );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The 2025 sample is healthy as of its own time: within `--max-age` it is
+/// OK, and the passing checks say why; older than that it is WARNING and
+/// the text report says so before anything else.
+#[test]
+fn max_age_makes_the_healthy_sample_ok() {
+    let (v, code) = analyze(&["--max-age", "1000", "samples/01-healthy"]);
+    assert_eq!(code, 0);
+    let s = &v["servers"][0];
+    assert_eq!(s["status"], "ok");
+    let stale = s["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "evidence-stale")
+        .unwrap();
+    assert_eq!(stale["outcome"], "pass");
+    assert!(
+        stale["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("the newest timestamp (2025-02-12T07:08:14Z) is 656 days before now"),
+        "{stale}"
+    );
+    // Every pass carries a reason.
+    for c in s["checks"].as_array().unwrap() {
+        assert!(c["reason"].is_string(), "{c}");
+    }
+    assert_eq!(s["facts"]["last_success"]["value"], "2025-02-12T07:08:13Z");
+    assert_eq!(
+        s["facts"]["evidence_latest"]["value"],
+        "2025-02-12T07:08:14Z"
+    );
+
+    let r = support::doctor(&["analyze".into(), "samples/01-healthy".into()]);
+    assert_eq!(r.status.code(), Some(1));
+    let first: Vec<&str> = r.stdout.lines().take(2).collect();
+    assert!(
+        first[1].starts_with("  OLD EVIDENCE: The evidence is 656 days old"),
+        "{first:?}"
+    );
+}
+
+/// An unreadable `EEMS_DOCTOR_NOW` is a usage error naming it, not a silent
+/// fallback to the system clock.
+#[test]
+fn a_bad_now_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("EEMS_DOCTOR_NOW", "yesterday")
+        .args(["analyze", "samples/01-healthy"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("EEMS_DOCTOR_NOW"));
 }
 
 #[test]
@@ -531,7 +590,7 @@ fn a_missing_path_or_an_empty_folder_is_an_error_not_a_diagnosis() {
     // One good input and one missing: the good one is diagnosed, the missing
     // one listed, the exit code is the diagnosis'.
     let (v, code) = analyze(&["samples/no-such-bundle", "samples/01-healthy"]);
-    assert_eq!(code, 0);
+    assert_eq!(code, 1, "the healthy sample's evidence is stale");
     assert_eq!(v["servers"][0]["server"], "EXMBX01");
     assert_eq!(v["unassigned"][0]["path"], "samples/no-such-bundle");
 }
@@ -688,7 +747,14 @@ fn streamed_logs_give_the_same_reports_as_logs_read_whole() {
 #[test]
 fn nagios_line_and_exit_code() {
     let run = |paths: &[&str]| {
-        let mut args = vec!["analyze".to_owned(), "--format".into(), "nagios".into()];
+        // The samples are from 2025: without --max-age each is also stale.
+        let mut args = vec![
+            "analyze".to_owned(),
+            "--format".into(),
+            "nagios".into(),
+            "--max-age".into(),
+            "36500".into(),
+        ];
         args.extend(
             paths
                 .iter()

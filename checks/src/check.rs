@@ -139,7 +139,15 @@ pub struct Context<'a> {
     pub vendors: &'a VendorTable,
     /// This server's derived facts, when the run computed them.
     pub derived: Option<&'a Derived>,
+    /// "Now" for evidence without a collection time (`evidence-stale`);
+    /// `None` decides nothing from the clock (the library never reads it).
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Evidence older than this many days is stale (`--max-age`).
+    pub max_age_days: u32,
 }
+
+/// The default of `--max-age`: a week of hourly runs.
+pub const DEFAULT_MAX_AGE_DAYS: u32 = 7;
 
 impl<'a> Context<'a> {
     /// `builds` with the embedded issuer and vendor tables.
@@ -149,6 +157,8 @@ impl<'a> Context<'a> {
             tls_issuers: TlsIssuerTable::embedded(),
             vendors: VendorTable::embedded(),
             derived: None,
+            now: None,
+            max_age_days: DEFAULT_MAX_AGE_DAYS,
         }
     }
 
@@ -181,6 +191,20 @@ impl Outcome {
 pub trait Check: Send + Sync {
     fn meta(&self) -> &'static CheckMeta;
     fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome;
+    /// After a pass: what in the evidence showed the problem absent, short
+    /// (`WinHTTP proxy proxy:3128 matches InternetWebProxy`). `None`: the
+    /// reports give the check's title, which is phrased as the healthy state.
+    fn pass_reason(&self, _ev: &ServerEvidence, _ctx: &Context<'_>) -> Option<String> {
+        None
+    }
+}
+
+/// `value (source:line)` for a pass reason.
+pub fn seen(what: impl std::fmt::Display, cite: &crate::evidence::Cite) -> String {
+    match cite.line {
+        Some(l) => format!("{what} ({}:{l})", cite.source),
+        None => format!("{what} ({})", cite.source),
+    }
 }
 
 /// A finding for `meta`'s id and severity.

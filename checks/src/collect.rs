@@ -1335,7 +1335,10 @@ fn add_log(ev: &mut ServerEvidence, path: &str, log: &MitigationLog, folded: Opt
     };
     for f in &folded.apply_errors {
         if ev.mitigation_apply_errors.len() < MAX_APPLY_ERRORS
-            && !ev.mitigation_apply_errors.iter().any(|e| e.value == f.value)
+            && !ev
+                .mitigation_apply_errors
+                .iter()
+                .any(|e| e.value == f.value)
         {
             ev.mitigation_apply_errors.push(f.clone());
         }

@@ -83,6 +83,8 @@ pub struct ServerDiagnosis {
     /// With probes: which step failed and what to change, in one line
     /// (`proxy CONNECT to 10.0.0.5:3128 answered 407 Proxy Authentication Required: allow …`).
     pub failed_step: Option<String>,
+    /// What eems-doctor saw: the values read, with their citations.
+    pub facts: crate::facts::Facts,
 }
 
 /// Order of findings and causes: the check's declared priority.
@@ -161,6 +163,7 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
         inputs: ev.inputs.clone(),
         probes: ev.probes.clone(),
         failed_step,
+        facts: crate::facts::of(ev),
     }
 }
 

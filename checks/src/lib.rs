@@ -13,6 +13,7 @@ pub mod derived;
 pub mod diagnosis;
 pub mod docs;
 pub mod evidence;
+pub mod facts;
 pub mod fetch;
 pub mod finding;
 pub mod flags;
@@ -99,7 +100,9 @@ pub fn run_checks(ev: &ServerEvidence, ctx: &Context<'_>) -> (Vec<CheckResult>, 
                 Outcome::Error("the check panicked (a bug: please report it)".into())
             });
         let (word, reason) = match outcome {
-            Outcome::Pass => (CheckOutcome::Pass, None),
+            // `None`: it passed on what its title says; the reports say so
+            // (not stored per server: a 50,000-server listing keeps them all).
+            Outcome::Pass => (CheckOutcome::Pass, check.pass_reason(ev, ctx)),
             Outcome::Fail(fs) => {
                 let reason = fs.first().map(|f| f.title.clone());
                 findings.extend(fs);

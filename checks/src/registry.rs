@@ -73,6 +73,7 @@ registry! {
     FetchStale: fetch::stale = "fetch-stale",
     OrgConfigUnreadable: meta::org_config_unreadable = "org-config-unreadable",
     EvidenceIncomplete: meta::evidence_incomplete = "evidence-incomplete",
+    EvidenceStale: meta::evidence_stale = "evidence-stale",
 }
 
 pub fn all() -> Vec<&'static dyn Check> {
@@ -157,6 +158,7 @@ mod tests {
                 "fetch-stale",
                 "org-config-unreadable",
                 "evidence-incomplete",
+                "evidence-stale",
             ]
         );
         let unique: HashSet<u16> = metas.iter().map(|m| m.priority).collect();
@@ -258,6 +260,7 @@ mod tests {
             "fetch-stale",
             "org-config-unreadable",
             "evidence-incomplete",
+            "evidence-stale",
         ];
         assert_eq!(ids, expected);
         let names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();

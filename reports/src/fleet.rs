@@ -68,6 +68,8 @@ pub struct ServerSummary {
     pub findings: Vec<String>,
     pub report: Option<String>,
     pub error: Option<String>,
+    /// When `collect` gathered the bundle (its manifest), RFC 3339.
+    pub collected_at: Option<String>,
 }
 
 impl ServerSummary {
@@ -97,6 +99,7 @@ impl ServerSummary {
             findings: s.findings.iter().map(|f| f.id.clone()).collect(),
             report: e.report.clone(),
             error: e.error.clone(),
+            collected_at: s.facts.as_ref().and_then(|f| f.collected_at.value.clone()),
         }
     }
 
@@ -359,6 +362,21 @@ pub struct FleetHead {
     pub generated_at: String,
     pub summary: Summary,
     pub changes: Option<Changes>,
+    /// `--scan-interval`: a bundle collected longer ago than this before
+    /// the scan is flagged (its scheduled collection may have stopped).
+    pub scan_interval_hours: u32,
+}
+
+/// The default of `fleet --scan-interval`: the documented scheduled task
+/// collects daily.
+pub const DEFAULT_SCAN_INTERVAL_HOURS: u32 = 24;
+
+/// Whether a bundle collected at `collected` is older than `hours` before
+/// `scan` (both RFC 3339); `None` when either time is unreadable.
+pub fn older_than_interval(collected: &str, scan: &str, hours: u32) -> Option<bool> {
+    let c = chrono::DateTime::parse_from_rfc3339(collected).ok()?;
+    let n = chrono::DateTime::parse_from_rfc3339(scan).ok()?;
+    Some(n - c > chrono::Duration::hours(i64::from(hours)))
 }
 
 /// Serialises the `servers` array from an iterator of already-serialised
@@ -429,6 +447,9 @@ struct Dashboard {
     findings: Vec<FindingRow>,
     changes: Option<ChangesView>,
     rows: Vec<Row>,
+    /// Bundles collected longer ago than the scan interval.
+    old: usize,
+    scan_interval_hours: u32,
 }
 
 struct Tile {
@@ -482,6 +503,10 @@ struct Row {
     bundle: String,
     report: Option<String>,
     error: Option<String>,
+    /// When the bundle was collected (`—` without a manifest).
+    collected: String,
+    /// Collected longer ago than the scan interval.
+    old: bool,
 }
 
 fn sample_names(refs: &[ServerRef]) -> String {
@@ -627,8 +652,14 @@ pub fn to_fleet_html(head: &FleetHead, servers: &[ServerSummary]) -> String {
             bundle: s.bundle.clone(),
             report: s.report.clone(),
             error: s.error.clone(),
+            collected: s.collected_at.clone().unwrap_or_else(|| "—".to_owned()),
+            old: s.collected_at.as_deref().is_some_and(|c| {
+                older_than_interval(c, &head.generated_at, head.scan_interval_hours)
+                    .unwrap_or(false)
+            }),
         })
         .collect();
+    let old = rows.iter().filter(|r| r.old).count();
     rows.sort_by(|a, b| {
         a.status_rank
             .cmp(&b.status_rank)
@@ -644,6 +675,8 @@ pub fn to_fleet_html(head: &FleetHead, servers: &[ServerSummary]) -> String {
         findings,
         changes,
         rows,
+        old,
+        scan_interval_hours: head.scan_interval_hours,
     };
     match page.render() {
         // No control or bidi character of the evidence reaches the page.
@@ -673,7 +706,54 @@ mod tests {
             findings: f.iter().map(|x| (*x).to_owned()).collect(),
             report: None,
             error: None,
+            collected_at: None,
         }
+    }
+
+    #[test]
+    fn bundles_older_than_the_scan_interval_are_flagged() {
+        let scan = "2026-12-02T06:30:00Z";
+        assert_eq!(
+            older_than_interval("2026-12-02T06:00:00Z", scan, 24),
+            Some(false)
+        );
+        assert_eq!(
+            older_than_interval("2026-11-20T06:00:00Z", scan, 24),
+            Some(true)
+        );
+        assert_eq!(
+            older_than_interval("2026-11-20T06:00:00Z", scan, 24 * 30),
+            Some(false)
+        );
+        assert_eq!(older_than_interval("not a time", scan, 24), None);
+        let mut fresh = s("b1", "FRESH", ServerStatus::Ok, &[]);
+        fresh.collected_at = Some("2026-12-02T06:00:00Z".into());
+        let mut old = s("b2", "OLD", ServerStatus::Ok, &[]);
+        old.collected_at = Some("2026-11-20T06:00:00Z".into());
+        let none = s("b3", "NONE", ServerStatus::Ok, &[]);
+        let servers = vec![fresh, old, none];
+        let head = FleetHead {
+            tool_version: "t".into(),
+            generated_at: scan.into(),
+            summary: Summary::of(&servers),
+            changes: None,
+            scan_interval_hours: 24,
+        };
+        let html = to_fleet_html(&head, &servers);
+        assert!(html.contains("<th data-k=\"collected\""));
+        assert!(html.contains("1 bundle(s) collected more than 24 hours before this scan"));
+        assert_eq!(
+            html.matches("older than the scan interval</span>").count(),
+            1
+        );
+        let old_row = html.split("<tr data-name=\"OLD\"").nth(1).unwrap();
+        assert!(
+            old_row
+                .split("</tr>")
+                .next()
+                .unwrap()
+                .contains("older than the scan interval")
+        );
     }
 
     #[test]

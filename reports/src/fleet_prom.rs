@@ -136,6 +136,7 @@ mod tests {
             findings: cause.iter().map(|c| (*c).to_owned()).collect(),
             report: None,
             error: None,
+            collected_at: None,
         }
     }
 
@@ -161,6 +162,7 @@ mod tests {
             generated_at: "2026-03-01T06:00:00Z".into(),
             summary: Summary::of(&servers),
             changes: None,
+            scan_interval_hours: 24,
         };
         let text = to_fleet_prom(
             &head,

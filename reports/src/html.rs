@@ -24,6 +24,13 @@ struct Page {
     grouping: Vec<String>,
     /// Inputs that are part of no server.
     unassigned: Vec<crate::Unassigned>,
+    /// The documentation of every check with a finding, once per page.
+    about: Vec<AboutView>,
+}
+
+struct AboutView {
+    id: &'static str,
+    text: &'static str,
 }
 
 struct ServerView {
@@ -37,11 +44,30 @@ struct ServerView {
     headline: Option<CauseView>,
     others: Vec<CauseView>,
     counts: String,
+    /// Failed, errored and skipped checks.
     checks: Vec<CheckRow>,
+    /// Passing checks (collapsed by default).
+    passed: Vec<CheckRow>,
     findings: Vec<FindingView>,
     inputs: Vec<InputRow>,
     problem_inputs: usize,
     probe: Option<ProbeView>,
+    /// "What eems-doctor saw".
+    facts: Vec<FactView>,
+    /// The distinct commands that collect the unknown facts.
+    collect: Vec<&'static str>,
+    /// Why a server without a root cause is believed to work.
+    healthy: Option<String>,
+    /// The evidence is older than `--max-age`.
+    stale: Option<String>,
+}
+
+struct FactView {
+    label: &'static str,
+    value: Option<String>,
+    cite: Option<String>,
+    /// The number of the command that collects it (see `collect`).
+    collect_ref: usize,
 }
 
 /// The "Live probe" section: every step, the chains, the downloads.
@@ -97,6 +123,11 @@ struct CauseView {
     steps: Vec<StepView>,
     /// Anchor of the finding with the same id on this server, if any.
     finding_anchor: Option<String>,
+    /// The fix is an earlier cause's (candidates share the command that
+    /// tells them apart): said once.
+    steps_as_above: bool,
+    /// The evidence is an earlier cause's.
+    evidence_as_above: bool,
 }
 
 struct EvidenceView {
@@ -129,7 +160,16 @@ struct FindingView {
     evidence: Vec<EvidenceView>,
     steps: Vec<StepView>,
     /// The docs link, only when it is relative (never a scheme or `//host`).
+    #[allow(dead_code)] // kept for the JSON's `docs`; the page embeds the text instead
     docs: Option<String>,
+    /// The in-page anchor of the check's documentation (the same text as
+    /// `explain`, embedded once per page): a report is read far from the
+    /// source tree.
+    about: Option<String>,
+    /// The finding of the headline root cause: said once, in the headline.
+    headline: bool,
+    /// Its evidence is a root cause's, shown above.
+    evidence_as_above: bool,
 }
 
 struct InputRow {
@@ -138,6 +178,12 @@ struct InputRow {
     status: String,
     problem: bool,
     reason: String,
+}
+
+/// True the first time: only the first finding of the headline's id is
+/// folded into the headline.
+fn seen_headline(done: &mut bool) -> bool {
+    std::mem::replace(done, true)
 }
 
 pub(crate) fn render(report: &Report) -> String {
@@ -195,7 +241,17 @@ impl Page {
             by_status[2],
             by_status[3]
         );
+        let mut about: Vec<AboutView> = Vec::new();
+        for f in report.servers.iter().flat_map(|d| &d.findings) {
+            let id = f.id.as_str();
+            if !about.iter().any(|a| a.id == id)
+                && let Some(text) = eems_checks::docs::explain(id)
+            {
+                about.push(AboutView { id, text });
+            }
+        }
         Page {
+            about,
             tool_version: report.tool_version.clone(),
             generated_at: report
                 .generated_at
@@ -239,17 +295,28 @@ impl ServerView {
     fn new(index: usize, d: &ServerDiagnosis) -> Self {
         let name = view::server_name(d);
         let anchor = format!("s{}-{}", index + 1, slug(&name));
+        // Paths are shown relative to the analysed folder: the reader has
+        // the bundle, not the analyst's disk.
+        let root = view::bundle_root(d);
         let finding_anchor = |id: &str| -> Option<String> {
             d.findings
                 .iter()
                 .any(|f| f.id == id)
                 .then(|| format!("{anchor}-f-{id}"))
         };
-        let mut causes = d
-            .root_causes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| CauseView::new(i + 1, c, finding_anchor(c.id.as_str())));
+        let mut causes = d.root_causes.iter().enumerate().map(|(i, c)| {
+            let mut v = CauseView::new(i + 1, c, finding_anchor(c.id.as_str()));
+            let earlier = d.root_causes.get(..i).unwrap_or_default();
+            if !c.next_steps.is_empty() && earlier.iter().any(|e| e.next_steps == c.next_steps) {
+                v.steps_as_above = true;
+                v.steps.clear();
+            }
+            if !c.evidence.is_empty() && earlier.iter().any(|e| e.evidence == c.evidence) {
+                v.evidence_as_above = true;
+                v.evidence.clear();
+            }
+            v
+        });
         let headline = causes.next();
         let others = causes.collect();
         let counts = Counts::of(&d.checks);
@@ -261,24 +328,41 @@ impl ServerView {
             CheckOutcome::Skip => 2,
             CheckOutcome::Pass => 3,
         });
-        let checks = ordered
+        let (passed, checks): (Vec<CheckRow>, Vec<CheckRow>) = ordered
             .into_iter()
-            .map(|c| CheckRow {
-                id: c.id.as_str().to_owned(),
-                title: view::check_title(c.id.as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
-                outcome: c.outcome.as_str(),
-                reason: c.reason.clone().unwrap_or_default(),
-                finding_anchor: if c.outcome == CheckOutcome::Fail {
-                    finding_anchor(c.id.as_str())
-                } else {
-                    None
-                },
+            .map(|c| {
+                let outcome = c.outcome.as_str();
+                CheckRow {
+                    id: c.id.as_str().to_owned(),
+                    title: view::check_title(c.id.as_str())
+                        .unwrap_or_default()
+                        .to_owned(),
+                    outcome,
+                    // A pass whose reason is its title says it once (the
+                    // title is beside it).
+                    reason: c
+                        .reason
+                        .clone()
+                        .filter(|r| {
+                            c.outcome != CheckOutcome::Pass
+                                || view::check_title(c.id.as_str()) != Some(r)
+                        })
+                        .map(|r| match root.as_deref() {
+                            Some(rt) => r.replace(rt, ""),
+                            None => r,
+                        })
+                        .unwrap_or_default(),
+                    finding_anchor: if c.outcome == CheckOutcome::Fail {
+                        finding_anchor(c.id.as_str())
+                    } else {
+                        None
+                    },
+                }
             })
-            .collect();
+            .partition(|r| r.outcome == "pass");
         // Several findings may share an id: the first one carries the anchor.
         let mut seen = Vec::new();
+        let mut headline_done = false;
         let findings = d
             .findings
             .iter()
@@ -290,7 +374,17 @@ impl ServerView {
                     seen.push(f.id);
                     format!("{anchor}-f-{}", f.id)
                 };
-                FindingView::new(anchor, f)
+                let mut v = FindingView::new(anchor, f);
+                // The headline's finding points at it instead of repeating it.
+                v.headline = d.root_causes.first().is_some_and(|c| {
+                    c.id == f.id && c.evidence == f.evidence && c.next_steps == f.remediation
+                }) && !seen_headline(&mut headline_done);
+                if !f.evidence.is_empty() && d.root_causes.iter().any(|c| c.evidence == f.evidence)
+                {
+                    v.evidence_as_above = true;
+                    v.evidence.clear();
+                }
+                v
             })
             .collect();
         let inputs: Vec<InputRow> = d
@@ -304,7 +398,41 @@ impl ServerView {
                 reason: i.reason.clone().unwrap_or_default(),
             })
             .collect();
+        let fact_lines = view::fact_lines(d);
+        let collect = view::collect_commands(&fact_lines);
+        let facts = fact_lines
+            .into_iter()
+            .map(|f| FactView {
+                label: f.label,
+                value: f.value,
+                cite: f.cite,
+                collect_ref: f.collect_ref.unwrap_or(0),
+            })
+            .collect();
+        let rel = |v: &mut EvidenceView| {
+            v.location = view::relative(&v.location, root.as_deref()).to_owned();
+        };
+        let mut headline = headline;
+        let mut others: Vec<CauseView> = others;
+        let mut findings: Vec<FindingView> = findings;
+        for c in headline.iter_mut().chain(others.iter_mut()) {
+            c.evidence.iter_mut().for_each(rel);
+        }
+        for f in &mut findings {
+            f.evidence.iter_mut().for_each(rel);
+        }
+        let inputs: Vec<InputRow> = inputs
+            .into_iter()
+            .map(|mut i| {
+                i.path = view::relative(&i.path, root.as_deref()).to_owned();
+                i
+            })
+            .collect();
         ServerView {
+            facts,
+            collect,
+            healthy: view::healthy_because(d),
+            stale: view::stale_note(d),
             probe: d
                 .probes
                 .as_ref()
@@ -315,11 +443,15 @@ impl ServerView {
             status: d.status.as_str(),
             status_word: view::status_upper(d.status),
             build: view::build_line(d.build.as_ref()),
-            build_source: d.build.as_ref().map(|b| b.source.clone()),
+            build_source: d
+                .build
+                .as_ref()
+                .map(|b| view::relative(&b.source, root.as_deref()).to_owned()),
             headline,
             others,
             counts: counts.line(),
             checks,
+            passed,
             findings,
             inputs,
         }
@@ -567,6 +699,8 @@ impl CauseView {
             evidence: c.evidence.iter().map(EvidenceView::from).collect(),
             steps: c.next_steps.iter().map(StepView::from).collect(),
             finding_anchor,
+            steps_as_above: false,
+            evidence_as_above: false,
         }
     }
 }
@@ -574,6 +708,9 @@ impl CauseView {
 impl FindingView {
     fn new(anchor: String, f: &Finding) -> Self {
         FindingView {
+            about: eems_checks::docs::explain(f.id.as_str()).map(|_| format!("about-{}", f.id)),
+            headline: false,
+            evidence_as_above: false,
             anchor,
             id: f.id.as_str().to_owned(),
             severity: f.severity.as_str(),

@@ -93,7 +93,7 @@ pub(crate) fn render(report: &Report, color: bool) -> String {
         if i > 0 {
             out.push('\n');
         }
-        server(&mut out, d, &p);
+        server(&mut out, d, &p, report.servers.len() == 1);
     }
     // Said only when it is news: several servers, or inputs set aside.
     if report.servers.len() > 1 || !report.unassigned.is_empty() {
@@ -123,7 +123,7 @@ fn unassigned(out: &mut String, report: &Report) {
     }
 }
 
-fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
+fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint, single: bool) {
     let _ = writeln!(
         out,
         "{}  {}  {}",
@@ -131,6 +131,11 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
         p.status(d.status),
         view::build_line(d.build.as_ref())
     );
+    if let Some(note) = view::stale_note(d) {
+        for l in wrap(&note, "  OLD EVIDENCE: ", "  ", WIDTH) {
+            let _ = writeln!(out, "{}", p.with(YELLOW, &l));
+        }
+    }
     if let Some(pr) = &d.probes {
         let line = match &d.failed_step {
             Some(f) => format!("Probe: {f}"),
@@ -140,9 +145,16 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
         let _ = writeln!(out, "  {line}");
     }
 
+    facts(out, d, p, single);
+
     // Root causes, most likely first.
     if d.root_causes.is_empty() {
         let _ = writeln!(out, "  No root cause found.");
+        if let Some(why) = view::healthy_because(d) {
+            for l in wrap(&why, "  ", "  ", WIDTH) {
+                let _ = writeln!(out, "{l}");
+            }
+        }
     } else {
         let _ = writeln!(out, "  Root causes:");
         for (i, c) in d.root_causes.iter().take(MAX_CAUSES).enumerate() {
@@ -281,6 +293,71 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint) {
                     );
                 }
             }
+        }
+    }
+}
+
+/// "What eems-doctor saw": one aligned line per value read, its citation
+/// after it; then the values not collected in one line, and (for a single
+/// server: a fleet listing would repeat them for each) the commands that
+/// collect them.
+fn facts(out: &mut String, d: &ServerDiagnosis, p: &Paint, commands: bool) {
+    let rows = view::fact_lines(d);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  What eems-doctor saw:");
+    let known: Vec<_> = rows.iter().filter(|r| r.value.is_some()).collect();
+    let width = known
+        .iter()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let rest = " ".repeat(4 + width + 2);
+    for r in &known {
+        let lead = format!("    {}{}  ", r.label, pad(r.label, width));
+        let v = r.value.as_deref().unwrap_or_default();
+        let text = match &r.cite {
+            Some(c) => format!("{v} [{c}]"),
+            None => v.to_owned(),
+        };
+        for l in wrap(&text, &lead, &rest, WIDTH) {
+            let _ = writeln!(out, "{l}");
+        }
+    }
+    let unknown: Vec<String> = rows
+        .iter()
+        .filter(|r| r.value.is_none())
+        .map(|r| match (commands, r.collect_ref) {
+            (true, Some(n)) => format!("{} [{n}]", r.label),
+            _ => r.label.to_owned(),
+        })
+        .collect();
+    if unknown.is_empty() {
+        return;
+    }
+    // Several servers (a fleet listing): one short line each; the HTML and
+    // JSON reports name every value and its command.
+    let what = if commands {
+        format!("{}.", unknown.join(", "))
+    } else {
+        format!(
+            "{} value(s), named with their commands in the HTML and JSON reports.",
+            unknown.len()
+        )
+    };
+    for l in wrap(&what, "    Not collected: ", "      ", WIDTH) {
+        let _ = writeln!(out, "{}", p.with(DIM, &l));
+    }
+    if commands {
+        for (i, c) in view::collect_commands(&rows).iter().enumerate() {
+            // The number as a PowerShell comment: the line stays copyable.
+            let _ = writeln!(
+                out,
+                "      {}  # [{}]",
+                p.with(BOLD, &format!("$ {c}")),
+                i + 1
+            );
         }
     }
 }

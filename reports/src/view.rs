@@ -188,6 +188,185 @@ pub(crate) fn probe_summary(p: &ProbeReport) -> String {
     }
 }
 
+/// The folder every input of the server is in (the analysed bundle), with
+/// its trailing separator; `None` when they share none.
+pub(crate) fn bundle_root(d: &ServerDiagnosis) -> Option<String> {
+    let mut paths = d.inputs.iter().map(|i| i.path.as_str());
+    let first = paths.next()?;
+    let mut len = first.rfind(['/', '\\']).map_or(0, |i| i + 1);
+    for p in paths {
+        while len > 0 && !(p.len() >= len && p.get(..len) == first.get(..len)) {
+            len = first
+                .get(..len - 1)
+                .and_then(|h| h.rfind(['/', '\\']))
+                .map_or(0, |i| i + 1);
+        }
+    }
+    (len > 0).then(|| first.get(..len).unwrap_or_default().to_owned())
+}
+
+/// `path` relative to the bundle root, when it is inside it.
+pub(crate) fn relative<'a>(path: &'a str, root: Option<&str>) -> &'a str {
+    root.and_then(|r| path.strip_prefix(r))
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path)
+}
+
+/// `source:line` relative to the bundle root.
+pub(crate) fn short_location(e: &Evidence, root: Option<&str>) -> String {
+    let src = relative(&e.source, root);
+    match e.line {
+        Some(l) => format!("{src}:{l}"),
+        None => src.to_owned(),
+    }
+}
+
+/// One line of "What eems-doctor saw", as shown (the evidence window in one
+/// line; citations relative to the bundle).
+pub(crate) struct FactLine {
+    pub label: &'static str,
+    pub value: Option<String>,
+    /// `file:line` relative to the bundle.
+    pub cite: Option<String>,
+    pub collect: Option<&'static str>,
+    /// 1-based number of `collect` in [`collect_commands`], so that a
+    /// command shared by several unknown values is shown once.
+    pub collect_ref: Option<usize>,
+}
+
+/// The distinct commands that collect the unknown values, in order.
+pub(crate) fn collect_commands(lines: &[FactLine]) -> Vec<&'static str> {
+    let mut cmds: Vec<&'static str> = Vec::new();
+    for c in lines
+        .iter()
+        .filter(|l| l.value.is_none())
+        .filter_map(|l| l.collect)
+    {
+        if !cmds.contains(&c) {
+            cmds.push(c);
+        }
+    }
+    cmds
+}
+
+pub(crate) fn fact_lines(d: &ServerDiagnosis) -> Vec<FactLine> {
+    let mut lines = fact_lines_unnumbered(d);
+    let cmds = collect_commands(&lines);
+    for l in lines.iter_mut().filter(|l| l.value.is_none()) {
+        l.collect_ref = l
+            .collect
+            .and_then(|c| cmds.iter().position(|x| *x == c))
+            .map(|i| i + 1);
+    }
+    lines
+}
+
+fn fact_lines_unnumbered(d: &ServerDiagnosis) -> Vec<FactLine> {
+    let root = bundle_root(d);
+    let root = root.as_deref();
+    let mut lines = Vec::new();
+    let (mut earliest, mut latest) = (None, None);
+    for r in &d.facts.rows() {
+        match r.key {
+            "evidence_earliest" => earliest = Some(r),
+            "evidence_latest" => latest = Some(r),
+            _ => {}
+        }
+        if r.key == "evidence_earliest" || r.key == "evidence_latest" {
+            if let (Some(e), Some(l)) = (earliest, latest) {
+                let value = match (&e.value, &l.value) {
+                    (Some(a), Some(b)) if a == b => Some(a.clone()),
+                    (Some(a), Some(b)) => Some(format!("{a} to {b}")),
+                    _ => None,
+                };
+                lines.push(FactLine {
+                    label: "Evidence window",
+                    cite: value
+                        .as_ref()
+                        .and(l.cite.as_ref())
+                        .map(|c| short_location(c, root)),
+                    collect: value.is_none().then_some(l.collect).flatten(),
+                    collect_ref: None,
+                    value,
+                });
+            }
+            continue;
+        }
+        lines.push(FactLine {
+            label: r.label,
+            value: r.value.clone(),
+            cite: r.cite.as_ref().map(|c| short_location(c, root)),
+            collect: r.collect,
+            collect_ref: None,
+        });
+    }
+    lines
+}
+
+/// The `evidence-stale` finding's title: said up front, since every
+/// verdict of the report is about the server as it was then.
+pub(crate) fn stale_note(d: &ServerDiagnosis) -> Option<String> {
+    d.findings
+        .iter()
+        .find(|f| f.id == eems_checks::id::CheckId::EvidenceStale)
+        .map(|f| {
+            format!(
+                "{} (evidence-stale): this report describes the server as it was then.",
+                f.title
+            )
+        })
+}
+
+/// Why a server without a root cause is believed to work: the last
+/// successful fetch, the heartbeat mitigation, what the checks covered.
+pub(crate) fn healthy_because(d: &ServerDiagnosis) -> Option<String> {
+    if !d.root_causes.is_empty() || d.status == Status::Unknown {
+        return None;
+    }
+    let mut why = Vec::new();
+    let value = |k: &str| d.facts.get(k).and_then(|r| r.value.as_deref());
+    if let Some(t) = value("last_success") {
+        why.push(format!("the last successful fetch was {t}"));
+    }
+    if let Some(a) = value("mitigations_applied")
+        && a.split(", ").any(|m| m.eq_ignore_ascii_case("PING1"))
+    {
+        why.push("PING1 (the heartbeat mitigation) is applied".to_owned());
+    }
+    if let Some(sv) = value("service") {
+        why.push(format!("the service is {sv}"));
+    }
+    let c = Counts::of(&d.checks);
+    let mut areas: Vec<&str> = Vec::new();
+    for r in d
+        .checks
+        .iter()
+        .filter(|r| r.outcome == eems_checks::CheckOutcome::Pass)
+    {
+        let area = registry::meta(r.id).area;
+        if !areas.contains(&area) {
+            areas.push(area);
+        }
+    }
+    if !areas.is_empty() {
+        why.push(format!(
+            "{} of {} checks passed (areas: {})",
+            c.pass,
+            c.total,
+            areas.join(", ")
+        ));
+    }
+    if why.is_empty() {
+        return None;
+    }
+    let lead = if d.status == Status::Ok {
+        "Believed healthy because"
+    } else {
+        "What the evidence shows working"
+    };
+    Some(format!("{lead}: {}.", why.join("; ")))
+}
+
 /// Inputs a reader should notice: not understood, or failed to read.
 pub(crate) fn is_problem_input(i: &InputSummary) -> bool {
     matches!(
@@ -223,6 +402,42 @@ mod tests {
             Counts::of(&checks).line(),
             "3 checks: 1 fail, 1 pass, 0 skip, 1 error"
         );
+    }
+
+    #[test]
+    fn bundle_root_is_the_common_folder() {
+        use eems_checks::evidence::InputSummary;
+        let mut d = eems_checks::diagnosis::diagnose(
+            &eems_checks::evidence::ServerEvidence::default(),
+            &eems_checks::check::Context::embedded(&eems_checks::builds::BuildTable::embedded()),
+        );
+        let i = |p: &str| InputSummary {
+            path: eems_checks::evidence::InputSource::File(p.to_owned()),
+            kind: "mitigation-log".into(),
+            status: eems_parsers::Status::Parsed,
+            reason: None,
+        };
+        d.inputs = vec![
+            i("samples/01-healthy/MitigationService/a.LOG"),
+            i("samples/01-healthy/get-service.txt"),
+        ];
+        let root = bundle_root(&d);
+        assert_eq!(root.as_deref(), Some("samples/01-healthy/"));
+        let e = Evidence::new("samples/01-healthy/MitigationService/a.LOG", Some(9), "x");
+        assert_eq!(
+            short_location(&e, root.as_deref()),
+            "MitigationService/a.LOG:9"
+        );
+        assert_eq!(
+            relative("elsewhere/b.txt", root.as_deref()),
+            "elsewhere/b.txt"
+        );
+        d.inputs = vec![i("samples/01-h/a.txt"), i("samples/01-healthy/b.txt")];
+        assert_eq!(bundle_root(&d).as_deref(), Some("samples/"));
+        d.inputs = vec![i("a.txt"), i("b/c.txt")];
+        assert_eq!(bundle_root(&d), None);
+        d.inputs = vec![i("C:\\cases\\EX01\\a.txt"), i("C:\\cases\\EX01\\b.txt")];
+        assert_eq!(bundle_root(&d).as_deref(), Some("C:\\cases\\EX01\\"));
     }
 
     #[test]

@@ -99,10 +99,21 @@ fn no_external_resources() {
     assert!(hostile.contains("see https://officeclient.microsoft.com/getexchangemitigations"));
 }
 
+/// No dead links: a report is read far from the source tree, so each
+/// finding embeds its check's documentation (the text of `explain`).
 #[test]
-fn docs_links_are_relative() {
+fn docs_are_embedded_not_linked() {
     let html = to_html(&common::two_servers());
-    assert!(html.contains("href=\"docs/checks.md#build-before-march-2023\""));
+    assert!(!html.contains("href=\"docs/"));
+    assert!(html.contains("<a href=\"#about-build-before-march-2023\">About this check</a>"));
+    // Each check's text once per page, however many servers have its finding.
+    assert_eq!(
+        html.matches(
+            "<pre class=\"about\" id=\"about-build-before-march-2023\">## build-before-march-2023"
+        )
+        .count(),
+        1
+    );
     let mut report = common::one_server();
     report.servers[0].findings[0].docs = "https://evil.example/x".into();
     let html = to_html(&report);
@@ -132,18 +143,26 @@ fn structure_headline_first_summary_only_for_several_servers() {
     assert!(two.contains("<h2 id=\"summary-h\">Summary</h2>"));
     let one = to_html(&common::one_server());
     assert!(!one.contains("Summary</h2>"));
-    // Headline, then other causes, checks, findings, inputs.
+    // Headline, then other causes, findings, checks (passing ones
+    // collapsed), inputs.
     let order = [
         "Most likely root cause",
         "Other root causes",
-        "<h3>Checks",
         "<h3>Findings",
+        "<h3>Checks",
+        "<details class=\"passed\"><summary>",
         "<h3>Inputs read",
     ];
     let pos: Vec<usize> = order.iter().map(|s| one.find(s).unwrap()).collect();
     assert!(pos.windows(2).all(|w| w[0] < w[1]), "{pos:?}");
     assert!(one.contains("<pre class=\"cmd\"><code>Get-Command ExSetup.exe"));
     assert!(one.contains("@media print"));
+    // The headline's finding (same evidence and fix) is not repeated.
+    assert_eq!(
+        one.matches("The most likely root cause, above").count(),
+        1,
+        "{one}"
+    );
     assert!(one.contains("unrecognized"));
     assert!(one.contains("notes from customer.docx"));
 }

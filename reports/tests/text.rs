@@ -27,7 +27,7 @@ fn plain_has_no_escape_codes_and_the_contract_lines() {
     assert!(text.contains(
         "EX02  WARNING  Exchange Server 2019 CU14 Nov24SUv2 (15.2.1544.14, exact build)\n"
     ));
-    assert!(text.contains("36 checks: 3 fail, 25 pass, 8 skip, 0 error"));
+    assert!(text.contains("37 checks: 3 fail, 26 pass, 8 skip, 0 error"));
     assert!(text.contains("CRITICAL  build-before-march-2023"));
     assert!(text.contains("$ Get-Command ExSetup.exe"));
     assert!(text.contains("unrecognized  EX01/notes from customer.docx"));

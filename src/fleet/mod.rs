@@ -67,6 +67,9 @@ pub struct FleetArgs {
     pub previous: Option<PathBuf>,
     #[command(flatten)]
     pub tables: crate::cli::TableArgs,
+    /// Hours between scheduled collections: a bundle collected longer ago than this before the scan is flagged in the dashboard.
+    #[arg(long, value_name = "HOURS", default_value_t = eems_reports::fleet::DEFAULT_SCAN_INTERVAL_HOURS)]
+    pub scan_interval: u32,
     #[command(flatten)]
     pub budget: crate::inputs::Budget,
 }
@@ -264,6 +267,7 @@ pub fn run(args: FleetArgs) -> u8 {
         generated_at: generated_at.clone(),
         summary: Summary::of(&summaries),
         changes: previous.as_ref().map(|p| Changes::between(p, &summaries)),
+        scan_interval_hours: args.scan_interval,
     };
     if let Some(spool) = spool
         && let Err(e) = spool.and_then(|f| write_json(&outdir, f, &head, &sink.done))
@@ -491,6 +495,7 @@ fn unknown_diagnosis(inputs: Vec<InputSummary>) -> ServerDiagnosis {
         inputs,
         probes: None,
         failed_step: None,
+        facts: eems_checks::facts::Facts::default(),
     }
 }
 

@@ -117,10 +117,15 @@ pub fn doctor_json(sub: &str, args: &[&str]) -> (serde_json::Value, i32) {
     (r.json(), r.status.code().unwrap_or(-1))
 }
 
-/// Run `eems-doctor ARGS…` (bounded: killed after 60 s).
+/// The "now" the tests' runs judge evidence age against (`evidence-stale`):
+/// fixed, so reports of the 2025 samples say the same thing every day.
+pub const NOW: &str = "2026-12-01T00:00:00Z";
+
+/// Run `eems-doctor ARGS…` (bounded: killed after 60 s), "now" being [`NOW`].
 pub fn doctor(args: &[String]) -> Run {
     let start = Instant::now();
     let mut child = match Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .env("EEMS_DOCTOR_NOW", NOW)
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

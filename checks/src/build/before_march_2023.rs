@@ -25,6 +25,21 @@ impl Check for BuildBeforeMarch2023 {
         &META
     }
 
+    fn pass_reason(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Option<String> {
+        let b = ev.build.as_ref()?;
+        let what = match judge(ctx.builds, b.value.version, b.value.precision) {
+            Verdict::PredatesEems => format!(
+                "build {} predates EEMS (see build-predates-eems)",
+                b.value.version
+            ),
+            _ => format!(
+                "build {} is at or above the March 2023 SU of its line",
+                b.value.version
+            ),
+        };
+        Some(crate::check::seen(what, &b.cite))
+    }
+
     fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome {
         let Some(b) = &ev.build else {
             return Outcome::Skip("no build evidence: run `(Get-Command ExSetup.exe).FileVersionInfo | fl FileVersion`".into());

@@ -25,6 +25,17 @@ impl Check for BuildPredatesEems {
         &META
     }
 
+    fn pass_reason(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Option<String> {
+        let b = ev.build.as_ref()?;
+        Some(crate::check::seen(
+            format_args!(
+                "build {} has the service (2016 CU22+, 2019 CU11+ or SE)",
+                b.value.version
+            ),
+            &b.cite,
+        ))
+    }
+
     fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome {
         let Some(b) = &ev.build else {
             return Outcome::Skip("no build evidence: run `Get-ExchangeServer | fl AdminDisplayVersion` or `(Get-Command ExSetup.exe).FileVersionInfo`".into());

@@ -39,6 +39,23 @@ impl Check for FetchFailing {
         &META
     }
 
+    fn pass_reason(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Option<String> {
+        if SPECIFIC.iter().any(|c| ev.has_cause(*c)) {
+            return Some("the failures have a specific cause, reported by its own check".into());
+        }
+        let log = ev.log.as_ref()?;
+        (log.fetch_successes > 0).then(|| {
+            format!(
+                "{} of {} fetch attempts in the log succeeded, the last at {}",
+                log.fetch_successes,
+                log.fetch_attempts,
+                log.last_success
+                    .map(crate::facts::rfc3339)
+                    .unwrap_or_default()
+            )
+        })
+    }
+
     fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome {
         let peers = peer_verdicts(ev);
         if ev.events_seen == 0 && ev.log.is_none() && peers.is_empty() {

@@ -26,6 +26,17 @@ impl Check for FetchStale {
         &META
     }
 
+    fn pass_reason(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Option<String> {
+        let log = ev.log.as_ref()?;
+        let (s, end) = (log.last_success?, log.last_time?);
+        Some(format!(
+            "the last successful fetch ({}) is within 24 hours of the end of the log ({}), with no gap of more than {} minutes between runs",
+            crate::facts::rfc3339(s),
+            crate::facts::rfc3339(end),
+            GAP_MINUTES
+        ))
+    }
+
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
         let Some(log) = &ev.log else {
             return Outcome::Skip(

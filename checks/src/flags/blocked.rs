@@ -23,6 +23,11 @@ impl Check for MitigationsBlocked {
         &META
     }
 
+    fn pass_reason(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Option<String> {
+        let f = ev.mitigations_blocked.as_ref()?;
+        Some(crate::check::seen("MitigationsBlocked is empty", &f.cite))
+    }
+
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
         let Some(blocked) = &ev.mitigations_blocked else {
             return Outcome::Skip("no MitigationsBlocked value: run `Get-ExchangeServer <name> | Format-List MitigationsBlocked`".into());

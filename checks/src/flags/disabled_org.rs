@@ -23,6 +23,14 @@ impl Check for MitigationsDisabledOrg {
         &META
     }
 
+    fn pass_reason(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Option<String> {
+        let f = ev.org_mitigations_enabled.as_ref()?;
+        Some(crate::check::seen(
+            "Get-OrganizationConfig shows MitigationsEnabled True",
+            &f.cite,
+        ))
+    }
+
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
         let Some(org) = &ev.org_mitigations_enabled else {
             return Outcome::Skip("no organization setting: run `Get-OrganizationConfig | Format-List MitigationsEnabled`".into());

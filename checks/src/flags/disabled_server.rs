@@ -23,6 +23,21 @@ impl Check for MitigationsDisabledServer {
         &META
     }
 
+    fn pass_reason(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Option<String> {
+        let f = ev.server_mitigations_enabled.as_ref()?;
+        Some(crate::check::seen(
+            format_args!(
+                "the server's MitigationsEnabled is {}",
+                if f.value {
+                    "True"
+                } else {
+                    "False, and the organization's is False too (see mitigations-disabled-org)"
+                }
+            ),
+            &f.cite,
+        ))
+    }
+
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
         let Some(server) = &ev.server_mitigations_enabled else {
             return Outcome::Skip("no server setting: run `Get-ExchangeServer <name> | Format-List Name,MitigationsEnabled`".into());

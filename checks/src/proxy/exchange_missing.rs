@@ -29,6 +29,24 @@ impl Check for ProxyExchangeMissing {
         &META
     }
 
+    fn pass_reason(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Option<String> {
+        match (ev.winhttp_proxy(), &ev.exchange_proxy) {
+            (None, _) => ev
+                .winhttp
+                .first()
+                .map(|w| crate::check::seen("WinHTTP has no proxy (direct access)", &w.cite)),
+            (Some(w), Some(ex)) => Some(crate::check::seen(
+                format_args!(
+                    "WinHTTP uses {} and InternetWebProxy is set ({})",
+                    w.value.proxy.as_deref().unwrap_or_default(),
+                    ex.value.as_deref().unwrap_or_default()
+                ),
+                &ex.cite,
+            )),
+            (Some(_), None) => None,
+        }
+    }
+
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
         let Some(w) = ev.winhttp_proxy() else {
             if ev.has_winhttp_evidence() {

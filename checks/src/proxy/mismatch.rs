@@ -24,6 +24,18 @@ impl Check for ProxyMismatch {
         &META
     }
 
+    fn pass_reason(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Option<String> {
+        let (ex, w) = (ev.exchange_proxy.as_ref()?, ev.winhttp_proxy()?);
+        Some(crate::check::seen(
+            format_args!(
+                "WinHTTP proxy {} matches InternetWebProxy {}",
+                w.value.proxy.as_deref().unwrap_or_default(),
+                ex.value.as_deref().unwrap_or_default()
+            ),
+            &w.cite,
+        ))
+    }
+
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
         let (Some(ex), Some(w)) = (&ev.exchange_proxy, ev.winhttp_proxy()) else {
             // A mangled Health Checker value is not a proxy to compare (CSS-Exchange #1875

@@ -24,6 +24,24 @@ impl Check for ProxyWinhttpMissing {
         &META
     }
 
+    fn pass_reason(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Option<String> {
+        let ex = ev.exchange_proxy.as_ref()?;
+        match (&ex.value, ev.winhttp_proxy()) {
+            (None, _) => Some(crate::check::seen(
+                "InternetWebProxy is not set, so WinHTTP needs no proxy to match it",
+                &ex.cite,
+            )),
+            (Some(p), Some(w)) => Some(crate::check::seen(
+                format_args!(
+                    "InternetWebProxy is {p} and WinHTTP has a proxy too ({})",
+                    w.value.proxy.as_deref().unwrap_or_default()
+                ),
+                &w.cite,
+            )),
+            (Some(_), None) => None,
+        }
+    }
+
     fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
         let Some(ex) = &ev.exchange_proxy else {
             if let Some(note) = ev.untrusted_note(Need::ExchangeProxy) {

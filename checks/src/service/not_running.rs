@@ -24,6 +24,19 @@ impl Check for ServiceNotRunning {
         &META
     }
 
+    fn pass_reason(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Option<String> {
+        let f = ev.service.as_ref()?;
+        let start = f
+            .value
+            .start_type
+            .as_ref()
+            .map_or_else(String::new, |s| format!(", start type {}", s.word()));
+        Some(crate::check::seen(
+            format_args!("MSExchangeMitigation is {}{start}", f.value.status.word()),
+            &f.cite,
+        ))
+    }
+
     fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome {
         let Some(svc) = &ev.service else {
             return Outcome::Skip("no service state: run `Get-Service MSExchangeMitigation | Format-List Name,Status,StartType`".into());

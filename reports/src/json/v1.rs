@@ -62,6 +62,84 @@ pub struct Server {
     /// Extra (v1): with probes, the step that failed and what to change, in one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<String>,
+    /// Extra (v1): what eems-doctor saw, each value with its citation or
+    /// the command that collects it. Absent when nothing could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<FactsV1>,
+}
+
+/// Extra (v1): the server's facts as read. Every field is present; an
+/// unknown value has `value: null` and `collect` says how to get it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactsV1 {
+    /// `Mailbox` or `Edge Transport`.
+    pub role: FactV1,
+    /// `15.2.1544.14 (exact build)`.
+    pub build: FactV1,
+    pub org_mitigations_enabled: FactV1,
+    pub server_mitigations_enabled: FactV1,
+    pub mitigations_applied: FactV1,
+    pub mitigations_blocked: FactV1,
+    /// Service status and start type.
+    pub service: FactV1,
+    /// Exchange `InternetWebProxy`.
+    pub exchange_proxy: FactV1,
+    pub exchange_bypass: FactV1,
+    /// WinHTTP proxy and bypass list, every view when they differ.
+    pub winhttp_proxy: FactV1,
+    /// RFC 3339 time of the last successful fetch in the log.
+    pub last_success: FactV1,
+    /// RFC 3339 time of the last failure (log or events), and its cause.
+    pub last_failure: FactV1,
+    /// The evidence window: earliest and latest timestamp seen.
+    pub evidence_earliest: FactV1,
+    pub evidence_latest: FactV1,
+    /// When `eems-doctor collect` gathered the bundle.
+    pub collected_at: FactV1,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactV1 {
+    /// The value as shown; `null` = not collected.
+    pub value: Option<String>,
+    /// Where it was read; `null` when not collected.
+    pub evidence: Option<EvidenceV1>,
+    /// The command that collects it; `null` when it was collected.
+    pub collect: Option<String>,
+}
+
+impl FactsV1 {
+    fn from_facts(f: &eems_checks::facts::Facts) -> Option<Self> {
+        if f.is_empty() {
+            return None;
+        }
+        let rows = f.rows();
+        let g = |key: &str| {
+            let r = rows.iter().find(|r| r.key == key);
+            FactV1 {
+                value: r.and_then(|r| r.value.clone()),
+                evidence: r.and_then(|r| r.cite.as_ref()).map(EvidenceV1::from),
+                collect: r.and_then(|r| r.collect).map(str::to_owned),
+            }
+        };
+        Some(FactsV1 {
+            role: g("role"),
+            build: g("build"),
+            org_mitigations_enabled: g("org_mitigations_enabled"),
+            server_mitigations_enabled: g("server_mitigations_enabled"),
+            mitigations_applied: g("mitigations_applied"),
+            mitigations_blocked: g("mitigations_blocked"),
+            service: g("service"),
+            exchange_proxy: g("exchange_proxy"),
+            exchange_bypass: g("exchange_bypass"),
+            winhttp_proxy: g("winhttp_proxy"),
+            last_success: g("last_success"),
+            last_failure: g("last_failure"),
+            evidence_earliest: g("evidence_earliest"),
+            evidence_latest: g("evidence_latest"),
+            collected_at: g("collected_at"),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,7 +254,8 @@ pub struct StepV1 {
 pub struct CheckV1 {
     pub id: String,
     pub outcome: OutcomeV1,
-    /// Why it failed, skipped or errored; `null` for a pass.
+    /// Why it failed, skipped or errored; for a pass, what showed the
+    /// problem absent (`null` only from older versions).
     pub reason: Option<String>,
     /// Extra (v1): the check's title (what a pass means).
     pub title: Option<String>,
@@ -244,6 +323,7 @@ impl Server {
             inputs: d.inputs.iter().map(Input::from).collect(),
             probes: d.probes.clone(),
             failed_step: d.failed_step.clone(),
+            facts: FactsV1::from_facts(&d.facts),
         }
     }
 }
@@ -352,10 +432,19 @@ impl From<&Step> for StepV1 {
 
 impl From<&CheckResult> for CheckV1 {
     fn from(c: &CheckResult) -> Self {
+        // A pass without a reason of its own passed on what its title says
+        // (titles are phrased as the healthy state).
+        let reason = match c.outcome {
+            CheckOutcome::Pass => c
+                .reason
+                .clone()
+                .or_else(|| registry::find(c.id.as_str()).map(|k| k.meta().title.to_owned())),
+            _ => c.reason.clone(),
+        };
         CheckV1 {
             id: c.id.as_str().to_owned(),
             outcome: c.outcome.into(),
-            reason: c.reason.clone(),
+            reason,
             title: registry::find(c.id.as_str()).map(|k| k.meta().title.to_owned()),
         }
     }

@@ -172,6 +172,7 @@ fn ex01() -> ServerDiagnosis {
         ],
         probes: None,
         failed_step: None,
+        facts: eems_checks::facts::of(&eems_checks::evidence::ServerEvidence::default()),
     }
 }
 
@@ -277,6 +278,7 @@ fn ex02() -> ServerDiagnosis {
         ],
         probes: None,
         failed_step: None,
+        facts: eems_checks::facts::of(&eems_checks::evidence::ServerEvidence::default()),
     }
 }
 
