@@ -259,6 +259,9 @@ fn run_as(
     };
     let mut child = cmd
         .args(args)
+        // The day after the healthy sample's last row: its bundles stay OK
+        // (not `evidence-stale`), so an exit code says what the row tests.
+        .env("EEMS_DOCTOR_NOW", "2025-02-13T00:00:00Z")
         .current_dir(dir)
         .stdin(stdin.map_or_else(Stdio::null, Stdio::from))
         .stdout(std::fs::File::create(&out_path).unwrap())

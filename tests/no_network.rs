@@ -19,6 +19,8 @@ fn analyze_json(in_namespace: bool) -> (serde_json::Value, i32) {
     };
     let out = cmd
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        // One "now" for both runs: evidence-stale quotes it.
+        .env("EEMS_DOCTOR_NOW", "2026-12-01T00:00:00Z")
         .args(["analyze", "--format", "json", "samples"])
         .output()
         .expect("`unshare` (util-linux) must be installed to run this test");

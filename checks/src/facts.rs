@@ -185,7 +185,8 @@ pub fn of(ev: &ServerEvidence) -> Facts {
             known.push(FactRow {
                 key,
                 label,
-                value: Some(v),
+                // A 100 MB proxy value is quoted cut, as in findings (issue 18).
+                value: Some(crate::finding::bound_values(v)),
                 cite: Some(c),
                 collect: None,
             });
