@@ -310,22 +310,9 @@ impl Age {
     }
 }
 
-/// Parse and diagnose every group. Returns the diagnoses and whether any input could be read.
-/// Evidence age against the current clock and the default `--max-age`.
+/// Parse and diagnose every group, the evidence age judged against `age`.
+/// Returns the diagnoses and whether any input could be read.
 pub fn analyze_groups(
-    groups: &[Group],
-    table: &BuildTable,
-    issuers: &TlsIssuerTable,
-) -> (Vec<ServerDiagnosis>, bool) {
-    let age = Age::current(eems_checks::check::DEFAULT_MAX_AGE_DAYS).unwrap_or(Age {
-        now: chrono::Utc::now(),
-        max_age_days: eems_checks::check::DEFAULT_MAX_AGE_DAYS,
-    });
-    analyze_groups_aged(groups, table, issuers, age)
-}
-
-/// [`analyze_groups`] with the evidence age judged against `age`.
-pub fn analyze_groups_aged(
     groups: &[Group],
     table: &BuildTable,
     issuers: &TlsIssuerTable,
@@ -505,7 +492,7 @@ pub fn run(opts: Options) -> Result<u8, CliError> {
             eems_reports::safe::visible(&u.reason)
         );
     }
-    let (servers, any_read) = analyze_groups_aged(&grouped.groups, &table, &issuers, age);
+    let (servers, any_read) = analyze_groups(&grouped.groups, &table, &issuers, age);
     if !any_read {
         eprintln!(
             "error: none of the inputs could be read as EEMS evidence (see `eems-doctor parse` for how each file was recognised)"

@@ -61,7 +61,7 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
         files: inputs::bundle_files(&bundle.path, inputs::Budget::default()),
     }];
     let age = analyze::Age::current(args.max_age).map_err(CliError::usage)?;
-    let (servers, any_read) = analyze::analyze_groups_aged(&groups, &table, &issuers, age);
+    let (servers, any_read) = analyze::analyze_groups(&groups, &table, &issuers, age);
     let report = eems_reports::Report {
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         generated_at: chrono::Utc::now(),

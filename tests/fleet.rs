@@ -425,3 +425,34 @@ fn prom_counts_statuses_root_causes_and_evidence_age() {
     assert!(!text.contains("eems_evidence_age_seconds{server=\"EXMBX01\""));
     assert!(text.ends_with("# EOF\n"));
 }
+
+/// `fleet --max-age`: the 2025 healthy sample scanned as of 2026 is stale
+/// (WARNING, exit 1) by default and OK with a wider threshold; the scan's
+/// one clock is `EEMS_DOCTOR_NOW`, and a bad one is refused before any output.
+#[test]
+fn max_age_judges_every_bundle_against_one_clock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scan = |extra: &[&str], now: &str| {
+        let out = tmp
+            .path()
+            .join(format!("out-{}-{}", extra.join("-"), now.len()));
+        let r = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+            .env("EEMS_DOCTOR_NOW", now)
+            .arg("fleet")
+            .arg(Path::new(ROOT).join("samples/01-healthy"))
+            .args(["--format", "json", "-o", out.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap();
+        (r.status.code(), out)
+    };
+    let (code, out) = scan(&[], "2026-12-01T00:00:00Z");
+    assert_eq!(code, Some(1));
+    let v = read_json(&out.join("fleet.json"));
+    assert_eq!(v["servers"][0]["status"], "warning", "{v:#}");
+    let (code, _) = scan(&["--max-age", "36500"], "2026-12-01T00:00:00Z");
+    assert_eq!(code, Some(0));
+    let (code, out) = scan(&["--max-age", "1"], "not a time");
+    assert_eq!(code, Some(3));
+    assert!(!out.exists());
+}

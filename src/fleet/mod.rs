@@ -70,6 +70,11 @@ pub struct FleetArgs {
     /// Hours between scheduled collections: a bundle collected longer ago than this before the scan is flagged in the dashboard.
     #[arg(long, value_name = "HOURS", default_value_t = eems_reports::fleet::DEFAULT_SCAN_INTERVAL_HOURS)]
     pub scan_interval: u32,
+    /// Evidence whose newest timestamp is more than DAYS older than its
+    /// bundle's collection time (or, without one, the scan) is stale:
+    /// `evidence-stale`, status at least WARNING.
+    #[arg(long, value_name = "DAYS", default_value_t = eems_checks::check::DEFAULT_MAX_AGE_DAYS)]
+    pub max_age: u32,
     #[command(flatten)]
     pub budget: crate::inputs::Budget,
 }
@@ -100,6 +105,8 @@ struct Shared<'a> {
     tool_version: &'a str,
     generated_at: &'a str,
     budget: crate::inputs::Budget,
+    /// One clock for the whole scan, so every bundle is judged at the same "now".
+    age: analyze::Age,
 }
 
 /// `--jobs` is capped at this many threads per core: more only adds threads
@@ -126,6 +133,13 @@ pub fn run(args: FleetArgs) -> u8 {
         Err(e) => {
             eprintln!("error: {e}");
             return e.exit_code();
+        }
+    };
+    let age = match analyze::Age::current(args.max_age) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return crate::EXIT_USAGE;
         }
     };
     let previous = match args.previous.as_deref().map(load_previous).transpose() {
@@ -204,6 +218,7 @@ pub fn run(args: FleetArgs) -> u8 {
         tool_version,
         generated_at: &generated_at,
         budget: args.budget,
+        age,
     };
 
     let progress = if std::io::stderr().is_terminal() {
@@ -402,7 +417,7 @@ fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> (FleetServer, Option<String>, 
             files,
         };
         let (diags, _) =
-            analyze::analyze_groups(std::slice::from_ref(&group), sh.table, sh.issuers);
+            analyze::analyze_groups(std::slice::from_ref(&group), sh.table, sh.issuers, sh.age);
         drop(group);
         // A bundle is one server: the group's own server comes first; the
         // other servers of a multi-server listing have bundles of their own.
