@@ -277,6 +277,9 @@ test_suite() {
   # (2) analyze --format json on every sample: same JSON and exit code.
   t0=$(now)
   local dir name ok=0 bad=0 codes=""
+  # One clock for both runs: evidence-stale quotes "now" to the second.
+  export EEMS_DOCTOR_NOW
+  EEMS_DOCTOR_NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   for dir in "$ROOT"/samples/*/; do
     dir=${dir%/}
     name=$(basename "$dir")
@@ -295,6 +298,7 @@ test_suite() {
       ok=$((ok + 1))
     fi
   done
+  unset EEMS_DOCTOR_NOW
   if ((bad == 0 && ok > 0)); then
     pass "analyze --format json: $ok samples identical to Linux (exit codes:$codes)" "$t0"
   else
