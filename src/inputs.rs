@@ -582,15 +582,7 @@ fn read_input(
         Size::Unknown => stream_min < u64::MAX,
     };
     if !streamable {
-        let (bytes, partial) = read_bounded(r, limit, hint, note);
-        let used = bytes.as_ref().map_or(0, |b| b.len() as u64);
-        let input = Input {
-            path,
-            bytes: bytes.map_err(|e| format!("{what}: {e}")),
-            partial,
-            streamed: None,
-        };
-        return (input, used);
+        return read_whole(path, r, (limit, note), hint, what);
     }
     let head_len = usize::try_from(limit.min(eems_parsers::stream::HEAD as u64)).unwrap_or(0);
     let mut head = Vec::with_capacity(head_len);
@@ -598,17 +590,29 @@ fn read_input(
         return (Input::err(path, format!("{what}: {e}")), 0);
     }
     let Some(encoding) = eems_parsers::stream::log_encoding(&head, Some(&path)) else {
-        let (bytes, partial) = read_bounded(std::io::Cursor::new(head).chain(r), limit, hint, note);
-        let used = bytes.as_ref().map_or(0, |b| b.len() as u64);
-        let input = Input {
-            path,
-            bytes: bytes.map_err(|e| format!("{what}: {e}")),
-            partial,
-            streamed: None,
-        };
-        return (input, used);
+        let rest = std::io::Cursor::new(head).chain(r);
+        return read_whole(path, rest, (limit, note), hint, what);
     };
     stream_log(path, head, r, encoding, (limit, note), what)
+}
+
+/// Read one input whole within `limit`; returns it and the bytes consumed.
+fn read_whole(
+    path: String,
+    r: impl Read,
+    (limit, note): (u64, String),
+    hint: u64,
+    what: &str,
+) -> (Input, u64) {
+    let (bytes, partial) = read_bounded(r, limit, hint, note);
+    let used = bytes.as_ref().map_or(0, |b| b.len() as u64);
+    let input = Input {
+        path,
+        bytes: bytes.map_err(|e| format!("{what}: {e}")),
+        partial,
+        streamed: None,
+    };
+    (input, used)
 }
 
 /// Stream a log whose first bytes (`head`, already read) showed it in

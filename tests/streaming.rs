@@ -23,15 +23,15 @@ fn vm_hwm_kb(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// `eems-doctor analyze --format json ARGS`, stdin from `stdin`: the report
-/// and the peak RSS in KiB.
-fn analyze(args: &[&str], stdin: Option<&Path>) -> (serde_json::Value, u64) {
+/// `eems-doctor SUB --format json ARGS`, stdin from `stdin`: the JSON it
+/// printed and its peak RSS in KiB (killed past 300 s).
+fn doctor(sub: &str, args: &[&str], stdin: Option<&Path>) -> (serde_json::Value, u64) {
     let stdin = stdin.map_or_else(Stdio::null, |p| {
         Stdio::from(std::fs::File::open(p).unwrap())
     });
     let out = tempfile::NamedTempFile::new().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
-        .args(["analyze", "--format", "json"])
+        .args([sub, "--format", "json"])
         .args(args)
         .stdin(stdin)
         .stdout(out.reopen().unwrap())
@@ -49,12 +49,16 @@ fn analyze(args: &[&str], stdin: Option<&Path>) -> (serde_json::Value, u64) {
         }
         if start.elapsed() > Duration::from_secs(300) {
             let _ = child.kill();
-            panic!("{args:?} did not finish in 300 s");
+            panic!("{sub} {args:?} did not finish in 300 s");
         }
         std::thread::sleep(Duration::from_millis(5));
     }
     let json = serde_json::from_reader(std::fs::File::open(out.path()).unwrap()).unwrap();
     (json, peak)
+}
+
+fn analyze(args: &[&str], stdin: Option<&Path>) -> (serde_json::Value, u64) {
+    doctor("analyze", args, stdin)
 }
 
 /// A log of about `mib` MiB: a sample's header, then its rows repeated.
@@ -191,23 +195,7 @@ fn parse_json_streams_the_rows() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join(
         "samples/02-build-before-march-2023/MitigationService/MitigationService_2025012708-1.LOG",
     );
-    let parse = |args: &[&str]| -> (serde_json::Value, u64) {
-        let out = tempfile::NamedTempFile::new().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
-            .args(["parse", "--format", "json"])
-            .args(args)
-            .stdout(out.reopen().unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut peak = 0;
-        while child.try_wait().unwrap().is_none() {
-            peak = peak.max(vm_hwm_kb(child.id()).unwrap_or(0));
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let text = std::fs::read_to_string(out.path()).unwrap();
-        (serde_json::from_str(&text).unwrap(), peak)
-    };
+    let parse = |args: &[&str]| doctor("parse", args, None);
     let s = sample.to_str().unwrap();
     let (whole, _) = parse(&["--stream-min", "1024G", s]);
     let (streamed, _) = parse(&["--stream-min", "1", s]);
