@@ -18,14 +18,14 @@ pub struct Input {
     pub bytes: Result<Vec<u8>, String>,
     /// Why only part of the input was read (a size budget), if it was cut.
     pub partial: Option<String>,
-    /// A large log, parsed and folded while it was read (issue 14).
+    /// A large log or event export, parsed and folded while it was read (issue 14).
     pub streamed: Option<Box<Streamed>>,
 }
 
-/// A log read as a stream: its summary (no rows) and its rows' fold.
+/// An input read as a stream: its summary (no records) and its records' fold.
 pub struct Streamed {
     pub parsed: eems_parsers::ParsedInput,
-    pub folded: eems_checks::collect::LogFolded,
+    pub folded: eems_checks::collect::Folded,
 }
 
 impl Input {
@@ -38,8 +38,8 @@ impl Input {
         }
     }
 
-    /// The rows of a streamed log, already folded.
-    pub fn folded(&self) -> Option<&eems_checks::collect::LogFolded> {
+    /// The records of a streamed input, already folded.
+    pub fn folded(&self) -> Option<&eems_checks::collect::Folded> {
         self.streamed.as_ref().map(|s| &s.folded)
     }
 
@@ -371,7 +371,7 @@ fn read_zip(path: &Path, spent: &mut Spent, out: &mut Vec<Input>) {
                 ZIP_MAX_TOTAL / (1024 * 1024)
             )
         };
-        // A large log is streamed like a file on disk (issue 14): bounded
+        // A large log or event export is streamed like a file on disk (issue 14): bounded
         // by the read budgets, never held, so the in-memory bomb guard
         // does not apply to it.
         let nested = name.to_ascii_lowercase().ends_with(".zip");
@@ -382,13 +382,13 @@ fn read_zip(path: &Path, spent: &mut Spent, out: &mut Vec<Input>) {
                 .take(eems_parsers::stream::HEAD as u64)
                 .read_to_end(&mut head);
             if head_read.is_ok()
-                && let Some(enc) = eems_parsers::stream::log_encoding(&head, Some(&entry_path))
+                && let Some(how) = eems_parsers::stream::streamable(&head, Some(&entry_path))
             {
-                let (input, used) = stream_log(
+                let (input, used) = stream(
                     entry_path,
                     head,
                     &mut entry,
-                    enc,
+                    how,
                     spent.allowance(),
                     "cannot read zip entry",
                 );
@@ -396,7 +396,7 @@ fn read_zip(path: &Path, spent: &mut Spent, out: &mut Vec<Input>) {
                 files.push(input);
                 continue;
             }
-            // Not a log: read whole below, the head first.
+            // Not streamable: read whole below, the head first.
             prefix = head;
         }
         if entry.size() > remaining {
@@ -559,8 +559,8 @@ enum Size {
     Unknown,
 }
 
-/// Read one input within `limit` (the note says why it was cut): a log of
-/// at least `stream_min` bytes (or of unknown size) is streamed, parsed and
+/// Read one input within `limit` (the note says why it was cut): a log or
+/// event export of at least `stream_min` bytes (or of unknown size) is streamed, parsed and
 /// folded as it is read, so memory does not grow with it (issue 14);
 /// anything else is read whole. Returns the input and the bytes consumed.
 fn read_input(
@@ -589,11 +589,11 @@ fn read_input(
     if let Err(e) = (&mut r).take(head_len as u64).read_to_end(&mut head) {
         return (Input::err(path, format!("{what}: {e}")), 0);
     }
-    let Some(encoding) = eems_parsers::stream::log_encoding(&head, Some(&path)) else {
+    let Some(how) = eems_parsers::stream::streamable(&head, Some(&path)) else {
         let rest = std::io::Cursor::new(head).chain(r);
         return read_whole(path, rest, (limit, note), hint, what);
     };
-    stream_log(path, head, r, encoding, (limit, note), what)
+    stream(path, head, r, how, (limit, note), what)
 }
 
 /// Read one input whole within `limit`; returns it and the bytes consumed.
@@ -615,24 +615,38 @@ fn read_whole(
     (input, used)
 }
 
-/// Stream a log whose first bytes (`head`, already read) showed it in
-/// `encoding`; the rest comes from `r`.
-fn stream_log(
+/// Stream a log or an event export whose first bytes (`head`, already read)
+/// showed it; the rest comes from `r`.
+fn stream(
     path: String,
     head: Vec<u8>,
     r: impl Read,
-    encoding: eems_parsers::Encoding,
+    how: eems_parsers::stream::Streamable,
     (limit, note): (u64, String),
     what: &str,
 ) -> (Input, u64) {
+    use eems_checks::collect::{EventFold, Folded, LogFold};
+    use eems_parsers::stream::Streamable;
     let mut counted = Counted {
         inner: std::io::Cursor::new(head).chain(r).take(limit),
         n: 0,
         err: None,
     };
-    let mut fold = eems_checks::collect::LogFold::new(&path);
-    let parsed =
-        eems_parsers::stream::read_log(&mut counted, encoding, |rec| fold.push(rec.into()));
+    let (parsed, folded) = match how {
+        Streamable::Log(encoding) => {
+            let mut fold = LogFold::new(&path);
+            let parsed =
+                eems_parsers::stream::read_log(&mut counted, encoding, |rec| fold.push(rec.into()));
+            (parsed, Folded::Log(fold.finish()))
+        }
+        Streamable::Events(encoding, format) => {
+            let mut fold = EventFold::new(&path);
+            let parsed = eems_parsers::stream::read_events(&mut counted, encoding, format, |e| {
+                fold.push(&e)
+            });
+            (parsed, Folded::Events(fold.finish()))
+        }
+    };
     if let Some(e) = counted.err {
         return (Input::err(path, format!("{what}: {e}")), counted.n);
     }
@@ -644,10 +658,7 @@ fn stream_log(
         path,
         bytes: Ok(Vec::new()),
         partial,
-        streamed: Some(Box::new(Streamed {
-            parsed,
-            folded: fold.finish(),
-        })),
+        streamed: Some(Box::new(Streamed { parsed, folded })),
     };
     (input, counted.n)
 }

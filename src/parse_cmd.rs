@@ -149,12 +149,12 @@ fn json_safe(s: &str) -> String {
     eems_reports::safe::json(&eems_reports::secrets::scrub(s)).into_owned()
 }
 
-/// Where a streamed log's rows go in its serialised report.
-const ROWS: &str = "\u{0}rows of the streamed log\u{0}";
+/// Where a streamed input's records go in its serialised report.
+const ROWS: &str = "\u{0}records of the streamed input\u{0}";
 
 /// The parse report as `run` prints it, with each streamed log's `records`
-/// written row by row from a second read of its file (at most `max_items`;
-/// the count left out is a problem of the input).
+/// (or export's `events`) written one by one from a second read of its file
+/// (at most `max_items`; the count left out is a problem of the input).
 fn write_streamed_json(
     inputs: &[Input],
     reports: &[InputReport<'_>],
@@ -174,24 +174,33 @@ fn write_streamed_json(
             out.write_all(json_safe(&text(&v)?).as_bytes())?;
             continue;
         };
-        let rows = match streamed
+        let content = streamed
             .parsed
             .segments
             .first()
-            .and_then(|s| s.content.as_ref())
-        {
-            Some(Content::MitigationLog(l)) => l.record_count,
-            _ => 0,
+            .and_then(|s| s.content.as_ref());
+        let (rows, field, word) = match content {
+            Some(Content::MitigationLog(l)) => (l.record_count, "records", "rows"),
+            Some(Content::EventExport(e)) => (
+                usize::try_from(e.streamed_events.unwrap_or(0)).unwrap_or(usize::MAX),
+                "events",
+                "events",
+            ),
+            _ => (0, "records", "rows"),
         };
         if rows > max_items {
             if let Some(p) = v["problems"].as_array_mut() {
                 p.push(serde_json::json!({
                     "line": null,
-                    "message": format!("{} of {rows} rows not listed (--max-items {max_items})", rows - max_items),
+                    "message": format!("{} of {rows} {word} not listed (--max-items {max_items})", rows - max_items),
                 }));
             }
         }
-        v["items"][0]["records"] = serde_json::Value::String(ROWS.to_owned());
+        // The events are listed here, so the count of a streamed export is not.
+        if let Some(item) = v["items"][0].as_object_mut() {
+            item.remove("streamed_events");
+            item.insert(field.to_owned(), serde_json::Value::String(ROWS.to_owned()));
+        }
         let doc = json_safe(&text(&v)?);
         let marker = serde_json::to_string(ROWS).map_err(std::io::Error::other)?;
         let (before, after) = doc.split_once(&marker).unwrap_or((&doc, ""));
@@ -200,11 +209,11 @@ fn write_streamed_json(
         let file = std::fs::File::open(&input.path)?;
         let mut written = 0usize;
         let mut failed: Option<std::io::Error> = None;
-        eems_parsers::stream::read_log(file, streamed.parsed.encoding, |rec| {
+        let mut write_row = |row: Result<String, serde_json::Error>| {
             if written >= max_items || failed.is_some() {
                 return;
             }
-            let row = match serde_json::to_string(&rec.to_record()) {
+            let row = match row {
                 Ok(s) => s,
                 Err(e) => {
                     failed = Some(std::io::Error::other(e));
@@ -219,7 +228,22 @@ fn write_streamed_json(
                 failed = Some(e);
             }
             written += 1;
-        });
+        };
+        match content {
+            Some(Content::EventExport(e)) => {
+                let format = e
+                    .format
+                    .unwrap_or(eems_parsers::events::EventFormat::EventXml);
+                eems_parsers::stream::read_events(file, streamed.parsed.encoding, format, |ev| {
+                    write_row(serde_json::to_string(&ev));
+                });
+            }
+            _ => {
+                eems_parsers::stream::read_log(file, streamed.parsed.encoding, |rec| {
+                    write_row(serde_json::to_string(&rec.to_record()));
+                });
+            }
+        }
         if let Some(e) = failed {
             return Err(e);
         }

@@ -709,13 +709,19 @@ fn a_collect_bundle_is_its_manifests_host() {
     );
 }
 
-/// Streaming a log (issue 14) gives the report reading it whole gives:
-/// every sample, every real fixture folder and the extra fixtures, with
-/// every log streamed (`--stream-min 1`) and with none streamed.
+/// Streaming a log or an event export (issue 14) gives the report reading
+/// it whole gives: every sample, every real fixture folder, the reference
+/// and extra fixtures, with every input streamed that can be
+/// (`--stream-min 1`) and with none streamed.
 #[test]
 fn streamed_logs_give_the_same_reports_as_logs_read_whole() {
     let mut dirs: Vec<std::path::PathBuf> = Vec::new();
-    for root in ["samples", "tests/fixtures/real", "tests/fixtures/extra"] {
+    for root in [
+        "samples",
+        "tests/fixtures/real",
+        "tests/fixtures/extra",
+        "tests/fixtures/reference",
+    ] {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(root);
         for e in std::fs::read_dir(&root).unwrap() {
             let p = e.unwrap().path();
@@ -726,6 +732,7 @@ fn streamed_logs_give_the_same_reports_as_logs_read_whole() {
     }
     dirs.sort();
     let mut logs = 0;
+    let mut exports = 0;
     for d in &dirs {
         let d = d.to_str().unwrap();
         let (mut whole, code_whole) = analyze(&["--stream-min", "1024G", d]);
@@ -737,9 +744,11 @@ fn streamed_logs_give_the_same_reports_as_logs_read_whole() {
         let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap();
         assert_eq!(pretty(&whole), pretty(&streamed), "{d}");
         logs += whole.to_string().matches("\"mitigation-log\"").count();
+        exports += whole.to_string().matches("\"event-export\"").count();
     }
-    // The comparison covered logs at all (the samples hold several).
+    // The comparison covered logs and exports at all (the samples hold several).
     assert!(logs >= 5, "only {logs} logs compared");
+    assert!(exports >= 8, "only {exports} event exports compared");
 }
 
 /// `--format nagios`: the plugin line (status, root cause, perfdata) and the

@@ -238,3 +238,92 @@ fn parse_json_streams_the_rows() {
         "{peaks:?}"
     );
 }
+
+/// `text` (an export's records, each ending in a newline) repeated to about
+/// `mib` MiB, between `head` and `tail`; with how many times it was repeated.
+fn repeated(head: &str, records: &str, tail: &str, mib: usize) -> (String, u64) {
+    let mut text = head.to_owned();
+    let mut n = 0;
+    while text.len() < mib << 20 {
+        text.push_str(records);
+        n += 1;
+    }
+    text.push_str(tail);
+    (text, n)
+}
+
+/// The occurrence count of the first cause finding's evidence.
+fn first_cause_count(report: &serde_json::Value) -> u64 {
+    report["servers"][0]["findings"][0]["evidence"][0]["count"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no count in {report}"))
+}
+
+/// Event exports stream record by record (issue 14): a `wevtutil /f:xml`
+/// export (UTF-8) and a `Get-WinEvent | Format-List` export (UTF-16LE, as
+/// `Out-File` writes it) twice as large take no more memory, and every
+/// 1008 event is counted.
+#[test]
+fn an_event_export_twice_as_large_takes_no_more_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        |p: &str| std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap();
+    let xml = fixture("tests/fixtures/reference/events/04-wevtutil-xml_unable-to-connect_EX04.xml");
+    let events = &xml[xml.find("<Event ").unwrap()..xml.rfind("</Event>").unwrap() + 8];
+    let per_xml = events.matches(">1008</EventID>").count() as u64;
+    let fl = fixture("tests/fixtures/extra/events/get-winevent-fl_ps7_EX02.txt");
+    let per_fl = fl
+        .lines()
+        .filter(|l| l.starts_with("Id ") && l.trim_end().ends_with(": 1008"))
+        .count() as u64;
+    assert!(per_xml > 0 && per_fl > 0, "{per_xml} {per_fl}");
+    let mut kbs = Vec::new();
+    for (name, mib) in [("a.xml", 12), ("b.xml", 24)] {
+        let (text, n) = repeated("<Events>\n", &format!("{events}\n"), "</Events>\n", mib);
+        let p = write(dir.path(), name, text.as_bytes());
+        let (report, kb) = analyze(&[p.to_str().unwrap()], None);
+        assert_eq!(first_cause_count(&report), n * per_xml, "{name}");
+        assert!(kb < RSS_KB, "{name}: {kb} KiB");
+        eprintln!("{name}: {mib} MiB, {kb} KiB");
+        kbs.push(kb);
+    }
+    for (name, mib) in [("a.txt", 6), ("b.txt", 12)] {
+        let (text, n) = repeated("", &format!("{}\n\n", fl.trim_end()), "", mib);
+        let p = write(dir.path(), name, &utf16le(&text));
+        let (report, kb) = analyze(&[p.to_str().unwrap()], None);
+        assert_eq!(first_cause_count(&report), n * per_fl, "{name}");
+        assert!(kb < RSS_KB, "{name}: {kb} KiB");
+        eprintln!("{name}: {mib} MiB UTF-16, {kb} KiB");
+        kbs.push(kb);
+    }
+    for pair in kbs.chunks(2) {
+        assert!(pair[1] < pair[0] + GROWTH_KB, "grew: {kbs:?}");
+    }
+}
+
+/// `parse --format json` of an event export lists every event as reading it
+/// whole does, written while a second read goes through the file.
+#[test]
+fn parse_json_streams_the_events() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/reference/events/04-wevtutil-xml_unable-to-connect_EX04.xml");
+    let s = sample.to_str().unwrap();
+    let parse = |args: &[&str]| doctor("parse", args, None).0;
+    let whole = parse(&["--stream-min", "1024G", s]);
+    let streamed = parse(&["--stream-min", "1", s]);
+    assert_eq!(whole, streamed);
+    let listed = |v: &serde_json::Value| {
+        v["inputs"][0]["items"][0]["events"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert!(listed(&whole) >= 2);
+    let cut = parse(&["--stream-min", "1", "--max-items", "1", s]);
+    assert_eq!(listed(&cut), 1);
+    assert!(cut.to_string().contains(&format!(
+        "{} of {} events not listed (--max-items 1)",
+        listed(&whole) - 1,
+        listed(&whole)
+    )));
+}

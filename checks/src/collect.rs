@@ -30,9 +30,17 @@ use std::collections::{HashMap, HashSet};
 pub struct Input<'a> {
     pub path: &'a str,
     pub parsed: &'a ParsedInput,
-    /// The rows of a log that was streamed (its `MitigationLog` carries the
-    /// header and counts, no rows), already folded while it was read.
-    pub folded: Option<&'a LogFolded>,
+    /// The records of an input that was streamed (its `MitigationLog` or
+    /// `EventExport` carries the header and counts, no records), already
+    /// folded while it was read.
+    pub folded: Option<&'a Folded>,
+}
+
+/// The fold of a streamed input's records.
+#[derive(Debug, Clone)]
+pub enum Folded {
+    Log(LogFolded),
+    Events(EventFolded),
 }
 
 impl<'a> Input<'a> {
@@ -121,13 +129,22 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
                         named.push((s, 3, i.path));
                     }
                 }
-                Content::EventExport(e) => {
-                    for ev in &e.events {
-                        if let Some(c) = &ev.computer {
-                            named.push((c, 2, i.path));
+                Content::EventExport(e) => match i.folded {
+                    // Two points per event naming the server.
+                    Some(Folded::Events(f)) => {
+                        for (c, n) in &f.computers {
+                            let w = u32::try_from(n.saturating_mul(2)).unwrap_or(u32::MAX);
+                            named.push((c, w, i.path));
                         }
                     }
-                }
+                    _ => {
+                        for ev in &e.events {
+                            if let Some(c) = &ev.computer {
+                                named.push((c, 2, i.path));
+                            }
+                        }
+                    }
+                },
                 Content::ExchangeServers(s) => {
                     for srv in &s.servers {
                         if let Some(n) = &srv.name {
@@ -369,7 +386,7 @@ fn add_content(
     others_of: &OtherIndex<'_>,
     path: &str,
     c: &Content,
-    folded: Option<&LogFolded>,
+    folded: Option<&Folded>,
 ) -> Reached {
     let mut reached = Reached::default();
     match c {
@@ -714,8 +731,20 @@ fn add_content(
                 ),
             ));
         }
-        Content::MitigationLog(log) => add_log(main, path, log, folded),
-        Content::EventExport(e) => add_events(main, path, e),
+        Content::MitigationLog(log) => {
+            let folded = match folded {
+                Some(Folded::Log(f)) => Some(f),
+                _ => None,
+            };
+            add_log(main, path, log, folded)
+        }
+        Content::EventExport(e) => {
+            let folded = match folded {
+                Some(Folded::Events(f)) => Some(f),
+                _ => None,
+            };
+            add_events(main, path, e, folded)
+        }
     }
     reached.main = true;
     reached
@@ -1374,32 +1403,84 @@ fn event_excerpt(e: &Event) -> String {
     crate::finding::clip(&head, crate::finding::MAX_EXCERPT_CHARS)
 }
 
-fn add_events(ev: &mut ServerEvidence, path: &str, export: &EventExport) {
-    ev.event_exports += 1;
-    // Excerpt and cause depend only on provider, id, message and its chain
-    // (derived from the message); an export repeats the same hourly failure
-    // hundreds of times, so the last ones are reused.
-    let mut last: Option<(&Event, String, Option<Cause>)> = None;
-    for e in &export.events {
-        ev.events_seen += 1;
+/// Event `Computer` names kept per export (a forged export must not grow it).
+const MAX_COMPUTERS: usize = 1000;
+
+/// One event export reduced, event by event, to the evidence it gives
+/// (issue 14): the same fold for an export parsed in memory and one
+/// streamed from disk, as [`LogFold`] is for logs.
+pub struct EventFold {
+    path: String,
+    folded: EventFolded,
+    /// Where each name is in `folded.computers`.
+    computer_at: HashMap<String, usize>,
+    /// The previous event (provider, id, message), its excerpt and cause:
+    /// an export repeats the same hourly failure hundreds of times, so they
+    /// are reused while the event repeats.
+    last: Option<LastEvent>,
+}
+
+/// The previous event's (provider, id, message), its excerpt and its cause
+/// once classified.
+type LastEvent = ((Option<String>, Option<u32>, String), String, Option<Cause>);
+
+/// What [`EventFold`] made of one export.
+#[derive(Debug, Clone, Default)]
+pub struct EventFolded {
+    events_seen: u64,
+    watson: Option<Occurrences>,
+    causes: std::collections::BTreeMap<Cause, Occurrences>,
+    /// `Computer` names in the order first seen, with how many events name
+    /// each (at most [`MAX_COMPUTERS`] names).
+    computers: Vec<(String, u64)>,
+}
+
+impl EventFold {
+    pub fn new(path: &str) -> Self {
+        EventFold {
+            path: path.to_owned(),
+            folded: EventFolded::default(),
+            computer_at: HashMap::new(),
+            last: None,
+        }
+    }
+
+    pub fn push(&mut self, e: &Event) {
+        let f = &mut self.folded;
+        f.events_seen += 1;
+        if let Some(c) = &e.computer {
+            match self.computer_at.get(c) {
+                Some(&at) => {
+                    if let Some((_, n)) = f.computers.get_mut(at) {
+                        *n += 1;
+                    }
+                }
+                None if f.computers.len() < MAX_COMPUTERS => {
+                    self.computer_at.insert(c.clone(), f.computers.len());
+                    f.computers.push((c.clone(), 1));
+                }
+                None => {}
+            }
+        }
         let t = ts(&e.time);
-        let same = last.as_ref().is_some_and(|(p, ..)| {
-            p.provider == e.provider && p.event_id == e.event_id && p.message == e.message
+        let same = self.last.as_ref().is_some_and(|((p, id, m), ..)| {
+            *p == e.provider && *id == e.event_id && *m == e.message
         });
         if !same {
-            last = Some((e, event_excerpt(e), None));
+            let key = (e.provider.clone(), e.event_id, e.message.clone());
+            self.last = Some((key, event_excerpt(e), None));
         }
-        let excerpt = last.as_ref().map(|l| l.1.clone()).unwrap_or_default();
-        let cite = Cite::new(path, Some(e.line), excerpt);
+        let excerpt = self.last.as_ref().map(|l| l.1.clone()).unwrap_or_default();
+        let cite = Cite::new(&self.path, Some(e.line), excerpt);
         if e.watson.is_some() || e.event_id == Some(4999) {
-            match ev.watson.as_mut() {
+            match f.watson.as_mut() {
                 Some(o) => o.add(t, cite.clone()),
-                None => ev.watson = Some(Occurrences::new(t, cite.clone())),
+                None => f.watson = Some(Occurrences::new(t, cite.clone())),
             }
             if e.message.contains("OutOfMemoryException") {
-                add_cause(&mut ev.event_causes, Cause::OutOfMemory, t, cite);
+                add_cause(&mut f.causes, Cause::OutOfMemory, t, cite);
             }
-            continue;
+            return;
         }
         // A pasted description without its header is the service's 1008 when
         // the text itself names the service and carries the exception chain.
@@ -1407,9 +1488,9 @@ fn add_events(ev: &mut ServerEvidence, path: &str, export: &EventExport) {
             && e.kept_because == eems_parsers::events::KeepReason::EemsMessage
             && !e.exception.exceptions.is_empty();
         if e.event_id != Some(1008) && !headerless_1008 {
-            continue;
+            return;
         }
-        let cause = match last.as_mut() {
+        let cause = match self.last.as_mut() {
             Some((_, _, Some(c))) => *c,
             _ => {
                 let mut text = e.message.clone();
@@ -1418,13 +1499,60 @@ fn add_events(ev: &mut ServerEvidence, path: &str, export: &EventExport) {
                     text.push_str(&x.message);
                 }
                 let c = classify(&text);
-                if let Some(l) = last.as_mut() {
+                if let Some(l) = self.last.as_mut() {
                     l.2 = Some(c);
                 }
                 c
             }
         };
-        add_cause(&mut ev.event_causes, cause, t, cite);
+        add_cause(&mut f.causes, cause, t, cite);
+    }
+
+    pub fn finish(self) -> EventFolded {
+        self.folded
+    }
+}
+
+impl EventFolded {
+    /// Add the export to the server, as if its events followed the ones
+    /// already there.
+    pub fn merge_into(&self, ev: &mut ServerEvidence) {
+        ev.event_exports += 1;
+        ev.events_seen += self.events_seen;
+        if let Some(w) = &self.watson {
+            match ev.watson.as_mut() {
+                Some(o) => o.merge(w.clone()),
+                None => ev.watson = Some(w.clone()),
+            }
+        }
+        for (c, o) in &self.causes {
+            match ev.event_causes.get_mut(c) {
+                Some(mine) => mine.merge(o.clone()),
+                None => {
+                    ev.event_causes.insert(*c, o.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Add one export to the server: folded here when it was parsed in memory,
+/// or already folded while it was streamed.
+fn add_events(
+    ev: &mut ServerEvidence,
+    path: &str,
+    export: &EventExport,
+    folded: Option<&EventFolded>,
+) {
+    match folded {
+        Some(f) => f.merge_into(ev),
+        None => {
+            let mut fold = EventFold::new(path);
+            for e in &export.events {
+                fold.push(e);
+            }
+            fold.finish().merge_into(ev);
+        }
     }
 }
 

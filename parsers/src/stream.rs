@@ -8,11 +8,14 @@
 //! borrowed from the reader's buffers, and what is returned is the same
 //! [`ParsedInput`] the in-memory path gives, without the rows.
 //!
-//! Every other kind is small in practice and still read whole; a file whose
-//! head is a log but which holds a pasted console session further down is
-//! read as a log from there on (a tool streams only large files, where that
-//! does not happen: see the binary's `--stream-min`).
+//! Event exports stream the same way, record by record
+//! ([`events::stream`]). Every other kind is small in practice and still read
+//! whole; a file whose head is a log or an export but which holds a pasted
+//! console session further down is read as that kind from there on (a tool
+//! streams only large files, where that does not happen: see the binary's
+//! `--stream-min`).
 
+use crate::events::{self, Event, EventFormat};
 use crate::mitigation_log::{self, RecordView};
 use crate::text::{self, Encoding};
 use crate::{Content, Kind, ParsedInput, Problem, Segment, Status, sniff};
@@ -21,10 +24,19 @@ use std::io::{BufReader, Read};
 /// How many bytes of an input [`log_encoding`] looks at.
 pub const HEAD: usize = 64 * 1024;
 
-/// The encoding to stream `head` (an input's first bytes) in, when it is a
-/// MitigationService log from its first line with nothing else in it and
-/// its encoding can be decoded incrementally; `None` otherwise (read it whole).
-pub fn log_encoding(head: &[u8], name_hint: Option<&str>) -> Option<Encoding> {
+/// What an input's first bytes show can be read as a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streamable {
+    /// A MitigationService log ([`read_log`]).
+    Log(Encoding),
+    /// An event export in a format whose records can be cut apart ([`read_events`]).
+    Events(Encoding, EventFormat),
+}
+
+/// How to stream `head` (an input's first bytes): when it is a log or an
+/// event export from its first line with nothing else in it, in an encoding
+/// that can be decoded incrementally; `None` otherwise (read it whole).
+pub fn streamable(head: &[u8], name_hint: Option<&str>) -> Option<Streamable> {
     if head.starts_with(sniff::EVTX_MAGIC) {
         return None;
     }
@@ -41,8 +53,9 @@ pub fn log_encoding(head: &[u8], name_hint: Option<&str>) -> Option<Encoding> {
     };
     let head = head.get(..end)?;
     let decoded = text::decode(head);
+    let encoding = decoded.encoding;
     if !matches!(
-        decoded.encoding,
+        encoding,
         Encoding::Utf8
             | Encoding::Utf8Bom
             | Encoding::Utf16le
@@ -56,10 +69,44 @@ pub fn log_encoding(head: &[u8], name_hint: Option<&str>) -> Option<Encoding> {
     let [one] = segments.as_slice() else {
         return None;
     };
-    let log = one.command.is_none()
-        && one.source.first_line == 1
-        && sniff::sniff_segment(one.source.text, None, name_hint) == Kind::MitigationLog;
-    log.then_some(decoded.encoding)
+    if one.command.is_some() || one.source.first_line != 1 {
+        return None;
+    }
+    match sniff::sniff_segment(one.source.text, None, name_hint) {
+        Kind::MitigationLog => Some(Streamable::Log(encoding)),
+        Kind::EventExport => events::detect_format(one.source.text)
+            .filter(|f| events::stream::streams(*f))
+            .map(|f| Streamable::Events(encoding, f)),
+        _ => None,
+    }
+}
+
+/// The encoding to stream a MitigationService log whose first bytes are
+/// `head` in ([`streamable`], for logs only).
+pub fn log_encoding(head: &[u8], name_hint: Option<&str>) -> Option<Encoding> {
+    match streamable(head, name_hint) {
+        Some(Streamable::Log(e)) => Some(e),
+        _ => None,
+    }
+}
+
+/// `reader` as UTF-8: UTF-8 is passed through (scanned in place, invalid
+/// bytes replaced by the reader), the others decoded incrementally.
+fn utf8_reader<'a>(reader: impl Read + 'a, encoding: Encoding) -> Box<dyn Read + 'a> {
+    let whatwg = match encoding {
+        Encoding::Utf16le | Encoding::Utf16leBom => Some(encoding_rs::UTF_16LE),
+        Encoding::Utf16beBom => Some(encoding_rs::UTF_16BE),
+        Encoding::Windows1252 => Some(encoding_rs::WINDOWS_1252),
+        _ => None,
+    };
+    match whatwg {
+        None => Box::new(reader),
+        Some(enc) => Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(enc))
+                .build(reader),
+        ),
+    }
 }
 
 /// Read a MitigationService log from `reader` (the whole input, from its
@@ -70,41 +117,65 @@ pub fn read_log<R: Read>(
     on_record: impl FnMut(&RecordView<'_>),
 ) -> ParsedInput {
     const BUF: usize = 256 * 1024;
-    let whatwg = match encoding {
-        Encoding::Utf16le | Encoding::Utf16leBom => Some(encoding_rs::UTF_16LE),
-        Encoding::Utf16beBom => Some(encoding_rs::UTF_16BE),
-        Encoding::Windows1252 => Some(encoding_rs::WINDOWS_1252),
-        _ => None,
-    };
-    let (p, lines) = match whatwg {
-        // UTF-8 is scanned in place; invalid bytes are replaced line by line.
-        None => mitigation_log::summarize(BufReader::with_capacity(BUF, reader), on_record),
-        Some(enc) => {
-            let utf8 = encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .encoding(Some(enc))
-                .build(reader);
-            mitigation_log::summarize(BufReader::with_capacity(BUF, utf8), on_record)
-        }
-    };
-    let status = if p.problems.is_empty() {
+    let (p, lines) = mitigation_log::summarize(
+        BufReader::with_capacity(BUF, utf8_reader(reader, encoding)),
+        on_record,
+    );
+    one_segment(
+        Kind::MitigationLog,
+        encoding,
+        lines,
+        Content::MitigationLog(p.value),
+        p.problems,
+    )
+}
+
+/// Read an event export in `format` from `reader` (the whole input, from
+/// its first byte) in `encoding`, handing each kept event to `on_event`.
+/// The export returned lists no events; `streamed_events` counts them.
+pub fn read_events<R: Read>(
+    reader: R,
+    encoding: Encoding,
+    format: EventFormat,
+    on_event: impl FnMut(Event),
+) -> ParsedInput {
+    let s = events::stream::read(utf8_reader(reader, encoding), format, on_event);
+    one_segment(
+        Kind::EventExport,
+        encoding,
+        s.lines,
+        Content::EventExport(s.export),
+        s.problems,
+    )
+}
+
+/// The input of one segment from its first line, as `parse_input` gives it.
+fn one_segment(
+    kind: Kind,
+    encoding: Encoding,
+    lines: usize,
+    content: Content,
+    problems: Vec<Problem>,
+) -> ParsedInput {
+    let status = if problems.is_empty() {
         Status::Parsed
     } else {
         Status::Partial
     };
     ParsedInput {
-        kind: Kind::MitigationLog,
+        kind,
         status,
         encoding,
         segments: vec![Segment {
-            kind: Kind::MitigationLog,
+            kind,
             status,
             first_line: 1,
             last_line: lines.max(1),
             command: None,
-            content: Some(Content::MitigationLog(p.value)),
-            problems: p.problems,
+            content: Some(content),
+            problems,
         }],
-        problems: Vec::<Problem>::new(),
+        problems: Vec::new(),
     }
 }
 
@@ -145,6 +216,45 @@ mod tests {
         let cp1252 = LOG.replace("EX02", "EX\u{e4}2");
         let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&cp1252);
         same_as_in_memory(&bytes, Encoding::Windows1252);
+    }
+
+    /// A streamed export is the in-memory parse with its events handed
+    /// over and counted, in every incremental encoding.
+    #[test]
+    fn streams_event_exports_like_the_whole_read() {
+        let xml = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/reference/events/04-wevtutil-xml_unable-to-connect_EX04.xml"
+        ));
+        for (bytes, want) in [
+            (xml.as_bytes().to_vec(), Encoding::Utf8),
+            (utf16le(xml, true), Encoding::Utf16leBom),
+        ] {
+            let Some(Streamable::Events(enc, format)) = streamable(&bytes, None) else {
+                panic!("not streamable: {:?}", streamable(&bytes, None));
+            };
+            assert_eq!((enc, format), (want, EventFormat::EventXml));
+            let mut events = Vec::new();
+            let streamed = read_events(bytes.as_slice(), enc, format, |e| events.push(e));
+            let mut whole = crate::parse_input(&bytes, None);
+            let Some(Content::EventExport(export)) = whole.segments[0].content.as_mut() else {
+                panic!("not an export: {whole:?}");
+            };
+            let listed = std::mem::take(&mut export.events);
+            assert!(!listed.is_empty());
+            export.streamed_events = Some(listed.len() as u64);
+            assert_eq!(
+                serde_json::to_value(&events).unwrap(),
+                serde_json::to_value(&listed).unwrap()
+            );
+            assert_eq!(
+                serde_json::to_value(&streamed).unwrap(),
+                serde_json::to_value(&whole).unwrap()
+            );
+        }
+        // A paste that is not an export from its first line is read whole.
+        let paste = format!("PS C:\\> wevtutil qe Application /f:xml\n{xml}");
+        assert_eq!(streamable(paste.as_bytes(), None), None);
     }
 
     #[test]

@@ -167,7 +167,7 @@ fn ibm850(bytes: &[u8]) -> String {
 
 /// CRLF and lone CR → LF, and a stray leading BOM character (left by a
 /// concatenation of two files) is dropped.
-fn normalize_newlines(text: String) -> String {
+pub(crate) fn normalize_newlines(text: String) -> String {
     let text = text
         .strip_prefix('\u{FEFF}')
         .map(str::to_owned)

@@ -127,7 +127,7 @@ pub(super) fn is_export_csv_header(first: &str) -> bool {
 }
 
 /// `Export-Csv -UseCulture` writes `;` on de-DE systems.
-fn export_delim(header: &str) -> char {
+pub(super) fn export_delim(header: &str) -> char {
     if header.contains("\";\"") && !header.contains("\",\"") {
         ';'
     } else {

@@ -96,7 +96,7 @@ struct Record {
 
 /// The console width the output was wrapped at, if any: the longest line
 /// length, when several lines reach it (one long line alone is no wrapping).
-fn wrap_width(src: &Source<'_>) -> Option<usize> {
+pub(super) fn wrap_width(src: &Source<'_>) -> Option<usize> {
     let mut max = 0;
     let mut count = 0;
     for (_, l) in src.lines() {
@@ -156,8 +156,7 @@ impl Pending<'_> {
     }
 }
 
-fn records(src: &Source<'_>) -> Vec<Record> {
-    let width = wrap_width(src);
+fn records(src: &Source<'_>, width: Option<usize>) -> Vec<Record> {
     let is_full = |l: &str| width.is_some_and(|w| l.chars().count() >= w);
     let mut out: Vec<Record> = Vec::new();
     let mut cur: Option<Record> = None;
@@ -230,8 +229,18 @@ fn records(src: &Source<'_>) -> Vec<Record> {
 }
 
 pub(super) fn parse(src: Source<'_>, format: EventFormat) -> Parsed<EventExport> {
+    parse_wrapped(src, format, wrap_width(&src))
+}
+
+/// [`parse`] with the console width the output was wrapped at, when it was
+/// taken from elsewhere (a streamed export: from its head, not each chunk).
+pub(super) fn parse_wrapped(
+    src: Source<'_>,
+    format: EventFormat,
+    width: Option<usize>,
+) -> Parsed<EventExport> {
     let mut c = Collector::new(format);
-    for r in records(&src) {
+    for r in records(&src, width) {
         let get = |k: &str| {
             r.props
                 .iter()

@@ -12,6 +12,7 @@
 mod csv;
 mod evtx;
 mod list;
+pub mod stream;
 mod text;
 mod xml;
 
@@ -175,6 +176,10 @@ pub struct EventExport {
     /// Kept events, in file order.
     pub events: Vec<Event>,
     pub skipped: Skipped,
+    /// Kept events of an export that was streamed (issue 14): they went to
+    /// the reader's caller and are counted here, not listed in `events`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streamed_events: Option<u64>,
 }
 
 /// An event as a reader saw it, before filtering.
@@ -459,7 +464,12 @@ impl<'a> Lines<'a> {
 
 /// Parse an event export in any text format.
 pub fn parse(src: Source<'_>) -> Parsed<EventExport> {
-    match detect_format(src.text) {
+    parse_as(src, detect_format(src.text))
+}
+
+/// Parse an event export known to be in `format` (`None`: read as a paste).
+fn parse_as(src: Source<'_>, format: Option<EventFormat>) -> Parsed<EventExport> {
+    match format {
         Some(EventFormat::EventXml) => xml::parse(src),
         Some(f @ (EventFormat::EventviewerText | EventFormat::WevtutilText)) => text::parse(src, f),
         Some(EventFormat::ForumPaste) => text::parse_paste(src),
