@@ -540,6 +540,13 @@ fn read(p: &Path, spent: &mut Spent) -> Input {
         Err(e) => return Input::err(shown, format!("cannot read file: {e}")),
     }
     let hint = file.metadata().map_or(0, |m| m.len());
+    // A large `.evtx` within the budget is read a chunk at a time by the
+    // evtx crate, which needs to seek: only a file on disk can.
+    if hint >= spent.budget.stream_min && hint <= spent.allowance().0 && is_evtx(&file) {
+        let input = stream_evtx(shown, file);
+        spent.total = spent.total.saturating_add(hint);
+        return input;
+    }
     let (input, used) = read_input(
         shown,
         file,
@@ -550,6 +557,30 @@ fn read(p: &Path, spent: &mut Spent) -> Input {
     );
     spent.total = spent.total.saturating_add(used);
     input
+}
+
+/// Whether a file starts with the `.evtx` magic (the position is put back).
+fn is_evtx(mut file: &std::fs::File) -> bool {
+    use std::io::Seek;
+    let mut magic = [0u8; 8];
+    let ok =
+        file.read_exact(&mut magic).is_ok() && magic.starts_with(eems_parsers::sniff::EVTX_MAGIC);
+    file.rewind().is_ok() && ok
+}
+
+/// Stream a `.evtx` file record by record into its fold.
+fn stream_evtx(path: String, file: std::fs::File) -> Input {
+    let mut fold = eems_checks::collect::EventFold::new(&path);
+    let parsed = eems_parsers::stream::read_evtx(std::io::BufReader::new(file), |e| fold.push(&e));
+    Input {
+        path,
+        bytes: Ok(Vec::new()),
+        partial: None,
+        streamed: Some(Box::new(Streamed {
+            parsed,
+            folded: eems_checks::collect::Folded::Events(fold.finish()),
+        })),
+    }
 }
 
 /// What is known of an input's size before reading it.

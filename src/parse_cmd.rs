@@ -231,12 +231,17 @@ fn write_streamed_json(
         };
         match content {
             Some(Content::EventExport(e)) => {
-                let format = e
-                    .format
-                    .unwrap_or(eems_parsers::events::EventFormat::EventXml);
-                eems_parsers::stream::read_events(file, streamed.parsed.encoding, format, |ev| {
+                let write_event = |ev: eems_parsers::events::Event| {
                     write_row(serde_json::to_string(&ev));
-                });
+                };
+                match (streamed.parsed.encoding, e.format) {
+                    (eems_parsers::Encoding::Binary, _) | (_, None) => {
+                        eems_parsers::stream::read_evtx(std::io::BufReader::new(file), write_event);
+                    }
+                    (encoding, Some(format)) => {
+                        eems_parsers::stream::read_events(file, encoding, format, write_event);
+                    }
+                }
             }
             _ => {
                 eems_parsers::stream::read_log(file, streamed.parsed.encoding, |rec| {

@@ -327,3 +327,24 @@ fn parse_json_streams_the_events() {
         listed(&whole)
     )));
 }
+
+/// A large `.evtx` is read record by record from disk (issue 14); a broken
+/// one says so as it does when read whole.
+#[test]
+fn a_large_evtx_streams_and_reports_as_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = b"ElfFile\0".to_vec();
+    bytes.resize(256 * 1024, 0);
+    let p = write(dir.path(), "Application.evtx", &bytes);
+    let s = p.to_str().unwrap();
+    let (mut whole, _) = analyze(&["--stream-min", "1024G", s], None);
+    let (mut streamed, _) = analyze(&["--stream-min", "1", s], None);
+    whole["generated_at"] = serde_json::Value::Null;
+    streamed["generated_at"] = serde_json::Value::Null;
+    assert_eq!(whole, streamed);
+    assert_eq!(whole["servers"][0]["inputs"][0]["status"], "partial");
+    let parse = |args: &[&str]| doctor("parse", args, None).0;
+    let parsed = parse(&["--stream-min", "1024G", s]);
+    assert_eq!(parsed, parse(&["--stream-min", "1", s]));
+    assert!(parsed.to_string().contains(".evtx"), "{parsed}");
+}

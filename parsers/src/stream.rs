@@ -149,6 +149,20 @@ pub fn read_events<R: Read>(
     )
 }
 
+/// Read an `.evtx` file from a seekable source record by record, handing
+/// each kept event to `on_event` (see [`events::stream_evtx`]).
+pub fn read_evtx(source: impl Read + std::io::Seek, on_event: impl FnMut(Event)) -> ParsedInput {
+    let s = events::stream_evtx(source, on_event);
+    // Records have no lines: the segment is line 1, as `parse_input` says.
+    one_segment(
+        Kind::EventExport,
+        Encoding::Binary,
+        1,
+        Content::EventExport(s.export),
+        s.problems,
+    )
+}
+
 /// The input of one segment from its first line, as `parse_input` gives it.
 fn one_segment(
     kind: Kind,

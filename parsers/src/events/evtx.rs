@@ -2,29 +2,81 @@
 //! the Event XML reader. A corrupt file or record becomes a problem; records
 //! after a bad one are still read.
 
-use super::{Collector, EventExport, EventFormat, xml};
+use super::stream::StreamedExport;
+use super::{Collector, Event, EventExport, EventFormat, xml};
 use crate::problem::{Parsed, Problem};
 use evtx::EvtxParser;
+use std::io::{Read, Seek};
 
 /// Read an `.evtx` file. `line` / `last_line` of an event are the 1-based
 /// ordinal of its record in the file (records have no text lines).
 pub fn parse_evtx(bytes: &[u8]) -> Parsed<EventExport> {
+    let mut events = Vec::new();
+    let (mut c, _) = read(EvtxParser::from_buffer(bytes.to_vec()), |e| events.push(e));
+    c.export.events = events;
+    c.export.streamed_events = None;
+    c.finish()
+}
+
+/// Read an `.evtx` file from a seekable source (a file on disk) record by
+/// record, handing each kept event to `on_event` (issue 14): the evtx crate
+/// reads it a 64 KiB chunk at a time, so memory does not grow with it.
+pub fn stream_evtx(source: impl Read + Seek, on_event: impl FnMut(Event)) -> StreamedExport {
+    let (c, seen) = read(EvtxParser::from_read_seek(source), on_event);
+    StreamedExport {
+        export: c.export,
+        problems: c.problems,
+        lines: seen,
+    }
+}
+
+/// The records of `parser` through a collector whose kept events go to
+/// `on_event`; with how many records were seen.
+fn read<T: Read + Seek>(
+    parser: evtx::err::Result<EvtxParser<T>>,
+    mut on_event: impl FnMut(Event),
+) -> (Collector, usize) {
     let mut c = Collector::new(EventFormat::Evtx);
+    let mut kept = 0u64;
     // The evtx crate validates its input, but it is a large binary parser fed
     // with untrusted files: a panic inside it must not take the caller down.
+    let mut seen = 0usize;
+    let mut dropped = 0usize;
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read(bytes, &mut c);
+        records(parser, &mut c, (&mut seen, &mut dropped), &mut |e| {
+            kept += 1;
+            on_event(e);
+        });
     }));
+    if dropped > 0 {
+        c.problems.push(Problem::whole(format!(
+            "{dropped} more problems not listed"
+        )));
+    }
     if run.is_err() {
         c.problems.push(Problem::whole(
             "the evtx reader failed on this file (internal error)",
         ));
     }
-    c.finish()
+    c.export.streamed_events = Some(kept);
+    (c, seen)
 }
 
-fn read(bytes: &[u8], c: &mut Collector) {
-    let mut parser = match EvtxParser::from_buffer(bytes.to_vec()) {
+fn records<T: Read + Seek>(
+    parser: evtx::err::Result<EvtxParser<T>>,
+    c: &mut Collector,
+    (seen, dropped): (&mut usize, &mut usize),
+    on_event: &mut dyn FnMut(Event),
+) {
+    // A corrupt file can hold a problem per record: keep the first ones.
+    let mut problem = |c: &mut Collector, p: Problem| {
+        if c.problems.len() < super::stream::MAX_PROBLEMS {
+            c.problems.push(p);
+        } else {
+            *dropped += 1;
+        }
+    };
+    let mut parser = match parser {
         Ok(p) => p,
         Err(e) => {
             c.problems
@@ -32,29 +84,25 @@ fn read(bytes: &[u8], c: &mut Collector) {
             return;
         }
     };
-    let mut seen = 0usize;
     for (i, record) in parser.records().enumerate() {
         let ordinal = i + 1;
-        seen = ordinal;
+        *seen = ordinal;
         match record {
             Ok(r) => {
                 let (ev, err) = xml::parse_one(&r.data);
                 if let Some(e) = err {
-                    c.problems.push(Problem::at(
-                        ordinal,
-                        format!("record {}: {e}", r.event_record_id),
-                    ));
+                    let at = format!("record {}: {e}", r.event_record_id);
+                    problem(c, Problem::at(ordinal, at));
                 }
                 let mut raw = ev.into_raw(ordinal, ordinal);
                 raw.record_id = raw.record_id.or(Some(r.event_record_id));
                 c.push(EventFormat::Evtx, raw);
+                c.export.events.drain(..).for_each(&mut *on_event);
             }
-            Err(e) => c
-                .problems
-                .push(Problem::at(ordinal, format!("unreadable record: {e}"))),
+            Err(e) => problem(c, Problem::at(ordinal, format!("unreadable record: {e}"))),
         }
     }
-    if seen == 0 {
+    if *seen == 0 {
         c.problems
             .push(Problem::whole("the .evtx file holds no records"));
     }

@@ -27,7 +27,7 @@ use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-pub use evtx::parse_evtx;
+pub use evtx::{parse_evtx, stream_evtx};
 
 /// The shape an event export came in. Serialised kebab-case (`eventviewer-text`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

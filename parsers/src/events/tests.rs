@@ -730,6 +730,47 @@ fn evtx_synthetic_file() {
     );
 }
 
+/// Streaming an `.evtx` from a seekable source gives what reading it whole
+/// gives, for a good file and broken ones.
+#[test]
+fn evtx_streamed_reads_as_whole() {
+    use super::evtx::synth::{Rec, evtx};
+    let rec = |id, provider| Rec {
+        provider,
+        id,
+        level: "2",
+        time: "2024-03-14T10:10:05.4471235Z",
+        computer: "EX02.contoso.com",
+        data: "Exception encountered while fetching mitigations : System.Net.WebException: The remote server returned an error: (407) Proxy Authentication Required.",
+    };
+    let good = evtx(&[
+        rec("1008", MITIGATION),
+        rec("1", "Other"),
+        rec("1008", MITIGATION),
+    ]);
+    let mut cut = good.clone();
+    cut.truncate(good.len() - 100);
+    for bytes in [
+        good,
+        cut,
+        b"ElfFile\0".to_vec(),
+        b"ElfFile\0 and then nothing".to_vec(),
+    ] {
+        let whole = parse_evtx(&bytes);
+        let mut events = Vec::new();
+        let s = stream_evtx(std::io::Cursor::new(&bytes), |e| events.push(e));
+        assert_eq!(json(&events), json(&whole.value.events));
+        assert_eq!(json(&s.export.skipped), json(&whole.value.skipped));
+        assert_eq!(json(&s.problems), json(&whole.problems));
+        assert_eq!(s.export.streamed_events, Some(events.len() as u64));
+        assert_eq!(whole.value.streamed_events, None);
+    }
+}
+
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap()
+}
+
 #[test]
 fn evtx_corrupt_and_truncated() {
     for bytes in [&b""[..], b"not an evtx file at all", b"ElfFile\0"] {
