@@ -139,7 +139,7 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
                     }
                     _ => {
                         for ev in &e.events {
-                            if let Some(c) = &ev.computer {
+                            if let Some(c) = ev.computer.as_ref().filter(|c| c.len() <= 253) {
                                 named.push((c, 2, i.path));
                             }
                         }
@@ -1448,7 +1448,9 @@ impl EventFold {
     pub fn push(&mut self, e: &Event) {
         let f = &mut self.folded;
         f.events_seen += 1;
-        if let Some(c) = &e.computer {
+        // A name longer than a DNS name is not a server's; it must not be
+        // kept a thousand times either.
+        if let Some(c) = e.computer.as_ref().filter(|c| c.len() <= 253) {
             match self.computer_at.get(c) {
                 Some(&at) => {
                     if let Some((_, n)) = f.computers.get_mut(at) {
