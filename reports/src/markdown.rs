@@ -424,6 +424,40 @@ mod tests {
         assert_eq!(out, "1. one\n2. two\n");
     }
 
+    /// Every check's documentation renders without Markdown marks left,
+    /// within the width but for a line holding one long word (a URL).
+    #[test]
+    fn every_check_section_renders_clean() {
+        for id in eems_checks::docs::section_ids() {
+            let Some(md) = eems_checks::docs::explain(id) else {
+                panic!("{id}: no section");
+            };
+            let out = to_terminal(md, false);
+            assert!(out.starts_with(&format!("{id}\n")), "{out}");
+            for mark in ["**", "](", "## "] {
+                assert!(!out.contains(mark), "{id}: `{mark}` left:\n{out}");
+            }
+            for line in out.lines() {
+                // Past the width only one word: a URL, or a code span kept whole.
+                let word = line
+                    .trim()
+                    .trim_start_matches("- ")
+                    .trim_start_matches(['(', '"']);
+                let code = word.starts_with('`')
+                    && word
+                        .trim_end_matches(['.', ',', ';', ':', ')', '"'])
+                        .ends_with('`');
+                assert!(
+                    line.chars().count() <= WIDTH || !word.contains(' ') || code,
+                    "{id}: too long: {line}"
+                );
+            }
+            for label in ["What it checks\n", "Remediation\n", "References\n"] {
+                assert!(out.contains(label), "{id}: no {label}");
+            }
+        }
+    }
+
     #[test]
     fn anything_renders_without_panic() {
         for md in [
