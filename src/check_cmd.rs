@@ -25,8 +25,8 @@ pub struct CheckArgs {
 }
 
 /// Where `check` writes without `--out-dir` and `-o`: `eems-doctor` in the
-/// temporary folder (`%TEMP%`, for SYSTEM `C:\Windows\Temp`; `$TMPDIR` or
-/// `/tmp` elsewhere).
+/// temporary folder (Windows' GetTempPath2: the user's `%TEMP%`, for SYSTEM
+/// `C:\Windows\SystemTemp` where Windows has it; `$TMPDIR` or `/tmp` elsewhere).
 pub fn default_folder() -> PathBuf {
     std::env::temp_dir().join("eems-doctor")
 }
