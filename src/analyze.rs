@@ -21,6 +21,7 @@ pub enum Format {
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColorChoice {
+    /// When standard output is a terminal and NO_COLOR is not set.
     Auto,
     Always,
     Never,
@@ -520,7 +521,12 @@ pub fn run(opts: Options) -> Result<u8, CliError> {
         grouping: grouped.rules,
         unassigned,
     };
-    emit_report(&report, format, opts.report.color, opts.report.output())?;
+    emit_report(
+        &report,
+        format,
+        opts.report.color.color,
+        opts.report.output(),
+    )?;
     if !any_read {
         return Ok(crate::EXIT_USAGE);
     }

@@ -24,6 +24,13 @@ pub struct CheckArgs {
     pub max_age: u32,
 }
 
+/// Where `check` writes without `--out-dir` and `-o`: `eems-doctor` in the
+/// temporary folder (Windows' GetTempPath2: the user's `%TEMP%`, for SYSTEM
+/// `C:\Windows\SystemTemp` where Windows has it; `$TMPDIR` or `/tmp` elsewhere).
+pub fn default_folder() -> PathBuf {
+    std::env::temp_dir().join("eems-doctor")
+}
+
 /// `FILE` with another extension: `EX01.html` → `EX01.json`.
 fn sibling(p: &Path, ext: &str) -> PathBuf {
     p.with_extension(ext)
@@ -32,14 +39,15 @@ fn sibling(p: &Path, ext: &str) -> PathBuf {
 pub fn run(args: CheckArgs) -> Result<u8, CliError> {
     let format = args.report.format()?;
     let (table, issuers) = args.tables.load()?;
-    // Without --out: a timestamped folder beside the report (or here).
-    let out = args.collect.out.clone().unwrap_or_else(|| {
-        let dir = args
-            .report
-            .output()
-            .and_then(Path::parent)
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+    // Without --out-dir: a timestamped bundle beside the -o report, else in
+    // a folder of eems-doctor's own under the temporary folder. Never the
+    // current folder by default: on an elevated prompt that is
+    // C:\Windows\System32.
+    let out = args.collect.out_dir.clone().unwrap_or_else(|| {
+        let dir = match args.report.output() {
+            Some(o) => o.parent().map(Path::to_path_buf).unwrap_or_default(),
+            None => default_folder(),
+        };
         let host = collect::local_host_name().unwrap_or_else(|| "server".into());
         let host = if args.collect.redact {
             "server".into()
@@ -51,11 +59,7 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
             chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
         ))
     });
-    let bundle = match collect::collect(&args.collect, &out) {
-        Ok(b) => b,
-        // collect printed why.
-        Err(code) => return Ok(code),
-    };
+    let bundle = collect::collect(&args.collect, &out)?;
     let groups = vec![Group {
         name: bundle.path.display().to_string(),
         files: inputs::bundle_files(&bundle.path, inputs::Budget::default()),
@@ -74,7 +78,7 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
     let mut text = if format == Format::Nagios {
         eems_reports::to_nagios(&report)
     } else {
-        eems_reports::to_text(&report, use_color(args.report.color, to_terminal))
+        eems_reports::to_text(&report, use_color(args.report.color.color, to_terminal))
     };
     let mut html = eems_reports::to_html(&report);
     let mut json = eems_reports::to_json(&report);
@@ -114,6 +118,8 @@ pub fn run(args: CheckArgs) -> Result<u8, CliError> {
             .map_err(|e| CliError::io(format!("cannot write {}", p.display()), e))?;
     }
     crate::out::print(&text);
+    // Where everything went, last, so it is what the admin sees.
+    eprintln!("bundle: {}", bundle.path.display());
     for (p, _) in &writes {
         eprintln!("report: {}", p.display());
     }

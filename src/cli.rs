@@ -4,6 +4,7 @@
 use crate::analyze::{ColorChoice, Format};
 use eems_checks::builds::BuildTable;
 use eems_checks::tls::issuers::TlsIssuerTable;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// Exit code for usage errors, I/O errors and "nothing could be read"
@@ -18,6 +19,10 @@ pub enum CliError {
     /// value, a table file that does not read.
     #[error("{0}")]
     Usage(String),
+    /// Outputs could not be written (a bundle, a fleet scan's files): the
+    /// message names each one. The run is incomplete.
+    #[error("{0}")]
+    Write(String),
     /// Reading or writing a file or stream the user named failed.
     #[error("{what}: {source}")]
     Io {
@@ -41,6 +46,10 @@ impl CliError {
         CliError::Usage(msg.into())
     }
 
+    pub fn write(msg: impl Into<String>) -> Self {
+        CliError::Write(msg.into())
+    }
+
     /// An I/O error with what was being done (`cannot write report.html`).
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
         CliError::Io {
@@ -51,7 +60,7 @@ impl CliError {
 
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Io { .. } => EXIT_USAGE,
+            CliError::Usage(_) | CliError::Write(_) | CliError::Io { .. } => EXIT_USAGE,
         }
     }
 }
@@ -87,9 +96,25 @@ pub struct ReportArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Colour in text output (`auto` honours NO_COLOR and whether stdout is a terminal).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    #[command(flatten)]
+    pub color: ColorArg,
+}
+
+/// `--color`, wherever text goes to a terminal.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct ColorArg {
+    /// Colour and bold in text output: `auto` when standard output is a
+    /// terminal and NO_COLOR is not set, `always` (e.g. into `less -R`), or
+    /// `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+impl ColorArg {
+    /// Whether to colour text written to standard output.
+    pub fn on_stdout(self) -> bool {
+        crate::analyze::use_color(self.color, std::io::stdout().is_terminal())
+    }
 }
 
 impl ReportArgs {

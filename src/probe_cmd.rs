@@ -138,7 +138,7 @@ pub fn run(args: ProbeArgs) -> Result<u8, CliError> {
         grouping: Vec::new(),
         unassigned: Vec::new(),
     };
-    emit_report(&out, format, args.report.color, args.report.output())?;
+    emit_report(&out, format, args.report.color.color, args.report.output())?;
     Ok(status.exit_code())
 }
 

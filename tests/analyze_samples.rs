@@ -462,14 +462,23 @@ fn checks_and_explain() {
     let s = String::from_utf8_lossy(&out.stdout);
     assert_eq!(s.lines().count(), eems_checks::registry::all().len());
     assert!(s.contains("proxy-winhttp-missing"));
+    // The Markdown as it is with `--format md`; rendered for a terminal by default.
     let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
-        .args(["explain", "crl-unreachable"])
+        .args(["explain", "crl-unreachable", "--format", "md"])
         .output()
         .unwrap();
     assert!(out.status.success());
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(s.starts_with("## crl-unreachable"), "{s}");
     assert!(s.contains("**Remediation.**"));
+    let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
+        .args(["explain", "crl-unreachable"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.starts_with("crl-unreachable\n===="), "{s}");
+    assert!(s.contains("\nRemediation\n") && !s.contains("**"), "{s}");
     let out = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
         .args(["explain", "no-such-check"])
         .output()

@@ -17,6 +17,7 @@ pub mod fleet;
 pub mod fleet_prom;
 mod html;
 pub mod json;
+pub mod markdown;
 mod nagios;
 pub mod safe;
 pub mod secrets;

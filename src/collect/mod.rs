@@ -8,6 +8,7 @@
 
 pub mod runner;
 
+use crate::cli::CliError;
 use crate::redact::Redactor;
 use eems_probe::{self as probe, ProbeConfig};
 use serde::Serialize;
@@ -24,9 +25,10 @@ const MAX_LOG_FILE: u64 = 256 * 1024 * 1024;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct CollectArgs {
-    /// The bundle directory (with `--zip`: the bundle is `DIR.zip`).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// The bundle folder (with `--zip`: the bundle is `DIR.zip`).
+    // `--out` was its name before `--out-dir`: scheduled tasks still say it.
+    #[arg(long = "out-dir", alias = "out", value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
     /// Exchange install path (default: `ExchangeInstallPath`, then the Setup registry value).
     #[arg(long, value_name = "PATH")]
     pub exchange_path: Option<String>,
@@ -61,9 +63,10 @@ pub struct CollectArgs {
     /// Test/lab: the CTL the probe fetches through the WinHTTP proxy.
     #[arg(long, value_name = "URL", default_value = probe::DEFAULT_CTL_URL)]
     pub ctl_url: String,
-    /// Time limit for each tool, in seconds: past it the tool and every
-    /// process it started are stopped, and the manifest says so.
-    #[arg(long, value_name = "SECS", default_value_t = COMMAND_TIMEOUT.as_secs())]
+    /// Time limit for each tool, in seconds (1 to 86400): past it the tool
+    /// and every process it started are stopped, and the manifest says so.
+    #[arg(long, value_name = "SECS", default_value_t = COMMAND_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub tool_timeout: u64,
     /// Bound for every probe step, in seconds (more than 0, at most 3600).
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = crate::cli::parse_timeout)]
@@ -684,21 +687,15 @@ fn write_zip(path: &Path, files: &Files) -> Result<(), String> {
     w.flush().map_err(|e| e.to_string())
 }
 
-/// Collect into `out`. `Err(exit code)` only when `--out` is unusable.
-pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
-    if !(1..=86_400).contains(&args.tool_timeout) {
-        eprintln!("error: --tool-timeout must be between 1 and 86400 seconds");
-        return Err(crate::EXIT_USAGE);
-    }
+/// Collect into `out`. An error only when the bundle cannot be written
+/// there; everything else is a manifest entry.
+pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, CliError> {
     let timeout = Duration::from_secs(args.tool_timeout);
     let path = bundle_path(out, args.zip);
-    if let Err(e) = prepare_out(&path, args.zip) {
-        eprintln!(
-            "error: --out {}: cannot write the bundle there: {e}",
-            path.display()
-        );
-        return Err(crate::EXIT_USAGE);
-    }
+    // Before anything runs: a share that refuses writes should not cost the
+    // whole collection first.
+    prepare_out(&path, args.zip)
+        .map_err(|e| CliError::write(format!("cannot write the bundle {}: {e}", path.display())))?;
     if !cfg!(windows) {
         eprintln!(
             "warning: this is not a Windows Exchange server: collecting with whatever `reg`, `netsh`, \
@@ -831,13 +828,8 @@ pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
     } else {
         write_dir(&path, &files)
     };
-    if let Err(e) = written {
-        eprintln!(
-            "error: --out {}: cannot write the bundle: {e}",
-            path.display()
-        );
-        return Err(crate::EXIT_USAGE);
-    }
+    written
+        .map_err(|e| CliError::write(format!("cannot write the bundle {}: {e}", path.display())))?;
     let failed = manifest.items.iter().filter(|i| i.error.is_some()).count();
     eprintln!(
         "collected {} items into {} ({failed} with errors: see manifest.json)",
@@ -847,14 +839,12 @@ pub fn collect(args: &CollectArgs, out: &Path) -> Result<Bundle, u8> {
     Ok(Bundle { path, redactor })
 }
 
-/// `eems-doctor collect`.
-pub fn run(args: &CollectArgs) -> u8 {
-    let Some(out) = args.out.clone() else {
-        eprintln!("error: collect needs --out DIR");
-        return crate::EXIT_USAGE;
-    };
-    match collect(args, &out) {
-        Ok(_) => 0,
-        Err(code) => code,
-    }
+/// `eems-doctor collect`: 0 once the bundle is written, whatever the items
+/// recorded (the manifest says which failed).
+pub fn run(args: &CollectArgs) -> Result<u8, CliError> {
+    let out = args
+        .out_dir
+        .as_deref()
+        .ok_or_else(|| CliError::usage("collect needs --out-dir DIR"))?;
+    collect(args, out).map(|_| 0)
 }

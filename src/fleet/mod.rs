@@ -14,6 +14,7 @@ mod discover;
 mod outdir;
 
 use crate::analyze::{self, Group};
+use crate::cli::CliError;
 use discover::Bundle;
 use eems_checks::builds::BuildTable;
 use eems_checks::diagnosis::{ServerDiagnosis, Status};
@@ -49,16 +50,18 @@ pub struct FleetArgs {
     pub paths: Vec<PathBuf>,
     /// Bundles analysed at once (default: all cores; at most 8 per core,
     /// which is plenty to hide a share's latency).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub jobs: Option<usize>,
-    /// Output directory (default: `./eems-fleet-<timestamp>`).
+    /// The folder the scan writes into (default: `./eems-fleet-<timestamp>`).
+    // `-o`, `--out` and `--output` were its names before `--out-dir` (where
+    // `-o` is a file everywhere else): scheduled scans still say them.
     #[arg(
-        short = 'o',
-        long = "out",
-        visible_alias = "output",
+        long = "out-dir",
+        short_alias = 'o',
+        aliases = ["out", "output"],
         value_name = "OUTDIR"
     )]
-    pub out: Option<PathBuf>,
+    pub out_dir: Option<PathBuf>,
     /// Outputs to write, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [FleetFormat::Html, FleetFormat::Json, FleetFormat::Ndjson])]
     pub format: Vec<FleetFormat>,
@@ -123,46 +126,24 @@ fn worker_count(jobs: Option<usize>, cores: usize, bundles: usize) -> usize {
         .max(1)
 }
 
-pub fn run(args: FleetArgs) -> u8 {
-    if args.jobs == Some(0) {
-        eprintln!("error: --jobs must be at least 1");
-        return crate::EXIT_USAGE;
-    }
-    let (table, issuers) = match args.tables.load() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return e.exit_code();
-        }
-    };
-    let age = match analyze::Age::current(args.max_age) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
-    let previous = match args.previous.as_deref().map(load_previous).transpose() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: --previous: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
-    let bundles = match discover::bundles(&args.paths) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
+pub fn run(args: FleetArgs) -> Result<u8, CliError> {
+    let (table, issuers) = args.tables.load()?;
+    let age = analyze::Age::current(args.max_age).map_err(CliError::usage)?;
+    let previous = args
+        .previous
+        .as_deref()
+        .map(load_previous)
+        .transpose()
+        .map_err(|e| CliError::usage(format!("--previous: {e}")))?;
+    let bundles = discover::bundles(&args.paths).map_err(CliError::usage)?;
     if bundles.is_empty() {
-        eprintln!("error: no bundles found (a bundle is a subdirectory or a .zip of each PATH)");
-        return crate::EXIT_USAGE;
+        return Err(CliError::usage(
+            "no bundles found (a bundle is a subdirectory or a .zip of each PATH)",
+        ));
     }
     let now = chrono::Utc::now();
     let out = args
-        .out
+        .out_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("eems-fleet-{}", now.format("%Y%m%d-%H%M%S"))));
     let want = |f: FleetFormat| args.format.contains(&f);
@@ -174,13 +155,10 @@ pub fn run(args: FleetArgs) -> u8 {
     {
         eprintln!("note: --jobs {n} capped at {jobs} ({JOBS_PER_CORE} per core, {cores} core(s))");
     }
-    let outdir = match outdir::open(&out, html) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
+    let outdir = outdir::open(&out, html).map_err(|e| match e {
+        outdir::OpenError::Busy(m) => CliError::usage(m),
+        outdir::OpenError::Unusable(m) => CliError::write(m),
+    })?;
     let generated_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let tool_version = env!("CARGO_PKG_VERSION");
     let sink = match (|| -> Result<Sink, String> {
@@ -206,8 +184,10 @@ pub fn run(args: FleetArgs) -> u8 {
     })() {
         Ok(s) => Mutex::new(s),
         Err(e) => {
-            eprintln!("error: cannot write in {}: {e}", out.display());
-            return crate::EXIT_USAGE;
+            return Err(CliError::write(format!(
+                "cannot write in {}: {e}",
+                out.display()
+            )));
         }
     };
     let shared = Shared {
@@ -234,13 +214,10 @@ pub fn run(args: FleetArgs) -> u8 {
         ProgressBar::hidden()
     };
 
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
-            return crate::EXIT_USAGE;
-        }
-    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| CliError::usage(format!("cannot start worker threads: {e}")))?;
     pool.install(|| {
         bundles.par_iter().enumerate().for_each(|(i, b)| {
             let (entry, write_error, collected_at) = analyse_bundle(b, &shared);
@@ -322,20 +299,7 @@ pub fn run(args: FleetArgs) -> u8 {
         }
     }
     if !failed.is_empty() {
-        // Bounded: a folder that refuses every page must not print 10,000 lines.
-        const SHOWN: usize = 10;
-        eprintln!(
-            "error: {} output(s) could not be written in {} (the scan is incomplete):",
-            failed.len(),
-            out.display()
-        );
-        for e in failed.iter().take(SHOWN) {
-            eprintln!("  {}", eems_reports::safe::visible(e));
-        }
-        if failed.len() > SHOWN {
-            eprintln!("  … and {} more", failed.len() - SHOWN);
-        }
-        return crate::EXIT_USAGE;
+        return Err(CliError::write(incomplete(&out, &failed)));
     }
 
     let count = |w: &str| head.summary.by_status.get(w).map(|c| c.count).unwrap_or(0);
@@ -365,7 +329,7 @@ pub fn run(args: FleetArgs) -> u8 {
     };
     crate::out::println(&format!("{line}\n{}", out.join(main).display()));
 
-    summaries
+    Ok(summaries
         .iter()
         .map(|s| match s.status {
             ServerStatus::Ok => Status::Ok,
@@ -375,7 +339,26 @@ pub fn run(args: FleetArgs) -> u8 {
         })
         .max()
         .unwrap_or(Status::Unknown)
-        .exit_code()
+        .exit_code())
+}
+
+/// The message for outputs that could not be written: each one named, at
+/// most ten (a folder that refuses every page must not print 10,000 lines).
+fn incomplete(out: &Path, failed: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut msg = format!(
+        "{} output(s) could not be written in {} (the scan is incomplete):",
+        failed.len(),
+        out.display()
+    );
+    for e in failed.iter().take(SHOWN) {
+        msg.push_str("\n  ");
+        msg.push_str(&eems_reports::safe::visible(e));
+    }
+    if failed.len() > SHOWN {
+        msg.push_str(&format!("\n  … and {} more", failed.len() - SHOWN));
+    }
+    msg
 }
 
 fn load_previous(p: &Path) -> Result<PreviousScan, String> {
