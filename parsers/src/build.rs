@@ -2,7 +2,7 @@
 //! AdminDisplayVersion `Version 15.2 (Build 1118.7)`) and the outputs admins
 //! paste to show ExSetup.exe's file version.
 
-use crate::format_list::{self, strip_truncation};
+use crate::format_list;
 use crate::problem::{Parsed, Problem};
 use crate::text::Source;
 use nom::branch::alt;
@@ -267,7 +267,7 @@ pub fn parse_exsetup(src: Source<'_>) -> Parsed<ExsetupVersion> {
         for row in &t.rows {
             for (col, priority) in cols {
                 if let Some(v) = t.cell(row, col) {
-                    if strip_truncation(v).1 {
+                    if format_list::ends_truncated(v) {
                         problems.push(Problem::at(
                             row.line,
                             format!("{col} was cut off by the console width: {v}"),
@@ -382,7 +382,7 @@ fn take_label(
 
 fn set_file(out: &mut ExsetupVersion, name: &str) {
     if out.file_name.is_none() && !name.is_empty() {
-        out.file_name_truncated = strip_truncation(name).1;
+        out.file_name_truncated = format_list::ends_truncated(name);
         out.file_name = Some(name.to_owned());
     }
 }

@@ -135,6 +135,14 @@ pub fn strip_truncation(s: &str) -> (String, bool) {
     (t.to_owned(), false)
 }
 
+/// Whether a value ends with a truncation marker ([`strip_truncation`]'s
+/// flag, without its copy of the value).
+pub fn ends_truncated(s: &str) -> bool {
+    let t = s.trim_end();
+    let body = t.strip_suffix('}').map_or(t, str::trim_end);
+    body.ends_with("...") || body.ends_with('\u{2026}')
+}
+
 /// Items kept of one list value. A server has a handful of mitigations; a
 /// list of millions is hostile or broken, and keeping it would cost memory
 /// and time in every check that reads it (issue 14): it is cut here and
@@ -150,15 +158,30 @@ pub fn parse_list(s: &str) -> Vec<String> {
 
 /// [`parse_list`], and whether items past [`MAX_LIST_ITEMS`] were left out.
 pub fn parse_list_bounded(s: &str) -> (Vec<String>, bool) {
-    let (v, _) = strip_truncation(s.trim());
-    let v = v.trim();
-    if v.is_empty() {
-        return (Vec::new(), false);
-    }
-    let inner = match v.strip_prefix('{') {
+    // `strip_truncation` without its copy: the value can be a line of
+    // millions of items.
+    let t = s.trim();
+    let (body, brace) = match t.strip_suffix('}') {
+        Some(b) => (b.trim_end(), true),
+        None => (t, false),
+    };
+    let cut = ["...", "\u{2026}"]
+        .iter()
+        .find_map(|m| body.strip_suffix(m))
+        .map(str::trim_end);
+    let body = cut.unwrap_or(body);
+    let inner = match body.strip_prefix('{') {
         // A wrapped list cut off before its brace still lists its items.
-        Some(rest) => rest.strip_suffix('}').unwrap_or(rest),
-        None => return (vec![v.to_owned()], false),
+        Some(rest) => rest,
+        None if body.is_empty() && !brace => return (Vec::new(), false),
+        // One bare value, as PowerShell showed it (less the marker).
+        None => {
+            let v = match cut {
+                Some(b) => format!("{b}{}", if brace { "}" } else { "" }),
+                None => t.to_owned(),
+            };
+            return (vec![v], false);
+        }
     };
     let mut items = inner.split(',').map(str::trim).filter(|x| !x.is_empty());
     let kept: Vec<String> = items
@@ -385,7 +408,7 @@ impl Builder {
                 if unwrapped.len() != p.value.len() {
                     p.value = unwrapped.to_owned();
                 }
-                p.incomplete = strip_truncation(&p.value).1;
+                p.incomplete = ends_truncated(&p.value);
             }
             if !r.properties.is_empty() {
                 self.out.push(r);
@@ -648,16 +671,24 @@ fn join_cell(value: &mut String, piece: &str, width: usize, more: &str) {
 /// A header line of a table that lost its ruler: property names only
 /// (letters, digits, `_`, `.`, `-`), at least two.
 fn rulerless_header(line: &str) -> Option<Vec<&str>> {
-    let names: Vec<&str> = line.split_whitespace().collect();
-    let is_name = |n: &&str| {
+    // Checked before collecting: every line of a file is tried, and a
+    // Format-List value of millions of items is one line.
+    let is_name = |n: &str| {
         n.chars()
             .next()
             .is_some_and(|c| c.is_alphabetic() || c == '_')
             && n.chars()
                 .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'))
     };
-    (names.len() >= 2 && names.iter().all(is_name)).then_some(names)
+    let mut words = line.split_whitespace();
+    let all_names = words.by_ref().take(MAX_COLUMNS + 1).all(is_name);
+    let count = line.split_whitespace().take(MAX_COLUMNS + 1).count();
+    (all_names && (2..=MAX_COLUMNS).contains(&count)).then(|| line.split_whitespace().collect())
 }
+
+/// More columns than any Format-Table an admin pastes: such a line is not a
+/// header (and is not split into millions of names).
+const MAX_COLUMNS: usize = 64;
 
 /// Every Format-Table block of `src` (a header line directly followed by a
 /// dash ruler). Rows run up to a blank or prompt line.
@@ -681,8 +712,14 @@ pub fn parse_tables_with(
             i += 1;
             continue;
         }
-        let hchars: Vec<char> = htext.chars().collect();
         let next = lines.get(i + 1).map(|&(_, l)| l);
+        // Only a line that can head a table is split into chars.
+        let header_like = next.and_then(ruler_runs).is_some() || rulerless_header(htext).is_some();
+        if !header_like {
+            i += 1;
+            continue;
+        }
+        let hchars: Vec<char> = htext.chars().collect();
         let (columns, ruler_missing) = match next.and_then(ruler_runs) {
             Some(runs) => (
                 runs.iter()
@@ -793,7 +830,7 @@ pub fn parse_tables_with(
             r.truncated = r
                 .cells
                 .iter()
-                .map(|c| c.as_deref().is_some_and(|v| strip_truncation(v).1))
+                .map(|c| c.as_deref().is_some_and(ends_truncated))
                 .collect();
         }
         out.push(Table {
@@ -1275,6 +1312,31 @@ mod tests {
             let _ = prompt_host(&s);
             let _ = command_computer(&s);
             let _ = parse_list(&s);
+        }
+
+        /// The list reader that does not copy the value reads lists as
+        /// `strip_truncation` followed by the split does.
+        #[test]
+        fn lists_read_as_with_strip_truncation(s in "[ {}.,\u{2026}ab]{0,24}") {
+            let (v, _) = strip_truncation(s.trim());
+            let v = v.trim();
+            let want: Vec<String> = if v.is_empty() {
+                Vec::new()
+            } else {
+                match v.strip_prefix('{') {
+                    Some(rest) => rest
+                        .strip_suffix('}')
+                        .unwrap_or(rest)
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|x| !x.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    None => vec![v.to_owned()],
+                }
+            };
+            prop_assert_eq!(parse_list(&s), want);
+            prop_assert_eq!(ends_truncated(&s), strip_truncation(&s).1);
         }
 
         #[test]
