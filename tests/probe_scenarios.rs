@@ -1155,6 +1155,101 @@ fn ocs_port_closed() {
     );
 }
 
+/// A failing step of the service's own request (DNS, TCP, TLS: CRITICAL)
+/// heads the report above the CTL download that fails beside it (WARNING,
+/// `ctl-unreachable`): both as root cause 1 and in the one-line "Probe:"
+/// headline, in JSON and text.
+#[test]
+fn a_critical_step_heads_the_report_above_the_ctl_warning() {
+    let _g = serial();
+    let w = World::new(OcsMode::Healthy);
+    let closed = eems_testkit::servers::closed_port();
+    let dead_ctl = format!("http://127.0.0.1:{closed}{}", pki::CTL_PATH);
+    let nxdomain = eems_testkit::servers::DnsStub::start(3, None);
+    let with_dead_ctl = |mut args: Vec<String>| {
+        let i = args.iter().position(|a| a == "--ctl-url").unwrap() + 1;
+        args[i] = dead_ctl.clone();
+        args
+    };
+    let mut tcp = with_dead_ctl(probe_args(
+        &w,
+        "3",
+        &[
+            s("--resolve"),
+            format!("{}:{closed}:127.0.0.1", pki::OCS_HOST),
+        ],
+    ));
+    let i = tcp.iter().position(|a| a == "--ocs-url").unwrap() + 1;
+    tcp[i] = format!("https://{}:{closed}{}", pki::OCS_HOST, pki::OCS_PATH);
+    let dns = with_dead_ctl(probe_args(
+        &w,
+        "3",
+        &[s("--dns-server"), nxdomain.addr.to_string()],
+    ));
+    // Without --ca-file the test chain is not trusted: TLS fails.
+    let mut tls = with_dead_ctl(probe_args(&w, "3", &[s("--resolve"), w.resolve()]));
+    let i = tls.iter().position(|a| a == "--ca-file").unwrap();
+    tls.drain(i..i + 2);
+    for (case, args, cause, step) in [
+        ("dns", dns, "ocs-dns-failure", "DNS"),
+        ("tcp", tcp, "ocs-unreachable", "TCP"),
+        ("tls", tls, "tls-chain-untrusted", "OCS chain"),
+    ] {
+        let (run, v) = run_probe(&format!("ranking-{case}"), &args);
+        assert_eq!(run.status.code(), Some(2), "{case}: {}", run.stderr);
+        finding(&v, "ctl-unreachable");
+        let causes: Vec<&str> = server(&v)["root_causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["id"].as_str())
+            .collect();
+        assert_eq!(causes.first(), Some(&cause), "{case}: {causes:?}");
+        let ctl = causes.iter().position(|c| *c == "ctl-unreachable");
+        assert!(ctl.is_some_and(|p| p > 0), "{case}: {causes:?}");
+        let headline = server(&v)["failed_step"].as_str().unwrap_or_default();
+        assert!(
+            headline.contains(step) && !headline.contains("Certificate Trust List"),
+            "{case}: {headline}"
+        );
+        // The text report says the same first.
+        let mut text = args.clone();
+        text[2] = s("text");
+        let out = support::doctor(&text).stdout;
+        let probe_line = out.lines().find(|l| l.trim_start().starts_with("Probe:"));
+        assert!(
+            probe_line.is_some_and(|l| l.contains(step)),
+            "{case}:\n{out}"
+        );
+        assert!(out.contains(&format!("1. {cause} ")), "{case}:\n{out}");
+    }
+}
+
+/// Usage errors of `probe` say what is wrong before anything runs (exit 3).
+#[test]
+fn probe_usage_errors_say_the_allowed_values() {
+    let zero = support::doctor(&[s("probe"), s("--timeout"), s("0")]);
+    assert_eq!(zero.status.code(), Some(3));
+    assert!(
+        zero.stderr.contains("more than 0 and at most 3600 seconds"),
+        "{}",
+        zero.stderr
+    );
+    for url in [
+        "http://officeclient.microsoft.com/getexchangemitigations",
+        "ftp://officeclient.microsoft.com/",
+        "officeclient.microsoft.com",
+    ] {
+        let run = support::doctor(&[s("probe"), s("--ocs-url"), s(url)]);
+        assert_eq!(run.status.code(), Some(3), "{url}");
+        assert!(
+            run.stderr.contains("must be an https:// URL") && run.stdout.is_empty(),
+            "{url}: {}",
+            run.stderr
+        );
+    }
+}
+
 #[test]
 fn black_holes_everywhere_end_within_the_timeout() {
     let _g = serial();
