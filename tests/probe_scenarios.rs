@@ -631,6 +631,28 @@ fn steps(v: &serde_json::Value) -> Vec<&serde_json::Value> {
         .unwrap_or_default()
 }
 
+/// The GetExchangeConfig step (there is exactly one).
+fn config_step(v: &serde_json::Value) -> &serde_json::Value {
+    let all: Vec<_> = steps(v)
+        .into_iter()
+        .filter(|s| s["kind"] == "ocs-config")
+        .collect();
+    assert_eq!(all.len(), 1, "ocs-config steps:\n  {}", steps_summary(v));
+    assert!(
+        all[0]["target"]
+            .as_str()
+            .is_some_and(|t| t.ends_with(pki::CONFIG_PATH)),
+        "{:#}",
+        all[0]
+    );
+    all[0]
+}
+
+/// How many requests for `path` the OCS stand-in answered.
+fn ocs_requests(w: &World, path: &str) -> usize {
+    w.ocs.requests().iter().filter(|r| r.path == path).count()
+}
+
 fn steps_summary(v: &serde_json::Value) -> String {
     server(v)["probes"]["steps"]
         .as_array()
@@ -819,6 +841,16 @@ fn healthy_direct() {
     }
     assert_eq!(p["ctl"]["ok"], true);
     assert!(w.http.requests().iter().any(|r| r.path == pki::CTL_PATH));
+    // Both URLs of the host answered: the mitigations and GetExchangeConfig.
+    let config = config_step(&v);
+    assert_eq!(config["outcome"], "ok", "{config:#}");
+    assert_eq!(config["http_status"], 200);
+    assert!(
+        config["details"].to_string().contains("answered by OCS"),
+        "{config:#}"
+    );
+    assert_eq!(ocs_requests(&w, pki::OCS_PATH), 1);
+    assert_eq!(ocs_requests(&w, pki::CONFIG_PATH), 1);
     eprintln!(
         "SCENARIO healthy-direct: total {} ms",
         t.elapsed().as_millis()
@@ -856,7 +888,17 @@ fn healthy_through_squid_connect_with_direct_crls() {
     assert_eq!(connect["http_status"], 200);
     assert_genuine_chain(&v, &w);
     assert_eq!(probes(&v)["ocs"]["from_ocs"], true);
-    // The tunnel really went through squid, and the CRLs did not.
+    assert_eq!(config_step(&v)["outcome"], "ok");
+    // The tunnel really went through squid (once for each URL), and the CRLs did not.
+    assert_eq!(
+        squid
+            .access_log()
+            .matches("CONNECT officeclient.microsoft.com")
+            .count(),
+        2,
+        "{}",
+        squid.access_log()
+    );
     assert!(
         squid
             .access_log()
@@ -1115,7 +1157,8 @@ fn dns_answer_from_dnsmasq_then_healthy() {
         step["details"].to_string().contains("127.0.0.1"),
         "{step:#}"
     );
-    assert_eq!(w.ocs.requests().len(), 1);
+    assert_eq!(ocs_requests(&w, pki::OCS_PATH), 1);
+    assert_eq!(ocs_requests(&w, pki::CONFIG_PATH), 1);
     eprintln!(
         "SCENARIO dns-dnsmasq-healthy: total {} ms",
         t.elapsed().as_millis()
@@ -1141,6 +1184,15 @@ fn ocs_port_closed() {
     let (_, v) = run_probe("ocs-port-closed", &args);
     finding(&v, "ocs-unreachable");
     assert_probe_findings(&v, &["ocs-unreachable"]);
+    // GetExchangeConfig takes the same path: not requested, and said why.
+    let config = config_step(&v);
+    assert_eq!(config["outcome"], "skipped");
+    assert!(
+        config["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("no TCP connection") && r.contains("same host")),
+        "{config:#}"
+    );
     let step = failing(&v, "tcp");
     assert!(
         step["reason"]
@@ -1250,6 +1302,42 @@ fn probe_usage_errors_say_the_allowed_values() {
     }
 }
 
+/// The GetExchangeConfig request is informative: when it fails and the
+/// mitigations arrive, the diagnosis is the healthy run's, and the report's
+/// probe line says the informative request failed.
+#[test]
+fn a_failing_config_request_changes_no_diagnosis() {
+    let _g = serial();
+    let w = World::new(OcsMode::ConfigDown);
+    let args = probe_args(&w, "3", &[s("--resolve"), w.resolve()]);
+    require_expected_issuers(&w);
+    let (run, v) = run_probe("config-down", &args);
+    assert_probe_findings(&v, &[]);
+    assert_ne!(run.status.code(), Some(2), "{}", run.stdout);
+    assert_eq!(probes(&v)["ocs"]["eocs_xml"], true);
+    let config = config_step(&v);
+    assert_eq!(config["outcome"], "failed");
+    assert_eq!(config["http_status"], 503);
+    assert_eq!(config["reason"], "answered HTTP 503 Service Unavailable");
+    // The same status and findings as a healthy stand-in gives.
+    let healthy = World::new(OcsMode::Healthy);
+    let (healthy_run, hv) = run_probe(
+        "config-up",
+        &probe_args(&healthy, "3", &[s("--resolve"), healthy.resolve()]),
+    );
+    assert_eq!(run.status.code(), healthy_run.status.code());
+    assert_eq!(finding_ids(&v), finding_ids(&hv));
+    assert_eq!(server(&v)["status"], server(&hv)["status"]);
+    let mut text = args.clone();
+    text[2] = s("text");
+    let out = support::doctor(&text).stdout;
+    assert!(
+        out.contains("Probe: every step of the service's path passed")
+            && out.contains("the informative GetExchangeConfig request failed (answered HTTP 503"),
+        "{out}"
+    );
+}
+
 #[test]
 fn black_holes_everywhere_end_within_the_timeout() {
     let _g = serial();
@@ -1307,8 +1395,22 @@ fn block_page_is_an_http_error() {
         ev.path(),
     );
     let (_, v) = run_probe("block-page-403", &args);
-    finding(&v, "ocs-http-error");
+    let f = finding(&v, "ocs-http-error");
     assert_probe_findings(&v, &["ocs-http-error"]);
+    // The filter lists the mitigation URL only: the same host answers
+    // GetExchangeConfig, and the finding says so.
+    let config = config_step(&v);
+    assert_eq!(
+        (&config["outcome"], &config["http_status"]),
+        (&"ok".into(), &200.into())
+    );
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("The same host answered GetExchangeConfig"),
+        "{f:#}"
+    );
     let step = failing(&v, "ocs-request");
     assert_eq!(step["http_status"], 403);
     let ocs = &probes(&v)["ocs"];

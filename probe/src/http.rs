@@ -329,6 +329,23 @@ async fn read_chunked<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// One GET over `stream` (a connection the probe opened: the TLS stream,
+/// the tunnel, or plain TCP): the head and the body, at most `cap` bytes.
+/// Unbounded in time: callers bound it.
+pub async fn get<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    target: &str,
+    host_header: &str,
+    proxy_auth: Option<&str>,
+    cap: usize,
+) -> Result<(ResponseHead, Body), String> {
+    let mut bs = BufStream::new(stream);
+    write_get(&mut bs.inner, target, host_header, proxy_auth).await?;
+    let head = bs.read_head(false).await?;
+    let body = read_body(&mut bs, &head, cap).await;
+    Ok((head, body))
+}
+
 /// Write a GET. `target` is origin-form (`/path?q`) or, to a proxy, absolute-form.
 pub async fn write_get<S: AsyncWrite + Unpin>(
     s: &mut S,

@@ -137,12 +137,46 @@ pub enum OcsMode {
     /// 200 with the `<EOCS>` body and OCS's `X-OfficeCluster`/`X-OfficeFE` headers.
     Healthy,
     /// 403 with an HTML block page, as a filtering proxy or WAF would send.
+    /// A filter that lists only the mitigation URL: GetExchangeConfig answers.
     BlockPage,
+    /// The mitigations as `Healthy`, but GetExchangeConfig answers 503 (the
+    /// other service on the host is down).
+    ConfigDown,
 }
 
 pub const BLOCK_PAGE: &str = "<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1>\
 <p>The requested URL https://officeclient.microsoft.com/getexchangemitigations is blocked by corporate policy \
 (category: Uncategorized).</p></body></html>";
+
+/// Synthetic: the answer of the Feature Flighting endpoint. Only its status
+/// and OCS's front-end headers matter to the probe; the body is a stand-in
+/// (the reference notes do not quote the real one).
+pub const CONFIG_BODY: &str = "<ExchangeConfig><!-- synthetic test answer --></ExchangeConfig>";
+
+/// What the stand-in answers to GetExchangeConfig in `mode`.
+fn config_answer(mode: OcsMode) -> Vec<u8> {
+    let office = [
+        ("Server", "Microsoft-IIS/10.0"),
+        ("X-OfficeFE", "ConfigFE_IN_15"),
+        ("X-OfficeCluster", "eus2-config.officeapps.live.com"),
+    ];
+    match mode {
+        OcsMode::Healthy | OcsMode::BlockPage => {
+            let mut h = vec![("Content-Type", "application/xml; charset=utf-8")];
+            h.extend(office);
+            response("200 OK", &h, CONFIG_BODY.as_bytes())
+        }
+        OcsMode::ConfigDown => {
+            let mut h = vec![("Content-Type", "text/html")];
+            h.extend(office);
+            response(
+                "503 Service Unavailable",
+                &h,
+                b"<html><body>Service Unavailable</body></html>",
+            )
+        }
+    }
+}
 
 /// The OCS stand-in: HTTPS on 127.0.0.1, presenting `chain` for officeclient.microsoft.com.
 pub struct OcsServer {
@@ -159,6 +193,9 @@ impl OcsServer {
         mode: OcsMode,
     ) -> Self {
         Self::serve(chain, key, move |req| {
+            if req.method == "GET" && req.path.eq_ignore_ascii_case(super::pki::CONFIG_PATH) {
+                return config_answer(mode);
+            }
             if req.method != "GET" || !req.path.eq_ignore_ascii_case(super::pki::OCS_PATH) {
                 return response(
                     "404 Not Found",
@@ -167,7 +204,7 @@ impl OcsServer {
                 );
             }
             match mode {
-                OcsMode::Healthy => response(
+                OcsMode::Healthy | OcsMode::ConfigDown => response(
                     "200 OK",
                     &[
                         ("Content-Type", "application/xml; charset=utf-8"),
