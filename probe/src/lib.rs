@@ -4,7 +4,7 @@
 //! request to the same host). Judging the facts is the checks' job.
 //!
 //! Layout: `engine` runs the steps; `net` (URLs, proxies, DNS, TCP, CONNECT),
-//! `http` (reqwest's answers as facts, and the small client for the OCS request), `danger` (the recording TLS verifier),
+//! `http` (reqwest's and hyper's answers as facts, the CONNECT head), `danger` (the recording TLS verifier),
 //! `cert` (certificate and CRL facts) and `ocs` (the OCS answer) are its parts.
 //! `unsafe` is denied everywhere but in `os_verify`'s CryptoAPI calls.
 
