@@ -504,6 +504,27 @@ fn s(x: impl ToString) -> String {
     x.to_string()
 }
 
+/// Give `flag` (already in `args`) the value `value`.
+fn set_flag(args: &mut [String], flag: &str, value: &str) {
+    let i = args.iter().position(|a| a == flag).unwrap() + 1;
+    args[i] = value.to_owned();
+}
+
+/// The usual arguments, with the OCS URL on `port` of 127.0.0.1, where nothing listens.
+fn to_closed_ocs_port(w: &World, port: u16) -> Vec<String> {
+    let mut args = probe_args(
+        w,
+        "3",
+        &[
+            s("--resolve"),
+            format!("{}:{port}:127.0.0.1", pki::OCS_HOST),
+        ],
+    );
+    let url = format!("https://{}:{port}{}", pki::OCS_HOST, pki::OCS_PATH);
+    set_flag(&mut args, "--ocs-url", &url);
+    args
+}
+
 /// One probe run with its figures printed for BENCHMARKS.md.
 fn run_probe(scenario: &str, args: &[String]) -> (support::Run, serde_json::Value) {
     let run = support::doctor(args);
@@ -1170,17 +1191,7 @@ fn ocs_port_closed() {
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
-    let port = eems_testkit::servers::closed_port();
-    let mut args = probe_args(
-        &w,
-        "3",
-        &[
-            s("--resolve"),
-            format!("{}:{port}:127.0.0.1", pki::OCS_HOST),
-        ],
-    );
-    let i = args.iter().position(|a| a == "--ocs-url").unwrap() + 1;
-    args[i] = format!("https://{}:{port}{}", pki::OCS_HOST, pki::OCS_PATH);
+    let args = to_closed_ocs_port(&w, eems_testkit::servers::closed_port());
     let (_, v) = run_probe("ocs-port-closed", &args);
     finding(&v, "ocs-unreachable");
     assert_probe_findings(&v, &["ocs-unreachable"]);
@@ -1219,20 +1230,10 @@ fn a_critical_step_heads_the_report_above_the_ctl_warning() {
     let dead_ctl = format!("http://127.0.0.1:{closed}{}", pki::CTL_PATH);
     let nxdomain = eems_testkit::servers::DnsStub::start(3, None);
     let with_dead_ctl = |mut args: Vec<String>| {
-        let i = args.iter().position(|a| a == "--ctl-url").unwrap() + 1;
-        args[i] = dead_ctl.clone();
+        set_flag(&mut args, "--ctl-url", &dead_ctl);
         args
     };
-    let mut tcp = with_dead_ctl(probe_args(
-        &w,
-        "3",
-        &[
-            s("--resolve"),
-            format!("{}:{closed}:127.0.0.1", pki::OCS_HOST),
-        ],
-    ));
-    let i = tcp.iter().position(|a| a == "--ocs-url").unwrap() + 1;
-    tcp[i] = format!("https://{}:{closed}{}", pki::OCS_HOST, pki::OCS_PATH);
+    let tcp = with_dead_ctl(to_closed_ocs_port(&w, closed));
     let dns = with_dead_ctl(probe_args(
         &w,
         "3",
@@ -1266,7 +1267,7 @@ fn a_critical_step_heads_the_report_above_the_ctl_warning() {
         );
         // The text report says the same first.
         let mut text = args.clone();
-        text[2] = s("text");
+        set_flag(&mut text, "--format", "text");
         let out = support::doctor(&text).stdout;
         let probe_line = out.lines().find(|l| l.trim_start().starts_with("Probe:"));
         assert!(
@@ -1329,7 +1330,7 @@ fn a_failing_config_request_changes_no_diagnosis() {
     assert_eq!(finding_ids(&v), finding_ids(&hv));
     assert_eq!(server(&v)["status"], server(&hv)["status"]);
     let mut text = args.clone();
-    text[2] = s("text");
+    set_flag(&mut text, "--format", "text");
     let out = support::doctor(&text).stdout;
     assert!(
         out.contains("Probe: every step of the service's path passed")
