@@ -6,8 +6,10 @@
 //! Both turn their answers into the probe's facts (`ResponseHead`, a capped
 //! `Body`, errors in words). Only the CONNECT answer is read by hand: its
 //! head is parsed with httparse, one byte at a time, so the tunnel's first
-//! TLS bytes stay in the socket. Callers bound every call with a timeout;
-//! every loop here ends at a cap or EOF.
+//! TLS bytes stay in the socket and the TLS step gets the `TcpStream` itself
+//! (hyper's CONNECT would hand back an upgraded wrapper and its read buffer
+//! to unpack instead, for the same head: status, reason, `Proxy-Authenticate`).
+//! Callers bound every call with a timeout; every loop here ends at a cap or EOF.
 
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
