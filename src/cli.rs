@@ -137,7 +137,7 @@ pub fn parse_timeout(s: &str) -> Result<f64, String> {
     if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
         Ok(secs)
     } else {
-        Err("must be between 0 and 3600 seconds".into())
+        Err("must be more than 0 and at most 3600 seconds".into())
     }
 }
 

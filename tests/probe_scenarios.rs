@@ -504,6 +504,27 @@ fn s(x: impl ToString) -> String {
     x.to_string()
 }
 
+/// Give `flag` (already in `args`) the value `value`.
+fn set_flag(args: &mut [String], flag: &str, value: &str) {
+    let i = args.iter().position(|a| a == flag).unwrap() + 1;
+    args[i] = value.to_owned();
+}
+
+/// The usual arguments, with the OCS URL on `port` of 127.0.0.1, where nothing listens.
+fn to_closed_ocs_port(w: &World, port: u16) -> Vec<String> {
+    let mut args = probe_args(
+        w,
+        "3",
+        &[
+            s("--resolve"),
+            format!("{}:{port}:127.0.0.1", pki::OCS_HOST),
+        ],
+    );
+    let url = format!("https://{}:{port}{}", pki::OCS_HOST, pki::OCS_PATH);
+    set_flag(&mut args, "--ocs-url", &url);
+    args
+}
+
 /// One probe run with its figures printed for BENCHMARKS.md.
 fn run_probe(scenario: &str, args: &[String]) -> (support::Run, serde_json::Value) {
     let run = support::doctor(args);
@@ -629,6 +650,28 @@ fn steps(v: &serde_json::Value) -> Vec<&serde_json::Value> {
         .as_array()
         .map(|a| a.iter().collect())
         .unwrap_or_default()
+}
+
+/// The GetExchangeConfig step (there is exactly one).
+fn config_step(v: &serde_json::Value) -> &serde_json::Value {
+    let all: Vec<_> = steps(v)
+        .into_iter()
+        .filter(|s| s["kind"] == "ocs-config")
+        .collect();
+    assert_eq!(all.len(), 1, "ocs-config steps:\n  {}", steps_summary(v));
+    assert!(
+        all[0]["target"]
+            .as_str()
+            .is_some_and(|t| t.ends_with(pki::CONFIG_PATH)),
+        "{:#}",
+        all[0]
+    );
+    all[0]
+}
+
+/// How many requests for `path` the OCS stand-in answered.
+fn ocs_requests(w: &World, path: &str) -> usize {
+    w.ocs.requests().iter().filter(|r| r.path == path).count()
 }
 
 fn steps_summary(v: &serde_json::Value) -> String {
@@ -819,6 +862,16 @@ fn healthy_direct() {
     }
     assert_eq!(p["ctl"]["ok"], true);
     assert!(w.http.requests().iter().any(|r| r.path == pki::CTL_PATH));
+    // Both URLs of the host answered: the mitigations and GetExchangeConfig.
+    let config = config_step(&v);
+    assert_eq!(config["outcome"], "ok", "{config:#}");
+    assert_eq!(config["http_status"], 200);
+    assert!(
+        config["details"].to_string().contains("answered by OCS"),
+        "{config:#}"
+    );
+    assert_eq!(ocs_requests(&w, pki::OCS_PATH), 1);
+    assert_eq!(ocs_requests(&w, pki::CONFIG_PATH), 1);
     eprintln!(
         "SCENARIO healthy-direct: total {} ms",
         t.elapsed().as_millis()
@@ -856,7 +909,17 @@ fn healthy_through_squid_connect_with_direct_crls() {
     assert_eq!(connect["http_status"], 200);
     assert_genuine_chain(&v, &w);
     assert_eq!(probes(&v)["ocs"]["from_ocs"], true);
-    // The tunnel really went through squid, and the CRLs did not.
+    assert_eq!(config_step(&v)["outcome"], "ok");
+    // The tunnel really went through squid (once for each URL), and the CRLs did not.
+    assert_eq!(
+        squid
+            .access_log()
+            .matches("CONNECT officeclient.microsoft.com")
+            .count(),
+        2,
+        "{}",
+        squid.access_log()
+    );
     assert!(
         squid
             .access_log()
@@ -1115,7 +1178,8 @@ fn dns_answer_from_dnsmasq_then_healthy() {
         step["details"].to_string().contains("127.0.0.1"),
         "{step:#}"
     );
-    assert_eq!(w.ocs.requests().len(), 1);
+    assert_eq!(ocs_requests(&w, pki::OCS_PATH), 1);
+    assert_eq!(ocs_requests(&w, pki::CONFIG_PATH), 1);
     eprintln!(
         "SCENARIO dns-dnsmasq-healthy: total {} ms",
         t.elapsed().as_millis()
@@ -1127,20 +1191,19 @@ fn ocs_port_closed() {
     let _g = serial();
     let t = Instant::now();
     let w = World::new(OcsMode::Healthy);
-    let port = eems_testkit::servers::closed_port();
-    let mut args = probe_args(
-        &w,
-        "3",
-        &[
-            s("--resolve"),
-            format!("{}:{port}:127.0.0.1", pki::OCS_HOST),
-        ],
-    );
-    let i = args.iter().position(|a| a == "--ocs-url").unwrap() + 1;
-    args[i] = format!("https://{}:{port}{}", pki::OCS_HOST, pki::OCS_PATH);
+    let args = to_closed_ocs_port(&w, eems_testkit::servers::closed_port());
     let (_, v) = run_probe("ocs-port-closed", &args);
     finding(&v, "ocs-unreachable");
     assert_probe_findings(&v, &["ocs-unreachable"]);
+    // GetExchangeConfig takes the same path: not requested, and said why.
+    let config = config_step(&v);
+    assert_eq!(config["outcome"], "skipped");
+    assert!(
+        config["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("no TCP connection") && r.contains("same host")),
+        "{config:#}"
+    );
     let step = failing(&v, "tcp");
     assert!(
         step["reason"]
@@ -1152,6 +1215,127 @@ fn ocs_port_closed() {
     eprintln!(
         "SCENARIO ocs-port-closed: total {} ms",
         t.elapsed().as_millis()
+    );
+}
+
+/// A failing step of the service's own request (DNS, TCP, TLS: CRITICAL)
+/// heads the report above the CTL download that fails beside it (WARNING,
+/// `ctl-unreachable`): both as root cause 1 and in the one-line "Probe:"
+/// headline, in JSON and text.
+#[test]
+fn a_critical_step_heads_the_report_above_the_ctl_warning() {
+    let _g = serial();
+    let w = World::new(OcsMode::Healthy);
+    let closed = eems_testkit::servers::closed_port();
+    let dead_ctl = format!("http://127.0.0.1:{closed}{}", pki::CTL_PATH);
+    let nxdomain = eems_testkit::servers::DnsStub::start(3, None);
+    let with_dead_ctl = |mut args: Vec<String>| {
+        set_flag(&mut args, "--ctl-url", &dead_ctl);
+        args
+    };
+    let tcp = with_dead_ctl(to_closed_ocs_port(&w, closed));
+    let dns = with_dead_ctl(probe_args(
+        &w,
+        "3",
+        &[s("--dns-server"), nxdomain.addr.to_string()],
+    ));
+    // Without --ca-file the test chain is not trusted: TLS fails.
+    let mut tls = with_dead_ctl(probe_args(&w, "3", &[s("--resolve"), w.resolve()]));
+    let i = tls.iter().position(|a| a == "--ca-file").unwrap();
+    tls.drain(i..i + 2);
+    for (case, args, cause, step) in [
+        ("dns", dns, "ocs-dns-failure", "DNS"),
+        ("tcp", tcp, "ocs-unreachable", "TCP"),
+        ("tls", tls, "tls-chain-untrusted", "OCS chain"),
+    ] {
+        let (run, v) = run_probe(&format!("ranking-{case}"), &args);
+        assert_eq!(run.status.code(), Some(2), "{case}: {}", run.stderr);
+        finding(&v, "ctl-unreachable");
+        let causes: Vec<&str> = server(&v)["root_causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["id"].as_str())
+            .collect();
+        assert_eq!(causes.first(), Some(&cause), "{case}: {causes:?}");
+        let ctl = causes.iter().position(|c| *c == "ctl-unreachable");
+        assert!(ctl.is_some_and(|p| p > 0), "{case}: {causes:?}");
+        let headline = server(&v)["failed_step"].as_str().unwrap_or_default();
+        assert!(
+            headline.contains(step) && !headline.contains("Certificate Trust List"),
+            "{case}: {headline}"
+        );
+        // The text report says the same first.
+        let mut text = args.clone();
+        set_flag(&mut text, "--format", "text");
+        let out = support::doctor(&text).stdout;
+        let probe_line = out.lines().find(|l| l.trim_start().starts_with("Probe:"));
+        assert!(
+            probe_line.is_some_and(|l| l.contains(step)),
+            "{case}:\n{out}"
+        );
+        assert!(out.contains(&format!("1. {cause} ")), "{case}:\n{out}");
+    }
+}
+
+/// Usage errors of `probe` say what is wrong before anything runs (exit 3).
+#[test]
+fn probe_usage_errors_say_the_allowed_values() {
+    let zero = support::doctor(&[s("probe"), s("--timeout"), s("0")]);
+    assert_eq!(zero.status.code(), Some(3));
+    assert!(
+        zero.stderr.contains("more than 0 and at most 3600 seconds"),
+        "{}",
+        zero.stderr
+    );
+    for url in [
+        "http://officeclient.microsoft.com/getexchangemitigations",
+        "ftp://officeclient.microsoft.com/",
+        "officeclient.microsoft.com",
+    ] {
+        let run = support::doctor(&[s("probe"), s("--ocs-url"), s(url)]);
+        assert_eq!(run.status.code(), Some(3), "{url}");
+        assert!(
+            run.stderr.contains("must be an https:// URL") && run.stdout.is_empty(),
+            "{url}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// The GetExchangeConfig request is informative: when it fails and the
+/// mitigations arrive, the diagnosis is the healthy run's, and the report's
+/// probe line says the informative request failed.
+#[test]
+fn a_failing_config_request_changes_no_diagnosis() {
+    let _g = serial();
+    let w = World::new(OcsMode::ConfigDown);
+    let args = probe_args(&w, "3", &[s("--resolve"), w.resolve()]);
+    require_expected_issuers(&w);
+    let (run, v) = run_probe("config-down", &args);
+    assert_probe_findings(&v, &[]);
+    assert_ne!(run.status.code(), Some(2), "{}", run.stdout);
+    assert_eq!(probes(&v)["ocs"]["eocs_xml"], true);
+    let config = config_step(&v);
+    assert_eq!(config["outcome"], "failed");
+    assert_eq!(config["http_status"], 503);
+    assert_eq!(config["reason"], "answered HTTP 503 Service Unavailable");
+    // The same status and findings as a healthy stand-in gives.
+    let healthy = World::new(OcsMode::Healthy);
+    let (healthy_run, hv) = run_probe(
+        "config-up",
+        &probe_args(&healthy, "3", &[s("--resolve"), healthy.resolve()]),
+    );
+    assert_eq!(run.status.code(), healthy_run.status.code());
+    assert_eq!(finding_ids(&v), finding_ids(&hv));
+    assert_eq!(server(&v)["status"], server(&hv)["status"]);
+    let mut text = args.clone();
+    set_flag(&mut text, "--format", "text");
+    let out = support::doctor(&text).stdout;
+    assert!(
+        out.contains("Probe: every step of the service's path passed")
+            && out.contains("the informative GetExchangeConfig request failed (answered HTTP 503"),
+        "{out}"
     );
 }
 
@@ -1212,8 +1396,22 @@ fn block_page_is_an_http_error() {
         ev.path(),
     );
     let (_, v) = run_probe("block-page-403", &args);
-    finding(&v, "ocs-http-error");
+    let f = finding(&v, "ocs-http-error");
     assert_probe_findings(&v, &["ocs-http-error"]);
+    // The filter lists the mitigation URL only: the same host answers
+    // GetExchangeConfig, and the finding says so.
+    let config = config_step(&v);
+    assert_eq!(
+        (&config["outcome"], &config["http_status"]),
+        (&"ok".into(), &200.into())
+    );
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("The same host answered GetExchangeConfig"),
+        "{f:#}"
+    );
     let step = failing(&v, "ocs-request");
     assert_eq!(step["http_status"], 403);
     let ocs = &probes(&v)["ocs"];

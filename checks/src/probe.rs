@@ -32,6 +32,7 @@ pub fn kind_word(k: StepKind) -> &'static str {
         StepKind::Crl => "CRL",
         StepKind::Aia => "AIA",
         StepKind::Ctl => "CTL",
+        StepKind::OcsConfig => "GetExchangeConfig",
     }
 }
 
@@ -61,7 +62,8 @@ pub enum Stage {
 }
 
 /// Position on the path the service's own request walks; CRL/AIA/CTL go
-/// through WinHTTP on another path and have none.
+/// through WinHTTP on another path and have none, and the GetExchangeConfig
+/// request is informative only: it never explains or hides a finding.
 pub fn stage(k: StepKind) -> Option<Stage> {
     match k {
         StepKind::Dns => Some(Stage::Dns),
@@ -69,7 +71,7 @@ pub fn stage(k: StepKind) -> Option<Stage> {
         StepKind::ProxyConnect => Some(Stage::ProxyConnect),
         StepKind::Tls => Some(Stage::Tls),
         StepKind::OcsRequest => Some(Stage::OcsRequest),
-        StepKind::Crl | StepKind::Aia | StepKind::Ctl => None,
+        StepKind::Crl | StepKind::Aia | StepKind::Ctl | StepKind::OcsConfig => None,
     }
 }
 
@@ -105,6 +107,26 @@ pub fn step_line(s: &ProbeStep) -> String {
         line.push_str(&format!("; {}", s.details.join(", ")));
     }
     line
+}
+
+/// What the informative GetExchangeConfig request (the same host and
+/// network path, another service) adds to a failed mitigation request, in
+/// one sentence; `None` when it was not made.
+pub fn config_note(r: &ProbeReport) -> Option<(String, &ProbeStep)> {
+    let s = r.step(StepKind::OcsConfig)?;
+    let text = match s.outcome {
+        StepOutcome::Ok => format!(
+            " The same host answered GetExchangeConfig (Health Checker's second URL: another service behind the same name and network path) with HTTP {}: the host and the path to it work, so this answer concerns the mitigation URL itself.",
+            s.http_status
+                .map_or_else(|| "2xx".to_owned(), |c| c.to_string())
+        ),
+        StepOutcome::Failed | StepOutcome::TimedOut => format!(
+            " GetExchangeConfig on the same host (Health Checker's second URL, the same network path) failed too ({}): the host, or what stands in front of it, answers neither service.",
+            s.reason.as_deref().unwrap_or("no answer")
+        ),
+        StepOutcome::Skipped => return None,
+    };
+    Some((text, s))
 }
 
 pub fn step_evidence(ev: &ServerEvidence, s: &ProbeStep) -> Evidence {

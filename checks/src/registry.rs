@@ -96,6 +96,7 @@ pub fn find(id: &str) -> Option<&'static dyn Check> {
 mod tests {
     use super::*;
     use crate::check::Role;
+    use crate::finding::Severity;
     use std::collections::HashSet;
 
     /// Each check file declares the id of its own registry line.
@@ -138,12 +139,12 @@ mod tests {
                 "aia-retrieval-disabled",
                 "ctl-autoupdate-disabled",
                 "tls-config-weak",
-                "ctl-unreachable",
                 "ocs-dns-failure",
                 "ocs-unreachable",
                 "ocs-http-error",
                 "tls-protocol-failure",
                 "xml-signature-invalid",
+                "ctl-unreachable",
                 "proxy-bypass-ocs",
                 "proxy-mismatch",
                 "proxy-bypass-mismatch",
@@ -175,6 +176,33 @@ mod tests {
                 .filter(|m| matches!(m.role, Role::Symptom | Role::Meta))
                 .all(|m| Some(m.priority) > last_cause)
         );
+    }
+
+    /// What the live probe decides ranks by severity: a failing step of the
+    /// service's own request (DNS, TCP, CONNECT, TLS, the OCS answer) stops
+    /// every fetch, while a warning the probe finds on the side (the CTL
+    /// download) does not, so it must never head the report above one.
+    #[test]
+    fn probe_decided_warnings_rank_after_critical_path_steps() {
+        let metas: Vec<&CheckMeta> = all().iter().map(|c| c.meta()).collect();
+        let last_critical_step = metas
+            .iter()
+            .filter(|m| m.stage.is_some() && m.severity == Severity::Critical)
+            .map(|m| m.priority)
+            .max();
+        assert!(last_critical_step.is_some());
+        for m in metas.iter().filter(|m| {
+            (m.needs_probes || m.stage.is_some())
+                && m.severity < Severity::Critical
+                && matches!(m.role, Role::Cause | Role::Consequence)
+        }) {
+            assert!(
+                Some(m.priority) > last_critical_step,
+                "{} (a probe-decided {:?}) ranks above a critical step",
+                m.id,
+                m.severity
+            );
+        }
     }
 
     /// `explains` points at what can be explained: a symptom, or a

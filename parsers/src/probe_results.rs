@@ -57,6 +57,10 @@ pub enum StepKind {
     Crl,
     Aia,
     Ctl,
+    /// Health Checker's second URL on the same host and path
+    /// (`GetExchangeConfig`, Feature Flighting): informative only, it says
+    /// whether the host answers at all when the mitigation request fails.
+    OcsConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

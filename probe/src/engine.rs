@@ -10,9 +10,9 @@
 
 use super::cert::{self, CrlFacts, cert_info};
 use super::danger::{RecordingVerifier, verdict_name};
-use super::http::{self, Body, BufStream, ResponseHead};
+use super::http::{self, Body, ResponseHead};
 use super::net::{self, ProxySpec, Target};
-use super::{ProbeConfig, millis, ocs, os_verify};
+use super::{CONFIG_PATH, ProbeConfig, millis, ocs, os_verify};
 use eems_parsers::probe_results::{
     CertInfo, ChainRole, CrlFetch, HttpFetch, OcsResponse, OsStatus, OsVerdict, ProbeReport,
     ProbeStep, StepKind, StepOutcome, TlsResult,
@@ -39,6 +39,7 @@ const OCS_BODY_CAP: usize = 4 * 1024 * 1024;
 const CRL_BODY_CAP: usize = 32 * 1024 * 1024;
 const AIA_BODY_CAP: usize = 1024 * 1024;
 const CTL_BODY_CAP: usize = 4 * 1024 * 1024;
+const CONFIG_BODY_CAP: usize = 1024 * 1024;
 
 /// Result of one bounded operation.
 enum Op<T> {
@@ -87,6 +88,8 @@ struct OcsPath {
     proxy: Option<ProxySpec>,
     /// `host:port` of the OCS URL (the TLS step's target, the CONNECT authority).
     authority: String,
+    /// The GetExchangeConfig URL: the same scheme, host and port.
+    config: Target,
 }
 
 impl OcsPath {
@@ -148,6 +151,8 @@ struct Engine {
     crl_uses: Mutex<Vec<CrlUse>>,
     /// With a proxy: what the local DNS says about the OCS host (a detail of the DNS step).
     local_ocs_note: Mutex<Option<String>>,
+    /// The TLS set-up of the main path, for the GetExchangeConfig connection.
+    tls_config: Mutex<Option<Arc<rustls::ClientConfig>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -174,6 +179,7 @@ pub async fn probe(cfg: ProbeConfig, report: &mut ProbeReport) {
         crl_cells: Mutex::new(HashMap::new()),
         crl_uses: Mutex::new(Vec::new()),
         local_ocs_note: Mutex::new(None),
+        tls_config: Mutex::new(None),
     });
 
     // Trust anchors are read from disk while DNS and TCP run.
@@ -407,6 +413,11 @@ impl Engine {
         let Some(path) = self.ocs_path() else { return };
         if let Err(stop) = self.walk(&path, anchors, tasks, report).await {
             self.skip_after(stop.failed, &path.target, path.proxy.as_ref(), &stop.why);
+            let why = format!(
+                "{} (the same host and path as the mitigation request)",
+                stop.why
+            );
+            self.skip(StepKind::OcsConfig, &path.config.display, &why);
         }
     }
 
@@ -440,23 +451,27 @@ impl Engine {
                 ),
                 None => (path.target.path.clone(), None),
             };
-            report.ocs = self
-                .ocs_step(
+            let (ocs, ()) = tokio::join!(
+                self.ocs_step(
                     stream,
                     &path.target,
                     &request_target,
                     auth.as_deref(),
                     tasks,
-                )
-                .await;
+                ),
+                self.config_step(path)
+            );
+            report.ocs = ocs;
             return Ok(());
         }
         let (tls, handshake) = self.tls_step(path, stream, anchors, tasks).await?;
         report.tls = Some(tls);
         let tls_stream = handshake?;
-        report.ocs = self
-            .ocs_step(tls_stream, &path.target, &path.target.path, None, tasks)
-            .await;
+        let (ocs, ()) = tokio::join!(
+            self.ocs_step(tls_stream, &path.target, &path.target.path, None, tasks),
+            self.config_step(path)
+        );
+        report.ocs = ocs;
         Ok(())
     }
 
@@ -510,10 +525,20 @@ impl Engine {
                 return None;
             }
         };
+        let config = Target {
+            path: CONFIG_PATH.to_owned(),
+            display: format!(
+                "{}://{}{CONFIG_PATH}",
+                if target.https { "https" } else { "http" },
+                target.authority(false)
+            ),
+            ..target.clone()
+        };
         Some(OcsPath {
             authority: target.authority(true),
             target,
             proxy,
+            config,
         })
     }
 
@@ -770,7 +795,9 @@ impl Engine {
                 return Err(Stop::after(StepKind::Tls, "TLS could not start".into()));
             }
         };
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let config = Arc::new(config);
+        *lock(&self.tls_config) = Some(Arc::clone(&config));
+        let connector = tokio_rustls::TlsConnector::from(config);
         let handshake = self.bounded(connector.connect(server_name, stream)).await;
         let recorded = lock(&record).clone();
         let chain_der: Vec<CertificateDer<'static>> = recorded
@@ -942,13 +969,13 @@ impl Engine {
     ) -> Option<OcsResponse> {
         let start = Instant::now();
         let host_header = target.authority(false);
-        let exchange = async {
-            let mut bs = BufStream::new(stream);
-            http::write_get(&mut bs.inner, request_target, &host_header, proxy_auth).await?;
-            let head = bs.read_head(false).await?;
-            let body = http::read_body(&mut bs, &head, OCS_BODY_CAP).await;
-            Ok::<(ResponseHead, Body), String>((head, body))
-        };
+        let exchange = http::get(
+            stream,
+            request_target,
+            &host_header,
+            proxy_auth,
+            OCS_BODY_CAP,
+        );
         let (outcome, reason) = match self.bounded(exchange).await {
             Op::Done(Ok(hb)) => return Some(self.ocs_answer(start, target, hb, tasks)),
             Op::Done(Err(e)) => (StepOutcome::Failed, e),
@@ -966,6 +993,111 @@ impl Engine {
         );
         self.record(start, failed);
         None
+    }
+
+    /// The informative GetExchangeConfig request (Health Checker's second
+    /// URL): the same host and network path as the mitigation request, on a
+    /// connection of its own, bounded as a whole by one timeout. The checks
+    /// never judge it; it says whether the host answers at all when the
+    /// mitigation request fails.
+    async fn config_step(&self, path: &OcsPath) {
+        let start = Instant::now();
+        let result = self.bounded(self.config_exchange(path)).await;
+        let mut status = None;
+        let (outcome, reason, details) = match result {
+            Op::Done(Ok((head, body))) => {
+                status = Some(head.status);
+                let office: Vec<String> = ["X-OfficeCluster", "X-OfficeFE"]
+                    .iter()
+                    .filter_map(|h| head.header(h).map(|v| format!("{h}: {v}")))
+                    .collect();
+                let mut details = vec![
+                    head.status_line.clone(),
+                    format!("{} body bytes", body.data.len()),
+                ];
+                details.push(if office.is_empty() {
+                    "no X-OfficeCluster/X-OfficeFE header: the answer may not come from OCS".into()
+                } else {
+                    format!("answered by OCS ({})", office.join(", "))
+                });
+                if let Some(e) = &body.error {
+                    details.push(format!("body incomplete: {e}"));
+                }
+                if (200..300).contains(&head.status) {
+                    (StepOutcome::Ok, None, details)
+                } else {
+                    let answered = format!("{} {}", head.status, head.reason);
+                    let reason = format!("answered HTTP {}", answered.trim_end());
+                    (StepOutcome::Failed, Some(reason), details)
+                }
+            }
+            Op::Done(Err(e)) => (StepOutcome::Failed, Some(e), Vec::new()),
+            Op::TimedOut => (
+                StepOutcome::TimedOut,
+                Some(self.timeout_words("no answer to GetExchangeConfig")),
+                Vec::new(),
+            ),
+        };
+        let s = step(
+            StepKind::OcsConfig,
+            &path.config.display,
+            outcome,
+            reason,
+            details,
+        );
+        self.record(
+            start,
+            ProbeStep {
+                http_status: status,
+                ..s
+            },
+        );
+    }
+
+    /// DNS, TCP, CONNECT, TLS and the GET of GetExchangeConfig, as the main
+    /// path walks them; the first failure in words.
+    async fn config_exchange(&self, path: &OcsPath) -> Result<(ResponseHead, Body), String> {
+        let (host, port) = path.first_hop();
+        let addrs = match self.resolve(&host, port).await {
+            Resolved::Addrs { addrs, .. } => addrs,
+            Resolved::Failed { reason, .. } => {
+                return Err(format!("DNS lookup of {host} failed: {reason}"));
+            }
+        };
+        let sockaddrs: Vec<SocketAddr> = addrs.iter().map(|a| SocketAddr::new(*a, port)).collect();
+        let (mut tcp, _) = net::connect_any(&sockaddrs, &mut Vec::new()).await?;
+        let target = &path.config;
+        let host_header = target.authority(false);
+        if !target.https {
+            // Through a proxy a plain http URL is an absolute-form GET.
+            let (request_target, auth) = match &path.proxy {
+                Some(p) => (
+                    format!("http://{host_header}{}", target.path),
+                    p.auth.as_deref(),
+                ),
+                None => (target.path.clone(), None),
+            };
+            return http::get(tcp, &request_target, &host_header, auth, CONFIG_BODY_CAP).await;
+        }
+        if let Some(proxy) = &path.proxy {
+            let v = net::connect_tunnel(&mut tcp, proxy, &path.authority)
+                .await
+                .map_err(|(_, e)| e)?;
+            if !v.ok {
+                let status = v.status;
+                return Err(v
+                    .reason
+                    .unwrap_or_else(|| format!("the proxy answered CONNECT with HTTP {status}")));
+            }
+        }
+        let config = lock(&self.tls_config).clone().ok_or("TLS was not set up")?;
+        let name = ServerName::try_from(target.host.clone())
+            .map_err(|e| format!("bad TLS server name: {e}"))?;
+        let tls = tokio_rustls::TlsConnector::from(config)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS handshake failed: {}", tls_error_words(&e)))?;
+        http::get(tls, &target.path, &host_header, None, CONFIG_BODY_CAP).await
     }
 
     /// The OCS answer's facts and step; the signing chain's CRLs start now.

@@ -1,18 +1,24 @@
 //! HTTP for the probe. The plain downloads (CRL, AIA, CTL) go through
-//! reqwest; this module turns its answers into the probe's facts
-//! (`response_head`, `read_capped`, `request_words`). The CONNECT answer and
-//! the OCS request run over a connection the probe opened and recorded itself
-//! (the tunnel, the TLS chain whatever the verdict), so they use the small
-//! client here: one request per connection (`Connection: close`), heads
-//! parsed by httparse, bodies read with Content-Length, chunked transfer
-//! coding or until EOF, always capped. Callers bound every call with a
-//! timeout; every loop here ends at a cap or EOF.
+//! reqwest; the OCS requests (the mitigations and GetExchangeConfig) go
+//! through hyper's connection-level client (`client::conn::http1`) over the
+//! connection the probe opened and recorded itself (plain TCP, the CONNECT
+//! tunnel, the TLS stream whatever its chain), one request per connection.
+//! Both turn their answers into the probe's facts (`ResponseHead`, a capped
+//! `Body`, errors in words). Only the CONNECT answer is read by hand: its
+//! head is parsed with httparse, one byte at a time, so the tunnel's first
+//! TLS bytes stay in the socket and the TLS step gets the `TcpStream` itself
+//! (hyper's CONNECT would hand back an upgraded wrapper and its read buffer
+//! to unpack instead, for the same head: status, reason, `Proxy-Authenticate`).
+//! Callers bound every call with a timeout; every loop here ends at a cap or EOF.
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper::header::{ACCEPT, CONNECTION, HOST, HeaderValue, PROXY_AUTHORIZATION, USER_AGENT};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 /// Longest response head accepted (status line + headers).
 const MAX_HEAD: usize = 64 * 1024;
-const MAX_LINE: usize = 8 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseHead {
@@ -113,133 +119,29 @@ pub fn parse_head(bytes: &[u8]) -> Result<ResponseHead, String> {
     })
 }
 
-/// A reader with a small buffer of bytes already received.
-pub struct BufStream<S> {
-    pub inner: S,
-    buf: Vec<u8>,
-    pos: usize,
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> BufStream<S> {
-    pub fn new(inner: S) -> Self {
-        BufStream {
-            inner,
-            buf: Vec::new(),
-            pos: 0,
-        }
-    }
-
-    /// Read more; `Ok(false)` at EOF.
-    async fn fill(&mut self) -> Result<bool, String> {
-        if self.pos > 0 {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-        }
-        let mut chunk = [0u8; 16 * 1024];
-        let n = self
-            .inner
-            .read(&mut chunk)
-            .await
-            .map_err(|e| io_words(&e))?;
-        self.buf
-            .extend_from_slice(chunk.get(..n).unwrap_or_default());
-        Ok(n > 0)
-    }
-
-    fn pending(&self) -> &[u8] {
-        self.buf.get(self.pos..).unwrap_or_default()
-    }
-
-    /// The response head, up to and including the blank line. With
-    /// `exact`, reads one byte at a time so nothing after the head is consumed
-    /// (a CONNECT tunnel's first TLS bytes must stay in the socket).
-    pub async fn read_head(&mut self, exact: bool) -> Result<ResponseHead, String> {
-        let mut head: Vec<u8> = Vec::new();
-        loop {
-            if exact {
-                let mut b = [0u8; 1];
-                let n = self.inner.read(&mut b).await.map_err(|e| io_words(&e))?;
-                if n == 0 {
-                    return Err(eof_during_head(&head));
-                }
-                head.push(b[0]);
+/// The response head to CONNECT, up to and including the blank line, read
+/// one byte at a time so nothing after it is consumed (the tunnel's first
+/// TLS bytes must stay in the socket). At most `MAX_HEAD` bytes.
+pub async fn read_connect_head<S: AsyncRead + Unpin>(s: &mut S) -> Result<ResponseHead, String> {
+    let mut head: Vec<u8> = Vec::new();
+    loop {
+        let mut b = [0u8; 1];
+        let n = s.read(&mut b).await.map_err(|e| io_words(&e))?;
+        if n == 0 {
+            return Err(if head.is_empty() {
+                "connection closed without an answer".into()
             } else {
-                if self.pending().is_empty() && !self.fill().await? {
-                    return Err(eof_during_head(&head));
-                }
-                let take = self.pending().len();
-                head.extend_from_slice(self.pending());
-                self.pos += take;
-            }
-            if let Some(end) = find_head_end(&head) {
-                if !exact {
-                    // Give back what belongs to the body.
-                    let extra = head.split_off(end);
-                    let rest = self.pending().to_vec();
-                    self.buf = extra;
-                    self.buf.extend_from_slice(&rest);
-                    self.pos = 0;
-                }
-                return parse_head(&head);
-            }
-            if head.len() > MAX_HEAD {
-                return Err(format!("response head longer than {} KiB", MAX_HEAD / 1024));
-            }
+                "connection closed in the middle of the response head".into()
+            });
+        }
+        head.push(b[0]);
+        if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n") {
+            return parse_head(&head);
+        }
+        if head.len() > MAX_HEAD {
+            return Err(format!("response head longer than {} KiB", MAX_HEAD / 1024));
         }
     }
-
-    async fn read_line(&mut self) -> Result<String, String> {
-        loop {
-            if let Some(i) = self.pending().iter().position(|b| *b == b'\n') {
-                let line = String::from_utf8_lossy(self.pending().get(..i).unwrap_or_default())
-                    .into_owned();
-                self.pos += i + 1;
-                return Ok(line.trim_end_matches('\r').to_owned());
-            }
-            if self.pending().len() > MAX_LINE {
-                return Err("chunk header line too long".into());
-            }
-            if !self.fill().await? {
-                return Err("connection closed inside a chunked body".into());
-            }
-        }
-    }
-
-    /// Append up to `n` bytes to `out` (stopping at `cap` total); returns whether EOF came first.
-    async fn read_n(&mut self, mut n: u64, out: &mut Vec<u8>, cap: usize) -> Result<bool, String> {
-        while n > 0 {
-            if self.pending().is_empty() && !self.fill().await? {
-                return Ok(true);
-            }
-            let avail = self
-                .pending()
-                .len()
-                .min(usize::try_from(n).unwrap_or(usize::MAX));
-            let room = cap.saturating_sub(out.len()).min(avail);
-            out.extend_from_slice(self.pending().get(..room).unwrap_or_default());
-            self.pos += avail;
-            n -= u64::try_from(avail).unwrap_or(n);
-            if out.len() >= cap {
-                return Ok(false);
-            }
-        }
-        Ok(false)
-    }
-}
-
-fn eof_during_head(head: &[u8]) -> String {
-    if head.is_empty() {
-        "connection closed without an answer".into()
-    } else {
-        "connection closed in the middle of the response head".into()
-    }
-}
-
-fn find_head_end(b: &[u8]) -> Option<usize> {
-    if let Some(i) = b.windows(4).position(|w| w == b"\r\n\r\n") {
-        return Some(i + 4);
-    }
-    b.windows(2).position(|w| w == b"\n\n").map(|i| i + 2)
 }
 
 /// A response body as read: possibly cut at the cap.
@@ -252,102 +154,148 @@ pub struct Body {
     pub error: Option<String>,
 }
 
-/// Read the body that follows `head`. Never reads more than `cap` bytes into memory;
-/// stops reading the socket once the cap is reached.
-pub async fn read_body<S: AsyncRead + AsyncWrite + Unpin>(
-    s: &mut BufStream<S>,
-    head: &ResponseHead,
-    cap: usize,
-) -> Body {
-    let mut body = Body::default();
-    if head.status < 200 || head.status == 204 || head.status == 304 {
-        return body;
-    }
-    let chunked = head
-        .headers_named("transfer-encoding")
-        .any(|v| v.to_ascii_lowercase().contains("chunked"));
-    let result: Result<(), String> = if chunked {
-        read_chunked(s, &mut body, cap).await
-    } else if let Some(len) = head
-        .header("content-length")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        match s.read_n(len, &mut body.data, cap).await {
-            Ok(true) => Err(format!(
-                "connection closed after {} of {len} bytes",
-                body.data.len()
-            )),
-            Ok(false) => {
-                body.truncated = len > u64::try_from(cap).unwrap_or(u64::MAX);
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
-    } else {
-        match s.read_n(u64::MAX, &mut body.data, cap).await {
-            Ok(eof) => {
-                body.truncated = !eof;
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
-    };
-    if let Err(e) = result {
-        body.error = Some(e);
-    }
-    body
-}
-
-async fn read_chunked<S: AsyncRead + AsyncWrite + Unpin>(
-    s: &mut BufStream<S>,
-    body: &mut Body,
-    cap: usize,
-) -> Result<(), String> {
-    loop {
-        let line = s.read_line().await?;
-        let size_text = line.split(';').next().unwrap_or_default().trim();
-        let size = u64::from_str_radix(size_text, 16)
-            .map_err(|_| format!("bad chunk size `{}`", clean_text(&line)))?;
-        if size == 0 {
-            // Trailers, then the blank line; a server that just closes is fine too.
-            for _ in 0..64 {
-                match s.read_line().await {
-                    Ok(l) if !l.is_empty() => continue,
-                    _ => break,
-                }
-            }
-            return Ok(());
-        }
-        if s.read_n(size, &mut body.data, cap).await? {
-            return Err("connection closed inside a chunk".into());
-        }
-        if body.data.len() >= cap {
-            body.truncated = true;
-            return Ok(());
-        }
-        s.read_line().await?;
-    }
-}
-
-/// Write a GET. `target` is origin-form (`/path?q`) or, to a proxy, absolute-form.
-pub async fn write_get<S: AsyncWrite + Unpin>(
-    s: &mut S,
+/// One GET over `stream` (a connection the probe opened: the TLS stream,
+/// the tunnel, or plain TCP) with hyper's HTTP/1 connection client: the head
+/// and the body, at most `cap` bytes kept, reading stopped at the cap.
+/// `target` is origin-form (`/path?q`) or, to a proxy, absolute-form.
+/// Unbounded in time: callers bound it.
+pub async fn get<S>(
+    stream: S,
     target: &str,
     host_header: &str,
     proxy_auth: Option<&str>,
-) -> Result<(), String> {
-    let mut req = format!(
-        "GET {target} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: eems-doctor/{}\r\nAccept: */*\r\nConnection: close\r\n",
-        env!("CARGO_PKG_VERSION")
-    );
-    if let Some(a) = proxy_auth {
-        req.push_str(&format!("Proxy-Authorization: Basic {a}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes())
+    cap: usize,
+) -> Result<(ResponseHead, Body), String>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    // As lenient with heads as the answers met in the field need (folded or
+    // malformed header lines), and as strict about size as the probe's caps.
+    let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
+        .allow_spaces_after_header_name_in_responses(true)
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .ignore_invalid_headers_in_responses(true)
+        .max_header_size(MAX_HEAD)
+        .handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
         .await
-        .map_err(|e| io_words(&e))?;
-    s.flush().await.map_err(|e| io_words(&e))
+        .map_err(|e| hyper_words(&e))?;
+    let mut request = hyper::Request::get(target)
+        .header(HOST, host_header)
+        .header(
+            USER_AGENT,
+            concat!("eems-doctor/", env!("CARGO_PKG_VERSION")),
+        )
+        .header(ACCEPT, "*/*")
+        .header(CONNECTION, "close");
+    if let Some(a) = proxy_auth {
+        let value = HeaderValue::from_str(&format!("Basic {a}"))
+            .map_err(|_| "the proxy credentials are not a valid header value".to_owned())?;
+        request = request.header(PROXY_AUTHORIZATION, value);
+    }
+    let request = request
+        .body(Empty::new())
+        .map_err(|e| format!("cannot build the request: {e}"))?;
+    let exchange = async {
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| hyper_words(&e))?;
+        let head = head_of(
+            response.version(),
+            response.status(),
+            response.extensions(),
+            response.headers(),
+        );
+        let mut body = Body {
+            truncated: content_length(&head).is_some_and(|n| n > cap as u64),
+            ..Body::default()
+        };
+        let mut incoming = response.into_body();
+        while body.data.len() < cap {
+            match incoming.frame().await {
+                None => break,
+                Some(Ok(frame)) => {
+                    let Ok(chunk) = frame.into_data() else {
+                        continue; // trailers
+                    };
+                    let room = cap - body.data.len();
+                    body.truncated |= chunk.len() > room;
+                    body.data
+                        .extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+                }
+                Some(Err(e)) => {
+                    body.error = Some(body_error_words(&e, &head, body.data.len()));
+                    break;
+                }
+            }
+        }
+        Ok::<_, String>((head, body))
+    };
+    // The connection is driven beside the exchange and dropped with it: a
+    // body cut at the cap is not read further.
+    let mut exchange = std::pin::pin!(exchange);
+    let mut conn = std::pin::pin!(conn);
+    let mut conn_error: Option<String> = None;
+    let mut conn_ended = false;
+    loop {
+        tokio::select! {
+            done = &mut exchange => {
+                // A request the connection gave up on says only "canceled":
+                // the connection's own error says why.
+                return match (done, conn_error) {
+                    (Err(_), Some(why)) => Err(why),
+                    (done, _) => done,
+                };
+            }
+            ended = &mut conn, if !conn_ended => {
+                conn_ended = true;
+                conn_error = ended.err().map(|e| hyper_words(&e));
+            }
+        }
+    }
+}
+
+fn content_length(head: &ResponseHead) -> Option<u64> {
+    head.header("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+/// A body that broke off, in words: with a Content-Length, how much came.
+fn body_error_words(e: &hyper::Error, head: &ResponseHead, got: usize) -> String {
+    let closed = e.is_incomplete_message()
+        || io_source(e).is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof);
+    match content_length(head) {
+        Some(len) if closed => format!("connection closed after {got} of {len} bytes"),
+        _ if closed => "connection closed inside the body".into(),
+        _ => hyper_words(e),
+    }
+}
+
+/// The innermost I/O error behind a hyper error, if any.
+fn io_source(e: &hyper::Error) -> Option<&std::io::Error> {
+    let mut next: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        next = err.source();
+    }
+    None
+}
+
+/// A hyper failure in the probe's words: the innermost I/O error when there
+/// is one, an answer that never came, else hyper's own text.
+pub fn hyper_words(e: &hyper::Error) -> String {
+    if let Some(io) = io_source(e) {
+        return io_words(io);
+    }
+    if e.is_incomplete_message() {
+        return "connection closed without a complete answer".into();
+    }
+    if e.is_parse() {
+        return format!("malformed HTTP response: {e}");
+    }
+    e.to_string()
 }
 
 /// An I/O error in words an administrator recognises.
@@ -367,18 +315,26 @@ pub fn io_words(e: &std::io::Error) -> String {
     }
 }
 
-/// The head of a reqwest response as the probe records it: the status line
-/// as sent (hyper keeps a reason phrase that is not the standard one), and
-/// the headers (names lower case, as hyper gives them).
+/// The head of a reqwest response as the probe records it (see [`head_of`]).
 pub fn response_head(r: &reqwest::Response) -> ResponseHead {
-    let status = r.status();
-    let reason = match r.extensions().get::<hyper::ext::ReasonPhrase>() {
+    head_of(r.version(), r.status(), r.extensions(), r.headers())
+}
+
+/// A response head as the probe records it, from hyper's or reqwest's
+/// parts: the status line as sent (hyper keeps a reason phrase that is not
+/// the standard one), and the headers (names lower case, as hyper gives them).
+fn head_of(
+    version: hyper::Version,
+    status: hyper::StatusCode,
+    extensions: &hyper::http::Extensions,
+    headers: &hyper::HeaderMap,
+) -> ResponseHead {
+    let reason = match extensions.get::<hyper::ext::ReasonPhrase>() {
         Some(p) => clean_text(&String::from_utf8_lossy(p.as_bytes())),
         None => status.canonical_reason().unwrap_or_default().to_owned(),
     };
-    let status_line = clean_text(&format!("{:?} {} {reason}", r.version(), status.as_u16()));
-    let headers = r
-        .headers()
+    let status_line = clean_text(&format!("{version:?} {} {reason}", status.as_u16()));
+    let headers = headers
         .iter()
         .map(|(k, v)| {
             let value = String::from_utf8_lossy(v.as_bytes());
@@ -471,15 +427,24 @@ mod tests {
         assert_eq!(clean_text("a\u{1}b\r\n\t c "), "ab c");
     }
 
-    async fn body_of(raw: &'static [u8], cap: usize) -> (ResponseHead, Body) {
-        let (mut client, mut server) = tokio::io::duplex(64 * 1024);
+    /// `get` against a peer that answers `raw` whatever it is asked.
+    async fn body_of(raw: &'static [u8], cap: usize) -> Result<(ResponseHead, Body), String> {
+        use tokio::io::AsyncWriteExt;
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
         tokio::spawn(async move {
-            server.write_all(raw).await.unwrap();
+            // Answer once the request head is in, as a server does.
+            let mut got = Vec::new();
+            let mut b = [0u8; 1024];
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match server.read(&mut b).await {
+                    Ok(n) if n > 0 => got.extend_from_slice(&b[..n]),
+                    _ => return,
+                }
+            }
+            let _ = server.write_all(raw).await;
+            let _ = server.shutdown().await;
         });
-        let mut s = BufStream::new(&mut client);
-        let head = s.read_head(false).await.unwrap();
-        let body = read_body(&mut s, &head, cap).await;
-        (head, body)
+        get(client, "/x", "h", None, cap).await
     }
 
     #[test]
@@ -529,21 +494,66 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let (_, b) = body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 100).await;
+            let (h, b) = body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 100).await.unwrap();
+            assert_eq!(h.status_line, "HTTP/1.1 200 OK");
             assert_eq!((b.data.as_slice(), b.truncated, b.error.is_none()), (&b"hello"[..], false, true));
             let (_, b) = body_of(
                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nT: 1\r\n\r\n",
                 100,
             )
-            .await;
+            .await
+            .unwrap();
             assert_eq!(b.data, b"hello world");
-            assert!(b.error.is_none());
-            let (_, b) = body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 4).await;
+            assert!(b.error.is_none(), "{:?}", b.error);
+            let (_, b) = body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 4).await.unwrap();
             assert_eq!((b.data.as_slice(), b.truncated), (&b"0123"[..], true));
-            let (_, b) = body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n012", 100).await;
-            assert!(b.error.unwrap().contains("3 of 10"));
-            let (_, b) = body_of(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 100).await;
-            assert!(b.error.unwrap().contains("bad chunk size"));
+            // Until EOF, cut at the cap.
+            let (_, b) = body_of(b"HTTP/1.1 200 OK\r\n\r\n0123456789", 4).await.unwrap();
+            assert_eq!((b.data.as_slice(), b.truncated), (&b"0123"[..], true));
+            let (_, b) = body_of(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n012", 100).await.unwrap();
+            assert_eq!(b.data, b"012");
+            assert_eq!(b.error.as_deref(), Some("connection closed after 3 of 10 bytes"));
+            let (_, b) = body_of(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 100).await.unwrap();
+            assert!(b.error.is_some() && b.data.is_empty());
+            // The reason phrase as sent; folded and malformed header lines tolerated.
+            let (h, _) = body_of(
+                b"HTTP/1.1 403 Verboten\r\nX-A: 1\r\n  folded\r\nnonsense\r\nVia: 1.1 p\r\nContent-Length: 0\r\n\r\n",
+                100,
+            )
+            .await
+            .unwrap();
+            assert_eq!((h.status, h.status_line.as_str()), (403, "HTTP/1.1 403 Verboten"));
+            assert_eq!(h.header("via"), Some("1.1 p"));
+            assert_eq!(h.header("x-a"), Some("1 folded"));
+            // Not HTTP, no answer at all, a head past the cap: errors in words.
+            let e = body_of(b"SSH-2.0-OpenSSH_9.2\r\n\r\n", 100).await.unwrap_err();
+            assert!(e.starts_with("malformed HTTP response"), "{e}");
+            let e = body_of(b"", 100).await.unwrap_err();
+            assert_eq!(e, "connection closed without a complete answer");
+            let big: &'static [u8] = Box::leak(
+                format!("HTTP/1.1 200 OK\r\nX-Big: {}\r\n\r\n", "a".repeat(70_000)).into_bytes().into_boxed_slice(),
+            );
+            let e = body_of(big, 100).await.unwrap_err();
+            assert!(e.contains("too large") || e.contains("malformed"), "{e}");
+        });
+    }
+
+    /// The CONNECT answer is read to its blank line and not a byte further.
+    #[test]
+    fn connect_head_leaves_the_tunnel_bytes() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut s: &[u8] = b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\n\r\n\x16\x03\x01";
+            let h = read_connect_head(&mut s).await.unwrap();
+            assert_eq!(h.status, 407);
+            assert_eq!(h.header("proxy-authenticate"), Some("Basic realm=\"x\""));
+            assert_eq!(s, b"\x16\x03\x01");
+            let mut short: &[u8] = b"HTTP/1.1 200 Conn";
+            let e = read_connect_head(&mut short).await.unwrap_err();
+            assert!(e.contains("middle of the response head"), "{e}");
         });
     }
 }

@@ -1,9 +1,10 @@
 //! Live probes: walk the path the mitigation service walks and record every
 //! step as a fact (DNS, TCP, proxy CONNECT, TLS, the OCS GET, CRL/AIA/CTL
-//! downloads through the WinHTTP proxy). Judging the facts is the checks' job.
+//! downloads through the WinHTTP proxy, and the informative GetExchangeConfig
+//! request to the same host). Judging the facts is the checks' job.
 //!
 //! Layout: `engine` runs the steps; `net` (URLs, proxies, DNS, TCP, CONNECT),
-//! `http` (reqwest's answers as facts, and the small client for the OCS request), `danger` (the recording TLS verifier),
+//! `http` (reqwest's and hyper's answers as facts, the CONNECT head), `danger` (the recording TLS verifier),
 //! `cert` (certificate and CRL facts) and `ocs` (the OCS answer) are its parts.
 //! `unsafe` is denied everywhere but in `os_verify`'s CryptoAPI calls.
 
@@ -29,6 +30,9 @@ use std::time::{Duration, Instant};
 
 /// Default OCS endpoint (the service's own URL).
 pub const DEFAULT_OCS_URL: &str = "https://officeclient.microsoft.com/getexchangemitigations";
+/// Health Checker's second URL on the OCS host (Feature Flighting): the
+/// probe requests this path on the `--ocs-url`'s host, as an informative step.
+pub const CONFIG_PATH: &str = "/GetExchangeConfig";
 /// Default CTL location Windows fetches root updates from.
 pub const DEFAULT_CTL_URL: &str =
     "http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/authrootstl.cab";

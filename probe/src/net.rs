@@ -2,7 +2,7 @@
 //! TLS. Proxy credentials are kept only in `ProxySpec::auth` (already
 //! Base64-encoded for the header) and never appear in any display string.
 
-use super::http::{BufStream, ResponseHead, io_words};
+use super::http::{ResponseHead, io_words, read_connect_head};
 use base64::Engine as _;
 use eems_parsers::uri::strip_credentials;
 use eems_parsers::winhttp::ProxyList;
@@ -371,9 +371,7 @@ pub async fn connect_tunnel(
         .write_all(req.as_bytes())
         .await
         .map_err(|e| (None, format!("sending CONNECT: {}", io_words(&e))))?;
-    let mut bs = BufStream::new(&mut *stream);
-    let head = bs
-        .read_head(true)
+    let head = read_connect_head(stream)
         .await
         .map_err(|e| (None, format!("reading the proxy's answer: {e}")))?;
     Ok(judge_connect(&head, authority, proxy.auth.is_some()))

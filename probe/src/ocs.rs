@@ -9,21 +9,23 @@ use eems_parsers::probe_results::{CertInfo, OcsResponse};
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// Headers worth keeping: who answered (OCS front end, proxy, cache) and what.
+/// Headers worth keeping: who answered (OCS front end, proxy, cache) and
+/// what. Recorded in these spellings whatever case the answer used (hyper
+/// gives names lower case), so reports read the same from every server.
 const KEPT_HEADERS: &[&str] = &[
-    "content-type",
-    "content-length",
-    "transfer-encoding",
-    "server",
-    "via",
-    "x-officecluster",
-    "x-officefe",
-    "x-officeversion",
-    "location",
-    "x-cache",
-    "x-squid-error",
-    "x-powered-by",
-    "date",
+    "Content-Type",
+    "Content-Length",
+    "Transfer-Encoding",
+    "Server",
+    "Via",
+    "X-OfficeCluster",
+    "X-OfficeFE",
+    "X-OfficeVersion",
+    "Location",
+    "X-Cache",
+    "X-Squid-Error",
+    "X-Powered-By",
+    "Date",
 ];
 
 static CONFIG_ID: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -133,8 +135,10 @@ pub fn analyze(head: &ResponseHead, body: &[u8]) -> (OcsResponse, Vec<CertInfo>)
     let headers: Vec<(String, String)> = head
         .headers
         .iter()
-        .filter(|(k, _)| KEPT_HEADERS.contains(&k.to_ascii_lowercase().as_str()))
-        .cloned()
+        .filter_map(|(k, v)| {
+            let name = KEPT_HEADERS.iter().find(|h| h.eq_ignore_ascii_case(k))?;
+            Some(((*name).to_owned(), v.clone()))
+        })
         .collect();
     let from_ocs = head.headers.iter().any(|(k, _)| {
         k.eq_ignore_ascii_case("x-officecluster") || k.eq_ignore_ascii_case("x-officefe")

@@ -392,6 +392,38 @@ fn non_xml_answer_gives_an_excerpt() {
     );
 }
 
+/// An answer larger than the cap is read up to the cap and no further: the
+/// OCS request (hyper over the probe's TLS stream) keeps 4 MiB, says so, and
+/// ends without waiting for the rest (the server announces more than it sends).
+#[test]
+fn oversized_answer_is_cut_at_the_cap() {
+    let mut response =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 50000000\r\n\r\n".to_vec();
+    response.extend(std::iter::repeat_n(b'a', 5 * 1024 * 1024));
+    let w = world(Some(response));
+    let t = Instant::now();
+    let r = run(&w.cfg(true));
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    let ocs = r.ocs.as_ref().unwrap();
+    assert_eq!(ocs.body_bytes, 4 * 1024 * 1024);
+    let step = r.step(StepKind::OcsRequest).unwrap();
+    assert_eq!(step.outcome, StepOutcome::Failed);
+    assert!(
+        step.details.iter().any(|d| d == "body cut at 4 MiB"),
+        "{step:#?}"
+    );
+    // The same answer to GetExchangeConfig is a 200: answered, cut at its own 1 MiB cap.
+    let config = r.step(StepKind::OcsConfig).unwrap();
+    assert_eq!(
+        (config.outcome, config.http_status),
+        (StepOutcome::Ok, Some(200))
+    );
+    assert!(
+        config.details.iter().any(|d| d == "1048576 body bytes"),
+        "{config:#?}"
+    );
+}
+
 /// The timeout bound: with 1 s, the probe must end before 3 s whatever is silent.
 const T: Duration = Duration::from_secs(1);
 const BOUND: Duration = Duration::from_secs(3);
@@ -656,6 +688,15 @@ fn through_a_connect_proxy_with_and_without_credentials() {
             .contains(&"through the proxy tunnel".to_owned())
     );
     assert!(r.ocs.as_ref().unwrap().eocs_xml);
+    // GetExchangeConfig took a tunnel of its own, with the credentials too.
+    assert_eq!(outcome(&r, StepKind::OcsConfig), StepOutcome::Ok);
+    assert_eq!(proxy.heads().len(), 2);
+    assert!(
+        proxy
+            .heads()
+            .iter()
+            .all(|h| h.contains("Proxy-Authorization: Basic ZWVtczpwdw==\r\n"))
+    );
     let head = proxy.heads()[0].clone();
     let ocs_port = w.ocs_port();
     assert!(
@@ -692,5 +733,15 @@ fn through_a_connect_proxy_with_and_without_credentials() {
     );
     assert_eq!(outcome(&r, StepKind::Tls), StepOutcome::Skipped);
     assert_eq!(outcome(&r, StepKind::OcsRequest), StepOutcome::Skipped);
+    let config = r.step(StepKind::OcsConfig).unwrap();
+    assert_eq!(config.outcome, StepOutcome::Skipped);
+    assert!(
+        config
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("same host and path"),
+        "{config:#?}"
+    );
     assert!(r.tls.is_none() && r.crls.is_empty());
 }

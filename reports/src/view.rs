@@ -7,7 +7,7 @@ use eems_checks::evidence::InputSummary;
 use eems_checks::finding::{Evidence, Severity};
 use eems_checks::registry;
 use eems_checks::{CheckOutcome, CheckResult};
-use eems_parsers::probe_results::{ProbeReport, StepKind, StepOutcome};
+use eems_parsers::probe_results::{ProbeReport, ProbeStep, StepKind, StepOutcome};
 
 /// The server's name, or a placeholder when no input named it.
 /// The server's name as shown: control and bidi characters visible as
@@ -157,6 +157,7 @@ pub(crate) fn step_kind(k: StepKind) -> &'static str {
         StepKind::Crl => "crl",
         StepKind::Aia => "aia",
         StepKind::Ctl => "ctl",
+        StepKind::OcsConfig => "ocs-config",
     }
 }
 
@@ -169,14 +170,17 @@ pub(crate) fn step_outcome(o: StepOutcome) -> &'static str {
     }
 }
 
-/// The probe line when no probe finding names a failed step.
+/// The probe line when no probe finding names a failed step. The
+/// GetExchangeConfig request is informative: its failure is said, not counted.
 pub(crate) fn probe_summary(p: &ProbeReport) -> String {
+    let failing = |s: &&ProbeStep| matches!(s.outcome, StepOutcome::Failed | StepOutcome::TimedOut);
     let failed = p
         .steps
         .iter()
-        .filter(|s| matches!(s.outcome, StepOutcome::Failed | StepOutcome::TimedOut))
+        .filter(failing)
+        .filter(|s| s.kind != StepKind::OcsConfig)
         .count();
-    if failed == 0 {
+    let mut line = if failed == 0 {
         format!(
             "every step passed ({} step{} in {} ms)",
             p.steps.len(),
@@ -185,7 +189,21 @@ pub(crate) fn probe_summary(p: &ProbeReport) -> String {
         )
     } else {
         format!("{failed} step(s) failed without a finding: see the steps below")
+    };
+    if let Some(s) = p.steps_of(StepKind::OcsConfig).find(failing) {
+        if failed == 0 {
+            line = format!(
+                "every step of the service's path passed ({} steps in {} ms)",
+                p.steps.len(),
+                p.duration_ms
+            );
+        }
+        line.push_str(&format!(
+            "; the informative GetExchangeConfig request failed ({})",
+            s.reason.as_deref().unwrap_or("no answer")
+        ));
     }
+    line
 }
 
 /// The folder every input of the server is in (the analysed bundle), with
@@ -378,6 +396,46 @@ pub(crate) fn is_problem_input(i: &InputSummary) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A failed GetExchangeConfig request is said, never counted as a failed step.
+    #[test]
+    fn probe_summary_says_the_informative_step_apart() {
+        let step = |kind, outcome, reason: Option<&str>| ProbeStep {
+            kind,
+            target: "t".into(),
+            outcome,
+            reason: reason.map(str::to_owned),
+            duration_ms: 1,
+            details: Vec::new(),
+            http_status: None,
+            proxy_authenticate: None,
+        };
+        let mut p = ProbeReport {
+            steps: vec![
+                step(StepKind::Dns, StepOutcome::Ok, None),
+                step(StepKind::OcsConfig, StepOutcome::Ok, None),
+            ],
+            duration_ms: 7,
+            ..ProbeReport::default()
+        };
+        assert_eq!(probe_summary(&p), "every step passed (2 steps in 7 ms)");
+        p.steps[1] = step(
+            StepKind::OcsConfig,
+            StepOutcome::Failed,
+            Some("answered HTTP 503"),
+        );
+        assert_eq!(
+            probe_summary(&p),
+            "every step of the service's path passed (2 steps in 7 ms); the informative GetExchangeConfig request failed (answered HTTP 503)"
+        );
+        p.steps
+            .push(step(StepKind::Ctl, StepOutcome::TimedOut, None));
+        assert!(
+            probe_summary(&p).starts_with("1 step(s) failed without a finding"),
+            "{}",
+            probe_summary(&p)
+        );
+    }
 
     #[test]
     fn counts_line() {

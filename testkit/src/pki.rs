@@ -21,6 +21,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub const OCS_HOST: &str = "officeclient.microsoft.com";
 pub const OCS_PATH: &str = "/getexchangemitigations";
+/// Health Checker's second URL on the same host (Feature Flighting).
+pub const CONFIG_PATH: &str = "/GetExchangeConfig";
 
 // Paths on the CRL/AIA server, shaped like Microsoft's and DigiCert's.
 pub const LEAF_CRL_PATH: &str = "/pkiops/crl/Microsoft%20Azure%20RSA%20TLS%20Issuing%20CA%2004.crl";

@@ -62,24 +62,7 @@ fn bind(rt: &Runtime) -> (TcpListener, SocketAddr) {
 
 /// Read one request head (bounded: 64 KiB, 5 s) and parse what the tests look at.
 async fn read_head<S: AsyncReadExt + Unpin>(s: &mut S) -> Option<Seen> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 2048];
-    let fut = async {
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 65_536 {
-            match s.read(&mut chunk).await {
-                Ok(0) | Err(_) => return false,
-                Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
-            }
-        }
-        true
-    };
-    if !matches!(
-        tokio::time::timeout(Duration::from_secs(5), fut).await,
-        Ok(true)
-    ) {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&buf);
+    let text = read_raw_head(s).await?;
     let mut first = text.split("\r\n").next()?.split(' ');
     let method = first.next()?.to_owned();
     let target = first.next()?.to_owned();
@@ -117,6 +100,22 @@ async fn accept(listener: &TcpListener) -> Option<TcpStream> {
     }
 }
 
+/// Serve every connection `listener` accepts with `handle`, each in a task
+/// of its own, for as long as the runtime lives.
+fn serve_each<F, Fut>(rt: &Runtime, listener: TcpListener, handle: F)
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    rt.spawn(async move {
+        loop {
+            if let Some(tcp) = accept(&listener).await {
+                tokio::spawn(handle(tcp));
+            }
+        }
+    });
+}
+
 fn response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut out = format!(
         "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -137,12 +136,46 @@ pub enum OcsMode {
     /// 200 with the `<EOCS>` body and OCS's `X-OfficeCluster`/`X-OfficeFE` headers.
     Healthy,
     /// 403 with an HTML block page, as a filtering proxy or WAF would send.
+    /// A filter that lists only the mitigation URL: GetExchangeConfig answers.
     BlockPage,
+    /// The mitigations as `Healthy`, but GetExchangeConfig answers 503 (the
+    /// other service on the host is down).
+    ConfigDown,
 }
 
 pub const BLOCK_PAGE: &str = "<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1>\
 <p>The requested URL https://officeclient.microsoft.com/getexchangemitigations is blocked by corporate policy \
 (category: Uncategorized).</p></body></html>";
+
+/// Synthetic: the answer of the Feature Flighting endpoint. Only its status
+/// and OCS's front-end headers matter to the probe; the body is a stand-in
+/// (the reference notes do not quote the real one).
+pub const CONFIG_BODY: &str = "<ExchangeConfig><!-- synthetic test answer --></ExchangeConfig>";
+
+/// What the stand-in answers to GetExchangeConfig in `mode`.
+fn config_answer(mode: OcsMode) -> Vec<u8> {
+    let office = [
+        ("Server", "Microsoft-IIS/10.0"),
+        ("X-OfficeFE", "ConfigFE_IN_15"),
+        ("X-OfficeCluster", "eus2-config.officeapps.live.com"),
+    ];
+    match mode {
+        OcsMode::Healthy | OcsMode::BlockPage => {
+            let mut h = vec![("Content-Type", "application/xml; charset=utf-8")];
+            h.extend(office);
+            response("200 OK", &h, CONFIG_BODY.as_bytes())
+        }
+        OcsMode::ConfigDown => {
+            let mut h = vec![("Content-Type", "text/html")];
+            h.extend(office);
+            response(
+                "503 Service Unavailable",
+                &h,
+                b"<html><body>Service Unavailable</body></html>",
+            )
+        }
+    }
+}
 
 /// The OCS stand-in: HTTPS on 127.0.0.1, presenting `chain` for officeclient.microsoft.com.
 pub struct OcsServer {
@@ -159,6 +192,9 @@ impl OcsServer {
         mode: OcsMode,
     ) -> Self {
         Self::serve(chain, key, move |req| {
+            if req.method == "GET" && req.path.eq_ignore_ascii_case(super::pki::CONFIG_PATH) {
+                return config_answer(mode);
+            }
             if req.method != "GET" || !req.path.eq_ignore_ascii_case(super::pki::OCS_PATH) {
                 return response(
                     "404 Not Found",
@@ -167,7 +203,7 @@ impl OcsServer {
                 );
             }
             match mode {
-                OcsMode::Healthy => response(
+                OcsMode::Healthy | OcsMode::ConfigDown => response(
                     "200 OK",
                     &[
                         ("Content-Type", "application/xml; charset=utf-8"),
@@ -219,30 +255,25 @@ impl OcsServer {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let seen2 = Arc::clone(&seen);
         let reply = Arc::new(reply);
-        rt.spawn(async move {
-            loop {
-                let Some(tcp) = accept(&listener).await else {
-                    continue;
+        serve_each(&rt, listener, move |tcp| {
+            let acceptor = acceptor.clone();
+            let seen = Arc::clone(&seen2);
+            let reply = Arc::clone(&reply);
+            async move {
+                let Ok(Ok(mut tls)) =
+                    tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await
+                else {
+                    return;
                 };
-                let acceptor = acceptor.clone();
-                let seen = Arc::clone(&seen2);
-                let reply = Arc::clone(&reply);
-                tokio::spawn(async move {
-                    let Ok(Ok(mut tls)) =
-                        tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await
-                    else {
-                        return;
-                    };
-                    let Some(req) = read_head(&mut tls).await else {
-                        return;
-                    };
-                    let reply = reply(&req);
-                    if let Ok(mut v) = seen.lock() {
-                        v.push(req);
-                    }
-                    let _ = tls.write_all(&reply).await;
-                    let _ = tls.shutdown().await;
-                });
+                let Some(req) = read_head(&mut tls).await else {
+                    return;
+                };
+                let reply = reply(&req);
+                if let Ok(mut v) = seen.lock() {
+                    v.push(req);
+                }
+                let _ = tls.write_all(&reply).await;
+                let _ = tls.shutdown().await;
             }
         });
         OcsServer {
@@ -279,48 +310,43 @@ impl HttpServer {
         let all_404 = Arc::new(Mutex::new(false));
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let (f2, a2, s2) = (Arc::clone(&files), Arc::clone(&all_404), Arc::clone(&seen));
-        rt.spawn(async move {
-            loop {
-                let Some(mut tcp) = accept(&listener).await else {
-                    continue;
+        serve_each(&rt, listener, move |mut tcp| {
+            let (files, all_404, seen) = (Arc::clone(&f2), Arc::clone(&a2), Arc::clone(&s2));
+            async move {
+                let Some(req) = read_head(&mut tcp).await else {
+                    return;
                 };
-                let (files, all_404, seen) = (Arc::clone(&f2), Arc::clone(&a2), Arc::clone(&s2));
-                tokio::spawn(async move {
-                    let Some(req) = read_head(&mut tcp).await else {
-                        return;
-                    };
-                    let deny = all_404.lock().map(|b| *b).unwrap_or(false);
-                    let hit = if deny {
-                        None
-                    } else {
-                        files.lock().ok().and_then(|f| f.get(&req.path).cloned())
-                    };
-                    let ctype = if req.path.ends_with(".crl") {
-                        "application/pkix-crl"
-                    } else if req.path.ends_with(".crt") {
-                        "application/pkix-cert"
-                    } else {
-                        "application/octet-stream"
-                    };
-                    let reply = match hit {
-                        Some(body) if req.method == "HEAD" => {
-                            let mut r = response("200 OK", &[("Content-Type", ctype)], &body);
-                            r.truncate(r.len() - body.len());
-                            r
-                        }
-                        Some(body) => response("200 OK", &[("Content-Type", ctype)], &body),
-                        None => response(
-                            "404 Not Found",
-                            &[("Content-Type", "text/plain")],
-                            b"not found",
-                        ),
-                    };
-                    if let Ok(mut v) = seen.lock() {
-                        v.push(req);
+                let deny = all_404.lock().map(|b| *b).unwrap_or(false);
+                let hit = if deny {
+                    None
+                } else {
+                    files.lock().ok().and_then(|f| f.get(&req.path).cloned())
+                };
+                let ctype = if req.path.ends_with(".crl") {
+                    "application/pkix-crl"
+                } else if req.path.ends_with(".crt") {
+                    "application/pkix-cert"
+                } else {
+                    "application/octet-stream"
+                };
+                let reply = match hit {
+                    Some(body) if req.method == "HEAD" => {
+                        let mut r = response("200 OK", &[("Content-Type", ctype)], &body);
+                        r.truncate(r.len() - body.len());
+                        r
                     }
-                    let _ = tcp.write_all(&reply).await;
-                    let _ = tcp.shutdown().await;
-                });
+                    Some(body) => response("200 OK", &[("Content-Type", ctype)], &body),
+                    None => response(
+                        "404 Not Found",
+                        &[("Content-Type", "text/plain")],
+                        b"not found",
+                    ),
+                };
+                if let Ok(mut v) = seen.lock() {
+                    v.push(req);
+                }
+                let _ = tcp.write_all(&reply).await;
+                let _ = tcp.shutdown().await;
             }
         });
         HttpServer {
@@ -459,43 +485,38 @@ impl ConnectProxy {
         let (listener, addr) = bind(&rt);
         let heads: Arc<Mutex<Vec<String>>> = Arc::default();
         let heads2 = Arc::clone(&heads);
-        rt.spawn(async move {
-            loop {
-                let Some(mut tcp) = accept(&listener).await else {
-                    continue;
+        serve_each(&rt, listener, move |mut tcp| {
+            let (heads, auth) = (Arc::clone(&heads2), auth.clone());
+            async move {
+                let Some(head) = read_raw_head(&mut tcp).await else {
+                    return;
                 };
-                let (heads, auth) = (Arc::clone(&heads2), auth.clone());
-                tokio::spawn(async move {
-                    let Some(head) = read_raw_head(&mut tcp).await else {
-                        return;
-                    };
-                    if let Ok(mut v) = heads.lock() {
-                        v.push(head.clone());
-                    }
-                    if let Some(a) = auth
-                        && !head.contains(&format!("Proxy-Authorization: Basic {a}\r\n"))
-                    {
-                        let deny = "HTTP/1.1 407 Proxy Authentication Required\r\n\
+                if let Ok(mut v) = heads.lock() {
+                    v.push(head.clone());
+                }
+                if let Some(a) = auth
+                    && !head.contains(&format!("Proxy-Authorization: Basic {a}\r\n"))
+                {
+                    let deny = "HTTP/1.1 407 Proxy Authentication Required\r\n\
                                     Proxy-Authenticate: Basic realm=\"eems test\"\r\n\
                                     Content-Length: 0\r\n\r\n";
-                        let _ = tcp.write_all(deny.as_bytes()).await;
-                        return;
-                    }
-                    let authority = head.split(' ').nth(1).unwrap_or_default();
-                    let port: u16 = authority
-                        .rsplit(':')
-                        .next()
-                        .and_then(|p| p.parse().ok())
-                        .unwrap_or(443);
-                    let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", port)).await else {
-                        let _ = tcp.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
-                        return;
-                    };
-                    let _ = tcp
-                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                        .await;
-                    let _ = tokio::io::copy_bidirectional(&mut tcp, &mut upstream).await;
-                });
+                    let _ = tcp.write_all(deny.as_bytes()).await;
+                    return;
+                }
+                let authority = head.split(' ').nth(1).unwrap_or_default();
+                let port: u16 = authority
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(443);
+                let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", port)).await else {
+                    let _ = tcp.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                    return;
+                };
+                let _ = tcp
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await;
+                let _ = tokio::io::copy_bidirectional(&mut tcp, &mut upstream).await;
             }
         });
         ConnectProxy {
@@ -515,7 +536,7 @@ impl ConnectProxy {
 }
 
 /// One request head as text (bounded: 64 KiB, 5 s).
-async fn read_raw_head(s: &mut TcpStream) -> Option<String> {
+async fn read_raw_head<S: AsyncReadExt + Unpin>(s: &mut S) -> Option<String> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     let fut = async {

@@ -86,6 +86,11 @@ fn live(ev: &ServerEvidence) -> Live {
             &format!("body: {b}"),
         ));
     }
+    let config = probe::config_note(r);
+    if let Some((_, s)) = &config {
+        evidence.push(probe::step_evidence(ev, s));
+    }
+    let config = config.map(|(t, _)| t).unwrap_or_default();
     let quote = o
         .body_excerpt
         .as_deref()
@@ -98,7 +103,7 @@ fn live(ev: &ServerEvidence) -> Live {
         .unwrap_or_default();
     Live::Fail(
         finding(&META, Confidence::High, title)
-            .detail(format!("The live probe's GET of {} did not return signed mitigation XML. {source}{quote}", r.ocs_url))
+            .detail(format!("The live probe's GET of {} did not return signed mitigation XML. {source}{quote}{config}", r.ocs_url))
             .evidence(evidence)
             .step(Step::text("Allow https://officeclient.microsoft.com/getexchangemitigations in the proxy's URL filter and content scanning (no block page, no login page, no rewriting)."))
             .step(Step::cmd(
@@ -190,6 +195,66 @@ mod tests {
                 .iter()
                 .any(|e| e.excerpt.contains("Server: squid/5.7"))
         );
+    }
+
+    /// GetExchangeConfig is informative: it adds a sentence (and its step)
+    /// to a failed mitigation request, and never makes or unmakes a finding.
+    #[test]
+    fn the_config_request_informs_and_never_decides() {
+        use eems_parsers::probe_results::StepOutcome;
+        let url = "https://officeclient.microsoft.com/GetExchangeConfig";
+        let config = |outcome, status, reason: Option<&str>| {
+            let mut s = step(StepKind::OcsConfig, url, outcome, reason);
+            s.http_status = status;
+            s
+        };
+        let ev = |r| ServerEvidence {
+            probes: Some(r),
+            ..ServerEvidence::default()
+        };
+        let mut r = healthy();
+        let down = config(
+            StepOutcome::Failed,
+            Some(503),
+            Some("answered HTTP 503 Service Unavailable"),
+        );
+        r.steps.push(down.clone());
+        assert_eq!(run(&ev(r)), Outcome::Pass);
+        let blocked = || {
+            let mut r = healthy();
+            if let Some(o) = r.ocs.as_mut() {
+                o.status = 403;
+                o.from_ocs = false;
+                o.eocs_xml = false;
+            }
+            r
+        };
+        let Outcome::Fail(alone) = run(&ev(blocked())) else {
+            panic!()
+        };
+        assert!(!alone[0].detail.contains("GetExchangeConfig"));
+        for (s, said) in [
+            (
+                config(StepOutcome::Ok, Some(200), None),
+                "answered GetExchangeConfig (Health Checker's second URL: another service behind the same name and network path) with HTTP 200",
+            ),
+            (down, "failed too (answered HTTP 503 Service Unavailable)"),
+        ] {
+            let mut r = blocked();
+            r.steps.push(s);
+            let Outcome::Fail(f) = run(&ev(r)) else {
+                panic!()
+            };
+            assert_eq!(f[0].title, alone[0].title);
+            assert!(f[0].detail.contains(said), "{}", f[0].detail);
+            assert!(
+                f[0].evidence
+                    .iter()
+                    .any(|e| e.excerpt.starts_with(&format!("GetExchangeConfig {url}"))),
+                "{:?}",
+                f[0].evidence
+            );
+        }
     }
 
     #[test]

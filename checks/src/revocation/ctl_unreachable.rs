@@ -13,7 +13,7 @@ static META: CheckMeta = CheckMeta {
     title: "ctldl.windowsupdate.com is reachable on port 80",
     severity: Severity::Warning,
     role: Role::Cause,
-    priority: 160,
+    priority: 215,
     stage: None,
     explains: &[],
     fix: Fix::Text("allow HTTP/80 to ctldl.windowsupdate.com through WinHTTP"),
