@@ -4,7 +4,9 @@
 //! Only regular files are evidence (issue 18): a FIFO, socket or device is
 //! listed with the reason and never opened; symbolic links are followed only
 //! when their target stays inside the analysed folder, and a link that loops
-//! or leaves it is listed, never read. Every read is bounded: a per-file and
+//! or leaves it is listed, never read; a file reached by two names (links, a
+//! hard link) is read once. Binary data is skipped after its first 64 KiB.
+//! Every read is bounded: a per-file and
 //! a per-bundle budget (`--max-file-size`, `--max-bundle-size`); past it the
 //! input is `partial` and says why.
 
@@ -618,7 +620,9 @@ fn read_input(
         // streaming is off (`parse`).
         Size::Unknown => stream_min < u64::MAX,
     };
-    if !streamable {
+    // Standard input is looked at first even when it is not streamed
+    // (`parse`): `/dev/zero` piped in is binary, not 256 MiB to hold.
+    if !streamable && matches!(size, Size::Known(_)) {
         return read_whole(path, r, (limit, note), hint, what);
     }
     let head_len = usize::try_from(limit.min(eems_parsers::stream::HEAD as u64)).unwrap_or(0);
@@ -626,7 +630,10 @@ fn read_input(
     if let Err(e) = (&mut r).take(head_len as u64).read_to_end(&mut head) {
         return (Input::err(path, format!("{what}: {e}")), 0);
     }
-    let Some(encoding) = eems_parsers::stream::log_encoding(&head, Some(&path)) else {
+    let encoding = streamable
+        .then(|| eems_parsers::stream::log_encoding(&head, Some(&path)))
+        .flatten();
+    let Some(encoding) = encoding else {
         // Binary data (`/dev/zero` on standard input, a dump in a bundle) is
         // no evidence: reading it to the budget would only hold it.
         if let Some(at) = eems_parsers::text::binary_at(&head) {

@@ -6,6 +6,33 @@
 //! Bounds asserted here are correctness bounds (no blow-up, no hang), far
 //! above what the cases need; measured figures are in BENCHMARKS.md
 //! (`bench/hostile.sh`).
+//!
+//! Issue 18's rows and their tests (each through the real binary, with a
+//! time bound, a peak RSS bound and the reason for what was skipped):
+//!
+//! | row | input or situation | test |
+//! |---|---|---|
+//! | 1 | FIFO in a folder (`analyze`, `parse`, `fleet`) | `hostile_folders_are_listed_never_read` |
+//! | 2 | links to `/dev/zero`, `/dev/urandom`; such a bundle in `fleet` | `hostile_folders_are_listed_never_read` |
+//! | 2 | `analyze -` / `parse -` fed `/dev/zero`, `/dev/urandom`, text without end | `endless_stdin_is_cut_at_the_budget` |
+//! | 3 | `MitigationService/up → ..` | `hostile_folders_are_listed_never_read` |
+//! | 3 | sibling links, a link and its target, a hard link | `a_file_reached_by_two_names_is_read_once` |
+//! | 4 | three `x → .` self links (`analyze`, `parse`, `fleet`) | `hostile_folders_are_listed_never_read` |
+//! | 5 | 2 GB sparse logs; a log past `--max-file-size` | `big_regular_files_are_cut_at_the_budget` (memory flat in size: `tests/streaming.rs`) |
+//! | 6 | a huge `InternetWebProxy` value | `a_huge_value_is_quoted_cut_in_every_report` |
+//! | 7 | a listing of 50,000 servers; linear JSON/HTML writers | `a_fifty_thousand_server_listing_is_linear` |
+//! | 7 | no partial report left at `-o` | `a_report_is_renamed_into_place` |
+//! | 8 | terminal escapes in a server name | `hostile_server_names_are_data` |
+//! | 9 | a bidi override in a server name (text, HTML, fleet table, JSON) | `hostile_server_names_are_data`, `json_keeps_hostile_names_as_escaped_data` |
+//! | 10 | links planted in a fleet OUTDIR | `links_planted_in_the_fleet_outdir_are_never_written_through` |
+//! | 11 | a link in a bundle to a file outside it | `hostile_folders_are_listed_never_read` |
+//! | 12 | two `fleet` runs into one OUTDIR | `a_second_scan_is_refused_and_a_killed_scan_leaves_nothing_to_misread` |
+//! | 13 | `OUTDIR/servers` not writable | `an_unwritable_servers_folder_is_an_error` |
+//! | 14 | `collect`: a tool's grandchild keeps the pipe open; endless output | `collect_stops_the_whole_tool_tree_and_caps_its_output` |
+//! | 15 | a zip nested in a zip bundle (`analyze`, `fleet`) | `a_nested_zip_is_not_read_as_text` |
+//! | 16 | `fleet --jobs 20000` | `jobs_are_capped` |
+//! | 17 | a newline in a file name | `a_newline_in_a_file_name_cannot_forge_a_line` |
+//! | 17 | `kill -9` during `fleet` | `a_second_scan_is_refused_and_a_killed_scan_leaves_nothing_to_misread` |
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a test failure
 
@@ -193,6 +220,17 @@ fn run_args(dir: &Path, args: &[&str], stdin: Option<Stdio>) -> (Run, Duration) 
 
 /// [`run_args`], the binary started through `prefix` (e.g. `setpriv …`).
 fn run_as(dir: &Path, prefix: &[&str], args: &[&str], stdin: Option<Stdio>) -> (Run, Duration) {
+    run_within(dir, prefix, args, stdin, FOLDER_TIME * 2)
+}
+
+/// [`run_as`], killed past `limit` of wall time.
+fn run_within(
+    dir: &Path,
+    prefix: &[&str],
+    args: &[&str],
+    stdin: Option<Stdio>,
+    limit: Duration,
+) -> (Run, Duration) {
     let bin = env!("CARGO_BIN_EXE_eems-doctor");
     let mut cmd = match prefix.split_first() {
         Some((p, rest)) => {
@@ -208,7 +246,7 @@ fn run_as(dir: &Path, prefix: &[&str], args: &[&str], stdin: Option<Stdio>) -> (
         .env("EEMS_DOCTOR_NOW", "2025-02-13T00:00:00Z")
         .current_dir(dir)
         .stdin(stdin.unwrap_or_else(Stdio::null));
-    let r = watch(cmd, FOLDER_TIME * 2);
+    let r = watch(cmd, limit);
     let took = r.took;
     (r, took)
 }
@@ -216,9 +254,10 @@ fn run_as(dir: &Path, prefix: &[&str], args: &[&str], stdin: Option<Stdio>) -> (
 #[allow(clippy::print_stderr)] // the measured figures, for BENCHMARKS.md
 fn bounded(what: &str, r: &Run, took: Duration, rss_kb: u64) {
     eprintln!(
-        "{what}: exit {}, {:.2} s, peak {} MB",
+        "{what}: exit {}, {:.2} s ({:.2} s CPU), peak {} MB",
         r.code,
         took.as_secs_f64(),
+        r.cpu.as_secs_f64(),
         r.peak_kb / 1024
     );
     assert!(!r.stderr.contains("panicked"), "{what}: {}", r.stderr);
@@ -513,20 +552,32 @@ fn big_regular_files_are_cut_at_the_budget() {
 
 /// Row 2: standard input fed `/dev/zero` (or `/dev/urandom`) is binary
 /// data: skipped after its first 64 KiB with the reason, in a few MB (it
-/// was read to the 256 MiB budget and held twice, 530 MB). Text without end
-/// is read to the per-file budget and reported partial with the reason.
+/// was read to the 256 MiB budget and held twice, 530 MB), by `analyze` and
+/// by `parse` (which reads standard input whole). Text without end is read
+/// to the per-file budget and reported partial with the reason.
 #[cfg(unix)]
 #[test]
 fn endless_stdin_is_cut_at_the_budget() {
     let dir = tempfile::tempdir().unwrap();
-    for dev in ["/dev/zero", "/dev/urandom"] {
+    for (sub, dev) in [
+        ("analyze", "/dev/zero"),
+        ("analyze", "/dev/urandom"),
+        ("parse", "/dev/zero"),
+    ] {
         let src = std::fs::File::open(dev).unwrap();
-        let args = ["analyze", "--format", "json", "-"];
+        let args = [sub, "--format", "json", "-"];
         let (r, took) = run_args(dir.path(), &args, Some(src.into()));
         bounded(&format!("{args:?} < {dev}"), &r, took, 64 * 1024);
-        assert_eq!(r.code, 3, "{}", r.stderr);
         let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
-        let why = v["unassigned"][0]["reason"].as_str().unwrap_or_default();
+        let why = if sub == "analyze" {
+            assert_eq!(r.code, 3, "{}", r.stderr);
+            v["unassigned"][0]["reason"].as_str().unwrap_or_default()
+        } else {
+            assert_eq!(r.code, 1, "{}", r.stderr);
+            v["inputs"][0]["problems"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+        };
         assert!(
             why.starts_with("skipped: binary data (a NUL byte at offset")
                 && why.ends_with("not read past its first 64 KiB"),
@@ -569,42 +620,106 @@ fn listing(dir: &Path, n: usize) -> String {
 /// JSON and HTML writers linear: four times the servers, about four times
 /// the time (a quadratic writer takes sixteen). Debug builds are ~10x slower
 /// than release: the JSON and HTML runs use 2,500 and 10,000 servers.
+///
+/// Time here is CPU time, not wall time: the 50,000-server run needs ~14 s
+/// of CPU in a debug build (release figures in BENCHMARKS.md), and on the
+/// shared 2-core machine at load 10 that was 41–60 s of wall time, which
+/// measured the other workers. Wall time keeps a hang guard (300 s).
 #[test]
 fn a_fifty_thousand_server_listing_is_linear() {
     let _turn = heavy();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // Every server's diagnosis is kept for the report: memory grows with the
-    // servers (about 16 KB each in text), time must not grow faster.
-    const RSS: u64 = 1024 * 1024;
+    // servers (~14 KB each, 701 MB at 50,000 in a debug build; it was 986 MB
+    // before check reasons were shared and the evidence freed as it is
+    // diagnosed), time must not grow faster.
+    const RSS: u64 = 800 * 1024;
+    const GUARD: Duration = Duration::from_secs(300);
     let big = listing(d, 50_000);
-    let (r, took) = run_args(d, &["analyze", "-o", "report.out", &big], None);
-    bounded("analyze 50k servers --format text", &r, took, RSS);
+    let (r, took) = run_within(d, &[], &["analyze", "-o", "report.out", &big], None, GUARD);
+    eprintln!(
+        "analyze 50k servers --format text: exit {}, {:.2} s ({:.2} s CPU), peak {} MB",
+        r.code,
+        took.as_secs_f64(),
+        r.cpu.as_secs_f64(),
+        r.peak_kb / 1024
+    );
+    assert!(r.cpu < FOLDER_TIME, "50k: {:?} of CPU", r.cpu);
+    assert!(r.peak_kb < RSS, "50k: peak RSS {} MB", r.peak_kb / 1024);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     let out = std::fs::read_to_string(d.join("report.out")).unwrap();
     assert!(out.starts_with("50000 servers") && out.contains("EX49999"));
     let (small, large) = (listing(d, 2_500), listing(d, 10_000));
     for format in ["json", "html"] {
         let mut times = Vec::new();
         for (n, file) in [(2_500, &small), (10_000, &large)] {
-            let (r, took) = run_args(
-                d,
-                &["analyze", "--format", format, "-o", "report.out", file],
-                None,
+            let args = ["analyze", "--format", format, "-o", "report.out", file];
+            let (r, took) = run_within(d, &[], &args, None, GUARD);
+            eprintln!(
+                "analyze {n} servers --format {format}: {:.2} s ({:.2} s CPU), peak {} MB",
+                took.as_secs_f64(),
+                r.cpu.as_secs_f64(),
+                r.peak_kb / 1024
             );
-            bounded(
-                &format!("analyze {n} servers --format {format}"),
-                &r,
-                took,
-                RSS,
+            assert!(r.cpu < FOLDER_TIME, "{n} {format}: {:?} of CPU", r.cpu);
+            assert!(
+                r.peak_kb < RSS,
+                "{n} {format}: peak RSS {} MB",
+                r.peak_kb / 1024
             );
-            times.push(took.as_secs_f64());
+            assert_eq!(r.code, 1, "{}", r.stderr);
+            times.push(r.cpu.as_secs_f64());
         }
         let ratio = times[1] / times[0];
         assert!(
             ratio < 8.0,
-            "{format}: 4x the servers took {ratio:.1}x the time"
+            "{format}: 4x the servers took {ratio:.1}x the CPU time"
         );
     }
+}
+
+/// Row 7, the report file: `-o` is written to a temp file beside it and
+/// renamed into place (a new inode, no temp file left), so a run killed
+/// half-way never leaves a partial report; a link at `-o` is followed.
+#[cfg(unix)]
+#[test]
+fn a_report_is_renamed_into_place() {
+    use std::os::unix::fs::{MetadataExt, symlink};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    sample_bundle(&d.join("EX01"));
+    std::fs::write(d.join("report.txt"), "OLD\n").unwrap();
+    let before = std::fs::metadata(d.join("report.txt")).unwrap().ino();
+    std::fs::write(d.join("target.txt"), "OLD\n").unwrap();
+    symlink("target.txt", d.join("link.txt")).unwrap();
+    for out in ["report.txt", "link.txt"] {
+        let (r, took) = run_args(d, &["analyze", "-o", out, "EX01"], None);
+        bounded(&format!("analyze -o {out}"), &r, took, FOLDER_RSS_KB);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let report = std::fs::read_to_string(d.join("report.txt")).unwrap();
+    assert!(report.starts_with("EXMBX01"), "{report}");
+    assert_ne!(
+        std::fs::metadata(d.join("report.txt")).unwrap().ino(),
+        before
+    );
+    assert!(
+        std::fs::symlink_metadata(d.join("link.txt"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("target.txt")).unwrap(),
+        report
+    );
+    let left: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".eems-report-"))
+        .collect();
+    assert!(left.is_empty(), "temp files left: {left:?}");
 }
 
 /// Rows 8–9: a server name with terminal escapes or a bidi override is

@@ -16,6 +16,9 @@ pub struct Watched {
     /// Most threads seen at once (`Threads:` in /proc).
     pub peak_threads: u64,
     pub took: Duration,
+    /// CPU time it used (user + system, from /proc; zero without it): what
+    /// a quadratic algorithm grows, whatever else runs on the machine.
+    pub cpu: Duration,
 }
 
 impl Watched {
@@ -31,6 +34,17 @@ fn proc_status(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// User + system CPU time of `pid` so far (`/proc/PID/stat` fields 14 and
+/// 15, in clock ticks of 1/100 s: USER_HZ is 100 on every Linux the tests
+/// run on).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name can hold spaces: fields count from after its `)`.
+    let mut f = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let ticks: u64 = f.next()?.parse::<u64>().ok()? + f.next()?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 /// The binary under test, `eems-doctor`.
@@ -55,8 +69,11 @@ pub fn watch(mut cmd: Command, limit: Duration) -> Watched {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
     let start = Instant::now();
-    let (mut peak_kb, mut peak_threads) = (0, 0);
+    let (mut peak_kb, mut peak_threads, mut cpu) = (0, 0, Duration::ZERO);
     let status = loop {
+        if let Some(t) = cpu_time(child.id()) {
+            cpu = cpu.max(t);
+        }
         if let Some(kb) = proc_status(child.id(), "VmHWM:") {
             peak_kb = peak_kb.max(kb);
         }
@@ -84,5 +101,6 @@ pub fn watch(mut cmd: Command, limit: Duration) -> Watched {
         peak_kb,
         peak_threads,
         took,
+        cpu,
     }
 }
