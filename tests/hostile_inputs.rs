@@ -631,9 +631,10 @@ fn a_fifty_thousand_server_listing_is_linear() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // Every server's diagnosis is kept for the report: memory grows with the
-    // servers (~14 KB each, 701 MB at 50,000 in a debug build; it was 986 MB
-    // before check reasons were shared and the evidence freed as it is
-    // diagnosed), time must not grow faster.
+    // servers (~12 KB each, 612 MB at 50,000 in a debug build; it was 986 MB
+    // before check reasons were shared, the evidence freed as it is
+    // diagnosed and the finished report no longer copied), time must not
+    // grow faster.
     const RSS: u64 = 800 * 1024;
     const GUARD: Duration = Duration::from_secs(300);
     let big = listing(d, 50_000);
