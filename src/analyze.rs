@@ -327,6 +327,10 @@ pub fn analyze_groups(
     };
     let mut out = Vec::new();
     let mut any_read = false;
+    // Most check reasons are the same text for every server: one copy of
+    // each (a 50,000-server listing kept 50,000 of each; issue 18 row 7).
+    let mut shared: std::collections::HashSet<std::sync::Arc<str>> =
+        std::collections::HashSet::new();
     for g in groups {
         let parsed: Vec<(String, eems_parsers::ParsedInput)> = g
             .files
@@ -365,13 +369,29 @@ pub fn analyze_groups(
                 Some((f.path.as_str(), why.as_str()))
             })
             .collect();
-        for mut ev in collect::collect_group(&inputs) {
+        let mut evidence = collect::collect_group(&inputs);
+        evidence.reverse();
+        while let Some(mut ev) = evidence.pop() {
+            // The evidence of the servers diagnosed so far is freed as the
+            // diagnoses grow (a 50,000-server listing's is ~150 MB).
+            if evidence.len() < evidence.capacity() / 2 {
+                evidence.shrink_to_fit();
+            }
             if !reasons.is_empty() {
                 for i in &mut ev.inputs {
                     i.reason = reasons.get(i.path.as_str()).map(|r| (*r).to_owned());
                 }
             }
-            out.push(diagnose(&ev, &ctx));
+            let mut d = diagnose(&ev, &ctx);
+            for r in d.checks.iter_mut().filter_map(|c| c.reason.as_mut()) {
+                match shared.get(&**r) {
+                    Some(one) => *r = one.clone(),
+                    None => {
+                        shared.insert(r.clone());
+                    }
+                }
+            }
+            out.push(d);
         }
     }
     (out, any_read)
@@ -429,13 +449,44 @@ pub fn emit_report(
         Format::Nagios => eems_reports::to_nagios(report),
     };
     match output {
-        Some(path) => std::fs::write(path, body)
+        Some(path) => write_whole(path, body.as_bytes())
             .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e)),
         None => {
             crate::out::print(&body);
             Ok(())
         }
     }
+}
+
+/// Write `bytes` to `path` through a temp file beside it, renamed over it
+/// when complete: a run killed or failing half-way leaves the previous
+/// report (or nothing), never a partial one (issue 18). A symbolic link at
+/// `path`, the user's own choice, is followed as a plain write would.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dest = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
+    };
+    let dir = match dest.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut b = tempfile::Builder::new();
+    b.prefix(".eems-report-").suffix(".tmp");
+    // A report is published like any file the user writes: 0666 less the
+    // umask, not a temp file's 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = b.tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.flush()?;
+    tmp.persist(&dest).map(drop).map_err(|e| e.error)
 }
 
 /// `--format` when given, else the `-o` file's extension (`.html`/`.htm`,

@@ -4,7 +4,9 @@
 //! Only regular files are evidence (issue 18): a FIFO, socket or device is
 //! listed with the reason and never opened; symbolic links are followed only
 //! when their target stays inside the analysed folder, and a link that loops
-//! or leaves it is listed, never read. Every read is bounded: a per-file and
+//! or leaves it is listed, never read; a file reached by two names (links, a
+//! hard link) is read once. Binary data is skipped after its first 64 KiB.
+//! Every read is bounded: a per-file and
 //! a per-bundle budget (`--max-file-size`, `--max-bundle-size`); past it the
 //! input is `partial` and says why.
 
@@ -121,6 +123,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 fn human(n: u64) -> String {
     if n >= MIB && n % MIB == 0 {
         format!("{} MiB", n / MIB)
+    } else if n >= 1024 && n % 1024 == 0 {
+        format!("{} KiB", n / 1024)
     } else {
         format!("{n} bytes")
     }
@@ -482,10 +486,26 @@ fn walk(dir: &Path, spent: &mut Spent, out: &mut Vec<Input>) {
                 .push(Input::err(e.path().display().to_string(), why));
             false
         });
+    // Two links to one file inside the folder, or a link and its target,
+    // reach the same file twice: it is read once (issue 18).
+    let mut seen = std::collections::HashMap::new();
     for entry in entries {
         let input = match entry {
             Ok(e) if e.file_type().is_dir() => continue,
             Ok(e) if e.file_type().is_file() => {
+                if let Some(id) = file_id(e.path()) {
+                    let shown = e.path().display().to_string();
+                    if let Some(first) = seen.get(&id) {
+                        found.borrow_mut().push(Input::err(
+                            shown,
+                            format!(
+                                "skipped: the same file as `{first}` (a link or another name for it), already read; not read twice"
+                            ),
+                        ));
+                        continue;
+                    }
+                    seen.insert(id, shown);
+                }
                 if is_zip(e.path()) {
                     let mut inner = Vec::new();
                     read_zip(e.path(), spent, &mut inner);
@@ -516,6 +536,25 @@ fn walk(dir: &Path, spent: &mut Spent, out: &mut Vec<Input>) {
         found.borrow_mut().push(input);
     }
     out.extend(found.into_inner());
+}
+
+/// What makes two paths the same file (device and inode on Unix); `None`
+/// when it cannot be told, and the file is read.
+#[cfg(unix)]
+fn file_id(p: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Windows: the volume and file index, through an open handle (`same-file`).
+#[cfg(windows)]
+fn file_id(p: &Path) -> Option<same_file::Handle> {
+    same_file::Handle::from_path(p).ok()
+}
+
+#[cfg(not(any(unix, windows)))]
+fn file_id(_: &Path) -> Option<()> {
+    None
 }
 
 /// One regular file, within the budget. The type was checked before (an
@@ -612,7 +651,9 @@ fn read_input(
         // streaming is off (`parse`).
         Size::Unknown => stream_min < u64::MAX,
     };
-    if !streamable {
+    // Standard input is looked at first even when it is not streamed
+    // (`parse`): `/dev/zero` piped in is binary, not 256 MiB to hold.
+    if !streamable && matches!(size, Size::Known(_)) {
         return read_whole(path, r, (limit, note), hint, what);
     }
     let head_len = usize::try_from(limit.min(eems_parsers::stream::HEAD as u64)).unwrap_or(0);
@@ -620,7 +661,19 @@ fn read_input(
     if let Err(e) = (&mut r).take(head_len as u64).read_to_end(&mut head) {
         return (Input::err(path, format!("{what}: {e}")), 0);
     }
-    let Some(how) = eems_parsers::stream::streamable(&head, Some(&path)) else {
+    let how = streamable
+        .then(|| eems_parsers::stream::streamable(&head, Some(&path)))
+        .flatten();
+    let Some(how) = how else {
+        // Binary data (`/dev/zero` on standard input, a dump in a bundle) is
+        // no evidence: reading it to the budget would only hold it.
+        if let Some(at) = eems_parsers::text::binary_at(&head) {
+            let why = format!(
+                "skipped: binary data (a NUL byte at offset {at}), neither text nor an event log (.evtx); not read past its first {}",
+                human(head.len() as u64)
+            );
+            return (Input::err(path, why), head.len() as u64);
+        }
         let rest = std::io::Cursor::new(head).chain(r);
         return read_whole(path, rest, (limit, note), hint, what);
     };

@@ -6,10 +6,13 @@
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a test failure
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+use support::watch::{doctor_cmd, watch};
 
 /// Peak RSS allowed for analysing one log, whatever its size. The release
 /// binary stays near 10 MB; the debug build used by `cargo test` is larger.
@@ -17,44 +20,16 @@ const RSS_KB: u64 = 64 * 1024;
 /// How much more a log twice as large may take (noise of the allocator).
 const GROWTH_KB: u64 = 4 * 1024;
 
-fn vm_hwm_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// `eems-doctor SUB --format json ARGS`, stdin from `stdin`: the JSON it
 /// printed and its peak RSS in KiB (killed past 300 s).
 fn doctor(sub: &str, args: &[&str], stdin: Option<&Path>) -> (serde_json::Value, u64) {
     let stdin = stdin.map_or_else(Stdio::null, |p| {
         Stdio::from(std::fs::File::open(p).unwrap())
     });
-    let out = tempfile::NamedTempFile::new().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eems-doctor"))
-        .args([sub, "--format", "json"])
-        .args(args)
-        .stdin(stdin)
-        .stdout(out.reopen().unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    let mut peak = 0;
-    loop {
-        if let Some(kb) = vm_hwm_kb(child.id()) {
-            peak = peak.max(kb);
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if start.elapsed() > Duration::from_secs(300) {
-            let _ = child.kill();
-            panic!("{sub} {args:?} did not finish in 300 s");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let json = serde_json::from_reader(std::fs::File::open(out.path()).unwrap()).unwrap();
-    (json, peak)
+    let mut cmd = doctor_cmd();
+    cmd.args([sub, "--format", "json"]).args(args).stdin(stdin);
+    let r = watch(cmd, Duration::from_secs(300));
+    (r.json(), r.peak_kb)
 }
 
 fn analyze(args: &[&str], stdin: Option<&Path>) -> (serde_json::Value, u64) {

@@ -59,8 +59,11 @@ impl CheckOutcome {
 pub struct CheckResult {
     pub id: CheckId,
     pub outcome: CheckOutcome,
+    /// Shared, not owned: most skip reasons are the same text for every
+    /// server, and a 50,000-server listing keeps every server's checks (the
+    /// binary interns them; issue 18 row 7).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<std::sync::Arc<str>>,
 }
 
 /// Run every registered check. A check that panics ends as `error`; the
@@ -80,10 +83,11 @@ pub fn run_checks(ev: &ServerEvidence, ctx: &Context<'_>) -> (Vec<CheckResult>, 
     // EEMS does not run on an Edge Transport server (Health Checker skips
     // its EEMS section there too): nothing to check, nothing to fix.
     if let Some(edge) = ev.is_edge.as_ref().filter(|e| e.value) {
-        let reason = format!(
+        let reason: std::sync::Arc<str> = format!(
             "an Edge Transport server ({}: {}): the Emergency Mitigation service does not run on Edge, so EEMS does not apply",
             edge.cite.source, edge.cite.excerpt
-        );
+        )
+        .into();
         for check in registry::all() {
             results.push(CheckResult {
                 id: check.meta().id,
@@ -102,14 +106,17 @@ pub fn run_checks(ev: &ServerEvidence, ctx: &Context<'_>) -> (Vec<CheckResult>, 
         let (word, reason) = match outcome {
             // `None`: it passed on what its title says; the reports say so
             // (not stored per server: a 50,000-server listing keeps them all).
-            Outcome::Pass => (CheckOutcome::Pass, check.pass_reason(ev, ctx)),
+            Outcome::Pass => (
+                CheckOutcome::Pass,
+                check.pass_reason(ev, ctx).map(Into::into),
+            ),
             Outcome::Fail(fs) => {
-                let reason = fs.first().map(|f| f.title.clone());
+                let reason = fs.first().map(|f| f.title.as_str().into());
                 findings.extend(fs);
                 (CheckOutcome::Fail, reason)
             }
-            Outcome::Skip(r) => (CheckOutcome::Skip, Some(r)),
-            Outcome::Error(r) => (CheckOutcome::Error, Some(r)),
+            Outcome::Skip(r) => (CheckOutcome::Skip, Some(r.into())),
+            Outcome::Error(r) => (CheckOutcome::Error, Some(r.into())),
         };
         results.push(CheckResult {
             id,

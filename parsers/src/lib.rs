@@ -180,7 +180,7 @@ pub fn parse_input(bytes: &[u8], name_hint: Option<&str>) -> ParsedInput {
             problems: Vec::new(),
         };
     }
-    let decoded = text::decode(bytes);
+    let decoded = text::decode_ref(bytes);
     if decoded.text.trim().is_empty() {
         return empty_input(&decoded, name_hint);
     }
@@ -255,7 +255,7 @@ pub fn parse_input(bytes: &[u8], name_hint: Option<&str>) -> ParsedInput {
 
 /// An empty file is a fact too: `wevtutil` writes nothing when no event
 /// matched. Its name (when it says what it is) keeps that fact.
-fn empty_input(decoded: &text::Decoded, name_hint: Option<&str>) -> ParsedInput {
+fn empty_input(decoded: &text::DecodedRef<'_>, name_hint: Option<&str>) -> ParsedInput {
     let kind = name_hint
         .and_then(sniff::kind_from_name)
         .unwrap_or(Kind::Unrecognized);

@@ -5,6 +5,7 @@
 //! Everything downstream parses `&str` with `\n` line ends only.
 
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// How the input bytes were decoded. Serialised as a stable kebab-case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -57,6 +58,26 @@ pub struct Decoded {
 /// sequences become U+FFFD, as a support engineer would rather see a partly
 /// garbled line than nothing.
 pub fn decode(bytes: &[u8]) -> Decoded {
+    let d = decode_ref(bytes);
+    Decoded {
+        text: d.text.into_owned(),
+        encoding: d.encoding,
+        warnings: d.warnings,
+    }
+}
+
+/// [`Decoded`], borrowing `bytes` where it can.
+#[derive(Debug, Clone)]
+pub struct DecodedRef<'a> {
+    pub text: Cow<'a, str>,
+    pub encoding: Encoding,
+    pub warnings: Vec<String>,
+}
+
+/// [`decode`] without a copy when none is needed: valid UTF-8 with `\n`
+/// line ends (a large input's common case) is borrowed, so parsing it does
+/// not hold the input twice (issue 18: 256 MiB of standard input cost 530 MB).
+pub fn decode_ref(bytes: &[u8]) -> DecodedRef<'_> {
     let (text, encoding) = decode_raw(bytes);
     let mut warnings = Vec::new();
     let utf16 = matches!(
@@ -69,33 +90,48 @@ pub fn decode(bytes: &[u8]) -> Decoded {
                 .to_owned(),
         );
     }
-    Decoded {
+    DecodedRef {
         text: normalize_newlines(text),
         encoding,
         warnings,
     }
 }
 
-fn decode_raw(bytes: &[u8]) -> (String, Encoding) {
+fn decode_raw(bytes: &[u8]) -> (Cow<'_, str>, Encoding) {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return (
-            String::from_utf8_lossy(rest).into_owned(),
-            Encoding::Utf8Bom,
-        );
+        return (String::from_utf8_lossy(rest), Encoding::Utf8Bom);
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return (utf16(rest, true), Encoding::Utf16leBom);
+        return (utf16(rest, true).into(), Encoding::Utf16leBom);
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return (utf16(rest, false), Encoding::Utf16beBom);
+        return (utf16(rest, false).into(), Encoding::Utf16beBom);
     }
     if looks_like_utf16le(bytes) {
-        return (utf16(bytes, true), Encoding::Utf16le);
+        return (utf16(bytes, true).into(), Encoding::Utf16le);
     }
     match std::str::from_utf8(bytes) {
-        Ok(s) => (s.to_owned(), Encoding::Utf8),
-        Err(_) => legacy(bytes),
+        Ok(s) => (s.into(), Encoding::Utf8),
+        Err(_) => {
+            let (text, encoding) = legacy(bytes);
+            (text.into(), encoding)
+        }
     }
+}
+
+/// Where the first NUL byte of `head` (an input's first bytes) is, when it
+/// is binary data: no text format eems-doctor reads has a NUL byte unless it
+/// is UTF-16 (a BOM, or NUL high bytes) or an event log (`.evtx` magic).
+/// Like git, a NUL in the first 8,000 bytes is the sign.
+pub fn binary_at(head: &[u8]) -> Option<usize> {
+    if head.starts_with(crate::sniff::EVTX_MAGIC)
+        || head.starts_with(&[0xFF, 0xFE])
+        || head.starts_with(&[0xFE, 0xFF])
+        || looks_like_utf16le(head)
+    {
+        return None;
+    }
+    memchr::memchr(0, &head[..head.len().min(8000)])
 }
 
 /// UTF-16LE without BOM: ASCII-heavy text has a NUL in most odd positions.
@@ -166,12 +202,18 @@ fn ibm850(bytes: &[u8]) -> String {
 }
 
 /// CRLF and lone CR → LF, and a stray leading BOM character (left by a
-/// concatenation of two files) is dropped.
-pub(crate) fn normalize_newlines(text: String) -> String {
-    let text = text
-        .strip_prefix('\u{FEFF}')
-        .map(str::to_owned)
-        .unwrap_or(text);
+/// concatenation of two files) is dropped. Borrowed text stays borrowed
+/// when nothing changes.
+pub(crate) fn normalize_newlines(text: Cow<'_, str>) -> Cow<'_, str> {
+    let text = match text {
+        Cow::Borrowed(s) => Cow::Borrowed(s.strip_prefix('\u{FEFF}').unwrap_or(s)),
+        Cow::Owned(mut s) => {
+            if s.starts_with('\u{FEFF}') {
+                s.drain(..'\u{FEFF}'.len_utf8());
+            }
+            Cow::Owned(s)
+        }
+    };
     if !text.contains('\r') {
         return text;
     }
@@ -187,7 +229,7 @@ pub(crate) fn normalize_newlines(text: String) -> String {
             out.push(c);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Byte offset → 1-based line number over a decoded text.
@@ -258,6 +300,42 @@ impl<'a> Source<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn valid_utf8_with_lf_is_borrowed_not_copied() {
+        assert!(matches!(
+            decode_ref(b"a\nb\n").text,
+            Cow::Borrowed("a\nb\n")
+        ));
+        assert!(matches!(
+            decode_ref(b"\xEF\xBB\xBFa\n").text,
+            Cow::Borrowed("a\n")
+        ));
+        assert!(matches!(
+            decode_ref("\u{FEFF}a".as_bytes()).text,
+            Cow::Borrowed("a")
+        ));
+        assert_eq!(decode_ref(b"a\r\nb").text, "a\nb");
+        assert_eq!(decode_ref(b"f\xFCr").text, "für");
+    }
+
+    #[test]
+    fn binary_is_a_nul_outside_utf16_and_evtx() {
+        assert_eq!(binary_at(&[0u8; 100]), Some(0));
+        assert_eq!(binary_at(b"MZ\x90\0\x03"), Some(3));
+        assert_eq!(binary_at(b"plain text\r\n"), None);
+        let utf16: Vec<u8> = "Proxy\r\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(binary_at(&utf16), None);
+        assert_eq!(binary_at(b"\xFF\xFEP\0"), None);
+        assert_eq!(binary_at(b"ElfFile\0\0\0"), None);
+        // Past the first 8,000 bytes a NUL is a damaged text file, not binary.
+        let mut late = vec![b'a'; 9000];
+        late[8500] = 0;
+        assert_eq!(binary_at(&late), None);
+    }
 
     #[test]
     fn utf8_bom_and_crlf() {

@@ -342,14 +342,14 @@ impl ServerView {
                     // title is beside it).
                     reason: c
                         .reason
-                        .clone()
+                        .as_deref()
                         .filter(|r| {
                             c.outcome != CheckOutcome::Pass
-                                || view::check_title(c.id.as_str()) != Some(r)
+                                || view::check_title(c.id.as_str()) != Some(*r)
                         })
                         .map(|r| match root.as_deref() {
                             Some(rt) => r.replace(rt, ""),
-                            None => r,
+                            None => r.to_owned(),
                         })
                         .unwrap_or_default(),
                     finding_anchor: if c.outcome == CheckOutcome::Fail {

@@ -204,7 +204,7 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint, single: bool) {
             // Check titles say what a pass means; for a failure the finding's
             // title (the check's reason) says what is wrong.
             let what = match (&c.reason, failed) {
-                (Some(r), _) => r.clone(),
+                (Some(r), _) => r.to_string(),
                 (None, true) => view::check_title(c.id.as_str())
                     .unwrap_or_default()
                     .to_owned(),

@@ -7,6 +7,7 @@
 
 pub mod dns;
 pub mod squid;
+pub mod watch;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;

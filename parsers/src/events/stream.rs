@@ -124,7 +124,7 @@ pub(crate) fn read_chunked(
                 }
                 _ => head,
             };
-            let text = normalize_newlines(String::from_utf8_lossy(head).into_owned());
+            let text = normalize_newlines(String::from_utf8_lossy(head)).into_owned();
             width = Some(list::wrap_width(&Source::new(&text)));
         }
         scanned = cutter.scan(&buf, scanned, eof, &mut cut);
@@ -132,7 +132,7 @@ pub(crate) fn read_chunked(
             && let Some(end) = cutter.header_end
         {
             let head = String::from_utf8_lossy(buf.get(..end).unwrap_or(&[])).into_owned();
-            prefix = Some(normalize_newlines(head));
+            prefix = Some(normalize_newlines(head.into()).into_owned());
         }
         let ready = if eof {
             (!buf.is_empty()).then_some(buf.len())
@@ -141,7 +141,7 @@ pub(crate) fn read_chunked(
         };
         if let Some(end) = ready {
             let part = buf.get(..end).unwrap_or(&[]);
-            let own = normalize_newlines(String::from_utf8_lossy(part).into_owned());
+            let own = normalize_newlines(String::from_utf8_lossy(part)).into_owned();
             let newlines = own.matches('\n').count();
             let (text, from) = match prefix.as_deref().filter(|_| cutter.cuts > 0) {
                 Some(p) => (

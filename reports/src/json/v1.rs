@@ -437,9 +437,10 @@ impl From<&CheckResult> for CheckV1 {
         let reason = match c.outcome {
             CheckOutcome::Pass => c
                 .reason
-                .clone()
+                .as_deref()
+                .map(str::to_owned)
                 .or_else(|| registry::find(c.id.as_str()).map(|k| k.meta().title.to_owned())),
-            _ => c.reason.clone(),
+            _ => c.reason.as_deref().map(str::to_owned),
         };
         CheckV1 {
             id: c.id.as_str().to_owned(),

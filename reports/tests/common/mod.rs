@@ -45,7 +45,7 @@ fn checks(outcomes: &[(CheckId, CheckOutcome, &str)]) -> Vec<CheckResult> {
                 Some((_, outcome, reason)) => CheckResult {
                     id,
                     outcome: *outcome,
-                    reason: Some((*reason).to_owned()),
+                    reason: Some((*reason).into()),
                 },
                 None => CheckResult {
                     id,
@@ -314,7 +314,7 @@ pub fn hostile() -> Report {
     d.root_causes[0].evidence[0].excerpt = format!("cause excerpt {evil}");
     d.root_causes[0].next_steps[1].command = Some(format!("cmd {evil}"));
     d.inputs[3].path = InputSource::File(format!("{evil}.txt"));
-    d.checks[0].reason = Some(format!("reason {evil}"));
+    d.checks[0].reason = Some(format!("reason {evil}").into());
     // Text mentioning a URL is fine; it must stay text.
     d.findings[1].detail = "see https://officeclient.microsoft.com/getexchangemitigations".into();
     Report {
