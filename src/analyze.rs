@@ -370,7 +370,10 @@ pub fn analyze_groups(
                     i.reason = reasons.get(i.path.as_str()).map(|r| (*r).to_owned());
                 }
             }
-            out.push(diagnose(&ev, &ctx));
+            let mut d = diagnose(&ev, &ctx);
+            // Reports cite files as they are in the bundle (issue 13).
+            d.make_paths_relative(&g.name);
+            out.push(d);
         }
     }
     (out, any_read)

@@ -779,3 +779,42 @@ fn nagios_line_and_exit_code() {
     assert!(out.starts_with("EEMS WARNING - "), "{out}");
     assert!(out.contains("warning=1;;;0"), "{out}");
 }
+
+/// Issue 13: a report cites files as they are in the bundle, in every
+/// format, however the bundle was named on the command line. The analysed
+/// path itself is said once (JSON `paths_relative_to`, the grouping line).
+#[test]
+fn paths_are_relative_to_the_bundle_in_every_format() {
+    let abs = std::fs::canonicalize("samples/16-paste-only").unwrap();
+    let abs = abs.to_str().unwrap();
+    let (v, _) = analyze(&[abs]);
+    let s = &v["servers"][0];
+    assert_eq!(s["paths_relative_to"], abs);
+    assert_eq!(s["inputs"][0]["path"], "eems-ticket-paste.txt");
+    let mut left = serde_json::to_string(s).unwrap();
+    left = left.replace(&format!("\"paths_relative_to\":\"{abs}\""), "");
+    assert!(!left.contains(abs), "an absolute path is left: {left}");
+    let (v, _) = analyze(&["samples/02-build-before-march-2023"]);
+    let log = "MitigationService/MitigationService_2025012708-1.LOG";
+    assert_eq!(v["servers"][0]["build"]["source"], log);
+    let cited: Vec<String> = v["servers"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["evidence"].as_array().unwrap().clone())
+        .map(|e| e["source"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(cited.iter().any(|c| c == log), "{cited:?}");
+    for format in ["text", "html"] {
+        let r = support::doctor(&[
+            "analyze".into(),
+            "--format".into(),
+            format.into(),
+            abs.into(),
+        ]);
+        let grouping = format!("{abs}: one folder");
+        let rest = r.stdout.replace(&grouping, "");
+        assert!(r.stdout.contains("eems-ticket-paste.txt"), "{format}");
+        assert!(!rest.contains(abs), "{format} still names {abs}:\n{rest}");
+    }
+}

@@ -47,6 +47,11 @@ impl Facts {
         self.defs.is_empty()
     }
 
+    /// The citations of the values read (to make their paths relative).
+    pub fn cites_mut(&mut self) -> impl Iterator<Item = &mut Evidence> {
+        self.known.iter_mut().filter_map(|r| r.cite.as_mut())
+    }
+
     /// Every fact in display order: the values read, and the others as
     /// not collected with the command that collects them.
     pub fn rows(&self) -> Vec<FactRow> {

@@ -295,9 +295,6 @@ impl ServerView {
     fn new(index: usize, d: &ServerDiagnosis) -> Self {
         let name = view::server_name(d);
         let anchor = format!("s{}-{}", index + 1, slug(&name));
-        // Paths are shown relative to the analysed folder: the reader has
-        // the bundle, not the analyst's disk.
-        let root = view::bundle_root(d);
         let finding_anchor = |id: &str| -> Option<String> {
             d.findings
                 .iter()
@@ -346,10 +343,6 @@ impl ServerView {
                         .filter(|r| {
                             c.outcome != CheckOutcome::Pass
                                 || view::check_title(c.id.as_str()) != Some(r)
-                        })
-                        .map(|r| match root.as_deref() {
-                            Some(rt) => r.replace(rt, ""),
-                            None => r,
                         })
                         .unwrap_or_default(),
                     finding_anchor: if c.outcome == CheckOutcome::Fail {
@@ -409,25 +402,6 @@ impl ServerView {
                 collect_ref: f.collect_ref.unwrap_or(0),
             })
             .collect();
-        let rel = |v: &mut EvidenceView| {
-            v.location = view::relative(&v.location, root.as_deref()).to_owned();
-        };
-        let mut headline = headline;
-        let mut others: Vec<CauseView> = others;
-        let mut findings: Vec<FindingView> = findings;
-        for c in headline.iter_mut().chain(others.iter_mut()) {
-            c.evidence.iter_mut().for_each(rel);
-        }
-        for f in &mut findings {
-            f.evidence.iter_mut().for_each(rel);
-        }
-        let inputs: Vec<InputRow> = inputs
-            .into_iter()
-            .map(|mut i| {
-                i.path = view::relative(&i.path, root.as_deref()).to_owned();
-                i
-            })
-            .collect();
         ServerView {
             facts,
             collect,
@@ -443,10 +417,7 @@ impl ServerView {
             status: d.status.as_str(),
             status_word: view::status_upper(d.status),
             build: view::build_line(d.build.as_ref()),
-            build_source: d
-                .build
-                .as_ref()
-                .map(|b| view::relative(&b.source, root.as_deref()).to_owned()),
+            build_source: d.build.as_ref().map(|b| b.source.clone()),
             headline,
             others,
             counts: counts.line(),

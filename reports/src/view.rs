@@ -188,45 +188,12 @@ pub(crate) fn probe_summary(p: &ProbeReport) -> String {
     }
 }
 
-/// The folder every input of the server is in (the analysed bundle), with
-/// its trailing separator; `None` when they share none.
-pub(crate) fn bundle_root(d: &ServerDiagnosis) -> Option<String> {
-    let mut paths = d.inputs.iter().map(|i| i.path.as_str());
-    let first = paths.next()?;
-    let mut len = first.rfind(['/', '\\']).map_or(0, |i| i + 1);
-    for p in paths {
-        while len > 0 && !(p.len() >= len && p.get(..len) == first.get(..len)) {
-            len = first
-                .get(..len - 1)
-                .and_then(|h| h.rfind(['/', '\\']))
-                .map_or(0, |i| i + 1);
-        }
-    }
-    (len > 0).then(|| first.get(..len).unwrap_or_default().to_owned())
-}
-
-/// `path` relative to the bundle root, when it is inside it.
-pub(crate) fn relative<'a>(path: &'a str, root: Option<&str>) -> &'a str {
-    root.and_then(|r| path.strip_prefix(r))
-        .filter(|p| !p.is_empty())
-        .unwrap_or(path)
-}
-
-/// `source:line` relative to the bundle root.
-pub(crate) fn short_location(e: &Evidence, root: Option<&str>) -> String {
-    let src = relative(&e.source, root);
-    match e.line {
-        Some(l) => format!("{src}:{l}"),
-        None => src.to_owned(),
-    }
-}
-
 /// One line of "What eems-doctor saw", as shown (the evidence window in one
-/// line; citations relative to the bundle).
+/// line).
 pub(crate) struct FactLine {
     pub label: &'static str,
     pub value: Option<String>,
-    /// `file:line` relative to the bundle.
+    /// `file:line`.
     pub cite: Option<String>,
     pub collect: Option<&'static str>,
     /// 1-based number of `collect` in [`collect_commands`], so that a
@@ -262,8 +229,6 @@ pub(crate) fn fact_lines(d: &ServerDiagnosis) -> Vec<FactLine> {
 }
 
 fn fact_lines_unnumbered(d: &ServerDiagnosis) -> Vec<FactLine> {
-    let root = bundle_root(d);
-    let root = root.as_deref();
     let mut lines = Vec::new();
     let (mut earliest, mut latest) = (None, None);
     for r in &d.facts.rows() {
@@ -281,10 +246,7 @@ fn fact_lines_unnumbered(d: &ServerDiagnosis) -> Vec<FactLine> {
                 };
                 lines.push(FactLine {
                     label: "Evidence window",
-                    cite: value
-                        .as_ref()
-                        .and(l.cite.as_ref())
-                        .map(|c| short_location(c, root)),
+                    cite: value.as_ref().and(l.cite.as_ref()).map(location),
                     collect: value.is_none().then_some(l.collect).flatten(),
                     collect_ref: None,
                     value,
@@ -295,7 +257,7 @@ fn fact_lines_unnumbered(d: &ServerDiagnosis) -> Vec<FactLine> {
         lines.push(FactLine {
             label: r.label,
             value: r.value.clone(),
-            cite: r.cite.as_ref().map(|c| short_location(c, root)),
+            cite: r.cite.as_ref().map(location),
             collect: r.collect,
             collect_ref: None,
         });
@@ -402,42 +364,6 @@ mod tests {
             Counts::of(&checks).line(),
             "3 checks: 1 fail, 1 pass, 0 skip, 1 error"
         );
-    }
-
-    #[test]
-    fn bundle_root_is_the_common_folder() {
-        use eems_checks::evidence::InputSummary;
-        let mut d = eems_checks::diagnosis::diagnose(
-            &eems_checks::evidence::ServerEvidence::default(),
-            &eems_checks::check::Context::embedded(&eems_checks::builds::BuildTable::embedded()),
-        );
-        let i = |p: &str| InputSummary {
-            path: eems_checks::evidence::InputSource::File(p.to_owned()),
-            kind: "mitigation-log".into(),
-            status: eems_parsers::Status::Parsed,
-            reason: None,
-        };
-        d.inputs = vec![
-            i("samples/01-healthy/MitigationService/a.LOG"),
-            i("samples/01-healthy/get-service.txt"),
-        ];
-        let root = bundle_root(&d);
-        assert_eq!(root.as_deref(), Some("samples/01-healthy/"));
-        let e = Evidence::new("samples/01-healthy/MitigationService/a.LOG", Some(9), "x");
-        assert_eq!(
-            short_location(&e, root.as_deref()),
-            "MitigationService/a.LOG:9"
-        );
-        assert_eq!(
-            relative("elsewhere/b.txt", root.as_deref()),
-            "elsewhere/b.txt"
-        );
-        d.inputs = vec![i("samples/01-h/a.txt"), i("samples/01-healthy/b.txt")];
-        assert_eq!(bundle_root(&d).as_deref(), Some("samples/"));
-        d.inputs = vec![i("a.txt"), i("b/c.txt")];
-        assert_eq!(bundle_root(&d), None);
-        d.inputs = vec![i("C:\\cases\\EX01\\a.txt"), i("C:\\cases\\EX01\\b.txt")];
-        assert_eq!(bundle_root(&d).as_deref(), Some("C:\\cases\\EX01\\"));
     }
 
     #[test]

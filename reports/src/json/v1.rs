@@ -66,6 +66,11 @@ pub struct Server {
     /// the command that collects it. Absent when nothing could be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facts: Option<FactsV1>,
+    /// Extra (v1): the folder or zip analysed, as given on the command line.
+    /// Every `source` and input `path` of this server inside it is relative
+    /// to it (`MitigationService/MitigationService_2025012708-1.LOG`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths_relative_to: Option<String>,
 }
 
 /// Extra (v1): the server's facts as read. Every field is present; an
@@ -324,6 +329,7 @@ impl Server {
             probes: d.probes.clone(),
             failed_step: d.failed_step.clone(),
             facts: FactsV1::from_facts(&d.facts),
+            paths_relative_to: d.paths_relative_to.clone(),
         }
     }
 }
