@@ -818,3 +818,33 @@ fn paths_are_relative_to_the_bundle_in_every_format() {
         assert!(!rest.contains(abs), "{format} still names {abs}:\n{rest}");
     }
 }
+
+/// Issue 13: candidates that share the command telling them apart show it
+/// once (text and HTML), and counts read as English ("crashed 3 times").
+#[test]
+fn a_shared_fix_is_shown_once_and_counts_are_worded() {
+    let cmd = "eems-doctor probe --proxy http://10.20.30.40:8080/ --winhttp-proxy 10.20.30.40:8080";
+    for format in ["text", "html"] {
+        let r = support::doctor(&[
+            "analyze".into(),
+            "--format".into(),
+            format.into(),
+            "samples/04-tls-inspection-proxy".into(),
+        ]);
+        assert_eq!(r.stdout.matches(cmd).count(), 1, "{format}:\n{}", r.stdout);
+        assert_eq!(
+            r.stdout.matches("Fix: the same as for 1 above.").count()
+                + r.stdout.matches("Fix:  the same as for 1 above.").count(),
+            2,
+            "{format}"
+        );
+        let r = support::doctor(&[
+            "analyze".into(),
+            "--format".into(),
+            format.into(),
+            "samples/15-watson-crashing".into(),
+        ]);
+        assert!(r.stdout.contains("crashed 3 times"), "{format}");
+        assert!(!r.stdout.contains("(s)"), "{format}:\n{}", r.stdout);
+    }
+}

@@ -50,6 +50,10 @@ struct ServerView {
     passed: Vec<CheckRow>,
     findings: Vec<FindingView>,
     inputs: Vec<InputRow>,
+    /// `The 7 inputs, their kind and status`.
+    inputs_label: String,
+    /// `25 passing checks`.
+    passed_label: String,
     problem_inputs: usize,
     probe: Option<ProbeView>,
     /// "What eems-doctor saw".
@@ -123,9 +127,9 @@ struct CauseView {
     steps: Vec<StepView>,
     /// Anchor of the finding with the same id on this server, if any.
     finding_anchor: Option<String>,
-    /// The fix is an earlier cause's (candidates share the command that
-    /// tells them apart): said once.
-    steps_as_above: bool,
+    /// The rank of the earlier cause whose fix this is (candidates share
+    /// the command that tells them apart): said once; 0 = its own.
+    steps_as: usize,
     /// The evidence is an earlier cause's.
     evidence_as_above: bool,
 }
@@ -304,8 +308,8 @@ impl ServerView {
         let mut causes = d.root_causes.iter().enumerate().map(|(i, c)| {
             let mut v = CauseView::new(i + 1, c, finding_anchor(c.id.as_str()));
             let earlier = d.root_causes.get(..i).unwrap_or_default();
-            if !c.next_steps.is_empty() && earlier.iter().any(|e| e.next_steps == c.next_steps) {
-                v.steps_as_above = true;
+            if let Some(rank) = view::same_fix_as(&d.root_causes, i) {
+                v.steps_as = rank;
                 v.steps.clear();
             }
             if !c.evidence.is_empty() && earlier.iter().any(|e| e.evidence == c.evidence) {
@@ -412,6 +416,12 @@ impl ServerView {
                 .as_ref()
                 .map(|p| ProbeView::new(p, d.failed_step.as_deref())),
             problem_inputs: inputs.iter().filter(|i| i.problem).count(),
+            inputs_label: if inputs.len() == 1 {
+                "The input, its kind and status".to_owned()
+            } else {
+                format!("The {} inputs, their kind and status", inputs.len())
+            },
+            passed_label: view::count(passed.len() as u64, "passing check", "passing checks"),
             anchor,
             name,
             status: d.status.as_str(),
@@ -494,15 +504,15 @@ impl ProbeView {
             });
             if t.extra_anchors > 0 {
                 v.push(format!(
-                    "{} extra anchor(s) from --ca-file",
-                    t.extra_anchors
+                    "{} from --ca-file",
+                    view::count(t.extra_anchors as u64, "extra anchor", "extra anchors")
                 ));
             }
             v.join(" · ")
         });
         let ocs = p.ocs.as_ref().map(|o| {
             format!(
-                "HTTP {} · {} · {} · {} · {} mitigation(s) · {} bytes",
+                "HTTP {} · {} · {} · {} · {} · {} bytes",
                 o.status,
                 if o.from_ocs {
                     "from OCS (X-OfficeCluster/X-OfficeFE)"
@@ -519,7 +529,7 @@ impl ProbeView {
                 } else {
                     "no signature"
                 },
-                o.mitigation_ids.len(),
+                view::count(o.mitigation_ids.len() as u64, "mitigation", "mitigations"),
                 o.body_bytes
             )
         });
@@ -670,7 +680,7 @@ impl CauseView {
             evidence: c.evidence.iter().map(EvidenceView::from).collect(),
             steps: c.next_steps.iter().map(StepView::from).collect(),
             finding_anchor,
-            steps_as_above: false,
+            steps_as: 0,
             evidence_as_above: false,
         }
     }

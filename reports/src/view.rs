@@ -2,7 +2,7 @@
 //! check counts, evidence location. Plain strings, no markup.
 
 use eems_checks::builds::Precision;
-use eems_checks::diagnosis::{BuildInfo, ServerDiagnosis, Status};
+use eems_checks::diagnosis::{BuildInfo, RootCause, ServerDiagnosis, Status};
 use eems_checks::evidence::InputSummary;
 use eems_checks::finding::{Evidence, Severity};
 use eems_checks::registry;
@@ -119,6 +119,23 @@ impl Counts {
     }
 }
 
+/// The 1-based rank of the first earlier root cause with the same fix as
+/// cause `i` (candidates share the command that tells them apart: shown
+/// once, under the first).
+pub(crate) fn same_fix_as(causes: &[RootCause], i: usize) -> Option<usize> {
+    let c = causes.get(i)?;
+    if c.next_steps.is_empty() {
+        return None;
+    }
+    causes
+        .get(..i)?
+        .iter()
+        .position(|e| e.next_steps == c.next_steps)
+        .map(|p| p + 1)
+}
+
+pub(crate) use eems_checks::finding::counted as count;
+
 /// `source:line`, or `source` when the evidence has no line.
 pub(crate) fn location(e: &Evidence) -> String {
     match e.line {
@@ -184,7 +201,10 @@ pub(crate) fn probe_summary(p: &ProbeReport) -> String {
             p.duration_ms
         )
     } else {
-        format!("{failed} step(s) failed without a finding: see the steps below")
+        format!(
+            "{} failed without a finding: see the steps below",
+            count(failed as u64, "step", "steps")
+        )
     }
 }
 
