@@ -1,6 +1,8 @@
 //! The self-contained HTML page: inline CSS, no script, no external resource.
 //! Every string from the evidence goes through askama's HTML escaping; the
-//! templates never mark data `|safe`.
+//! only `|safe` in the templates prints `html_text`'s output, which escapes
+//! everything itself and adds nothing but `<code>` (and, for the embedded
+//! documentation, paragraphs, lists and emphasis).
 
 use crate::Report;
 use crate::view::{self, Counts};
