@@ -848,3 +848,53 @@ fn a_shared_fix_is_shown_once_and_counts_are_worded() {
         assert!(!r.stdout.contains("(s)"), "{format}:\n{}", r.stdout);
     }
 }
+
+/// Issue 16: the mitigation inventory (Health Checker's applied/blocked
+/// lists, Get-Mitigations.ps1's status), each row with its citation, in
+/// JSON, text and HTML.
+#[test]
+fn the_mitigation_inventory_is_in_every_format() {
+    let (v, _) = analyze(&["samples/11-mitigations-disabled-server-and-blocked"]);
+    let inv = v["servers"][0]["facts"]["mitigation_inventory"]
+        .as_array()
+        .unwrap();
+    assert_eq!(inv.len(), 1, "{inv:?}");
+    assert_eq!(inv[0]["id"], "M1.1");
+    assert_eq!(inv[0]["status"], "blocked");
+    assert_eq!(inv[0]["source"], "MitigationsBlocked");
+    assert_eq!(inv[0]["evidence"]["source"], "get-exchangeserver-fl.txt");
+    let (v, _) = analyze(&["samples/01-healthy"]);
+    let inv = v["servers"][0]["facts"]["mitigation_inventory"]
+        .as_array()
+        .unwrap();
+    let rows: Vec<(&str, &str)> = inv
+        .iter()
+        .map(|r| (r["status"].as_str().unwrap(), r["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("applied", "MitigationsApplied"),
+            ("Applied", "Get-Mitigations.ps1")
+        ]
+    );
+    assert_eq!(inv[1]["evidence"]["source"], "get-mitigations.txt");
+    for (format, line) in [
+        (
+            "text",
+            "Mitigation inventory       M1.1 blocked (MitigationsBlocked) [get-exchangeserver-fl.txt:2]",
+        ),
+        (
+            "html",
+            "<dt>Mitigation inventory</dt>\n<dd><ul class=\"inventory\">\n<li><code>M1.1</code> blocked",
+        ),
+    ] {
+        let r = support::doctor(&[
+            "analyze".into(),
+            "--format".into(),
+            format.into(),
+            "samples/11-mitigations-disabled-server-and-blocked".into(),
+        ]);
+        assert!(r.stdout.contains(line), "{format}:\n{}", r.stdout);
+    }
+}

@@ -60,6 +60,10 @@ struct ServerView {
     probe: Option<ProbeView>,
     /// "What eems-doctor saw".
     facts: Vec<FactView>,
+    /// Each mitigation with its status and source (issue 16).
+    inventory: Vec<view::InventoryLine>,
+    /// Inventory rows not listed (past `MAX_INVENTORY`).
+    inventory_more: usize,
     /// The distinct commands that collect the unknown facts.
     collect: Vec<&'static str>,
     /// Why a server without a root cause is believed to work.
@@ -408,8 +412,11 @@ impl ServerView {
                 collect_ref: f.collect_ref.unwrap_or(0),
             })
             .collect();
+        let (inventory, inventory_more) = view::inventory(d);
         ServerView {
             facts,
+            inventory,
+            inventory_more,
             collect,
             healthy: view::healthy_because(d),
             stale: view::stale_note(d),

@@ -312,9 +312,14 @@ fn facts(out: &mut String, d: &ServerDiagnosis, p: &Paint, commands: bool) {
     }
     let _ = writeln!(out, "  What eems-doctor saw:");
     let known: Vec<_> = rows.iter().filter(|r| r.value.is_some()).collect();
+    // Each mitigation with its status and source (issue 16), aligned with
+    // the values.
+    let (inventory, left_out) = view::inventory(d);
+    const INVENTORY: &str = "Mitigation inventory";
     let width = known
         .iter()
         .map(|r| r.label.chars().count())
+        .chain((!inventory.is_empty()).then_some(INVENTORY.len()))
         .max()
         .unwrap_or(0);
     let rest = " ".repeat(4 + width + 2);
@@ -328,6 +333,23 @@ fn facts(out: &mut String, d: &ServerDiagnosis, p: &Paint, commands: bool) {
         for l in wrap(&text, &lead, &rest, WIDTH) {
             let _ = writeln!(out, "{l}");
         }
+    }
+    for (i, m) in inventory.iter().enumerate() {
+        let label = if i == 0 { INVENTORY } else { "" };
+        let lead = format!("    {label}{}  ", " ".repeat(width - label.len()));
+        let text = format!("{} {} ({}) [{}]", m.id, m.status, m.source, m.cite);
+        let rest = " ".repeat(lead.chars().count());
+        for l in wrap(&text, &lead, &rest, WIDTH) {
+            let _ = writeln!(out, "{l}");
+        }
+    }
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "    {}  … {} more not listed",
+            " ".repeat(width),
+            left_out
+        );
     }
     let unknown: Vec<String> = rows
         .iter()

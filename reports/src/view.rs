@@ -221,6 +221,30 @@ pub(crate) struct FactLine {
     pub collect_ref: Option<usize>,
 }
 
+/// One mitigation of the inventory, as shown: `PING1`, `applied`,
+/// `MitigationsApplied`, `get-exchangeserver-fl.txt:2`.
+pub(crate) struct InventoryLine {
+    pub id: String,
+    pub status: String,
+    pub source: &'static str,
+    pub cite: String,
+}
+
+/// The mitigation inventory (issue 16) and how many rows were left out.
+pub(crate) fn inventory(d: &ServerDiagnosis) -> (Vec<InventoryLine>, usize) {
+    let (rows, left_out) = d.facts.inventory();
+    let lines = rows
+        .into_iter()
+        .map(|r| InventoryLine {
+            cite: location(&r.cite),
+            id: r.id,
+            status: r.status,
+            source: r.source,
+        })
+        .collect();
+    (lines, left_out)
+}
+
 /// The distinct commands that collect the unknown values, in order.
 pub(crate) fn collect_commands(lines: &[FactLine]) -> Vec<&'static str> {
     let mut cmds: Vec<&'static str> = Vec::new();
