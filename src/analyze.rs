@@ -128,7 +128,8 @@ pub fn group_paths(paths: &[PathBuf], budget: inputs::Budget) -> Grouped {
     }
     if loose_files > 0 {
         out.rules.push(format!(
-            "{loose_files} file(s) given by name: the files of one folder are read together"
+            "{} given by name: the files of one folder are read together",
+            eems_checks::finding::counted(loose_files as u64, "file", "files")
         ));
     }
     out
@@ -239,12 +240,15 @@ fn group_dir(dir: &Path, budget: inputs::Budget, out: &mut Grouped) {
         });
     }
     out.rules.push(format!(
-        "{shown}: a folder of server bundles, one server per subfolder or zip ({} server(s){})",
-        members.len(),
+        "{shown}: a folder of server bundles, one server per subfolder or zip ({}{})",
+        eems_checks::finding::counted(members.len() as u64, "server", "servers"),
         if loose.is_empty() {
             String::new()
         } else {
-            format!(", {} loose file(s) not part of any server", loose.len())
+            format!(
+                ", {} not part of any server",
+                eems_checks::finding::counted(loose.len() as u64, "loose file", "loose files")
+            )
         }
     ));
 }
@@ -383,6 +387,8 @@ pub fn analyze_groups(
                 }
             }
             let mut d = diagnose(&ev, &ctx);
+            // Reports cite files as they are in the bundle (issue 13).
+            d.make_paths_relative(&g.name);
             for r in d.checks.iter_mut().filter_map(|c| c.reason.as_mut()) {
                 match shared.get(&**r) {
                     Some(one) => *r = one.clone(),

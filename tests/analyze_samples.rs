@@ -797,3 +797,122 @@ fn nagios_line_and_exit_code() {
     assert!(out.starts_with("EEMS WARNING - "), "{out}");
     assert!(out.contains("warning=1;;;0"), "{out}");
 }
+
+/// Issue 13: a report cites files as they are in the bundle, in every
+/// format, however the bundle was named on the command line. The analysed
+/// path itself is said once (JSON `paths_relative_to`, the grouping line).
+#[test]
+fn paths_are_relative_to_the_bundle_in_every_format() {
+    let abs = std::fs::canonicalize("samples/16-paste-only").unwrap();
+    let abs = abs.to_str().unwrap();
+    let (v, _) = analyze(&[abs]);
+    let s = &v["servers"][0];
+    assert_eq!(s["paths_relative_to"], abs);
+    assert_eq!(s["inputs"][0]["path"], "eems-ticket-paste.txt");
+    let mut left = serde_json::to_string(s).unwrap();
+    left = left.replace(&format!("\"paths_relative_to\":\"{abs}\""), "");
+    assert!(!left.contains(abs), "an absolute path is left: {left}");
+    let (v, _) = analyze(&["samples/02-build-before-march-2023"]);
+    let log = "MitigationService/MitigationService_2025012708-1.LOG";
+    assert_eq!(v["servers"][0]["build"]["source"], log);
+    let cited: Vec<String> = v["servers"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["evidence"].as_array().unwrap().clone())
+        .map(|e| e["source"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(cited.iter().any(|c| c == log), "{cited:?}");
+    for format in ["text", "html"] {
+        let r = support::doctor(&[
+            "analyze".into(),
+            "--format".into(),
+            format.into(),
+            abs.into(),
+        ]);
+        let grouping = format!("{abs}: one folder");
+        let rest = r.stdout.replace(&grouping, "");
+        assert!(r.stdout.contains("eems-ticket-paste.txt"), "{format}");
+        assert!(!rest.contains(abs), "{format} still names {abs}:\n{rest}");
+    }
+}
+
+/// Issue 13: candidates that share the command telling them apart show it
+/// once (text and HTML), and counts read as English ("crashed 3 times").
+#[test]
+fn a_shared_fix_is_shown_once_and_counts_are_worded() {
+    let cmd = "eems-doctor probe --proxy http://10.20.30.40:8080/ --winhttp-proxy 10.20.30.40:8080";
+    for format in ["text", "html"] {
+        let r = support::doctor(&[
+            "analyze".into(),
+            "--format".into(),
+            format.into(),
+            "samples/04-tls-inspection-proxy".into(),
+        ]);
+        assert_eq!(r.stdout.matches(cmd).count(), 1, "{format}:\n{}", r.stdout);
+        assert_eq!(
+            r.stdout.matches("Fix: the same as for 1 above.").count()
+                + r.stdout.matches("Fix:  the same as for 1 above.").count(),
+            2,
+            "{format}"
+        );
+        let r = support::doctor(&[
+            "analyze".into(),
+            "--format".into(),
+            format.into(),
+            "samples/15-watson-crashing".into(),
+        ]);
+        assert!(r.stdout.contains("crashed 3 times"), "{format}");
+        assert!(!r.stdout.contains("(s)"), "{format}:\n{}", r.stdout);
+    }
+}
+
+/// Issue 16: the mitigation inventory (Health Checker's applied/blocked
+/// lists, Get-Mitigations.ps1's status), each row with its citation, in
+/// JSON, text and HTML.
+#[test]
+fn the_mitigation_inventory_is_in_every_format() {
+    let (v, _) = analyze(&["samples/11-mitigations-disabled-server-and-blocked"]);
+    let inv = v["servers"][0]["facts"]["mitigation_inventory"]
+        .as_array()
+        .unwrap();
+    assert_eq!(inv.len(), 1, "{inv:?}");
+    assert_eq!(inv[0]["id"], "M1.1");
+    assert_eq!(inv[0]["status"], "blocked");
+    assert_eq!(inv[0]["source"], "MitigationsBlocked");
+    assert_eq!(inv[0]["evidence"]["source"], "get-exchangeserver-fl.txt");
+    let (v, _) = analyze(&["samples/01-healthy"]);
+    let inv = v["servers"][0]["facts"]["mitigation_inventory"]
+        .as_array()
+        .unwrap();
+    let rows: Vec<(&str, &str)> = inv
+        .iter()
+        .map(|r| (r["status"].as_str().unwrap(), r["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("applied", "MitigationsApplied"),
+            ("Applied", "Get-Mitigations.ps1")
+        ]
+    );
+    assert_eq!(inv[1]["evidence"]["source"], "get-mitigations.txt");
+    for (format, line) in [
+        (
+            "text",
+            "Mitigation inventory       M1.1 blocked (MitigationsBlocked) [get-exchangeserver-fl.txt:2]",
+        ),
+        (
+            "html",
+            "<dt>Mitigation inventory</dt>\n<dd><ul class=\"inventory\">\n<li><code>M1.1</code> blocked",
+        ),
+    ] {
+        let r = support::doctor(&[
+            "analyze".into(),
+            "--format".into(),
+            format.into(),
+            "samples/11-mitigations-disabled-server-and-blocked".into(),
+        ]);
+        assert!(r.stdout.contains(line), "{format}:\n{}", r.stdout);
+    }
+}

@@ -292,14 +292,26 @@ fn mkfifo(p: &Path) {
     assert!(st.success());
 }
 
-/// The `reason` of the analyze JSON input at `path`.
+/// The `reason` of the analyze JSON input at `path` (reports cite inputs
+/// relative to the server's `paths_relative_to`).
 fn input_reason(json: &serde_json::Value, path: &str) -> String {
     json["servers"]
         .as_array()
         .into_iter()
         .flatten()
-        .flat_map(|s| s["inputs"].as_array().into_iter().flatten())
-        .find(|i| i["path"].as_str() == Some(path))
+        .flat_map(|s| {
+            let root = s["paths_relative_to"].as_str().unwrap_or_default();
+            s["inputs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |i| (root, i))
+        })
+        .find(|(root, i)| {
+            let p = i["path"].as_str().unwrap_or_default();
+            p == path || format!("{root}/{p}") == path
+        })
+        .map(|(_, i)| i)
         .map(|i| format!("{} {}", i["status"], i["reason"]))
         .unwrap_or_else(|| panic!("no input {path} in {json}"))
 }

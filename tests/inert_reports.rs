@@ -84,38 +84,12 @@ fn hostile_evidence_does_not_run_in_a_browser() {
     if !support::lab("headless Chromium") {
         return;
     }
-    let chromium = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
-        .expect("headless Chromium is needed for this test: apt-get install chromium (tests/run.sh does)");
-    let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--virtual-time-budget=3000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("file://{}", html.display()))
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
+    let (dom, stderr) = support::chromium::dump_dom(&html, 1200);
     let title = dom
         .split("<title>")
         .nth(1)
         .and_then(|t| t.split("</title>").next())
-        .unwrap_or_else(|| {
-            panic!(
-                "no <title> in the dumped DOM: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
+        .unwrap_or_else(|| panic!("no <title> in the dumped DOM: {stderr}"));
     assert!(title.starts_with("eems-doctor report"), "title: {title}");
     assert!(!title.contains(PWNED), "a payload ran: title is {title}");
     // The browser did render our page (the payload text is visible as text).

@@ -211,7 +211,13 @@ fn the_peers_failure_verdicts_are_fetch_failing_with_their_citation() {
             .find(|f| f["id"] == "fetch-failing")
             .unwrap_or_else(|| panic!("{path}: {:?}", finding_ids(server)));
         let ev = &f["evidence"][0];
-        assert_eq!(ev["source"], path);
+        // Cited relative to the folder of the file given (issue 13).
+        let name = path.rsplit('/').next().unwrap();
+        assert_eq!(ev["source"], name);
+        assert_eq!(
+            format!("{}/{name}", server["paths_relative_to"].as_str().unwrap()),
+            path
+        );
         assert!(
             ev["excerpt"].as_str().unwrap().contains(quote),
             "{path}: {ev}"

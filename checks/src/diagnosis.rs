@@ -85,6 +85,9 @@ pub struct ServerDiagnosis {
     pub failed_step: Option<String>,
     /// What eems-doctor saw: the values read, with their citations.
     pub facts: crate::facts::Facts,
+    /// The folder or zip analysed, as given, when the paths above were made
+    /// relative to it ([`ServerDiagnosis::make_paths_relative`]).
+    pub paths_relative_to: Option<String>,
 }
 
 /// Order of findings and causes: the check's declared priority.
@@ -164,6 +167,7 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
         probes: ev.probes.clone(),
         failed_step,
         facts: crate::facts::of(ev),
+        paths_relative_to: None,
     }
 }
 

@@ -33,6 +33,29 @@ pub struct Facts {
     /// Every fact, by key, label and collecting command, in display order.
     #[serde(skip)]
     defs: Vec<(&'static str, &'static str, &'static str)>,
+    /// Each mitigation's status as `Get-Mitigations.ps1` listed it (the
+    /// applied and blocked lists are in `known` already).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    get_mitigations: Vec<InventoryRow>,
+}
+
+/// Most rows of the mitigation inventory (a hostile 10,000-item list is
+/// cut; the rest are counted).
+pub const MAX_INVENTORY: usize = 50;
+
+/// One mitigation as one source lists it (issue 16): Health Checker's
+/// `MitigationsApplied`/`MitigationsBlocked` (from `Get-ExchangeServer`)
+/// and `Get-Mitigations.ps1`'s status per mitigation. Sources are not
+/// merged: when they disagree, the reader sees both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InventoryRow {
+    /// As written (`M1`, `M1.1`, `PING1`).
+    pub id: String,
+    /// `applied`, `blocked`, or Get-Mitigations.ps1's status as printed.
+    pub status: String,
+    /// `MitigationsApplied`, `MitigationsBlocked` or `Get-Mitigations.ps1`.
+    pub source: &'static str,
+    pub cite: Evidence,
 }
 
 impl Facts {
@@ -45,6 +68,57 @@ impl Facts {
     /// has none).
     pub fn is_empty(&self) -> bool {
         self.defs.is_empty()
+    }
+
+    /// The citations of the values read (to make their paths relative).
+    pub fn cites_mut(&mut self) -> impl Iterator<Item = &mut Evidence> {
+        self.known
+            .iter_mut()
+            .filter_map(|r| r.cite.as_mut())
+            .chain(self.get_mitigations.iter_mut().map(|r| &mut r.cite))
+    }
+
+    /// The mitigation inventory: the applied, then the blocked list, then
+    /// `Get-Mitigations.ps1`'s rows, at most [`MAX_INVENTORY`], and how
+    /// many were left out. The lists are read back from their facts rows
+    /// (nothing is stored twice: a 50,000-server listing keeps them all).
+    pub fn inventory(&self) -> (Vec<InventoryRow>, usize) {
+        let mut rows = Vec::new();
+        let mut left_out = 0;
+        let lists = [
+            ("mitigations_applied", "applied", "MitigationsApplied"),
+            ("mitigations_blocked", "blocked", "MitigationsBlocked"),
+        ];
+        for (key, status, source) in lists {
+            let Some(r) = self.get(key) else { continue };
+            let (Some(v), Some(cite)) = (&r.value, &r.cite) else {
+                continue;
+            };
+            // `(empty)`, or a list cut for its size (`… N more bytes`).
+            for id in v
+                .split(", ")
+                .filter(|i| !i.starts_with('(') && !i.contains('…'))
+            {
+                if rows.len() < MAX_INVENTORY {
+                    rows.push(InventoryRow {
+                        id: id.to_owned(),
+                        status: status.to_owned(),
+                        source,
+                        cite: cite.clone(),
+                    });
+                } else {
+                    left_out += 1;
+                }
+            }
+        }
+        for r in &self.get_mitigations {
+            if rows.len() < MAX_INVENTORY {
+                rows.push(r.clone());
+            } else {
+                left_out += 1;
+            }
+        }
+        (rows, left_out)
     }
 
     /// Every fact in display order: the values read, and the others as
@@ -343,7 +417,22 @@ pub fn of(ev: &ServerEvidence) -> Facts {
         collected_at(ev).map(|(t, c)| (rfc3339(t), c.to_evidence())),
         "eems-doctor collect",
     );
-    Facts { known, defs }
+    let get_mitigations = ev
+        .mitigation_statuses
+        .iter()
+        .take(MAX_INVENTORY)
+        .map(|f| InventoryRow {
+            id: f.value.id.clone(),
+            status: f.value.status.clone(),
+            source: "Get-Mitigations.ps1",
+            cite: f.cite.to_evidence(),
+        })
+        .collect();
+    Facts {
+        known,
+        defs,
+        get_mitigations,
+    }
 }
 
 fn view_name(v: WinHttpView) -> &'static str {
@@ -402,6 +491,69 @@ mod tests {
 
     fn t(h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 2, 10, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn the_inventory_lists_each_mitigation_with_its_source() {
+        use crate::evidence::{Cite, MitigationStatus};
+        let ex = Cite::new(
+            "get-exchangeserver-fl.txt",
+            Some(2),
+            "MitigationsApplied : {PING1, M1.1}",
+        );
+        let ev = ServerEvidence {
+            mitigations_applied: Some(Fact::new(vec!["PING1".into(), "M1.1".into()], ex.clone())),
+            mitigations_blocked: Some(Fact::new(vec!["M2".into()], ex)),
+            mitigation_statuses: vec![Fact::new(
+                MitigationStatus {
+                    id: "M2".into(),
+                    status: "Blocked".into(),
+                },
+                Cite::new(
+                    "get-mitigations.txt",
+                    Some(9),
+                    "Mitigation Id : M2; Status : Blocked",
+                ),
+            )],
+            ..ServerEvidence::default()
+        };
+        let (rows, left_out) = of(&ev).inventory();
+        assert_eq!(left_out, 0);
+        let seen: Vec<(&str, &str, &str, Option<usize>)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.id.as_str(),
+                    r.status.as_str(),
+                    r.cite.source.as_str(),
+                    r.cite.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("PING1", "applied", "get-exchangeserver-fl.txt", Some(2)),
+                ("M1.1", "applied", "get-exchangeserver-fl.txt", Some(2)),
+                ("M2", "blocked", "get-exchangeserver-fl.txt", Some(2)),
+                ("M2", "Blocked", "get-mitigations.txt", Some(9)),
+            ]
+        );
+        // An empty list is no mitigation; a huge one is cut and counted.
+        let empty = ServerEvidence {
+            mitigations_applied: Some(Fact::new(Vec::new(), Cite::new("x", None, ""))),
+            ..ServerEvidence::default()
+        };
+        assert!(of(&empty).inventory().0.is_empty());
+        let many = ServerEvidence {
+            mitigations_applied: Some(Fact::new(
+                (0..80).map(|i| format!("M{i}")).collect(),
+                Cite::new("x", None, ""),
+            )),
+            ..ServerEvidence::default()
+        };
+        let (rows, left_out) = of(&many).inventory();
+        assert_eq!((rows.len(), left_out), (MAX_INVENTORY, 30));
     }
 
     #[test]

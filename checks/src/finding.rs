@@ -56,6 +56,13 @@ pub struct Evidence {
     pub last_seen: Option<String>,
 }
 
+/// `3 times`, `1 time`: a count with its noun in the right number
+/// (English: singular for exactly one), never `time(s)`.
+pub fn counted(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Longest excerpt kept per citation; reports stay readable and bounded.
 pub const MAX_EXCERPT_CHARS: usize = 240;
 /// Most citations kept per finding.

@@ -23,6 +23,7 @@ pub mod network;
 pub mod probe;
 pub mod proxy;
 pub mod registry;
+mod relative;
 pub mod revocation;
 pub mod service;
 pub mod tls;

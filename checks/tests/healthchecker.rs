@@ -356,7 +356,7 @@ fn failed_mitigation_from_get_mitigations_and_the_log() {
     assert_eq!(f.evidence.len(), 1);
     assert_eq!(f.evidence[0].line, Some(6));
     assert!(
-        f.detail.contains("1 distinct ApplyMitigation error(s)"),
+        f.detail.contains("1 distinct ApplyMitigation error,"),
         "{}",
         f.detail
     );

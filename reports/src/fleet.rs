@@ -449,6 +449,8 @@ struct Dashboard {
     rows: Vec<Row>,
     /// Bundles collected longer ago than the scan interval.
     old: usize,
+    /// `3 bundles`, `1 bundle`.
+    old_bundles: String,
     scan_interval_hours: u32,
 }
 
@@ -676,6 +678,7 @@ pub fn to_fleet_html(head: &FleetHead, servers: &[ServerSummary]) -> String {
         changes,
         rows,
         old,
+        old_bundles: crate::view::count(old as u64, "bundle", "bundles"),
         scan_interval_hours: head.scan_interval_hours,
     };
     match page.render() {
@@ -741,7 +744,7 @@ mod tests {
         };
         let html = to_fleet_html(&head, &servers);
         assert!(html.contains("<th data-k=\"collected\""));
-        assert!(html.contains("1 bundle(s) collected more than 24 hours before this scan"));
+        assert!(html.contains("1 bundle collected more than 24 hours before this scan"));
         assert_eq!(
             html.matches("older than the scan interval</span>").count(),
             1

@@ -1,6 +1,8 @@
 //! The self-contained HTML page: inline CSS, no script, no external resource.
 //! Every string from the evidence goes through askama's HTML escaping; the
-//! templates never mark data `|safe`.
+//! only `|safe` in the templates prints `html_text`'s output, which escapes
+//! everything itself and adds nothing but `<code>` (and, for the embedded
+//! documentation, paragraphs, lists and emphasis).
 
 use crate::Report;
 use crate::view::{self, Counts};
@@ -50,10 +52,18 @@ struct ServerView {
     passed: Vec<CheckRow>,
     findings: Vec<FindingView>,
     inputs: Vec<InputRow>,
+    /// `The 7 inputs, their kind and status`.
+    inputs_label: String,
+    /// `25 passing checks`.
+    passed_label: String,
     problem_inputs: usize,
     probe: Option<ProbeView>,
     /// "What eems-doctor saw".
     facts: Vec<FactView>,
+    /// Each mitigation with its status and source (issue 16).
+    inventory: Vec<view::InventoryLine>,
+    /// Inventory rows not listed (past `MAX_INVENTORY`).
+    inventory_more: usize,
     /// The distinct commands that collect the unknown facts.
     collect: Vec<&'static str>,
     /// Why a server without a root cause is believed to work.
@@ -123,9 +133,9 @@ struct CauseView {
     steps: Vec<StepView>,
     /// Anchor of the finding with the same id on this server, if any.
     finding_anchor: Option<String>,
-    /// The fix is an earlier cause's (candidates share the command that
-    /// tells them apart): said once.
-    steps_as_above: bool,
+    /// The rank of the earlier cause whose fix this is (candidates share
+    /// the command that tells them apart): said once; 0 = its own.
+    steps_as: usize,
     /// The evidence is an earlier cause's.
     evidence_as_above: bool,
 }
@@ -295,9 +305,6 @@ impl ServerView {
     fn new(index: usize, d: &ServerDiagnosis) -> Self {
         let name = view::server_name(d);
         let anchor = format!("s{}-{}", index + 1, slug(&name));
-        // Paths are shown relative to the analysed folder: the reader has
-        // the bundle, not the analyst's disk.
-        let root = view::bundle_root(d);
         let finding_anchor = |id: &str| -> Option<String> {
             d.findings
                 .iter()
@@ -307,8 +314,8 @@ impl ServerView {
         let mut causes = d.root_causes.iter().enumerate().map(|(i, c)| {
             let mut v = CauseView::new(i + 1, c, finding_anchor(c.id.as_str()));
             let earlier = d.root_causes.get(..i).unwrap_or_default();
-            if !c.next_steps.is_empty() && earlier.iter().any(|e| e.next_steps == c.next_steps) {
-                v.steps_as_above = true;
+            if let Some(rank) = view::same_fix_as(&d.root_causes, i) {
+                v.steps_as = rank;
                 v.steps.clear();
             }
             if !c.evidence.is_empty() && earlier.iter().any(|e| e.evidence == c.evidence) {
@@ -347,10 +354,7 @@ impl ServerView {
                             c.outcome != CheckOutcome::Pass
                                 || view::check_title(c.id.as_str()) != Some(*r)
                         })
-                        .map(|r| match root.as_deref() {
-                            Some(rt) => r.replace(rt, ""),
-                            None => r.to_owned(),
-                        })
+                        .map(str::to_owned)
                         .unwrap_or_default(),
                     finding_anchor: if c.outcome == CheckOutcome::Fail {
                         finding_anchor(c.id.as_str())
@@ -409,27 +413,11 @@ impl ServerView {
                 collect_ref: f.collect_ref.unwrap_or(0),
             })
             .collect();
-        let rel = |v: &mut EvidenceView| {
-            v.location = view::relative(&v.location, root.as_deref()).to_owned();
-        };
-        let mut headline = headline;
-        let mut others: Vec<CauseView> = others;
-        let mut findings: Vec<FindingView> = findings;
-        for c in headline.iter_mut().chain(others.iter_mut()) {
-            c.evidence.iter_mut().for_each(rel);
-        }
-        for f in &mut findings {
-            f.evidence.iter_mut().for_each(rel);
-        }
-        let inputs: Vec<InputRow> = inputs
-            .into_iter()
-            .map(|mut i| {
-                i.path = view::relative(&i.path, root.as_deref()).to_owned();
-                i
-            })
-            .collect();
+        let (inventory, inventory_more) = view::inventory(d);
         ServerView {
             facts,
+            inventory,
+            inventory_more,
             collect,
             healthy: view::healthy_because(d),
             stale: view::stale_note(d),
@@ -438,15 +426,18 @@ impl ServerView {
                 .as_ref()
                 .map(|p| ProbeView::new(p, d.failed_step.as_deref())),
             problem_inputs: inputs.iter().filter(|i| i.problem).count(),
+            inputs_label: if inputs.len() == 1 {
+                "The input, its kind and status".to_owned()
+            } else {
+                format!("The {} inputs, their kind and status", inputs.len())
+            },
+            passed_label: view::count(passed.len() as u64, "passing check", "passing checks"),
             anchor,
             name,
             status: d.status.as_str(),
             status_word: view::status_upper(d.status),
             build: view::build_line(d.build.as_ref()),
-            build_source: d
-                .build
-                .as_ref()
-                .map(|b| view::relative(&b.source, root.as_deref()).to_owned()),
+            build_source: d.build.as_ref().map(|b| b.source.clone()),
             headline,
             others,
             counts: counts.line(),
@@ -523,15 +514,15 @@ impl ProbeView {
             });
             if t.extra_anchors > 0 {
                 v.push(format!(
-                    "{} extra anchor(s) from --ca-file",
-                    t.extra_anchors
+                    "{} from --ca-file",
+                    view::count(t.extra_anchors as u64, "extra anchor", "extra anchors")
                 ));
             }
             v.join(" · ")
         });
         let ocs = p.ocs.as_ref().map(|o| {
             format!(
-                "HTTP {} · {} · {} · {} · {} mitigation(s) · {} bytes",
+                "HTTP {} · {} · {} · {} · {} · {} bytes",
                 o.status,
                 if o.from_ocs {
                     "from OCS (X-OfficeCluster/X-OfficeFE)"
@@ -548,7 +539,7 @@ impl ProbeView {
                 } else {
                     "no signature"
                 },
-                o.mitigation_ids.len(),
+                view::count(o.mitigation_ids.len() as u64, "mitigation", "mitigations"),
                 o.body_bytes
             )
         });
@@ -699,7 +690,7 @@ impl CauseView {
             evidence: c.evidence.iter().map(EvidenceView::from).collect(),
             steps: c.next_steps.iter().map(StepView::from).collect(),
             finding_anchor,
-            steps_as_above: false,
+            steps_as: 0,
             evidence_as_above: false,
         }
     }

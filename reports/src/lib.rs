@@ -16,6 +16,7 @@ use eems_checks::diagnosis::ServerDiagnosis;
 pub mod fleet;
 pub mod fleet_prom;
 mod html;
+mod html_text;
 pub mod json;
 pub mod markdown;
 mod nagios;

@@ -158,13 +158,17 @@ fn server(out: &mut String, d: &ServerDiagnosis, p: &Paint, single: bool) {
     } else {
         let _ = writeln!(out, "  Root causes:");
         for (i, c) in d.root_causes.iter().take(MAX_CAUSES).enumerate() {
-            cause(out, i + 1, c, p);
+            cause(out, i + 1, c, view::same_fix_as(&d.root_causes, i), p);
         }
         if d.root_causes.len() > MAX_CAUSES {
             let _ = writeln!(
                 out,
-                "  … {} more root cause(s) in the HTML/JSON report",
-                d.root_causes.len() - MAX_CAUSES
+                "  … {} more in the HTML/JSON report",
+                view::count(
+                    (d.root_causes.len() - MAX_CAUSES) as u64,
+                    "root cause",
+                    "root causes"
+                )
             );
         }
     }
@@ -308,9 +312,14 @@ fn facts(out: &mut String, d: &ServerDiagnosis, p: &Paint, commands: bool) {
     }
     let _ = writeln!(out, "  What eems-doctor saw:");
     let known: Vec<_> = rows.iter().filter(|r| r.value.is_some()).collect();
+    // Each mitigation with its status and source (issue 16), aligned with
+    // the values.
+    let (inventory, left_out) = view::inventory(d);
+    const INVENTORY: &str = "Mitigation inventory";
     let width = known
         .iter()
         .map(|r| r.label.chars().count())
+        .chain((!inventory.is_empty()).then_some(INVENTORY.len()))
         .max()
         .unwrap_or(0);
     let rest = " ".repeat(4 + width + 2);
@@ -324,6 +333,23 @@ fn facts(out: &mut String, d: &ServerDiagnosis, p: &Paint, commands: bool) {
         for l in wrap(&text, &lead, &rest, WIDTH) {
             let _ = writeln!(out, "{l}");
         }
+    }
+    for (i, m) in inventory.iter().enumerate() {
+        let label = if i == 0 { INVENTORY } else { "" };
+        let lead = format!("    {label}{}  ", " ".repeat(width - label.len()));
+        let text = format!("{} {} ({}) [{}]", m.id, m.status, m.source, m.cite);
+        let rest = " ".repeat(lead.chars().count());
+        for l in wrap(&text, &lead, &rest, WIDTH) {
+            let _ = writeln!(out, "{l}");
+        }
+    }
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "    {}  … {} more not listed",
+            " ".repeat(width),
+            left_out
+        );
     }
     let unknown: Vec<String> = rows
         .iter()
@@ -342,8 +368,8 @@ fn facts(out: &mut String, d: &ServerDiagnosis, p: &Paint, commands: bool) {
         format!("{}.", unknown.join(", "))
     } else {
         format!(
-            "{} value(s), named with their commands in the HTML and JSON reports.",
-            unknown.len()
+            "{}, named with their commands in the HTML and JSON reports.",
+            view::count(unknown.len() as u64, "value", "values")
         )
     };
     for l in wrap(&what, "    Not collected: ", "      ", WIDTH) {
@@ -395,7 +421,9 @@ fn probe_steps(out: &mut String, pr: &eems_parsers::probe_results::ProbeReport, 
     }
 }
 
-fn cause(out: &mut String, n: usize, c: &RootCause, p: &Paint) {
+/// One root cause; `same_fix`: the rank of an earlier cause with the same
+/// fix, which is then not repeated.
+fn cause(out: &mut String, n: usize, c: &RootCause, same_fix: Option<usize>, p: &Paint) {
     let head = format!("{n:>3}. ");
     let _ = writeln!(
         out,
@@ -406,6 +434,10 @@ fn cause(out: &mut String, n: usize, c: &RootCause, p: &Paint) {
     let indent = " ".repeat(head.chars().count());
     for l in wrap(&c.explanation, &indent, &indent, WIDTH) {
         let _ = writeln!(out, "{l}");
+    }
+    if let Some(rank) = same_fix {
+        let _ = writeln!(out, "{indent}Fix:  the same as for {rank} above.");
+        return;
     }
     for (i, s) in first_steps(&c.next_steps).into_iter().enumerate() {
         let lead = format!("{indent}{}", if i == 0 { "Fix:  " } else { "Then: " });

@@ -2,7 +2,7 @@
 //! check counts, evidence location. Plain strings, no markup.
 
 use eems_checks::builds::Precision;
-use eems_checks::diagnosis::{BuildInfo, ServerDiagnosis, Status};
+use eems_checks::diagnosis::{BuildInfo, RootCause, ServerDiagnosis, Status};
 use eems_checks::evidence::InputSummary;
 use eems_checks::finding::{Evidence, Severity};
 use eems_checks::registry;
@@ -119,6 +119,23 @@ impl Counts {
     }
 }
 
+/// The 1-based rank of the first earlier root cause with the same fix as
+/// cause `i` (candidates share the command that tells them apart: shown
+/// once, under the first).
+pub(crate) fn same_fix_as(causes: &[RootCause], i: usize) -> Option<usize> {
+    let c = causes.get(i)?;
+    if c.next_steps.is_empty() {
+        return None;
+    }
+    causes
+        .get(..i)?
+        .iter()
+        .position(|e| e.next_steps == c.next_steps)
+        .map(|p| p + 1)
+}
+
+pub(crate) use eems_checks::finding::counted as count;
+
 /// `source:line`, or `source` when the evidence has no line.
 pub(crate) fn location(e: &Evidence) -> String {
     match e.line {
@@ -188,7 +205,10 @@ pub(crate) fn probe_summary(p: &ProbeReport) -> String {
             p.duration_ms
         )
     } else {
-        format!("{failed} step(s) failed without a finding: see the steps below")
+        format!(
+            "{} failed without a finding: see the steps below",
+            count(failed as u64, "step", "steps")
+        )
     };
     if let Some(s) = p.steps_of(StepKind::OcsConfig).find(failing) {
         if failed == 0 {
@@ -206,50 +226,41 @@ pub(crate) fn probe_summary(p: &ProbeReport) -> String {
     line
 }
 
-/// The folder every input of the server is in (the analysed bundle), with
-/// its trailing separator; `None` when they share none.
-pub(crate) fn bundle_root(d: &ServerDiagnosis) -> Option<String> {
-    let mut paths = d.inputs.iter().map(|i| i.path.as_str());
-    let first = paths.next()?;
-    let mut len = first.rfind(['/', '\\']).map_or(0, |i| i + 1);
-    for p in paths {
-        while len > 0 && !(p.len() >= len && p.get(..len) == first.get(..len)) {
-            len = first
-                .get(..len - 1)
-                .and_then(|h| h.rfind(['/', '\\']))
-                .map_or(0, |i| i + 1);
-        }
-    }
-    (len > 0).then(|| first.get(..len).unwrap_or_default().to_owned())
-}
-
-/// `path` relative to the bundle root, when it is inside it.
-pub(crate) fn relative<'a>(path: &'a str, root: Option<&str>) -> &'a str {
-    root.and_then(|r| path.strip_prefix(r))
-        .filter(|p| !p.is_empty())
-        .unwrap_or(path)
-}
-
-/// `source:line` relative to the bundle root.
-pub(crate) fn short_location(e: &Evidence, root: Option<&str>) -> String {
-    let src = relative(&e.source, root);
-    match e.line {
-        Some(l) => format!("{src}:{l}"),
-        None => src.to_owned(),
-    }
-}
-
 /// One line of "What eems-doctor saw", as shown (the evidence window in one
-/// line; citations relative to the bundle).
+/// line).
 pub(crate) struct FactLine {
     pub label: &'static str,
     pub value: Option<String>,
-    /// `file:line` relative to the bundle.
+    /// `file:line`.
     pub cite: Option<String>,
     pub collect: Option<&'static str>,
     /// 1-based number of `collect` in [`collect_commands`], so that a
     /// command shared by several unknown values is shown once.
     pub collect_ref: Option<usize>,
+}
+
+/// One mitigation of the inventory, as shown: `PING1`, `applied`,
+/// `MitigationsApplied`, `get-exchangeserver-fl.txt:2`.
+pub(crate) struct InventoryLine {
+    pub id: String,
+    pub status: String,
+    pub source: &'static str,
+    pub cite: String,
+}
+
+/// The mitigation inventory (issue 16) and how many rows were left out.
+pub(crate) fn inventory(d: &ServerDiagnosis) -> (Vec<InventoryLine>, usize) {
+    let (rows, left_out) = d.facts.inventory();
+    let lines = rows
+        .into_iter()
+        .map(|r| InventoryLine {
+            cite: location(&r.cite),
+            id: r.id,
+            status: r.status,
+            source: r.source,
+        })
+        .collect();
+    (lines, left_out)
 }
 
 /// The distinct commands that collect the unknown values, in order.
@@ -280,8 +291,6 @@ pub(crate) fn fact_lines(d: &ServerDiagnosis) -> Vec<FactLine> {
 }
 
 fn fact_lines_unnumbered(d: &ServerDiagnosis) -> Vec<FactLine> {
-    let root = bundle_root(d);
-    let root = root.as_deref();
     let mut lines = Vec::new();
     let (mut earliest, mut latest) = (None, None);
     for r in &d.facts.rows() {
@@ -299,10 +308,7 @@ fn fact_lines_unnumbered(d: &ServerDiagnosis) -> Vec<FactLine> {
                 };
                 lines.push(FactLine {
                     label: "Evidence window",
-                    cite: value
-                        .as_ref()
-                        .and(l.cite.as_ref())
-                        .map(|c| short_location(c, root)),
+                    cite: value.as_ref().and(l.cite.as_ref()).map(location),
                     collect: value.is_none().then_some(l.collect).flatten(),
                     collect_ref: None,
                     value,
@@ -313,7 +319,7 @@ fn fact_lines_unnumbered(d: &ServerDiagnosis) -> Vec<FactLine> {
         lines.push(FactLine {
             label: r.label,
             value: r.value.clone(),
-            cite: r.cite.as_ref().map(|c| short_location(c, root)),
+            cite: r.cite.as_ref().map(location),
             collect: r.collect,
             collect_ref: None,
         });
@@ -431,7 +437,7 @@ mod tests {
         p.steps
             .push(step(StepKind::Ctl, StepOutcome::TimedOut, None));
         assert!(
-            probe_summary(&p).starts_with("1 step(s) failed without a finding"),
+            probe_summary(&p).starts_with("1 step failed without a finding"),
             "{}",
             probe_summary(&p)
         );
@@ -460,42 +466,6 @@ mod tests {
             Counts::of(&checks).line(),
             "3 checks: 1 fail, 1 pass, 0 skip, 1 error"
         );
-    }
-
-    #[test]
-    fn bundle_root_is_the_common_folder() {
-        use eems_checks::evidence::InputSummary;
-        let mut d = eems_checks::diagnosis::diagnose(
-            &eems_checks::evidence::ServerEvidence::default(),
-            &eems_checks::check::Context::embedded(&eems_checks::builds::BuildTable::embedded()),
-        );
-        let i = |p: &str| InputSummary {
-            path: eems_checks::evidence::InputSource::File(p.to_owned()),
-            kind: "mitigation-log".into(),
-            status: eems_parsers::Status::Parsed,
-            reason: None,
-        };
-        d.inputs = vec![
-            i("samples/01-healthy/MitigationService/a.LOG"),
-            i("samples/01-healthy/get-service.txt"),
-        ];
-        let root = bundle_root(&d);
-        assert_eq!(root.as_deref(), Some("samples/01-healthy/"));
-        let e = Evidence::new("samples/01-healthy/MitigationService/a.LOG", Some(9), "x");
-        assert_eq!(
-            short_location(&e, root.as_deref()),
-            "MitigationService/a.LOG:9"
-        );
-        assert_eq!(
-            relative("elsewhere/b.txt", root.as_deref()),
-            "elsewhere/b.txt"
-        );
-        d.inputs = vec![i("samples/01-h/a.txt"), i("samples/01-healthy/b.txt")];
-        assert_eq!(bundle_root(&d).as_deref(), Some("samples/"));
-        d.inputs = vec![i("a.txt"), i("b/c.txt")];
-        assert_eq!(bundle_root(&d), None);
-        d.inputs = vec![i("C:\\cases\\EX01\\a.txt"), i("C:\\cases\\EX01\\b.txt")];
-        assert_eq!(bundle_root(&d).as_deref(), Some("C:\\cases\\EX01\\"));
     }
 
     #[test]

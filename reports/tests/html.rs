@@ -108,12 +108,18 @@ fn docs_are_embedded_not_linked() {
     assert!(html.contains("<a href=\"#about-build-before-march-2023\">About this check</a>"));
     // Each check's text once per page, however many servers have its finding.
     assert_eq!(
-        html.matches(
-            "<pre class=\"about\" id=\"about-build-before-march-2023\">## build-before-march-2023"
-        )
+        html.matches("<div class=\"about\" id=\"about-build-before-march-2023\"><p><strong>What it checks.</strong>")
         .count(),
         1
     );
+    // Rendered, not shown as Markdown: no `**` or backtick is left.
+    let about = html
+        .split("id=\"about-build-before-march-2023\">")
+        .nth(1)
+        .and_then(|t| t.split("</div>").next())
+        .unwrap();
+    assert!(!about.contains("**") && !about.contains('`'), "{about}");
+    assert!(about.contains("<code>"), "{about}");
     let mut report = common::one_server();
     report.servers[0].findings[0].docs = "https://evil.example/x".into();
     let html = to_html(&report);

@@ -494,6 +494,7 @@ fn unknown_diagnosis(inputs: Vec<InputSummary>) -> ServerDiagnosis {
         probes: None,
         failed_step: None,
         facts: eems_checks::facts::Facts::default(),
+        paths_relative_to: None,
     }
 }
 

@@ -1,10 +1,12 @@
 //! Shared support for the integration tests that need real servers on
 //! loopback (the test PKI and in-process servers are in `eems-testkit`):
-//! real squid proxies (`squid`) and a real dnsmasq (`dns`).
+//! real squid proxies (`squid`), a real dnsmasq (`dns`) and headless
+//! Chromium (`chromium`).
 //! Every server is a child of the test (thread or process) and is stopped
 //! and reaped when its handle is dropped.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod chromium;
 pub mod dns;
 pub mod squid;
 pub mod watch;

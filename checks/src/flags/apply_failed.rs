@@ -43,8 +43,8 @@ impl Check for MitigationApplyFailed {
             .collect();
         let title = if ids.is_empty() {
             format!(
-                "The mitigation service logs {} failure(s) applying a mitigation",
-                logged.len()
+                "The mitigation service logs {} applying a mitigation",
+                crate::finding::counted(logged.len() as u64, "failure", "failures")
             )
         } else {
             format!(
@@ -65,8 +65,12 @@ impl Check for MitigationApplyFailed {
         }
         if let Some(first) = logged.first() {
             why.push(format!(
-                "the MitigationService log has {} distinct ApplyMitigation error(s), the first: \"{}\"",
-                logged.len(),
+                "the MitigationService log has {}, the first: \"{}\"",
+                crate::finding::counted(
+                    logged.len() as u64,
+                    "distinct ApplyMitigation error",
+                    "distinct ApplyMitigation errors"
+                ),
                 first.value
             ));
         }

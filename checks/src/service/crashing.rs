@@ -34,7 +34,7 @@ impl Check for ServiceCrashing {
         let oom = ev.event_causes.contains_key(&Cause::OutOfMemory)
             || w.first.excerpt.contains("OutOfMemory");
         Outcome::fail(
-            finding(&META, Confidence::High, format!("The mitigation service crashed {} time(s) (Watson reports)", w.count))
+            finding(&META, Confidence::High, format!("The mitigation service crashed {} (Watson reports)", crate::finding::counted(w.count, "time", "times")))
                 .detail(format!(
                     "Event 4999 (Watson) reports name M.E.Mitigation.Service{}. A crashing service fetches and applies mitigations only between restarts.",
                     if oom { " with System.OutOfMemoryException: the process ran out of memory" } else { "" }

@@ -66,6 +66,11 @@ pub struct Server {
     /// the command that collects it. Absent when nothing could be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facts: Option<FactsV1>,
+    /// Extra (v1): the folder or zip analysed, as given on the command line.
+    /// Every `source` and input `path` of this server inside it is relative
+    /// to it (`MitigationService/MitigationService_2025012708-1.LOG`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths_relative_to: Option<String>,
 }
 
 /// Extra (v1): the server's facts as read. Every field is present; an
@@ -96,6 +101,26 @@ pub struct FactsV1 {
     pub evidence_latest: FactV1,
     /// When `eems-doctor collect` gathered the bundle.
     pub collected_at: FactV1,
+    /// Extra (v1, issue 16): each mitigation with its status and where it
+    /// was read: the applied and blocked lists, then Get-Mitigations.ps1's
+    /// rows (sources not merged). Absent when none was seen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mitigation_inventory: Vec<InventoryV1>,
+    /// Extra (v1): inventory rows left out past the first 50.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mitigation_inventory_left_out: Option<usize>,
+}
+
+/// Extra (v1): one mitigation as one source lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryV1 {
+    /// As written: `PING1`, `M1`, `M1.1`.
+    pub id: String,
+    /// `applied`, `blocked`, or Get-Mitigations.ps1's status as printed.
+    pub status: String,
+    /// `MitigationsApplied`, `MitigationsBlocked` or `Get-Mitigations.ps1`.
+    pub source: String,
+    pub evidence: EvidenceV1,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +139,7 @@ impl FactsV1 {
             return None;
         }
         let rows = f.rows();
+        let (inventory, left_out) = f.inventory();
         let g = |key: &str| {
             let r = rows.iter().find(|r| r.key == key);
             FactV1 {
@@ -138,6 +164,16 @@ impl FactsV1 {
             evidence_earliest: g("evidence_earliest"),
             evidence_latest: g("evidence_latest"),
             collected_at: g("collected_at"),
+            mitigation_inventory: inventory
+                .iter()
+                .map(|r| InventoryV1 {
+                    id: r.id.clone(),
+                    status: r.status.clone(),
+                    source: r.source.to_owned(),
+                    evidence: EvidenceV1::from(&r.cite),
+                })
+                .collect(),
+            mitigation_inventory_left_out: (left_out > 0).then_some(left_out),
         })
     }
 }
@@ -324,6 +360,7 @@ impl Server {
             probes: d.probes.clone(),
             failed_step: d.failed_step.clone(),
             facts: FactsV1::from_facts(&d.facts),
+            paths_relative_to: d.paths_relative_to.clone(),
         }
     }
 }

@@ -132,7 +132,7 @@ fn ex01() -> ServerDiagnosis {
         (CheckId::UntrustedEndpoint, CheckOutcome::Fail, "The service logs \"Connection attempted against untrusted endpoint\""),
         (CheckId::FetchFailing, CheckOutcome::Fail, "No successful fetch since 2026-10-24"),
     ]);
-    ServerDiagnosis {
+    let mut d = ServerDiagnosis {
         server: Some("EX01".into()),
         status: Status::Critical,
         build: Some(BuildInfo {
@@ -173,7 +173,11 @@ fn ex01() -> ServerDiagnosis {
         probes: None,
         failed_step: None,
         facts: eems_checks::facts::of(&eems_checks::evidence::ServerEvidence::default()),
-    }
+        paths_relative_to: None,
+    };
+    // As the binary hands it over: paths relative to the bundle.
+    d.make_paths_relative("EX01");
+    d
 }
 
 fn ex02() -> ServerDiagnosis {
@@ -210,7 +214,7 @@ fn ex02() -> ServerDiagnosis {
         "Set the WinHTTP proxy to the same proxy:",
         "netsh winhttp set proxy proxy.contoso.com:8080 \"<local>;*.contoso.com\"",
     ));
-    ServerDiagnosis {
+    let mut d = ServerDiagnosis {
         server: Some("EX02".into()),
         status: Status::Warning,
         build: Some(BuildInfo {
@@ -279,7 +283,11 @@ fn ex02() -> ServerDiagnosis {
         probes: None,
         failed_step: None,
         facts: eems_checks::facts::of(&eems_checks::evidence::ServerEvidence::default()),
-    }
+        paths_relative_to: None,
+    };
+    // As the binary hands it over: paths relative to the bundle.
+    d.make_paths_relative("EX02");
+    d
 }
 
 /// Two servers, critical and warning, every check present.
