@@ -51,7 +51,10 @@ fn a_crl_verifies_only_under_its_issuers_key() {
 
     // Same name, another key: what a forged or substituted CRL looks like.
     let impostor = ca("Microsoft Code Signing PCA 2011");
-    assert_eq!(verify(&crl(&impostor), pca.der()), CrlVerdict::SignatureMismatch);
+    assert_eq!(
+        verify(&crl(&impostor), pca.der()),
+        CrlVerdict::SignatureMismatch
+    );
     // One flipped byte in the signed list.
     let mut flipped = good.clone();
     let n = flipped.len();
@@ -75,8 +78,14 @@ fn a_portal_page_served_as_crl_is_not_a_crl() {
     ));
     assert!(matches!(verify(b"", pca.der()), CrlVerdict::NotACrl(_)));
     assert!(matches!(
-        verify(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", pca.der()),
+        verify(
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            pca.der()
+        ),
         CrlVerdict::NotACrl(_)
     ));
-    assert_eq!(verify(&crl(&pca), b"not a certificate"), CrlVerdict::BadIssuer);
+    assert_eq!(
+        verify(&crl(&pca), b"not a certificate"),
+        CrlVerdict::BadIssuer
+    );
 }

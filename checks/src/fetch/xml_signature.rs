@@ -1,6 +1,7 @@
 use crate::check::{Check, CheckMeta, Context, Fix, Outcome, Role, finding};
 use crate::classify::Cause;
 use crate::evidence::ServerEvidence;
+use crate::fetch::xml_trust::{self, Assessment, Reason, assess};
 use crate::finding::{Confidence, Severity, Step};
 use crate::id::CheckId;
 use crate::probe::Stage;
@@ -118,17 +119,114 @@ fn live(ev: &ServerEvidence) -> Live {
     Live::Fail(f)
 }
 
+/// The fix for each reason the signature or its signer is refused.
+fn reason_step(reason: Reason) -> Step {
+    Step::text(match reason {
+        Reason::Rewritten | Reason::TamperedBody | Reason::BadSignature | Reason::WrongKey => {
+            "Something between the server and OCS changed the answer: exclude officeclient.microsoft.com from SSL inspection, content scanning and block pages on the proxy or firewall, then run the probe again."
+        }
+        Reason::UntrustedSigner => {
+            "The answer was re-signed by someone other than Microsoft: exclude officeclient.microsoft.com from inspection; if the chain is Microsoft's but new, update checks/data/xml-signing-issuers.csv."
+        }
+        Reason::ExpiredSigner => {
+            "Microsoft's signing certificate had expired when the answer was sent (as in June 2022): the fix ships in an Exchange update or on the service side; install the latest CU/SU and check the server's clock."
+        }
+        Reason::UnsupportedAlgorithm | Reason::WrongUsage => {
+            "The answer is not signed the way OCS signs it: compare with a capture from another network, and exclude officeclient.microsoft.com from content rewriting."
+        }
+    })
+}
+
+/// A captured answer (Invoke-WebRequest, a saved body) whose signature the
+/// evidence lets us verify.
+fn captured(ev: &ServerEvidence, ctx: &Context<'_>) -> Option<(Assessment, crate::evidence::Cite)> {
+    let r = ev.ocs_response.as_ref()?;
+    let body = r.value.signed_body.as_deref()?;
+    let at = r
+        .value
+        .header("Date")
+        .and_then(|d| chrono::DateTime::parse_from_rfc2822(d.trim()).ok())
+        .map(|d| d.timestamp());
+    let now = ctx.now.map(|n| n.timestamp());
+    Some((
+        assess(eems_xmldsig::verify(body), at, now, xml_trust::embedded()),
+        r.cite.clone(),
+    ))
+}
+
+fn captured_live(ev: &ServerEvidence, ctx: &Context<'_>) -> Live {
+    let Some((a, cite)) = captured(ev, ctx) else {
+        return Live::NoData;
+    };
+    let Some((reason, why)) = a.problems.first() else {
+        return Live::Pass;
+    };
+    let alg = &a.verification.algorithms;
+    let mut f = finding(
+        &META,
+        Confidence::High,
+        format!("The mitigation XML's signature is not accepted ({}): {why}", reason.as_str()),
+    )
+    .detail(format!(
+        "eems-doctor verified the captured answer's XML signature itself (enveloped, Canonical XML 1.0, SHA-256 digest, RSA-SHA256 with the X509Data signer's key) and its signer's chain up to the expected Microsoft roots: verdict {}; signer {}; {}; chain {}; algorithms: signature {}, digest {}. Every problem found: {}.",
+        a.verification.verdict.as_str(),
+        a.signer_line(),
+        a.validity_line(),
+        a.chain
+            .iter()
+            .map(|(n, ok)| if *ok { n.clone() } else { format!("{n} (does not verify)") })
+            .collect::<Vec<_>>()
+            .join(" -> "),
+        alg.signature.as_deref().unwrap_or("(none)"),
+        alg.digest.as_deref().unwrap_or("(none)"),
+        a.problems
+            .iter()
+            .map(|(r, w)| format!("{}: {w}", r.as_str()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ))
+    .evidence(std::iter::once(cite.to_evidence()));
+    let mut seen = Vec::new();
+    for (r, _) in &a.problems {
+        let s = reason_step(*r);
+        if !seen.contains(&s) {
+            seen.push(s.clone());
+            f = f.step(s);
+        }
+    }
+    Live::Fail(f)
+}
+
 impl Check for XmlSignatureInvalid {
     fn meta(&self) -> &'static CheckMeta {
         &META
     }
 
-    fn run(&self, ev: &ServerEvidence, _ctx: &Context<'_>) -> Outcome {
+    fn pass_reason(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Option<String> {
+        let (a, cite) = captured(ev, ctx)?;
+        a.problems.is_empty().then(|| {
+            crate::check::seen(
+                format!(
+                    "the captured answer's XML signature verifies (rsa-sha256), signer {}: {}; chain {}",
+                    a.signer_line(),
+                    a.validity_line(),
+                    a.chain.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(" -> ")
+                ),
+                &cite,
+            )
+        })
+    }
+
+    fn run(&self, ev: &ServerEvidence, ctx: &Context<'_>) -> Outcome {
+        let live = match live(ev) {
+            Live::NoData => captured_live(ev, ctx),
+            l => l,
+        };
         probe::combine(
             &META,
             ev,
             &[Cause::XmlSignature],
-            live(ev),
+            live,
             |logged| {
                 steps().into_iter().fold(
                     finding(&META, Confidence::High, "The service rejects the mitigation XML's signature (\"not deemed safe to consume\")")
