@@ -275,4 +275,58 @@ mod tests {
             && r.sha1 == "8F43288AD272F3103B6FB1428485EA3014C0BCFE"));
         assert!(parse_issuers("name,sha1,role\n,,\n").is_err());
     }
+
+    /// The real answer (tests/fixtures/clixml/css-exchange/SOURCE.md), unescaped.
+    fn real() -> eems_xmldsig::Verification {
+        let f = include_str!(
+            "../../../tests/fixtures/clixml/css-exchange/ExchangeInformation/InvokeWebRequestEEMS.xml"
+        );
+        let tag = "<S N=\"Content\">";
+        let start = f.find(tag).map_or(0, |i| i + tag.len());
+        let end = start + f[start..].find("</S>").unwrap_or(0);
+        let body = f[start..end]
+            .replace("_x000D__x000A_", "\r\n")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">");
+        eems_xmldsig::verify(&body)
+    }
+
+    const SENT: i64 = 1_638_891_444; // Date: Tue, 07 Dec 2021 15:37:24 GMT
+    const TODAY: i64 = 1_796_083_200; // 2026-12-01
+
+    #[test]
+    fn the_real_answer_is_trusted_when_sent_and_its_signer_expired_since() {
+        let a = assess(real(), Some(SENT), Some(TODAY), embedded());
+        assert_eq!(a.problems, []);
+        assert_eq!(a.trusted_root.as_deref(), Some("Microsoft Root Certificate Authority 2011"));
+        assert_eq!(
+            a.validity_line(),
+            "valid when the answer was sent (2021-12-07T15:37:24Z), expired now (2026-12-01T00:00:00Z)"
+        );
+    }
+
+    #[test]
+    fn an_answer_sent_after_the_signer_expired_names_the_expired_signer() {
+        // The June 2022 incident: the same signer, an answer dated after 2022-06-09.
+        let a = assess(real(), Some(1_656_633_600), Some(TODAY), embedded());
+        assert_eq!(a.problems.len(), 1);
+        assert_eq!(a.problems[0].0, Reason::ExpiredSigner);
+        assert!(a.problems[0].1.contains("expired on 2022-06-09T18:44:12Z"), "{:?}", a.problems);
+    }
+
+    #[test]
+    fn a_root_not_in_the_data_or_with_another_key_is_an_untrusted_signer() {
+        let other_key = parse_issuers(
+            "name,sha1,role\nMicrosoft Root Certificate Authority 2011,0000000000000000000000000000000000000000,root\n",
+        )
+        .unwrap_or_default();
+        let a = assess(real(), Some(SENT), None, &other_key);
+        assert_eq!(a.problems.len(), 1);
+        assert_eq!(a.problems[0].0, Reason::UntrustedSigner);
+        assert!(
+            a.problems[0].1.contains("its chain ends at `Microsoft Root Certificate Authority 2011`"),
+            "{:?}",
+            a.problems
+        );
+    }
 }
