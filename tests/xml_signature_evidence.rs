@@ -22,10 +22,22 @@ fn check<'a>(server: &'a Value, id: &str) -> &'a Value {
         .unwrap()
 }
 
+/// The server's JSON, after checking the whole report against the v1 schema.
 fn analyze(text: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("WebRequest.xml"), text).unwrap();
     let (v, _) = support::doctor_json("analyze", &[dir.path().to_str().unwrap()]);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/reports/schema/analyze-v1.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft202012::options().build(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}");
     v["servers"][0].clone()
 }
 
@@ -46,6 +58,21 @@ fn the_real_microsoft_signed_answer_passes_with_its_signer_described() {
     ] {
         assert!(reason.contains(want), "{want:?} not in {reason}");
     }
+    let x = &s["facts"]["xml_signature"];
+    assert_eq!(x["verdict"], "valid");
+    assert_eq!(x["reason"], Value::Null);
+    assert_eq!(
+        x["signer_thumbprint"],
+        "8A686CF7546035F2E571E302D01BC5303CCB3E08"
+    );
+    assert_eq!(x["signer_not_after"], "2022-06-09T18:44:12Z");
+    assert_eq!(x["response_time"], "2021-12-07T15:37:24Z");
+    assert_eq!(x["signer_valid_at_response"], true);
+    assert_eq!(x["signer_valid_now"], false);
+    assert_eq!(
+        x["trusted_root"],
+        "Microsoft Root Certificate Authority 2011"
+    );
 }
 
 #[test]

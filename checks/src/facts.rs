@@ -33,6 +33,10 @@ pub struct Facts {
     /// Every fact, by key, label and collecting command, in display order.
     #[serde(skip)]
     defs: Vec<(&'static str, &'static str, &'static str)>,
+    /// The mitigation XML's signature as verified from a captured answer
+    /// (set by the diagnosis, which knows the clock).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xml_signature: Option<crate::fetch::xml_signature::XmlSignatureSummary>,
 }
 
 impl Facts {
@@ -343,7 +347,11 @@ pub fn of(ev: &ServerEvidence) -> Facts {
         collected_at(ev).map(|(t, c)| (rfc3339(t), c.to_evidence())),
         "eems-doctor collect",
     );
-    Facts { known, defs }
+    Facts {
+        known,
+        defs,
+        xml_signature: None,
+    }
 }
 
 fn view_name(v: WinHttpView) -> &'static str {

@@ -119,6 +119,72 @@ fn live(ev: &ServerEvidence) -> Live {
     Live::Fail(f)
 }
 
+/// The verdict on the mitigation XML's signature, for the reports (JSON
+/// `facts.xml_signature`): what was verified, the signer, and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct XmlSignatureSummary {
+    /// eems-xmldsig's verdict: `valid`, `digest-mismatch`, `signature-mismatch`,
+    /// `wrong-key`, `unsupported-algorithm`, `no-signature`, `malformed`, `no-certificate`.
+    pub verdict: String,
+    /// The first reason the service would refuse it (`tampered body`,
+    /// `expired signer`, …); `None`: accepted.
+    pub reason: Option<String>,
+    /// Every problem, `reason: detail`.
+    pub problems: Vec<String>,
+    pub signer_subject: Option<String>,
+    /// SHA-1 of the signer certificate, upper-case hex.
+    pub signer_thumbprint: Option<String>,
+    /// RFC 3339.
+    pub signer_not_before: Option<String>,
+    pub signer_not_after: Option<String>,
+    /// The answer's time (its `Date` header), RFC 3339.
+    pub response_time: Option<String>,
+    pub signer_valid_at_response: Option<bool>,
+    pub signer_valid_now: Option<bool>,
+    /// Subject CNs from the signer up.
+    pub chain: Vec<String>,
+    /// The expected root the chain reached (by name and thumbprint).
+    pub trusted_root: Option<String>,
+    pub signature_algorithm: Option<String>,
+    pub digest_algorithm: Option<String>,
+    pub cite: crate::evidence::Cite,
+}
+
+fn rfc3339(t: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp(t, 0).map(crate::facts::rfc3339)
+}
+
+/// The summary of the captured answer's signature, when the evidence holds one.
+pub fn summary(ev: &ServerEvidence, ctx: &Context<'_>) -> Option<XmlSignatureSummary> {
+    let (a, cite) = captured(ev, ctx)?;
+    let s = a.signer.as_ref();
+    let valid = |t: Option<i64>| {
+        let (t, s) = (t?, s?);
+        Some(s.not_before <= t && t <= s.not_after)
+    };
+    Some(XmlSignatureSummary {
+        verdict: a.verification.verdict.as_str().to_owned(),
+        reason: a.problems.first().map(|(r, _)| r.as_str().to_owned()),
+        problems: a
+            .problems
+            .iter()
+            .map(|(r, w)| format!("{}: {w}", r.as_str()))
+            .collect(),
+        signer_subject: s.map(|s| s.subject.clone()),
+        signer_thumbprint: s.map(|s| s.sha1.clone()),
+        signer_not_before: s.and_then(|s| rfc3339(s.not_before)),
+        signer_not_after: s.and_then(|s| rfc3339(s.not_after)),
+        response_time: a.at.and_then(rfc3339),
+        signer_valid_at_response: valid(a.at),
+        signer_valid_now: valid(a.now),
+        chain: a.chain.iter().map(|(n, _)| n.clone()).collect(),
+        trusted_root: a.trusted_root.clone(),
+        signature_algorithm: a.verification.algorithms.signature.clone(),
+        digest_algorithm: a.verification.algorithms.digest.clone(),
+        cite,
+    })
+}
+
 /// The fix for each reason the signature or its signer is refused.
 fn reason_step(reason: Reason) -> Step {
     Step::text(match reason {

@@ -298,7 +298,10 @@ mod tests {
     fn the_real_answer_is_trusted_when_sent_and_its_signer_expired_since() {
         let a = assess(real(), Some(SENT), Some(TODAY), embedded());
         assert_eq!(a.problems, []);
-        assert_eq!(a.trusted_root.as_deref(), Some("Microsoft Root Certificate Authority 2011"));
+        assert_eq!(
+            a.trusted_root.as_deref(),
+            Some("Microsoft Root Certificate Authority 2011")
+        );
         assert_eq!(
             a.validity_line(),
             "valid when the answer was sent (2021-12-07T15:37:24Z), expired now (2026-12-01T00:00:00Z)"
@@ -311,7 +314,11 @@ mod tests {
         let a = assess(real(), Some(1_656_633_600), Some(TODAY), embedded());
         assert_eq!(a.problems.len(), 1);
         assert_eq!(a.problems[0].0, Reason::ExpiredSigner);
-        assert!(a.problems[0].1.contains("expired on 2022-06-09T18:44:12Z"), "{:?}", a.problems);
+        assert!(
+            a.problems[0].1.contains("expired on 2022-06-09T18:44:12Z"),
+            "{:?}",
+            a.problems
+        );
     }
 
     #[test]
@@ -324,7 +331,9 @@ mod tests {
         assert_eq!(a.problems.len(), 1);
         assert_eq!(a.problems[0].0, Reason::UntrustedSigner);
         assert!(
-            a.problems[0].1.contains("its chain ends at `Microsoft Root Certificate Authority 2011`"),
+            a.problems[0]
+                .1
+                .contains("its chain ends at `Microsoft Root Certificate Authority 2011`"),
             "{:?}",
             a.problems
         );
