@@ -269,4 +269,26 @@ mod tests {
         let (o, _) = analyze(&head, b"<EOCS version=\"1.0.4\"></EOCS>");
         assert!(o.xml_signature.is_none());
     }
+
+    #[test]
+    fn the_stand_ins_answers_are_really_signed() {
+        use eems_xmldsig::Verdict;
+        let pki = eems_testkit::pki::Pki::new("http://127.0.0.1:1");
+        let head = parse_head(b"HTTP/1.1 200 OK\r\nX-OfficeCluster: eus2\r\n\r\n").unwrap();
+        let verdict = |body: String| {
+            analyze(&head, body.as_bytes())
+                .0
+                .xml_signature
+                .map(|v| v.verdict)
+        };
+        assert_eq!(verdict(pki.eocs_body()), Some(Verdict::Valid));
+        assert_eq!(
+            verdict(pki.eocs_body_tampered()),
+            Some(Verdict::DigestMismatch)
+        );
+        assert_eq!(
+            verdict(pki.eocs_body_wrong_key()),
+            Some(Verdict::SignatureMismatch)
+        );
+    }
 }

@@ -35,6 +35,9 @@ use x509_parser::prelude::*;
 pub const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
 pub const C14N_10: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
 pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+/// Accepted too (XMLDSig 1.1, P-256, `r || s`): OCS signs with RSA, but the
+/// loopback stand-in's test PKI has ECDSA keys (ring cannot make RSA keys).
+pub const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
 pub const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
 pub const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 
@@ -223,10 +226,13 @@ fn strip_zeros(b: &[u8]) -> &[u8] {
 
 /// The RSA public key (PKCS#1 `RSAPublicKey` DER, as ring takes it) and its
 /// modulus and exponent, from a certificate.
+/// For EC keys, `pkcs1` holds the uncompressed point (what ring takes) and
+/// `n`/`e` are empty.
 struct RsaKey {
     pkcs1: Vec<u8>,
     n: Vec<u8>,
     e: Vec<u8>,
+    ec: bool,
 }
 
 fn cert_rsa_key(der: &[u8]) -> Option<RsaKey> {
@@ -237,8 +243,25 @@ fn cert_rsa_key(der: &[u8]) -> Option<RsaKey> {
             pkcs1: spki.subject_public_key.data.to_vec(),
             n: strip_zeros(k.modulus).to_vec(),
             e: strip_zeros(k.exponent).to_vec(),
+            ec: false,
+        }),
+        x509_parser::public_key::PublicKey::EC(_) => Some(RsaKey {
+            pkcs1: spki.subject_public_key.data.to_vec(),
+            n: Vec::new(),
+            e: Vec::new(),
+            ec: true,
         }),
         _ => None,
+    }
+}
+
+fn key_verify(k: &RsaKey, ecdsa: bool, msg: &[u8], sig: &[u8]) -> bool {
+    if ecdsa {
+        k.ec && signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &k.pkcs1)
+            .verify(msg, sig)
+            .is_ok()
+    } else {
+        !k.ec && rsa_verify(&k.pkcs1, msg, sig)
     }
 }
 
@@ -357,7 +380,8 @@ fn verify_document(doc: &Document) -> Verification {
             v.algorithms.canonicalization.as_deref().unwrap_or("(none)")
         ));
     }
-    if v.algorithms.signature.as_deref() != Some(RSA_SHA256) {
+    let ecdsa = v.algorithms.signature.as_deref() == Some(ECDSA_SHA256);
+    if v.algorithms.signature.as_deref() != Some(RSA_SHA256) && !ecdsa {
         unsupported.push(format!(
             "signature {}",
             v.algorithms.signature.as_deref().unwrap_or("(none)")
@@ -417,7 +441,7 @@ fn verify_document(doc: &Document) -> Verification {
     let keys: Vec<Option<RsaKey>> = v.certificates.iter().map(|d| cert_rsa_key(d)).collect();
     let verifying = keys.iter().position(|k| {
         k.as_ref()
-            .is_some_and(|k| rsa_verify(&k.pkcs1, &signed_info_c14n, &sig_value))
+            .is_some_and(|k| key_verify(k, ecdsa, &signed_info_c14n, &sig_value))
     });
     v.signer_index = verifying.or_else(|| chain::leaf_index(&v.certificates));
     let key_value = key_info
@@ -433,7 +457,7 @@ fn verify_document(doc: &Document) -> Verification {
         .signer_index
         .and_then(|i| keys.get(i))
         .and_then(Option::as_ref);
-    if let (Some((n, e)), Some(k)) = (&key_value, signer_key) {
+    if let (Some((n, e)), Some(k)) = (&key_value, signer_key.filter(|k| !k.ec)) {
         v.key_value_matches = Some(strip_zeros(n) == k.n && strip_zeros(e) == k.e);
     }
 
@@ -461,16 +485,17 @@ fn verify_document(doc: &Document) -> Verification {
         v.detail = "no <X509Data> certificate in <KeyInfo> to take the signer's key from".into();
         return v;
     }
-    let kv_verifies = key_value
-        .as_ref()
-        .is_some_and(|(n, e)| rsa_verify(&pkcs1_der(n, e), &signed_info_c14n, &sig_value));
+    let kv_verifies = !ecdsa
+        && key_value
+            .as_ref()
+            .is_some_and(|(n, e)| rsa_verify(&pkcs1_der(n, e), &signed_info_c14n, &sig_value));
     if verifying.is_none() {
         if kv_verifies {
             v.verdict = Verdict::WrongKey;
             v.detail = "the signature verifies with <KeyValue> but with no <X509Data> certificate's key: it was made with a key other than the certificate's".into();
         } else {
             v.verdict = Verdict::SignatureMismatch;
-            v.detail = "<SignatureValue> does not verify over the canonical <SignedInfo> with the signer certificate's RSA key".into();
+            v.detail = "<SignatureValue> does not verify over the canonical <SignedInfo> with the signer certificate's key".into();
         }
         return v;
     }
@@ -479,6 +504,25 @@ fn verify_document(doc: &Document) -> Verification {
         v.detail = "<KeyValue> is not the signer certificate's key".into();
         return v;
     }
-    v.detail = "digest and RSA-SHA256 signature verify with the X509Data signer's key".into();
+    v.detail = format!(
+        "digest and {} signature verify with the X509Data signer's key",
+        if ecdsa { "ECDSA-SHA256" } else { "RSA-SHA256" }
+    );
     v
+}
+
+/// What a signer signs, for a test signer (the loopback stand-in): the
+/// canonical document without its `<Signature>` (its SHA-256 is the
+/// `DigestValue`) and the canonical `<SignedInfo>` (what `SignatureValue`
+/// signs). The document must already carry its `<Signature>` template.
+pub fn signing_inputs(xml: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let doc = c14n::parse(xml).map_err(|e| e.0)?;
+    let path =
+        find_signature(&doc.root, &mut Vec::new(), &mut Vec::new()).ok_or("no <Signature>")?;
+    let sig = *path.last().ok_or("no <Signature>")?;
+    let si = sig.child("SignedInfo").ok_or("no <SignedInfo>")?;
+    Ok((
+        c14n::canonicalize_document(&doc, Some(sig)).map_err(|e| e.0)?,
+        c14n::canonicalize_subtree(si, &path).map_err(|e| e.0)?,
+    ))
 }

@@ -59,6 +59,34 @@ fn live(ev: &ServerEvidence) -> Live {
         };
     };
     let now = probe_time(&r.started_at);
+    // The probe verified the signature where it read the answer: a digest or
+    // signature that fails is the answer's problem before the signer's.
+    if let Some(v) = o
+        .xml_signature
+        .as_ref()
+        .filter(|v| v.verdict != eems_xmldsig::Verdict::Valid)
+    {
+        let a = assess(v.clone(), Some(now.timestamp()), None, &[]);
+        if let Some((reason, why)) = a.problems.first() {
+            return Live::Fail(
+                finding(
+                    &META,
+                    Confidence::High,
+                    format!(
+                        "The mitigation XML's signature is not accepted ({}): {why}",
+                        reason.as_str()
+                    ),
+                )
+                .detail(format!(
+                    "The probe verified the answer's XML signature (enveloped, Canonical XML 1.0, SHA-256 digest, signature over SignedInfo with the X509Data signer's key): verdict {}; signer {}.",
+                    v.verdict.as_str(),
+                    a.signer_line()
+                ))
+                .evidence(r.step(StepKind::OcsRequest).map(|s| probe::step_evidence(ev, s)))
+                .step(reason_step(*reason)),
+            );
+        }
+    }
     let mut problems = Vec::new();
     let Some(signer) = o.signing_chain.first() else {
         return Live::Fail(
@@ -379,5 +407,45 @@ mod tests {
             panic!()
         };
         assert!(f[0].title.contains("no X509Data"));
+    }
+
+    #[test]
+    fn the_probes_verdict_is_judged_before_the_signer() {
+        let body = crate::fetch::xml_trust::tests::real_body();
+        let mut r = healthy();
+        if let Some(o) = r.ocs.as_mut() {
+            o.xml_signature = Some(eems_xmldsig::verify(&body));
+        }
+        let ev = ServerEvidence {
+            probes: Some(r.clone()),
+            ..ServerEvidence::default()
+        };
+        assert_eq!(
+            run(&ev),
+            Outcome::Pass,
+            "a valid signature leaves the signer checks"
+        );
+        if let Some(o) = r.ocs.as_mut() {
+            o.xml_signature = Some(eems_xmldsig::verify(&body.replacen(
+                "<SignatureValue>jI7j",
+                "<SignatureValue>jI7k",
+                1,
+            )));
+        }
+        let Outcome::Fail(f) = run(&ServerEvidence {
+            probes: Some(r),
+            ..ServerEvidence::default()
+        }) else {
+            panic!()
+        };
+        assert!(
+            f[0].title.contains("(signature mismatch)"),
+            "{}",
+            f[0].title
+        );
+        assert!(
+            f[0].detail
+                .contains("thumbprint 8A686CF7546035F2E571E302D01BC5303CCB3E08")
+        );
     }
 }

@@ -264,7 +264,7 @@ pub fn assess(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -277,18 +277,21 @@ mod tests {
     }
 
     /// The real answer (tests/fixtures/clixml/css-exchange/SOURCE.md), unescaped.
-    fn real() -> eems_xmldsig::Verification {
+    pub(crate) fn real_body() -> String {
         let f = include_str!(
             "../../../tests/fixtures/clixml/css-exchange/ExchangeInformation/InvokeWebRequestEEMS.xml"
         );
         let tag = "<S N=\"Content\">";
         let start = f.find(tag).map_or(0, |i| i + tag.len());
         let end = start + f[start..].find("</S>").unwrap_or(0);
-        let body = f[start..end]
+        f[start..end]
             .replace("_x000D__x000A_", "\r\n")
             .replace("&lt;", "<")
-            .replace("&gt;", ">");
-        eems_xmldsig::verify(&body)
+            .replace("&gt;", ">")
+    }
+
+    fn real() -> eems_xmldsig::Verification {
+        eems_xmldsig::verify(&real_body())
     }
 
     const SENT: i64 = 1_638_891_444; // Date: Tue, 07 Dec 2021 15:37:24 GMT
