@@ -313,3 +313,39 @@ fn our_canonicalization_agrees_with_xmlsec1_on_generated_documents() {
     }
     assert_eq!(checked, 40);
 }
+
+/// The loopback stand-in's answers (eems-testkit's signer) are signatures
+/// xmlsec1 accepts too, with the default ECDSA keys and with RSA keys (as
+/// the Windows stage uses); the tampered variant fails for both verifiers.
+#[test]
+fn xmlsec1_accepts_the_stand_ins_signatures() {
+    if !support::lab("xmlsec1, openssl") {
+        return;
+    }
+    let xmlsec = support::require_program("xmlsec1", "xmlsec1");
+    support::require_program("openssl", "openssl");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut check = |pki: &eems_testkit::pki::Pki, method: &str| {
+        let body = pki.eocs_body();
+        let v = verify(&body);
+        assert_eq!(v.verdict, Verdict::Valid, "{}", v.detail);
+        assert_eq!(v.algorithms.signature.as_deref(), Some(method));
+        assert!(
+            xmlsec_verifies(&xmlsec, dir.path(), "standin.xml", &body),
+            "{method}"
+        );
+        let tampered = pki.eocs_body_tampered();
+        assert_eq!(verify(&tampered).verdict, Verdict::DigestMismatch);
+        assert!(!xmlsec_verifies(&xmlsec, dir.path(), "t.xml", &tampered));
+    };
+    check(
+        &eems_testkit::pki::Pki::new("http://127.0.0.1:1"),
+        eems_xmldsig::ECDSA_SHA256,
+    );
+    // A process-wide switch: this test binary has no other PKI user.
+    eems_testkit::pki::use_rsa_keys();
+    check(
+        &eems_testkit::pki::Pki::new("http://127.0.0.1:1"),
+        eems_xmldsig::RSA_SHA256,
+    );
+}
