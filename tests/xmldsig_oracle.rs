@@ -325,7 +325,7 @@ fn xmlsec1_accepts_the_stand_ins_signatures() {
     let xmlsec = support::require_program("xmlsec1", "xmlsec1");
     support::require_program("openssl", "openssl");
     let dir = tempfile::tempdir().expect("tmp");
-    let mut check = |pki: &eems_testkit::pki::Pki, method: &str| {
+    let check = |pki: &eems_testkit::pki::Pki, method: &str| {
         let body = pki.eocs_body();
         let v = verify(&body);
         assert_eq!(v.verdict, Verdict::Valid, "{}", v.detail);
