@@ -165,7 +165,7 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
         failed_step,
         facts: {
             let mut f = crate::facts::of(ev);
-            f.xml_signature = crate::fetch::xml_signature::summary(ev, ctx);
+            f.xml_signature = crate::fetch::xml_signature::summary(ev, ctx).map(Box::new);
             f
         },
     }

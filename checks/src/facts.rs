@@ -36,7 +36,8 @@ pub struct Facts {
     /// The mitigation XML's signature as verified from a captured answer
     /// (set by the diagnosis, which knows the clock).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub xml_signature: Option<crate::fetch::xml_signature::XmlSignatureSummary>,
+    /// Boxed: a 50,000-server listing keeps every diagnosis, most without one.
+    pub xml_signature: Option<Box<crate::fetch::xml_signature::XmlSignatureSummary>>,
 }
 
 impl Facts {

@@ -192,7 +192,7 @@ impl FactsV1 {
             evidence_earliest: g("evidence_earliest"),
             evidence_latest: g("evidence_latest"),
             collected_at: g("collected_at"),
-            xml_signature: f.xml_signature.as_ref().map(XmlSignatureV1::from),
+            xml_signature: f.xml_signature.as_deref().map(XmlSignatureV1::from),
         })
     }
 }
