@@ -30,10 +30,15 @@ struct World {
 
 impl World {
     fn new(mode: OcsMode) -> World {
+        World::answering(mode, Pki::eocs_body)
+    }
+
+    /// The world with another `<EOCS>` answer (tampered, signed by another key).
+    fn answering(mode: OcsMode, body: fn(&Pki) -> String) -> World {
         let http = HttpServer::start();
         let pki = Pki::new(&http.base_url());
         http.put_all(pki.http_files());
-        let ocs = OcsServer::start(pki.server_chain(), pki.server_key(), pki.eocs_body(), mode);
+        let ocs = OcsServer::start(pki.server_chain(), pki.server_key(), body(&pki), mode);
         World { http, pki, ocs }
     }
 
@@ -828,6 +833,8 @@ fn healthy_direct() {
     assert_eq!(ocs["eocs_xml"], true);
     assert_eq!(ocs["has_signature"], true);
     assert_eq!(ocs["mitigation_ids"][0], "PING1");
+    // Really signed by the test signer (issue 17), and the probe verified it.
+    assert_eq!(ocs["xml_signature"]["verdict"], "valid", "{ocs:#}");
     let signer = &ocs["signing_chain"][0];
     assert_eq!(signer["subject_cn"], "Microsoft Exchange XML Signing");
     assert_eq!(signer["issuer_cn"], "Microsoft Code Signing PCA 2011");
@@ -1383,6 +1390,43 @@ fn black_holes_everywhere_end_within_the_timeout() {
     );
     assert_eq!(failing(&v, "proxy-connect")["outcome"], "timed-out");
     assert_eq!(failing(&v, "ctl")["outcome"], "timed-out");
+}
+
+/// The stand-in's answer changed after signing, or signed by a key that is
+/// not the signer certificate's (issue 17): the probe verifies the signature
+/// and xml-signature-invalid names the reason; a saved probe gives the same.
+#[test]
+fn tampered_or_wrong_key_answers_fail_the_signature() {
+    let _g = serial();
+    for (scenario, body, reason, verdict) in [
+        (
+            "xml-tampered-body",
+            Pki::eocs_body_tampered as fn(&Pki) -> String,
+            "(tampered body)",
+            "digest-mismatch",
+        ),
+        (
+            "xml-wrong-key",
+            Pki::eocs_body_wrong_key,
+            "(signature mismatch)",
+            "signature-mismatch",
+        ),
+    ] {
+        let w = World::answering(OcsMode::Healthy, body);
+        require_expected_issuers(&w);
+        let ev = tmp();
+        let args = with_evidence(
+            probe_args(&w, "3", &[s("--resolve"), w.resolve()]),
+            ev.path(),
+        );
+        let (_, v) = run_probe(scenario, &args);
+        assert_probe_findings(&v, &["xml-signature-invalid"]);
+        let f = finding(&v, "xml-signature-invalid");
+        let title = f["title"].as_str().unwrap_or("");
+        assert!(title.contains(reason), "{scenario}: {title}");
+        assert_eq!(probes(&v)["ocs"]["xml_signature"]["verdict"], verdict);
+        assert_offline_same(ev.path(), &v, &w);
+    }
 }
 
 #[test]

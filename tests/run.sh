@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 # it conflicts and has no ssl_bump); dnsmasq: the DNS server; openssl: the
 # proxy password hash; procps: `kill` for process groups and `pgrep` for the
 # no-stray-process check; chromium: the inert-report test loads a hostile report
-# in a real browser; util-linux: `unshare -n` for the no-network test.
-APT_PACKAGES=(squid-openssl dnsmasq openssl procps chromium util-linux)
+# in a real browser; util-linux: `unshare -n` for the no-network test; xmlsec1:
+# the oracle for eems-xmldsig (tests/xmldsig_oracle.rs).
+APT_PACKAGES=(squid-openssl dnsmasq openssl procps chromium util-linux xmlsec1)
 if ((${#APT_PACKAGES[@]})); then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq

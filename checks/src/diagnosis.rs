@@ -166,7 +166,11 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
         inputs: ev.inputs.clone(),
         probes: ev.probes.clone(),
         failed_step,
-        facts: crate::facts::of(ev),
+        facts: {
+            let mut f = crate::facts::of(ev);
+            f.xml_signature = crate::fetch::xml_signature::summary(ev, ctx).map(Box::new);
+            f
+        },
         paths_relative_to: None,
     }
 }

@@ -37,6 +37,11 @@ pub struct Facts {
     /// applied and blocked lists are in `known` already).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     get_mitigations: Vec<InventoryRow>,
+    /// The mitigation XML's signature as verified from a captured answer
+    /// (set by the diagnosis, which knows the clock).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Boxed: a 50,000-server listing keeps every diagnosis, most without one.
+    pub xml_signature: Option<Box<crate::fetch::xml_signature::XmlSignatureSummary>>,
 }
 
 /// Most rows of the mitigation inventory (a hostile 10,000-item list is
@@ -432,6 +437,7 @@ pub fn of(ev: &ServerEvidence) -> Facts {
         known,
         defs,
         get_mitigations,
+        xml_signature: None,
     }
 }
 

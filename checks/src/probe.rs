@@ -391,6 +391,7 @@ pub(crate) mod fixtures {
             signing_chain: vec![signer()],
             body_excerpt: None,
             body_bytes: 19_000,
+            xml_signature: None,
         });
         r.crls = vec![crl(
             "http://www.microsoft.com/pkiops/crl/Microsoft%20Azure%20RSA%20TLS%20Issuing%20CA%2004.crl",

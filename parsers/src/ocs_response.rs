@@ -40,6 +40,11 @@ pub struct OcsResponse {
     pub other_body: Option<String>,
     /// Line of the status (or of the body).
     pub line: usize,
+    /// The body as captured, kept only when it is a signed `<EOCS>`
+    /// document, for the checks to verify its signature (issue 17). Not in
+    /// the `parse` output: it is the body itself, up to 19 KB.
+    #[serde(skip)]
+    pub signed_body: Option<String>,
 }
 
 impl OcsResponse {
@@ -148,6 +153,9 @@ fn with_body(out: &mut OcsResponse, body: &str) {
     out.eocs = eocs_summary(body);
     if out.eocs.is_none() {
         out.other_body = first_line(body);
+    }
+    if out.eocs.as_ref().is_some_and(|e| e.signed) {
+        out.signed_body = Some(body.to_owned());
     }
 }
 

@@ -211,6 +211,11 @@ pub struct OcsResponse {
     /// First bytes of the body when it is not the expected XML (a block page), control characters removed.
     pub body_excerpt: Option<String>,
     pub body_bytes: u64,
+    /// The XML signature as the probe verified it (issue 17): verdict,
+    /// algorithms, `X509Data` certificates. Absent in older saved probes
+    /// and when the body carries no `<Signature>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xml_signature: Option<eems_xmldsig::Verification>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

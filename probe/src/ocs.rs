@@ -196,8 +196,16 @@ pub fn analyze(head: &ResponseHead, body: &[u8]) -> (OcsResponse, Vec<CertInfo>)
         signing_chain,
         body_excerpt,
         body_bytes: u64::try_from(body.len()).unwrap_or(u64::MAX),
+        xml_signature: has_signature.then(|| verify_signature(&text)),
     };
     (ocs, timestamp_chain)
+}
+
+/// The one place the probe verifies the answer's XML signature (issue 17),
+/// right after the answer is read: eems-xmldsig's verdict, kept as a fact
+/// in the probe results; the checks judge the signer.
+pub fn verify_signature(body: &str) -> eems_xmldsig::Verification {
+    eems_xmldsig::verify(body)
 }
 
 #[cfg(test)]
@@ -234,5 +242,57 @@ mod tests {
         let (o, _) = analyze(&head, b"<EOCS><ds:Signature xmlns:ds=\"x\"><ds:X509Certificate>!!notbase64</ds:X509Certificate></ds:Signature></EOCS>");
         assert!(o.has_signature);
         assert!(o.signing_chain.is_empty());
+    }
+
+    #[test]
+    fn the_answer_is_verified_where_it_is_read() {
+        // The real answer (tests/fixtures/clixml/css-exchange/SOURCE.md).
+        let f = include_str!(
+            "../../tests/fixtures/clixml/css-exchange/ExchangeInformation/InvokeWebRequestEEMS.xml"
+        );
+        let tag = "<S N=\"Content\">";
+        let start = f.find(tag).map_or(0, |i| i + tag.len());
+        let end = start + f[start..].find("</S>").unwrap_or(0);
+        let body = f[start..end]
+            .replace("_x000D__x000A_", "\r\n")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">");
+        let head = parse_head(b"HTTP/1.1 200 OK\r\nX-OfficeCluster: eus2\r\n\r\n").unwrap();
+        let (o, _) = analyze(&head, body.as_bytes());
+        let v = o.xml_signature.expect("verified");
+        assert_eq!(v.verdict, eems_xmldsig::Verdict::Valid, "{}", v.detail);
+        let (o, _) = analyze(
+            &head,
+            body.replacen("DoNothing<", "DoNothinG<", 1).as_bytes(),
+        );
+        assert_eq!(
+            o.xml_signature.map(|v| v.verdict),
+            Some(eems_xmldsig::Verdict::DigestMismatch)
+        );
+        // No signature, nothing to verify.
+        let (o, _) = analyze(&head, b"<EOCS version=\"1.0.4\"></EOCS>");
+        assert!(o.xml_signature.is_none());
+    }
+
+    #[test]
+    fn the_stand_ins_answers_are_really_signed() {
+        use eems_xmldsig::Verdict;
+        let pki = eems_testkit::pki::Pki::new("http://127.0.0.1:1");
+        let head = parse_head(b"HTTP/1.1 200 OK\r\nX-OfficeCluster: eus2\r\n\r\n").unwrap();
+        let verdict = |body: String| {
+            analyze(&head, body.as_bytes())
+                .0
+                .xml_signature
+                .map(|v| v.verdict)
+        };
+        assert_eq!(verdict(pki.eocs_body()), Some(Verdict::Valid));
+        assert_eq!(
+            verdict(pki.eocs_body_tampered()),
+            Some(Verdict::DigestMismatch)
+        );
+        assert_eq!(
+            verdict(pki.eocs_body_wrong_key()),
+            Some(Verdict::SignatureMismatch)
+        );
     }
 }

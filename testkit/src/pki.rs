@@ -285,9 +285,28 @@ impl Pki {
     }
 
     /// The `<EOCS>` body the OCS answers with: PING1 plus an enveloped
-    /// XMLDSig-shaped `<Signature>` whose `X509Data` carries the real signing
-    /// chain (signer first). The signature value itself is not verifiable.
+    /// XMLDSig `<Signature>` made for real by the XML signer's key (ECDSA
+    /// P-256 by default, RSA after [`use_rsa_keys`]), with the signing chain
+    /// (signer first) in `X509Data`: eems-xmldsig verifies it as it verifies
+    /// OCS's own answer.
     pub fn eocs_body(&self) -> String {
+        sign_eocs(&self.eocs_template(), &self.signer.key)
+    }
+
+    /// The same answer with one byte of the signed content changed after
+    /// signing (what a rewriting proxy produces): the digest fails.
+    pub fn eocs_body_tampered(&self) -> String {
+        self.eocs_body()
+            .replacen("<Value>DoNothing</Value>", "<Value>DoNothinG</Value>", 1)
+    }
+
+    /// Signed by another key than the signer certificate's (a re-signing
+    /// middlebox that kept Microsoft's certificates): the signature fails.
+    pub fn eocs_body_wrong_key(&self) -> String {
+        sign_eocs(&self.eocs_template(), &key())
+    }
+
+    fn eocs_template(&self) -> String {
         let signer_b64 = pem_base64(&self.signer.pem);
         let pca_b64 = pem_base64(&self.signing_pca.pem());
         format!(
@@ -300,12 +319,12 @@ impl Pki {
                 "<Signature xmlns=\"http://www.w3.org/2000/09/xmldsig#\">",
                 "<SignedInfo>",
                 "<CanonicalizationMethod Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315\"/>",
-                "<SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\"/>",
+                "<SignatureMethod Algorithm=\"@@SIGNATURE_METHOD@@\"/>",
                 "<Reference URI=\"\"><Transforms><Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/></Transforms>",
                 "<DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/>",
-                "<DigestValue>q1w2e3r4t5y6u7i8o9p0q1w2e3r4t5y6u7i8o9p0q1w=</DigestValue></Reference>",
+                "<DigestValue>@@DIGEST@@</DigestValue></Reference>",
                 "</SignedInfo>",
-                "<SignatureValue>U0lHTkFUVVJFLU5PVC1WRVJJRklBQkxFLUlOLVRFU1RT</SignatureValue>",
+                "<SignatureValue>@@SIGNATURE@@</SignatureValue>",
                 "<KeyInfo><X509Data>",
                 "<X509Certificate>{signer}</X509Certificate>",
                 "<X509Certificate>{pca}</X509Certificate>",
@@ -488,6 +507,59 @@ static RSA_KEYS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::
 /// Every PKI made after this call uses RSA 2048 keys (from `openssl genpkey`).
 pub fn use_rsa_keys() {
     RSA_KEYS.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Fill a template's `@@SIGNATURE_METHOD@@`, `@@DIGEST@@` and `@@SIGNATURE@@`:
+/// the digest of the canonical document, then the signature over the
+/// canonical `SignedInfo` (eems-xmldsig's canonicalisation, ring's signing).
+pub fn sign_eocs(template: &str, key: &KeyPair) -> String {
+    use base64::Engine as _;
+    use ring::signature;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let rsa = key.algorithm() == &rcgen::PKCS_RSA_SHA256;
+    let method = if rsa {
+        eems_xmldsig::RSA_SHA256
+    } else {
+        eems_xmldsig::ECDSA_SHA256
+    };
+    let doc = template.replace("@@SIGNATURE_METHOD@@", method);
+    let (canonical, _) = match eems_xmldsig::signing_inputs(&doc) {
+        Ok(x) => x,
+        Err(e) => panic!("EOCS template: {e}"),
+    };
+    let digest = ring::digest::digest(&ring::digest::SHA256, &canonical);
+    let doc = doc.replace("@@DIGEST@@", &b64(digest.as_ref()));
+    let (_, signed_info) = match eems_xmldsig::signing_inputs(&doc) {
+        Ok(x) => x,
+        Err(e) => panic!("EOCS template: {e}"),
+    };
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = key.serialize_der();
+    let sig = if rsa {
+        let k = match signature::RsaKeyPair::from_pkcs8(&pkcs8) {
+            Ok(k) => k,
+            Err(e) => panic!("RSA signer key: {e}"),
+        };
+        let mut out = vec![0; k.public().modulus_len()];
+        if let Err(e) = k.sign(&signature::RSA_PKCS1_SHA256, &rng, &signed_info, &mut out) {
+            panic!("RSA signing: {e}");
+        }
+        out
+    } else {
+        let k = match signature::EcdsaKeyPair::from_pkcs8(
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &pkcs8,
+            &rng,
+        ) {
+            Ok(k) => k,
+            Err(e) => panic!("ECDSA signer key: {e}"),
+        };
+        match k.sign(&rng, &signed_info) {
+            Ok(s) => s.as_ref().to_vec(),
+            Err(e) => panic!("ECDSA signing: {e}"),
+        }
+    };
+    doc.replace("@@SIGNATURE@@", &b64(&sig))
 }
 
 fn key() -> KeyPair {

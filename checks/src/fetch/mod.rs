@@ -4,3 +4,4 @@ pub mod failing;
 pub mod stale;
 pub mod untrusted_endpoint;
 pub mod xml_signature;
+pub mod xml_trust;

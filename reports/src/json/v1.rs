@@ -109,6 +109,10 @@ pub struct FactsV1 {
     /// Extra (v1): inventory rows left out past the first 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mitigation_inventory_left_out: Option<usize>,
+    /// Extra (v1, issue 17): the mitigation XML's signature as verified from
+    /// a captured OCS answer. Absent when the evidence holds none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xml_signature: Option<XmlSignatureV1>,
 }
 
 /// Extra (v1): one mitigation as one source lists it.
@@ -121,6 +125,56 @@ pub struct InventoryV1 {
     /// `MitigationsApplied`, `MitigationsBlocked` or `Get-Mitigations.ps1`.
     pub source: String,
     pub evidence: EvidenceV1,
+}
+
+/// The verified signature of a captured OCS answer and its signer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct XmlSignatureV1 {
+    /// `valid`, `digest-mismatch`, `signature-mismatch`, `wrong-key`,
+    /// `unsupported-algorithm`, `no-signature`, `malformed`, `no-certificate`.
+    pub verdict: String,
+    /// Why the service would refuse it (`tampered body`, `expired signer`,
+    /// `untrusted signer`, …); `null`: accepted.
+    pub reason: Option<String>,
+    /// Every problem found, `reason: detail`.
+    pub problems: Vec<String>,
+    pub signer_subject: Option<String>,
+    /// SHA-1 of the signer certificate (upper-case hex).
+    pub signer_thumbprint: Option<String>,
+    pub signer_not_before: Option<String>,
+    pub signer_not_after: Option<String>,
+    /// The answer's `Date` header, RFC 3339.
+    pub response_time: Option<String>,
+    pub signer_valid_at_response: Option<bool>,
+    pub signer_valid_now: Option<bool>,
+    /// Subject CNs from the signer up.
+    pub chain: Vec<String>,
+    pub trusted_root: Option<String>,
+    pub signature_algorithm: Option<String>,
+    pub digest_algorithm: Option<String>,
+    pub evidence: EvidenceV1,
+}
+
+impl From<&eems_checks::fetch::xml_signature::XmlSignatureSummary> for XmlSignatureV1 {
+    fn from(s: &eems_checks::fetch::xml_signature::XmlSignatureSummary) -> Self {
+        XmlSignatureV1 {
+            verdict: s.verdict.clone(),
+            reason: s.reason.clone(),
+            problems: s.problems.clone(),
+            signer_subject: s.signer_subject.clone(),
+            signer_thumbprint: s.signer_thumbprint.clone(),
+            signer_not_before: s.signer_not_before.clone(),
+            signer_not_after: s.signer_not_after.clone(),
+            response_time: s.response_time.clone(),
+            signer_valid_at_response: s.signer_valid_at_response,
+            signer_valid_now: s.signer_valid_now,
+            chain: s.chain.clone(),
+            trusted_root: s.trusted_root.clone(),
+            signature_algorithm: s.signature_algorithm.clone(),
+            digest_algorithm: s.digest_algorithm.clone(),
+            evidence: EvidenceV1::from(&s.cite.to_evidence()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,6 +228,7 @@ impl FactsV1 {
                 })
                 .collect(),
             mitigation_inventory_left_out: (left_out > 0).then_some(left_out),
+            xml_signature: f.xml_signature.as_deref().map(XmlSignatureV1::from),
         })
     }
 }
