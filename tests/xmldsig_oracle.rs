@@ -5,6 +5,8 @@
 //! issue 17). Lab tests: they run with EEMS_LAB=1 (tests/run.sh installs
 //! `xmlsec1`) and fail loudly when it is missing.
 
+#![allow(clippy::unwrap_used)] // a panic in a test is a test failure
+
 mod support;
 
 use eems_xmldsig::{Verdict, verify};
