@@ -169,16 +169,24 @@ pub fn parse_list_bounded(s: &str) -> (Vec<String>, bool) {
         .iter()
         .find_map(|m| body.strip_suffix(m))
         .map(str::trim_end);
-    let body = cut.unwrap_or(body);
-    let inner = match body.strip_prefix('{') {
+    // What `strip_truncation` gives, borrowed: `t` itself when no marker
+    // was found, else the value before the marker and the brace.
+    let (v, close) = match cut {
+        None => (t, true),
+        Some(b) => (b, !brace),
+    };
+    if v.is_empty() && (cut.is_none() || !brace) {
+        return (Vec::new(), false);
+    }
+    let inner = match v.strip_prefix('{') {
         // A wrapped list cut off before its brace still lists its items.
+        Some(rest) if close => rest.strip_suffix('}').unwrap_or(rest),
         Some(rest) => rest,
-        None if body.is_empty() && !brace => return (Vec::new(), false),
         // One bare value, as PowerShell showed it (less the marker).
         None => {
             let v = match cut {
-                Some(b) => format!("{b}{}", if brace { "}" } else { "" }),
-                None => t.to_owned(),
+                Some(b) if brace => format!("{b}}}"),
+                _ => v.to_owned(),
             };
             return (vec![v], false);
         }
