@@ -118,7 +118,7 @@ pub fn run(args: ProbeArgs) -> Result<u8, CliError> {
         server: report.host.clone(),
         inputs: vec![InputSummary {
             path: InputSource::LiveProbe,
-            kind: "probe-results".into(),
+            kind: eems_parsers::Kind::ProbeResults,
             status: eems_parsers::Status::Parsed,
             reason: None,
         }],

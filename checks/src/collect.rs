@@ -18,6 +18,7 @@ use crate::evidence::{
     ServerEvidence, ServiceFact, ServiceStatus, Untrusted, WinHttpSetting, WinHttpView,
 };
 use chrono::{DateTime, Utc};
+use eems_parsers::Kind;
 use eems_parsers::events::{Event, EventExport};
 use eems_parsers::mitigation_log::{
     LogRecord, MessageClass, MessageKind, MitigationLog, RecordView,
@@ -251,7 +252,7 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
     for i in inputs {
         main.inputs.push(InputSummary {
             path: InputSource::File(i.path.to_owned()),
-            kind: i.parsed.kind.as_str().to_owned(),
+            kind: i.parsed.kind,
             status: i.parsed.status,
             reason: None,
         });
@@ -312,10 +313,10 @@ pub fn collect_group(inputs: &[Input<'_>]) -> Vec<ServerEvidence> {
         }
     }
     // The organization setting applies to every server of the org.
-    let shared_input = |kind: &str| {
+    let shared_input = |kind: &Kind| {
         matches!(
             kind,
-            "exchange-server" | "organization-config" | "healthchecker" | "mixed"
+            Kind::ExchangeServer | Kind::OrganizationConfig | Kind::Healthchecker | Kind::Mixed
         )
     };
     // A file nothing could be read from is nobody's evidence: it is shown

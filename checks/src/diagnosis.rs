@@ -142,7 +142,7 @@ pub fn diagnose(ev: &ServerEvidence, ctx: &Context<'_>) -> ServerDiagnosis {
             matches!(
                 i.status,
                 eems_parsers::Status::Unrecognized | eems_parsers::Status::Error
-            ) || i.kind == "evidence-manifest"
+            ) || i.kind == eems_parsers::Kind::EvidenceManifest
         }) {
         Status::Unknown
     } else {
@@ -431,7 +431,7 @@ mod tests {
             probes: Some(r),
             inputs: vec![InputSummary {
                 path: crate::evidence::InputSource::LiveProbe,
-                kind: "probe-results".into(),
+                kind: eems_parsers::Kind::ProbeResults,
                 status: eems_parsers::Status::Parsed,
                 reason: None,
             }],

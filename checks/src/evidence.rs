@@ -374,7 +374,8 @@ pub struct ServerEvidence {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputSummary {
     pub path: InputSource,
-    pub kind: String,
+    /// Serialised as its kebab-case name (`mitigation-log`, …).
+    pub kind: eems_parsers::Kind,
     pub status: eems_parsers::Status,
     /// Why the file was not read, or only in part (skipped: not a regular
     /// file, a symbolic link leaving the folder or looping; cut by a size
@@ -473,7 +474,7 @@ mod tests {
     fn inputs_serialize_as_before_and_the_probe_is_cited_by_its_file() {
         let live = InputSummary {
             path: InputSource::LiveProbe,
-            kind: "probe-results".into(),
+            kind: eems_parsers::Kind::ProbeResults,
             status: eems_parsers::Status::Parsed,
             reason: None,
         };
@@ -489,7 +490,7 @@ mod tests {
         // A saved probe whose file name starts with `(` is still a file.
         ev.inputs.push(InputSummary {
             path: InputSource::File("(copy) probe-results.json".into()),
-            kind: "probe-results".into(),
+            kind: eems_parsers::Kind::ProbeResults,
             status: eems_parsers::Status::Partial,
             reason: None,
         });

@@ -192,7 +192,7 @@ fn log_source(ev: &ServerEvidence) -> String {
             ev.inputs
                 .iter()
                 .rev()
-                .find(|i| i.kind == "mitigation-log")
+                .find(|i| i.kind == eems_parsers::Kind::MitigationLog)
                 .map(|i| i.path.to_string())
         })
         .unwrap_or_else(|| "MitigationService log".to_owned())
@@ -388,7 +388,7 @@ pub fn of(ev: &ServerEvidence) -> Facts {
         } else {
             ev.inputs
                 .iter()
-                .find(|i| i.kind.contains("event"))
+                .find(|i| i.kind == eems_parsers::Kind::EventExport)
                 .map_or_else(|| "events".to_owned(), |i| i.path.to_string())
         };
         (

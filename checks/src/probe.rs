@@ -16,7 +16,7 @@ pub fn source(ev: &ServerEvidence) -> String {
     ev.inputs
         .iter()
         .find_map(|i| match &i.path {
-            InputSource::File(p) if i.kind == "probe-results" => Some(p.clone()),
+            InputSource::File(p) if i.kind == eems_parsers::Kind::ProbeResults => Some(p.clone()),
             _ => None,
         })
         .unwrap_or_else(|| "probe".to_owned())

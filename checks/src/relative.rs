@@ -117,7 +117,7 @@ mod tests {
         );
         d.inputs = vec![InputSummary {
             path: InputSource::File("/c/EX01/get-service.txt".into()),
-            kind: "get-service".into(),
+            kind: eems_parsers::Kind::ServiceStatus,
             status: eems_parsers::Status::Parsed,
             reason: None,
         }];

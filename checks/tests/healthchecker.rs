@@ -61,7 +61,7 @@ fn exchange_information_878_predates_eems() {
     assert_eq!(evs.len(), 1);
     let ev = &evs[0];
     assert_eq!(ev.server.as_deref(), Some("EXCH_2019_SERVER"));
-    assert_eq!(ev.inputs[0].kind, "healthchecker");
+    assert_eq!(ev.inputs[0].kind, eems_parsers::Kind::Healthchecker);
     let b = ev.build.as_ref().unwrap();
     assert_eq!(b.value.version.to_string(), "15.2.922.20");
     assert_eq!(b.value.precision, Precision::Exact);

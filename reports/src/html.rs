@@ -396,7 +396,7 @@ impl ServerView {
             .iter()
             .map(|i| InputRow {
                 path: i.path.as_str().to_owned(),
-                kind: i.kind.clone(),
+                kind: i.kind.as_str().to_owned(),
                 status: i.status.as_str().to_owned(),
                 problem: view::is_problem_input(i),
                 reason: i.reason.clone().unwrap_or_default(),

@@ -390,7 +390,7 @@ fn analyse_bundle(b: &Bundle, sh: &Shared<'_>) -> (FleetServer, Option<String>, 
             .filter(|f| f.bytes.is_err())
             .map(|f| InputSummary {
                 path: InputSource::File(f.path.clone()),
-                kind: "unrecognized".into(),
+                kind: eems_parsers::Kind::Unrecognized,
                 status: eems_parsers::Status::Error,
                 reason: f.bytes.as_ref().err().cloned(),
             })

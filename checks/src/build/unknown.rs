@@ -40,7 +40,8 @@ impl Check for BuildUnknown {
             // Live probe results alone say nothing about the build: that is
             // the network view, not a gap worth a warning.
             if ev.inputs.iter().all(|i| {
-                i.kind == "probe-results" || i.status == eems_parsers::Status::Unrecognized
+                i.kind == eems_parsers::Kind::ProbeResults
+                    || i.status == eems_parsers::Status::Unrecognized
             }) {
                 return Outcome::Skip(
                     "no evidence about this server's build (only live probe results)".into(),

@@ -558,7 +558,7 @@ impl From<&InputSummary> for Input {
     fn from(i: &InputSummary) -> Self {
         Input {
             path: i.path.as_str().to_owned(),
-            kind: i.kind.clone(),
+            kind: i.kind.as_str().to_owned(),
             status: i.status.as_str().to_owned(),
             reason: i.reason.clone(),
         }

@@ -16,6 +16,7 @@ use eems_checks::evidence::{
 use eems_checks::finding::{Confidence, Evidence, Finding, Severity, Step};
 use eems_checks::id::CheckId;
 use eems_checks::registry;
+use eems_parsers::Kind;
 use eems_parsers::Status as ReadStatus;
 use eems_reports::Report;
 
@@ -23,13 +24,13 @@ pub fn fixed_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 17, 0, 0).unwrap()
 }
 
-fn input(path: &str, kind: &str, status: ReadStatus) -> InputSummary {
+fn input(path: &str, kind: Kind, status: ReadStatus) -> InputSummary {
     InputSummary {
         path: match path {
             "(live probe)" => InputSource::LiveProbe,
             p => InputSource::File(p.to_owned()),
         },
-        kind: kind.into(),
+        kind,
         status,
         reason: None,
     }
@@ -165,10 +166,10 @@ fn ex01() -> ServerDiagnosis {
         findings: vec![build_finding, untrusted_finding, fetch_failing],
         checks: checks(&skips),
         inputs: vec![
-            input("EX01/Get-ExchangeServer.txt", "get-exchangeserver", ReadStatus::Parsed),
-            input("EX01/MitigationService", "mitigation-log", ReadStatus::Parsed),
-            input("EX01/Application.evtx", "evtx", ReadStatus::Partial),
-            input("EX01/notes from customer.docx", "unknown", ReadStatus::Unrecognized),
+            input("EX01/Get-ExchangeServer.txt", Kind::ExchangeServer, ReadStatus::Parsed),
+            input("EX01/MitigationService", Kind::MitigationLog, ReadStatus::Parsed),
+            input("EX01/Application.evtx", Kind::EventExport, ReadStatus::Partial),
+            input("EX01/notes from customer.docx", Kind::Unrecognized, ReadStatus::Unrecognized),
         ],
         probes: None,
         failed_step: None,
@@ -265,20 +266,20 @@ fn ex02() -> ServerDiagnosis {
         inputs: vec![
             input(
                 "EX02/MitigationService",
-                "mitigation-log",
+                Kind::MitigationLog,
                 ReadStatus::Parsed,
             ),
             input(
                 "EX02/Get-ExchangeServer.txt",
-                "get-exchangeserver",
+                Kind::ExchangeServer,
                 ReadStatus::Parsed,
             ),
             input(
                 "EX02/netsh-winhttp.txt",
-                "netsh-winhttp",
+                Kind::NetshWinhttpProxy,
                 ReadStatus::Parsed,
             ),
-            input("EX02/broken.evtx", "evtx", ReadStatus::Error),
+            input("EX02/broken.evtx", Kind::EventExport, ReadStatus::Error),
         ],
         probes: None,
         failed_step: None,
@@ -356,11 +357,19 @@ pub fn real_diagnosis() -> Report {
         inputs: vec![
             input(
                 "EX03/Get-ExchangeServer.txt",
-                "get-exchangeserver",
+                Kind::ExchangeServer,
                 ReadStatus::Parsed,
             ),
-            input("EX03/Application.xml", "events-xml", ReadStatus::Parsed),
-            input("EX03/random.bin", "unknown", ReadStatus::Unrecognized),
+            input(
+                "EX03/Application.xml",
+                Kind::EventExport,
+                ReadStatus::Parsed,
+            ),
+            input(
+                "EX03/random.bin",
+                Kind::Unrecognized,
+                ReadStatus::Unrecognized,
+            ),
         ],
         build: Some(Fact::new(
             BuildFact {
@@ -563,7 +572,11 @@ pub fn probe_diagnosis() -> Report {
     let ctx = Context::embedded(&table);
     let ev = ServerEvidence {
         server: Some("EX04".into()),
-        inputs: vec![input("(live probe)", "probe-results", ReadStatus::Parsed)],
+        inputs: vec![input(
+            "(live probe)",
+            Kind::ProbeResults,
+            ReadStatus::Parsed,
+        )],
         probes: Some(zscaler_probe()),
         ..ServerEvidence::default()
     };
@@ -592,7 +605,11 @@ pub fn proxy_auth_diagnosis() -> Report {
     let ctx = Context::embedded(&table);
     let ev = ServerEvidence {
         server: Some("EX05".into()),
-        inputs: vec![input("(live probe)", "probe-results", ReadStatus::Parsed)],
+        inputs: vec![input(
+            "(live probe)",
+            Kind::ProbeResults,
+            ReadStatus::Parsed,
+        )],
         probes: Some(p),
         ..ServerEvidence::default()
     };
