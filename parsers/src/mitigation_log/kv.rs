@@ -11,7 +11,7 @@ use nom::character::complete::char;
 use nom::combinator::{opt, recognize};
 use nom::error::{Error, ErrorKind};
 use nom::multi::many0_count;
-use nom::{IResult, Parser};
+use nom::{IResult, Offset, Parser};
 
 /// One item of the field, as byte offsets into the tokenized text. For a
 /// quoted item the range is the inside of the quotes (`''` still doubled).
@@ -25,8 +25,9 @@ pub(super) struct RawItem {
 }
 
 /// Split `i` before the first occurrence of `byte` (ASCII), or take all of it.
-/// memchr keeps the hot path far above nom's char-by-char `take_till`.
-/// Both parts are sub-slices of `i` (nom's `recognize` relies on that).
+/// memchr keeps the hot path far above nom's char-by-char `take_till`
+/// (`bench/mitigation-log.sh`). Both parts are sub-slices of `i` (nom's
+/// `recognize` and `Offset` rely on that). Not an `IResult`: it cannot fail.
 fn split_before(i: &str, byte: u8) -> (&str, &str) {
     // `byte` is ASCII, so the position is a char boundary.
     let n = memchr::memchr(byte, i.as_bytes()).unwrap_or(i.len());
@@ -55,11 +56,6 @@ fn quoted(i: &str) -> IResult<&str, (&str, bool)> {
     Ok((i, (body, close.is_some())))
 }
 
-/// Offset of `inner` (a sub-slice of `outer`) within `outer`.
-fn offset(outer: &str, inner: &str) -> usize {
-    (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize)
-}
-
 /// Call `out` for every non-empty item of `text`, in order. Items are
 /// separated by `;`; whitespace before an item is skipped (the VERIFIED
 /// `'; S:Source` has a space after the separator).
@@ -71,7 +67,7 @@ pub(super) fn tokenize(text: &str, mut out: impl FnMut(RawItem)) {
             break;
         }
         if let Ok((after, (body, closed))) = quoted(rest) {
-            let start = offset(text, body);
+            let start = text.offset(body);
             out(RawItem {
                 start,
                 end: start + body.len(),
@@ -84,7 +80,7 @@ pub(super) fn tokenize(text: &str, mut out: impl FnMut(RawItem)) {
             // A bare item: everything up to the next `;`.
             let (after, item) = split_before(rest, b';');
             if !item.is_empty() {
-                let start = offset(text, item);
+                let start = text.offset(item);
                 out(RawItem {
                     start,
                     end: start + item.len(),
