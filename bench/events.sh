@@ -13,7 +13,8 @@ mkdir -p "$dir"
 cargo build --release -q -p eems-doctor
 target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release"
 bin="$target/eems-doctor"
-echo "== machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+. bench/lib.sh
+machine
 # grow FILE to MIB MiB by repeating its records (a file holding whole
 # records, each ending in a blank line or a newline), cut at the first
 # record end past the size.
@@ -39,14 +40,6 @@ if [ ! -f "$fl" ]; then
   { printf '\xff\xfe'; iconv -f UTF-8 -t UTF-16LE "$fl.body"; } > "$fl"
   rm -f "$fl.body"
 fi
-measure() {
-  /usr/bin/time -f "%e %M" -o "$dir/.t" "$@" >"$dir/.out" 2>&1 || true
-  tail -n 1 "$dir/.t"
-}
-row() { # label bytes "wall rss"
-  awk -v l="$1" -v b="$2" -v w="${3% *}" -v r="${3#* }" \
-    'BEGIN { printf "| %s | %.2f s | %.0f MB/s | %.1f MB |\n", l, w, b / (w > 0 ? w : 0.001) / 1e6, r / 1024 }'
-}
 big=(--max-file-size 4G --max-bundle-size 4G)
 printf '| what | wall | throughput | peak RSS |\n|---|---|---|---|\n'
 for f in "$xml" "$fl"; do

@@ -14,17 +14,8 @@ cargo build --release -q -p eems-doctor
 cargo build --release -q -p eems-parsers --example gen_mitigation_log
 target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release"
 bin="$target/eems-doctor"
-echo "== machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-# time CMD...: wall seconds, peak RSS KiB
-measure() {
-  # Output to a file: GNU grep stops at the first match when it writes to /dev/null.
-  /usr/bin/time -f "%e %M" -o "$dir/.t" "$@" >"$dir/.out" 2>&1 || true
-  tail -n 1 "$dir/.t"
-}
-row() { # label bytes "wall rss"
-  awk -v l="$1" -v b="$2" -v w="${3% *}" -v r="${3#* }" \
-    'BEGIN { printf "| %s | %.2f s | %.0f MB/s | %.1f MB |\n", l, w, b / (w > 0 ? w : 0.001) / 1e6, r / 1024 }'
-}
+. bench/lib.sh
+machine
 printf '| what | wall | throughput | peak RSS |\n|---|---|---|---|\n'
 for mib in "${sizes[@]}"; do
   log="$dir/big-$mib.LOG"

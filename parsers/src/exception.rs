@@ -13,7 +13,7 @@ use nom::IResult;
 use nom::Parser;
 use nom::bytes::complete::take_while1;
 use nom::character::complete::char as ch;
-use nom::combinator::{opt, rest};
+use nom::combinator::opt;
 use serde::Serialize;
 
 /// One exception of a chain.
@@ -309,13 +309,13 @@ fn head(p: &str) -> Option<ExceptionEntry> {
     if !is_exception_type(ty) {
         return None;
     }
-    let (msg, colon) = opt(ch::<&str, nom::error::Error<&str>>(':'))
+    // `Type: message`, or `Type` alone.
+    let (message, colon) = opt(ch::<&str, nom::error::Error<&str>>(':'))
         .parse(after)
         .ok()?;
     if colon.is_none() && !after.trim().is_empty() {
         return None;
     }
-    let (_, message) = rest::<&str, nom::error::Error<&str>>.parse(msg).ok()?;
     Some(ExceptionEntry {
         type_name: ty.to_owned(),
         message: message.trim().to_owned(),

@@ -18,7 +18,7 @@ use nom::combinator::rest;
 
 /// `Name : value` at column 0: name, value, value column.
 fn key_line(line: &str) -> Option<(&str, &str, usize)> {
-    let (_, (name, _, _, gap, value)) = (
+    let (_, (name, _, _, _, value)) = (
         take_while1::<_, &str, nom::error::Error<&str>>(|c: char| {
             c.is_ascii_alphanumeric() || c == '_'
         }),
@@ -33,7 +33,6 @@ fn key_line(line: &str) -> Option<(&str, &str, usize)> {
         return None;
     }
     let value_col = line.len() - value.len();
-    let _ = gap;
     Some((name, value, value_col))
 }
 
