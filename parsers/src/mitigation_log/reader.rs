@@ -228,7 +228,7 @@ pub(super) fn view<'a>(
 
 /// Streaming MitigationService log reader over UTF-8 (optional BOM, CRLF or
 /// LF; invalid bytes replaced). Memory is bounded by the longest line (at most
-/// [`MAX_LINE`]), not by the file.
+/// [`MAX_LINE`]) plus one read chunk, not by the file.
 ///
 /// ```
 /// use eems_parsers::mitigation_log::{Entry, LogReader};
@@ -245,62 +245,38 @@ pub(super) fn view<'a>(
 #[derive(Debug)]
 pub struct LogReader<R> {
     inner: R,
-    /// Current line, line end included; reused between lines.
-    line: String,
+    /// Whole lines read ahead, validated as UTF-8 once per chunk (not per
+    /// line); `text[pos..]` is still to be read. Entries borrow from it.
+    text: String,
+    pos: usize,
+    /// Bytes after the last line end read: the start of the next line.
+    tail: Vec<u8>,
+    /// The line being read is past [`MAX_LINE`]: its bytes are dropped up to its end.
+    overlong: bool,
+    /// An overlong line ended before `text`'s lines.
+    overlong_ended: bool,
+    eof: bool,
+    err: Option<io::Error>,
     line_no: usize,
     core: LineParser,
     pending: Option<Problem>,
     done: bool,
-    /// Bytes of `inner`'s buffer the current entry borrows; consumed on the next call.
-    borrowed: usize,
 }
 
-/// How a physical line ended.
-struct LineEnd {
-    newline: bool,
-    overlong: bool,
-}
+/// Bytes asked of the inner reader at a time: as large as `stream::read_log`'s
+/// `BufReader`, so that its reads bypass that buffer instead of copying twice.
+const CHUNK: usize = 256 * 1024;
 
-/// Append the next line (up to and including `\n`) to `bytes`, keeping at
-/// most [`MAX_LINE`] bytes of it. `None` at end of input.
-fn fill_line<R: BufRead>(r: &mut R, bytes: &mut Vec<u8>) -> io::Result<Option<LineEnd>> {
-    let mut any = false;
-    let mut overlong = false;
-    loop {
-        let (used, newline) = {
-            let avail = match r.fill_buf() {
-                Ok(a) => a,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if avail.is_empty() {
-                return Ok(any.then_some(LineEnd {
-                    newline: false,
-                    overlong,
-                }));
-            }
-            any = true;
-            let (take, newline) = match memchr::memchr(b'\n', avail) {
-                Some(i) => (i + 1, true),
-                None => (avail.len(), false),
-            };
-            if !overlong {
-                if bytes.len() + take > MAX_LINE {
-                    overlong = true;
-                } else {
-                    bytes.extend_from_slice(avail.get(..take).unwrap_or_default());
-                }
-            }
-            (take, newline)
-        };
-        r.consume(used);
-        if newline {
-            return Ok(Some(LineEnd {
-                newline: true,
-                overlong,
-            }));
-        }
-    }
+/// The next physical line in [`LogReader::text`].
+enum Next {
+    Line {
+        start: usize,
+        end: usize,
+        newline: bool,
+    },
+    Overlong,
+    Error(io::Error),
+    End,
 }
 
 impl<R: BufRead> LogReader<R> {
@@ -312,25 +288,131 @@ impl<R: BufRead> LogReader<R> {
     pub fn with_first_line(inner: R, first_line: usize) -> Self {
         LogReader {
             inner,
-            line: String::with_capacity(512),
+            text: String::new(),
+            pos: 0,
+            tail: Vec::new(),
+            overlong: false,
+            overlong_ended: false,
+            eof: false,
+            err: None,
             line_no: first_line.saturating_sub(1),
             core: LineParser::default(),
             pending: None,
             done: false,
-            borrowed: 0,
         }
     }
 
-    /// Read one physical line into `self.line`, reusing its allocation.
-    fn read_line(&mut self) -> io::Result<Option<LineEnd>> {
-        let mut bytes = std::mem::take(&mut self.line).into_bytes();
-        bytes.clear();
-        let res = fill_line(&mut self.inner, &mut bytes);
-        self.line = match String::from_utf8(bytes) {
+    /// Read the next chunk of whole lines into `text` (the unfinished last
+    /// line waits in `tail`), reusing the allocations.
+    fn refill(&mut self) {
+        let mut raw = std::mem::take(&mut self.text).into_bytes();
+        raw.clear();
+        raw.append(&mut self.tail);
+        self.pos = 0;
+        let mut filled = raw.len();
+        loop {
+            if raw.len() < filled + CHUNK {
+                raw.resize(filled + CHUNK, 0);
+            }
+            let n = match self.inner.read(raw.get_mut(filled..).unwrap_or_default()) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.err = Some(e);
+                    break;
+                }
+            };
+            let nl = memchr::memchr(b'\n', raw.get(filled..filled + n).unwrap_or_default());
+            if self.overlong {
+                // `filled` is 0: the overlong line's bytes are not kept.
+                if let Some(i) = nl {
+                    raw.copy_within(i + 1..n, 0);
+                    filled = n - i - 1;
+                    self.overlong = false;
+                    self.overlong_ended = true;
+                    break;
+                }
+                continue;
+            }
+            filled += n;
+            if nl.is_some() {
+                break;
+            }
+            if filled > MAX_LINE {
+                // One unfinished line past the cap: drop it up to its end.
+                self.overlong = true;
+                filled = 0;
+            }
+        }
+        if self.eof && self.overlong {
+            self.overlong = false;
+            self.overlong_ended = true;
+        }
+        raw.truncate(filled);
+        // At the end the last line needs no line end; after a read error its
+        // unfinished bytes are lost, as the error is reported in its place.
+        let cut = if self.eof {
+            filled
+        } else {
+            memchr::memrchr(b'\n', &raw).map_or(0, |i| i + 1)
+        };
+        if self.err.is_none() {
+            self.tail
+                .extend_from_slice(raw.get(cut..).unwrap_or_default());
+        }
+        raw.truncate(cut);
+        // A chunk ends at a line end, which never cuts a character, so
+        // replacing its invalid bytes equals doing it line by line.
+        self.text = match String::from_utf8(raw) {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         };
-        res
+    }
+
+    /// The next physical line, reading ahead when `text` is used up.
+    fn next_line(&mut self) -> Next {
+        loop {
+            if std::mem::take(&mut self.overlong_ended) {
+                return Next::Overlong;
+            }
+            let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
+            if !rest.is_empty() {
+                let (len, newline) = match memchr::memchr(b'\n', rest) {
+                    Some(i) => (i + 1, true),
+                    None => (rest.len(), false),
+                };
+                let start = self.pos;
+                self.pos += len;
+                if len > MAX_LINE {
+                    return Next::Overlong;
+                }
+                return Next::Line {
+                    start,
+                    end: start + len,
+                    newline,
+                };
+            }
+            if let Some(e) = self.err.take() {
+                return Next::Error(e);
+            }
+            if self.eof {
+                return Next::End;
+            }
+            self.refill();
+        }
+    }
+
+    /// The line at `start..end` of `text`, line end and BOM dropped, as a
+    /// range of `text` (so that it can be borrowed again after the scan).
+    fn clean_range(&self, start: usize, end: usize) -> (usize, usize) {
+        let raw = self.text.get(start..end).unwrap_or_default();
+        let line = clean_line(raw);
+        let from = start + (line.as_ptr() as usize - raw.as_ptr() as usize);
+        (from, from + line.len())
     }
 
     /// The next header, record or problem, skipping blank lines and bare
@@ -339,72 +421,45 @@ impl<R: BufRead> LogReader<R> {
         if let Some(p) = self.pending.take() {
             return Some(Entry::Problem(p));
         }
-        self.inner.consume(std::mem::take(&mut self.borrowed));
-        let scanned = loop {
+        let (from, to, scanned) = loop {
             if self.done {
                 return None;
             }
-            // Fast path: the whole line sits in `inner`'s buffer and is valid
-            // UTF-8, so scan it in place instead of copying it.
-            let in_place = match self.inner.fill_buf() {
-                Ok(avail) => memchr::memchr(b'\n', avail)
-                    .filter(|&i| i < MAX_LINE)
-                    .and_then(|i| {
-                        let text = std::str::from_utf8(avail.get(..=i)?).ok()?;
-                        Some((i + 1, text))
-                    }),
-                Err(_) => None, // the copying path reports it
-            };
-            if let Some((len, text)) = in_place {
-                self.line_no += 1;
-                match self.core.scan(clean_line(text), false) {
-                    Scanned::Skip => {
-                        self.inner.consume(len);
-                        continue;
-                    }
-                    s => {
-                        self.borrowed = len;
-                        break s;
-                    }
+            match self.next_line() {
+                Next::End => {
+                    self.done = true;
+                    return None;
                 }
-            }
-            match self.read_line() {
-                Err(e) => {
+                Next::Error(e) => {
                     self.done = true;
                     return Some(Entry::Problem(Problem::at(
                         self.line_no + 1,
                         format!("read error: {e}"),
                     )));
                 }
-                Ok(None) => {
-                    self.done = true;
-                    return None;
-                }
-                Ok(Some(end)) => {
+                Next::Overlong => {
                     self.line_no += 1;
-                    if end.overlong {
-                        return Some(Entry::Problem(Problem::at(
-                            self.line_no,
-                            format!("line longer than {MAX_LINE} bytes skipped"),
-                        )));
-                    }
-                    let line = clean_line(&self.line);
-                    match self.core.scan(line, !end.newline) {
+                    return Some(Entry::Problem(Problem::at(
+                        self.line_no,
+                        format!("line longer than {MAX_LINE} bytes skipped"),
+                    )));
+                }
+                Next::Line {
+                    start,
+                    end,
+                    newline,
+                } => {
+                    self.line_no += 1;
+                    let (from, to) = self.clean_range(start, end);
+                    let line = self.text.get(from..to).unwrap_or_default();
+                    match self.core.scan(line, !newline) {
                         Scanned::Skip => continue,
-                        s => break s,
+                        s => break (from, to, s),
                     }
                 }
             }
         };
-        let line = if self.borrowed > 0 {
-            // `fill_buf` on a non-empty buffer returns the same bytes again
-            // (BufRead contract); re-validating is cheaper than copying.
-            let avail = self.inner.fill_buf().unwrap_or_default();
-            let bytes = avail.get(..self.borrowed).unwrap_or_default();
-            clean_line(std::str::from_utf8(bytes).unwrap_or_default())
-        } else {
-            clean_line(&self.line)
-        };
+        let line = self.text.get(from..to).unwrap_or_default();
         let (entry, problem) = view(&self.core, line, self.line_no, scanned);
         self.pending = problem;
         entry

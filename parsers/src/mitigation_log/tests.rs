@@ -649,3 +649,49 @@ proptest! {
         let _ = read_log(&bytes[..]);
     }
 }
+
+/// Synthetic: a source that fails after its bytes (a disk error mid-file).
+struct FailsAfter<'a>(&'a [u8]);
+
+impl std::io::Read for FailsAfter<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.0.is_empty() {
+            return Err(std::io::Error::other("disk gone"));
+        }
+        let n = buf.len().min(self.0.len()).min(100);
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn reader_read_error_ends_with_a_problem_after_the_whole_lines() {
+    // Two whole rows, then half a row: the half is lost, the error is
+    // reported at its line, and the rows before it are all read.
+    let row = "2024-03-14T10:10:05Z,EX01,StartService,S:LogLevel=Information;S:Message=Started MSExchangeMitigation\r\n";
+    let bytes = format!("{row}{row}2024-03-14T10:10:07Z,EX01,Sta");
+    for cap in [7, 8192] {
+        let p = read_log(std::io::BufReader::with_capacity(
+            cap,
+            FailsAfter(bytes.as_bytes()),
+        ));
+        assert_eq!(p.value.record_count, 2, "capacity {cap}");
+        assert_eq!(p.problems.len(), 1);
+        assert_eq!(p.problems[0].line, Some(3));
+        assert!(p.problems[0].message.contains("read error: disk gone"));
+    }
+}
+
+/// A file without line ends longer than `MAX_LINE`, in one chunk or many:
+/// one problem, nothing kept of it.
+#[test]
+fn reader_overlong_last_line_without_line_end() {
+    let mut bytes = b"#Fields: DateTime,ServerName,Operation,CustomData\n".to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', 3 * MAX_LINE));
+    let p = read_log(&bytes[..]);
+    assert_eq!(p.value.record_count, 0);
+    assert_eq!(p.problems.len(), 1);
+    assert_eq!(p.problems[0].line, Some(2));
+    assert!(p.problems[0].message.contains("longer than"));
+}
