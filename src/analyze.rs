@@ -448,6 +448,17 @@ pub fn emit_report(
     output: Option<&Path>,
 ) -> Result<(), CliError> {
     let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    // JSON is written a server at a time, never held whole (issue 18 row 7).
+    if format == Format::Json {
+        return match output {
+            Some(path) => write_whole_with(path, |w| eems_reports::write_json(report, w))
+                .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e)),
+            None => {
+                crate::out::write_with(|w| eems_reports::write_json(report, w));
+                Ok(())
+            }
+        };
+    }
     let body = match format {
         Format::Json => eems_reports::to_json(report),
         Format::Html => eems_reports::to_html(report),
@@ -469,6 +480,14 @@ pub fn emit_report(
 /// report (or nothing), never a partial one (issue 18). A symbolic link at
 /// `path`, the user's own choice, is followed as a plain write would.
 fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_whole_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_whole`] with the content written by `write` (buffered).
+fn write_whole_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use std::io::Write;
     let dest = match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => {
@@ -490,8 +509,11 @@ fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         b.permissions(std::fs::Permissions::from_mode(0o666));
     }
     let mut tmp = b.tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.flush()?;
+    {
+        let mut buf = std::io::BufWriter::with_capacity(256 * 1024, tmp.as_file_mut());
+        write(&mut buf)?;
+        buf.flush()?;
+    }
     tmp.persist(&dest).map(drop).map_err(|e| e.error)
 }
 

@@ -50,8 +50,44 @@ pub struct Unassigned {
 
 /// JSON schema v1, pretty-printed.
 pub fn to_json(report: &Report) -> String {
-    let text = json::v1::to_string_pretty(&json::v1::Analyze::from_report(report));
-    finish(text, safe::json)
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_json(report, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`to_json`] written to `out` a server at a time: the document without
+/// its servers is split where its empty list is, and each server is
+/// serialised, scrubbed and cleaned on its own, so a 50,000-server report
+/// (about 1 GB of JSON) is never held whole (issue 18 row 7). The bytes are
+/// those of serialising the whole document: JSON strings hold no raw line
+/// break, so indenting each line of a server by the list's depth is exact.
+pub fn write_json(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let clean = |t: String| finish(t, safe::json);
+    let skeleton = json::v1::to_string_pretty(&json::v1::Analyze::without_servers(report));
+    const EMPTY: &str = "\"servers\": []";
+    let (Some((before, after)), false) = (skeleton.split_once(EMPTY), report.servers.is_empty())
+    else {
+        return out.write_all(clean(skeleton).as_bytes());
+    };
+    out.write_all(clean(format!("{before}\"servers\": [\n")).as_bytes())?;
+    for (n, d) in report.servers.iter().enumerate() {
+        let one = serde_json::to_string_pretty(&json::v1::Server::from_diagnosis(d))
+            .map_err(std::io::Error::other)?;
+        let mut text = String::with_capacity(one.len() + one.len() / 8 + 8);
+        if n > 0 {
+            text.push_str(",\n");
+        }
+        for (i, line) in one.split('\n').enumerate() {
+            if i > 0 {
+                text.push('\n');
+            }
+            text.push_str("    ");
+            text.push_str(line);
+        }
+        out.write_all(clean(text).as_bytes())?;
+    }
+    out.write_all(clean(format!("\n  ]{after}")).as_bytes())
 }
 
 /// `text` through the secret scrubber and then `clean`, copied only where

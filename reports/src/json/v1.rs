@@ -367,12 +367,21 @@ pub struct Input {
 impl Analyze {
     pub fn from_report(report: &Report) -> Self {
         Analyze {
+            servers: report.servers.iter().map(Server::from_diagnosis).collect(),
+            ..Analyze::without_servers(report)
+        }
+    }
+
+    /// The document with an empty server list: what [`crate::write_json`]
+    /// writes the servers into, one at a time.
+    pub fn without_servers(report: &Report) -> Self {
+        Analyze {
             schema_version: SCHEMA_VERSION,
             tool_version: report.tool_version.clone(),
             generated_at: report
                 .generated_at
                 .to_rfc3339_opts(SecondsFormat::Secs, true),
-            servers: report.servers.iter().map(Server::from_diagnosis).collect(),
+            servers: Vec::new(),
             grouping: report.grouping.clone(),
             unassigned: report
                 .unassigned
