@@ -388,6 +388,21 @@ impl Pki {
         crl(self.crl_issuer(of), n - days(30), n - days(2), Vec::new())
     }
 
+    /// A fresh CRL bearing the issuer's name but signed by another key (a
+    /// substituted or forged list): its signature must not verify.
+    pub fn crl_wrong_key(&self, of: CrlOf) -> Vec<u8> {
+        let real = self.crl_issuer(of);
+        let impostor = match CertifiedIssuer::self_signed(real.params.clone(), key()) {
+            Ok(cert) => Ca {
+                cert,
+                params: real.params.clone(),
+            },
+            Err(e) => panic!("impostor CA: {e}"),
+        };
+        let n = now();
+        crl(&impostor, n - days(1), n + days(7), Vec::new())
+    }
+
     /// The intermediate's CRL, listing the OCS leaf as revoked (key compromise).
     pub fn crl_revoking_leaf(&self) -> Vec<u8> {
         let n = now();
