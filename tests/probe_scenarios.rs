@@ -1402,9 +1402,10 @@ fn black_holes_everywhere_end_within_the_timeout() {
     assert_eq!(failing(&v, "ctl")["outcome"], "timed-out");
 }
 
-/// The stand-in's answer changed after signing, or signed by a key that is
-/// not the signer certificate's (issue 17): the probe verifies the signature
-/// and xml-signature-invalid names the reason; a saved probe gives the same.
+/// The stand-in's answer changed after signing, signed by a key that is not
+/// the signer certificate's, or signed by an expired signer (issue 17): the
+/// probe verifies the signature and xml-signature-invalid names the reason; a
+/// saved probe gives the same.
 #[test]
 fn tampered_or_wrong_key_answers_fail_the_signature() {
     let _g = serial();
@@ -1420,6 +1421,13 @@ fn tampered_or_wrong_key_answers_fail_the_signature() {
             Pki::eocs_body_wrong_key,
             "(signature mismatch)",
             "signature-mismatch",
+        ),
+        // The signature itself is good; the signer's certificate expired.
+        (
+            "xml-expired-signer",
+            Pki::eocs_body_expired_signer,
+            "signer is not accepted: the signer expired on",
+            "valid",
         ),
     ] {
         let w = World::answering(OcsMode::Healthy, body);
