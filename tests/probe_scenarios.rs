@@ -866,6 +866,16 @@ fn healthy_direct() {
         assert_eq!(c["revoked"], false, "{c:#}");
         assert_eq!(c["expired"], false, "{c:#}");
         assert_eq!(c["issuer_matches"], true, "{c:#}");
+        // Verified wherever the captured chain holds the issuer; never a failed verdict.
+        let url = c["fetch"]["url"].as_str().unwrap_or("");
+        if url.ends_with(pki::LEAF_CRL_PATH) || url.ends_with(pki::SIGNER_CRL_PATH) {
+            assert_eq!(c["signature"]["verdict"], "verified", "{c:#}");
+        } else {
+            assert!(
+                c["signature"].is_null() || c["signature"]["verdict"] == "verified",
+                "{c:#}"
+            );
+        }
     }
     assert_eq!(p["ctl"]["ok"], true);
     assert!(w.http.requests().iter().any(|r| r.path == pki::CTL_PATH));
@@ -1392,9 +1402,10 @@ fn black_holes_everywhere_end_within_the_timeout() {
     assert_eq!(failing(&v, "ctl")["outcome"], "timed-out");
 }
 
-/// The stand-in's answer changed after signing, or signed by a key that is
-/// not the signer certificate's (issue 17): the probe verifies the signature
-/// and xml-signature-invalid names the reason; a saved probe gives the same.
+/// The stand-in's answer changed after signing, signed by a key that is not
+/// the signer certificate's, or signed by an expired signer (issue 17): the
+/// probe verifies the signature and xml-signature-invalid names the reason; a
+/// saved probe gives the same.
 #[test]
 fn tampered_or_wrong_key_answers_fail_the_signature() {
     let _g = serial();
@@ -1410,6 +1421,13 @@ fn tampered_or_wrong_key_answers_fail_the_signature() {
             Pki::eocs_body_wrong_key,
             "(signature mismatch)",
             "signature-mismatch",
+        ),
+        // The signature itself is good; the signer's certificate expired.
+        (
+            "xml-expired-signer",
+            Pki::eocs_body_expired_signer,
+            "signer is not accepted: the signer expired on",
+            "valid",
         ),
     ] {
         let w = World::answering(OcsMode::Healthy, body);
@@ -1588,6 +1606,76 @@ fn revoked_and_expired_crls_are_reported() {
     eprintln!("findings for revoked/expired CRLs: {:?}", finding_ids(&v));
     eprintln!(
         "SCENARIO crl-revoked-expired: total {} ms",
+        t.elapsed().as_millis()
+    );
+}
+
+/// Issue 17: an answer at the CRL URL that is not the issuer's signed CRL
+/// (a portal's page with 200, a list signed by another key under the
+/// issuer's name) is not a CRL obtained, and the finding says it did not verify.
+#[test]
+fn crls_that_do_not_verify_are_not_obtained() {
+    let _g = serial();
+    let t = Instant::now();
+    let w = World::new(OcsMode::Healthy);
+    w.http.put(
+        pki::LEAF_CRL_PATH,
+        b"<html><head><title>Network login</title></head><body>Sign in to continue</body></html>"
+            .to_vec(),
+    );
+    w.http.put(
+        Pki::crl_path(CrlOf::SigningPca),
+        w.pki.crl_wrong_key(CrlOf::SigningPca),
+    );
+    let (_, v) = run_probe(
+        "crl-unverified",
+        &probe_args(&w, "3", &[s("--resolve"), w.resolve()]),
+    );
+    let crls = probes(&v)["crls"].as_array().unwrap();
+    let by_path = |path: &str| {
+        crls.iter()
+            .find(|c| c["fetch"]["url"].as_str().unwrap_or("").ends_with(path))
+            .unwrap_or_else(|| panic!("no CRL entry for {path}"))
+    };
+    // The portal page: fetched with 200, no CRL, so it did not verify.
+    let leaf = by_path(pki::LEAF_CRL_PATH);
+    assert_eq!(leaf["fetch"]["ok"], true, "{leaf:#}");
+    assert!(leaf["parse_error"].is_string(), "{leaf:#}");
+    assert_eq!(leaf["signature"]["verdict"], "not-a-crl", "{leaf:#}");
+    let signer = by_path(pki::SIGNER_CRL_PATH);
+    assert_eq!(signer["issuer_matches"], true, "{signer:#}");
+    assert_eq!(
+        signer["signature"]["verdict"], "signature-mismatch",
+        "{signer:#}"
+    );
+    let f = finding(&v, "crl-unreachable");
+    let text = f.to_string();
+    assert!(
+        text.contains("did not verify: the signature does not verify with the issuer's key"),
+        "{f:#}"
+    );
+    assert!(
+        text.contains("did not verify: not a CRL (starts `<html><head><title>Network login"),
+        "{f:#}"
+    );
+    let step = steps(&v)
+        .into_iter()
+        .find(|s| {
+            s["kind"] == "crl"
+                && s["target"]
+                    .as_str()
+                    .unwrap_or("")
+                    .ends_with(pki::SIGNER_CRL_PATH)
+        })
+        .expect("the signer CRL's step");
+    assert!(
+        step["details"]
+            .to_string()
+            .contains("signature: the signature does not verify"),
+        "{step:#}"
+    );
+    eprintln!(
+        "SCENARIO crl-unverified: total {} ms",
         t.elapsed().as_millis()
     );
 }

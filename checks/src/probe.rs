@@ -451,6 +451,7 @@ pub(crate) mod fixtures {
             expired: got.then_some(false),
             revoked: got.then_some(false),
             parse_error: None,
+            signature: got.then_some(eems_xmldsig::crl::CrlVerdict::Verified),
         }
     }
 }

@@ -256,6 +256,12 @@ pub struct CrlFetch {
     /// The certificate's serial is on the list.
     pub revoked: Option<bool>,
     pub parse_error: Option<String>,
+    /// The CRL's signature checked with its issuer's key (the certificate of
+    /// the captured chain whose subject is the certificate's issuer). Absent
+    /// in older saved probes, when no CRL came back, and when the chain does
+    /// not hold the issuer (then the probe step says so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<eems_xmldsig::crl::CrlVerdict>,
 }
 
 impl ProbeReport {

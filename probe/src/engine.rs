@@ -65,6 +65,9 @@ struct CrlUse {
     url: String,
     role: ChainRole,
     cert: CertInfo,
+    /// DER of the certificate's issuer when the captured chain holds it:
+    /// the key the CRL's signature must verify with.
+    issuer_der: Option<Vec<u8>>,
 }
 
 /// Fetched once per URL, parsed once.
@@ -1343,6 +1346,7 @@ impl Engine {
                     url: url.clone(),
                     role,
                     cert: c.clone(),
+                    issuer_der: issuer_der(c, certs),
                 });
                 let (cell, fresh) = {
                     let mut cells = lock(&self.crl_cells);
@@ -1421,7 +1425,13 @@ impl Engine {
                 expired: None,
                 revoked: None,
                 parse_error: None,
+                signature: None,
             };
+            // Every body gets a verdict when the issuer's key is at hand: a
+            // page that is no CRL at all did not verify either.
+            if let (Some(body), Some(issuer)) = (&entry.fetched.body, &u.issuer_der) {
+                c.signature = Some(eems_xmldsig::crl::verify(body, issuer));
+            }
             match &entry.parsed {
                 Some(Ok(facts)) => {
                     c.crl_issuer = Some(facts.issuer.clone());
@@ -1450,7 +1460,23 @@ impl Engine {
                         ChainRole::Tls => "TLS",
                         ChainRole::Signing => "signing",
                     };
-                    format!("for {} ({role} chain)", u.cert.subject)
+                    let sig = out
+                        .iter()
+                        .find(|c| {
+                            c.fetch.url == u.url
+                                && c.for_subject == u.cert.subject
+                                && c.chain == u.role
+                        })
+                        .and_then(|c| c.signature.as_ref());
+                    let sig = match (sig, entry.parsed.as_ref().map(Result::is_ok)) {
+                        (Some(v), _) => format!(", signature: {}", v.words()),
+                        (None, Some(true)) => format!(
+                            ", signature not checked: the issuer {} is not in the captured chain",
+                            u.cert.issuer
+                        ),
+                        _ => String::new(),
+                    };
+                    format!("for {} ({role} chain){sig}", u.cert.subject)
                 })
                 .collect();
             match &entry.parsed {
@@ -1468,6 +1494,16 @@ impl Engine {
         }
         out
     }
+}
+
+/// The certificate of `certs` that issued `c` (by name; not `c` itself
+/// unless it is self-signed), in DER.
+fn issuer_der(c: &CertInfo, certs: &[CertInfo]) -> Option<Vec<u8>> {
+    let i = certs
+        .iter()
+        .find(|i| i.subject == c.issuer && (i.sha256 != c.sha256 || c.self_signed))?;
+    let (_, pem) = x509_parser::pem::parse_x509_pem(i.pem.as_deref()?.as_bytes()).ok()?;
+    Some(pem.contents)
 }
 
 fn tls_error_words(e: &std::io::Error) -> String {

@@ -306,8 +306,32 @@ impl Pki {
         sign_eocs(&self.eocs_template(), &key())
     }
 
+    /// Signed correctly, but by a signer whose certificate expired (as the
+    /// Exchange XML signing certificate did in June 2022): same name, EKUs
+    /// and issuer as the signer, valid from 400 days ago to 10 days ago.
+    pub fn eocs_body_expired_signer(&self) -> String {
+        let now = now();
+        let expired = signing_leaf_dated(
+            "Microsoft Exchange XML Signing",
+            &[0x33, 0x00, 0x00, 0x01, 0x9e, 0x17],
+            vec![
+                ExtendedKeyUsagePurpose::CodeSigning,
+                ExtendedKeyUsagePurpose::Other(vec![1, 3, 6, 1, 4, 1, 311, 76, 57, 1, 11]),
+            ],
+            &self.base_url,
+            None,
+            &self.signing_pca,
+            (now - days(400), now - days(10)),
+        );
+        sign_eocs(&self.eocs_template_for(&expired.pem), &expired.key)
+    }
+
     fn eocs_template(&self) -> String {
-        let signer_b64 = pem_base64(&self.signer.pem);
+        self.eocs_template_for(&self.signer.pem)
+    }
+
+    fn eocs_template_for(&self, signer_pem: &str) -> String {
+        let signer_b64 = pem_base64(signer_pem);
         let pca_b64 = pem_base64(&self.signing_pca.pem());
         format!(
             concat!(
@@ -386,6 +410,21 @@ impl Pki {
     pub fn crl_expired(&self, of: CrlOf) -> Vec<u8> {
         let n = now();
         crl(self.crl_issuer(of), n - days(30), n - days(2), Vec::new())
+    }
+
+    /// A fresh CRL bearing the issuer's name but signed by another key (a
+    /// substituted or forged list): its signature must not verify.
+    pub fn crl_wrong_key(&self, of: CrlOf) -> Vec<u8> {
+        let real = self.crl_issuer(of);
+        let impostor = match CertifiedIssuer::self_signed(real.params.clone(), key()) {
+            Ok(cert) => Ca {
+                cert,
+                params: real.params.clone(),
+            },
+            Err(e) => panic!("impostor CA: {e}"),
+        };
+        let n = now();
+        crl(&impostor, n - days(1), n + days(7), Vec::new())
     }
 
     /// The intermediate's CRL, listing the OCS leaf as revoked (key compromise).
@@ -641,6 +680,27 @@ fn signing_leaf(
     pca: &Ca,
 ) -> Leaf {
     let now = now();
+    signing_leaf_dated(
+        cn,
+        serial,
+        eku,
+        base,
+        extra,
+        pca,
+        (now - days(60), now + days(300)),
+    )
+}
+
+/// [`signing_leaf`] valid from `dates.0` to `dates.1` (since the epoch).
+fn signing_leaf_dated(
+    cn: &str,
+    serial: &[u8],
+    eku: Vec<ExtendedKeyUsagePurpose>,
+    base: &str,
+    extra: Option<CustomExtension>,
+    pca: &Ca,
+    dates: (Duration, Duration),
+) -> Leaf {
     let mut p = CertificateParams::default();
     p.distinguished_name = dn(&[
         (DnType::CountryName, "US"),
@@ -649,8 +709,8 @@ fn signing_leaf(
         (DnType::OrganizationName, "Microsoft Corporation"),
         (DnType::CommonName, cn),
     ]);
-    p.not_before = at!(now - days(60));
-    p.not_after = at!(now + days(300));
+    p.not_before = at!(dates.0);
+    p.not_after = at!(dates.1);
     p.serial_number = Some(SerialNumber::from_slice(serial));
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     p.extended_key_usages = eku;

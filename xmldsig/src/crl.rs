@@ -20,6 +20,21 @@ pub enum CrlVerdict {
     BadIssuer,
 }
 
+impl CrlVerdict {
+    /// `verified`, or why the CRL does not count, in words.
+    pub fn words(&self) -> String {
+        match self {
+            CrlVerdict::Verified => "verified with its issuer's key".to_owned(),
+            CrlVerdict::SignatureMismatch => {
+                "the signature does not verify with the issuer's key (same issuer name, another key: substituted or corrupted)".to_owned()
+            }
+            CrlVerdict::OtherIssuer(n) => format!("a CRL of another issuer (`{n}`)"),
+            CrlVerdict::NotACrl(s) => format!("not a CRL (starts `{s}`)"),
+            CrlVerdict::BadIssuer => "the issuer certificate could not be read".to_owned(),
+        }
+    }
+}
+
 fn excerpt(b: &[u8]) -> String {
     b.iter()
         .take(60)

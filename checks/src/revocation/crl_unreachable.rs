@@ -7,6 +7,7 @@ use crate::network::needs_probe;
 use crate::probe;
 use crate::tls::chain::{self, Verdict};
 use eems_parsers::probe_results::{ChainRole, CrlFetch};
+use eems_xmldsig::crl::CrlVerdict;
 
 pub struct CrlUnreachable;
 
@@ -38,6 +39,11 @@ fn problem(c: &CrlFetch) -> Option<String> {
     }
     if !f.ok {
         return Some(f.error.clone().unwrap_or_else(|| "failed".into()));
+    }
+    // A body that is not its issuer's signed CRL (a portal's page, a proxy's
+    // error text, another CA's list) is no CRL obtained, whatever it says.
+    if let Some(v) = c.signature.as_ref().filter(|v| **v != CrlVerdict::Verified) {
+        return Some(format!("the downloaded CRL did not verify: {}", v.words()));
     }
     if let Some(e) = &c.parse_error {
         return Some(format!("not a readable CRL ({e})"));
@@ -175,7 +181,13 @@ impl Check for CrlUnreachable {
                     None => " (direct)".to_owned(),
                 }
             );
+            let unverified = bad.iter().all(|(c, _)| {
+                c.signature
+                    .as_ref()
+                    .is_some_and(|v| *v != CrlVerdict::Verified)
+            });
             let why = match (&via, all_timed_out) {
+                _ if unverified => "An answer came, but not the issuer's signed CRL: something on the path (a captive portal, a proxy's error or block page served with 200, a cache holding another file) answers in the CRL server's place, and Windows cannot use what it gets.".to_owned(),
                 (Some(p), _) => format!(
                     "The downloads went through the WinHTTP proxy {p}, as Windows sends them. A proxy that allows the CONNECT to officeclient.microsoft.com:443 but denies plain HTTP GETs (an allowlist with only the OCS host, or port 80 not allowed) produces exactly this."
                 ),
@@ -195,7 +207,12 @@ impl Check for CrlUnreachable {
                 }));
             f = f.evidence(ev.cause_evidence(Cause::TlsTrust));
             let allow = format!(
-                "Allow HTTP (TCP 80) GETs to exactly these hosts: {}{}.",
+                "{}Allow HTTP (TCP 80) GETs to exactly these hosts: {}{}.",
+                if unverified {
+                    "Find what answers in the CRL server's place (open the URL from the Exchange server and look at what comes back), then let the real CRL through: "
+                } else {
+                    ""
+                },
                 hosts.join(", "),
                 match &via {
                     Some(p) => format!(
@@ -423,6 +440,80 @@ mod tests {
             panic!()
         };
         assert!(f[0].title.contains("not a readable CRL"));
+        assert!(
+            matches!(run(&ServerEvidence::default()), Outcome::Skip(s) if s.contains("eems-doctor probe"))
+        );
+    }
+
+    #[test]
+    fn a_crl_that_does_not_verify_is_not_obtained() {
+        let mut r = healthy();
+        r.crls[0].signature = Some(CrlVerdict::SignatureMismatch);
+        let Outcome::Fail(f) = run(&ServerEvidence {
+            probes: Some(r.clone()),
+            ..ServerEvidence::default()
+        }) else {
+            panic!()
+        };
+        assert!(
+            f[0].title
+                .contains("the downloaded CRL did not verify: the signature does not verify with the issuer's key"),
+            "{}",
+            f[0].title
+        );
+        assert!(f[0].detail.contains("captive portal"), "{}", f[0].detail);
+        assert!(f[0].remediation[0].text.starts_with("Find what answers"));
+        // A portal page served as .crl: the verdict wins over the parse error.
+        r.crls[0].parse_error = Some("not a CRL: Parsing Error".into());
+        r.crls[0].signature = Some(CrlVerdict::NotACrl("<html><head><title>Login".into()));
+        let Outcome::Fail(f) = run(&ServerEvidence {
+            probes: Some(r.clone()),
+            ..ServerEvidence::default()
+        }) else {
+            panic!()
+        };
+        assert!(
+            f[0].title
+                .contains("did not verify: not a CRL (starts `<html><head><title>Login`)"),
+            "{}",
+            f[0].title
+        );
+        r.crls[0].parse_error = None;
+        r.crls[0].signature = Some(CrlVerdict::OtherIssuer("CN=Contoso CA".into()));
+        let Outcome::Fail(f) = run(&ServerEvidence {
+            probes: Some(r.clone()),
+            ..ServerEvidence::default()
+        }) else {
+            panic!()
+        };
+        assert!(
+            f[0].title
+                .contains("a CRL of another issuer (`CN=Contoso CA`)"),
+            "{}",
+            f[0].title
+        );
+        // Not checked (issuer not captured, or an older saved probe): judged as before.
+        r.crls[0].signature = None;
+        assert_eq!(
+            run(&ServerEvidence {
+                probes: Some(r),
+                ..ServerEvidence::default()
+            }),
+            Outcome::Pass
+        );
+    }
+
+    #[test]
+    fn older_saved_probes_without_a_verdict_still_read() {
+        let mut c = crl(SIGN_CRL, ChainRole::Signing, None, Some(200));
+        c.signature = None;
+        let mut j = serde_json::to_value(&c).unwrap();
+        assert!(j.get("signature").is_none());
+        let back: CrlFetch = serde_json::from_value(j.clone()).unwrap();
+        assert_eq!(back, c);
+        j["signature"] = serde_json::json!({"verdict": "not-a-crl", "detail": "<html>"});
+        let back: CrlFetch = serde_json::from_value(j).unwrap();
+        assert_eq!(back.signature, Some(CrlVerdict::NotACrl("<html>".into())));
         assert!(
             matches!(run(&ServerEvidence::default()), Outcome::Skip(s) if s.contains("eems-doctor probe"))
         );

@@ -550,6 +550,7 @@ pub fn zscaler_probe() -> eems_parsers::probe_results::ProbeReport {
             expired: None,
             revoked: None,
             parse_error: None,
+            signature: None,
         }],
         aia: Vec::new(),
         ctl: Some(HttpFetch {
