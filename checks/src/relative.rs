@@ -20,24 +20,41 @@ fn prefixes(bundle: &str) -> Vec<String> {
     vec![format!("{bundle}/"), format!("{bundle}\\")]
 }
 
-/// `path` relative to the bundle, when it is inside it.
+/// `path` relative to the bundle, when it is inside it, with `/` between
+/// its parts whichever system walked the bundle: a report reads the same
+/// from a Windows and a Linux run (and a zip's own entry names use `/`).
 fn strip(path: &mut String, prefixes: &[String]) {
     if let Some(rest) = prefixes
         .iter()
         .find_map(|p| path.strip_prefix(p.as_str()))
         .filter(|r| !r.is_empty())
     {
-        *path = rest.to_owned();
+        *path = rest.replace('\\', "/");
     }
 }
 
 /// Paths quoted inside a sentence (a pass reason's citation, a bypass
-/// comparison naming both files).
+/// comparison naming both files), made relative as [`strip`] does: the
+/// path runs from the prefix to the next blank, `:` (a line number), `)`
+/// or `,`.
 fn strip_in_text(text: &mut String, prefixes: &[String]) {
     for p in prefixes {
-        if text.contains(p.as_str()) {
-            *text = text.replace(p.as_str(), "");
+        if !text.contains(p.as_str()) {
+            continue;
         }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(p.as_str()) {
+            out.push_str(rest.get(..at).unwrap_or_default());
+            let after = rest.get(at + p.len()..).unwrap_or_default();
+            let end = after
+                .find(|c: char| c.is_whitespace() || matches!(c, ':' | ')' | ','))
+                .unwrap_or(after.len());
+            out.push_str(&after.get(..end).unwrap_or_default().replace('\\', "/"));
+            rest = after.get(end..).unwrap_or_default();
+        }
+        out.push_str(rest);
+        *text = out;
     }
 }
 
@@ -106,6 +123,22 @@ mod tests {
         strip(&mut z, &prefixes("b.zip/"));
         assert_eq!(z, "get-service.txt");
         assert!(prefixes("-").is_empty() && prefixes("").is_empty());
+    }
+
+    /// A Windows walk joins with `\`: the report says `/` as on Linux, in
+    /// path fields and in the citations quoted by reasons.
+    #[test]
+    fn windows_separators_become_slashes() {
+        let pre = prefixes("Z:\\work\\samples\\01");
+        let mut p = "Z:\\work\\samples\\01\\MitigationService\\a.LOG".to_owned();
+        strip(&mut p, &pre);
+        assert_eq!(p, "MitigationService/a.LOG");
+        let mut t = "build 15.2 has the service (Z:\\work\\samples\\01\\MitigationService\\a.LOG:3), C:\\Program Files\\x kept".to_owned();
+        strip_in_text(&mut t, &pre);
+        assert_eq!(
+            t,
+            "build 15.2 has the service (MitigationService/a.LOG:3), C:\\Program Files\\x kept"
+        );
     }
 
     #[test]
