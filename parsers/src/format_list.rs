@@ -679,8 +679,6 @@ fn join_cell(value: &mut String, piece: &str, width: usize, more: &str) {
 /// A header line of a table that lost its ruler: property names only
 /// (letters, digits, `_`, `.`, `-`), at least two.
 fn rulerless_header(line: &str) -> Option<Vec<&str>> {
-    // Checked before collecting: every line of a file is tried, and a
-    // Format-List value of millions of items is one line.
     let is_name = |n: &str| {
         n.chars()
             .next()
@@ -688,10 +686,16 @@ fn rulerless_header(line: &str) -> Option<Vec<&str>> {
             && n.chars()
                 .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'))
     };
-    let mut words = line.split_whitespace();
-    let all_names = words.by_ref().take(MAX_COLUMNS + 1).all(is_name);
-    let count = line.split_whitespace().take(MAX_COLUMNS + 1).count();
-    (all_names && (2..=MAX_COLUMNS).contains(&count)).then(|| line.split_whitespace().collect())
+    // Stops at the first non-name or past MAX_COLUMNS: every line of a file
+    // is tried, and a Format-List value of millions of items is one line.
+    let mut names = Vec::new();
+    for n in line.split_whitespace() {
+        if names.len() == MAX_COLUMNS || !is_name(n) {
+            return None;
+        }
+        names.push(n);
+    }
+    (names.len() >= 2).then_some(names)
 }
 
 /// More columns than any Format-Table an admin pastes: such a line is not a
@@ -721,14 +725,18 @@ pub fn parse_tables_with(
             continue;
         }
         let next = lines.get(i + 1).map(|&(_, l)| l);
+        let runs = next.and_then(ruler_runs);
+        let names = match runs {
+            Some(_) => None,
+            None => rulerless_header(htext),
+        };
         // Only a line that can head a table is split into chars.
-        let header_like = next.and_then(ruler_runs).is_some() || rulerless_header(htext).is_some();
-        if !header_like {
+        if runs.is_none() && names.is_none() {
             i += 1;
             continue;
         }
         let hchars: Vec<char> = htext.chars().collect();
-        let (columns, ruler_missing) = match next.and_then(ruler_runs) {
+        let (columns, ruler_missing) = match runs {
             Some(runs) => (
                 runs.iter()
                     .enumerate()
@@ -748,7 +756,6 @@ pub fn parse_tables_with(
                 false,
             ),
             None => {
-                let names = rulerless_header(htext);
                 let has_row = next.is_some_and(|l| !l.trim().is_empty() && !is_prompt_line(l));
                 match names {
                     Some(names) if has_row && accept_rulerless(&names) => {
