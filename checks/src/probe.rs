@@ -313,6 +313,23 @@ pub(crate) mod fixtures {
     //! Hand-made probe reports for the check tests.
     use eems_parsers::probe_results::*;
 
+    /// `check` run on a server whose only evidence is `probes`; its
+    /// findings, which it must have (a pass or skip fails the test).
+    pub fn failed(
+        check: &dyn crate::check::Check,
+        probes: ProbeReport,
+    ) -> Vec<crate::finding::Finding> {
+        let b = crate::builds::BuildTable::embedded();
+        let ev = crate::evidence::ServerEvidence {
+            probes: Some(probes),
+            ..crate::evidence::ServerEvidence::default()
+        };
+        match check.run(&ev, &crate::check::Context::embedded(&b)) {
+            crate::check::Outcome::Fail(f) => f,
+            other => panic!("expected findings, got {other:?}"),
+        }
+    }
+
     pub fn step(
         kind: StepKind,
         target: &str,

@@ -353,12 +353,7 @@ mod tests {
             s.subject = "CN=Contoso Content Filter".into();
             s.eku = vec!["serverAuth".into()];
         }
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&XmlSignatureInvalid, r);
         assert_eq!(
             f[0].title,
             "The mitigation XML's signer is not accepted: the signer is `Contoso Content Filter`, not `Microsoft Exchange XML Signing`"
@@ -385,12 +380,7 @@ mod tests {
         if let Some(o) = r.ocs.as_mut() {
             o.signing_chain[0].not_after = "2022-06-09T18:44:12Z".into();
         }
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r.clone()),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&XmlSignatureInvalid, r.clone());
         assert!(
             f[0].title
                 .ends_with("the signer expired on 2022-06-09T18:44:12Z"),
@@ -400,12 +390,7 @@ mod tests {
         if let Some(o) = r.ocs.as_mut() {
             o.signing_chain.clear();
         }
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&XmlSignatureInvalid, r);
         assert!(f[0].title.contains("no X509Data"));
     }
 
@@ -432,12 +417,7 @@ mod tests {
                 1,
             )));
         }
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&XmlSignatureInvalid, r);
         assert!(
             f[0].title.contains("(signature mismatch)"),
             "{}",

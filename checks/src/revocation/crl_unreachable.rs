@@ -307,12 +307,7 @@ mod tests {
                 Some(200),
             ),
         ];
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&CrlUnreachable, r);
         assert_eq!(f.len(), 1);
         assert_eq!(
             f[0].title,
@@ -337,12 +332,7 @@ mod tests {
         c.fetch.timed_out = true;
         c.fetch.duration_ms = 10_000;
         r.crls = vec![c];
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&CrlUnreachable, r);
         assert_eq!(
             f[0].title,
             "The CRLs of the signing chain cannot be fetched from crl.microsoft.com: timed out after 10000 ms (direct)"
@@ -383,12 +373,7 @@ mod tests {
             Some("127.0.0.1:3128"),
             Some(403),
         ));
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&CrlUnreachable, r);
         assert!(
             f[0].title.contains("signing chain") && !f[0].title.contains("zscaler"),
             "{}",
@@ -400,12 +385,7 @@ mod tests {
     fn revoked_leaf_is_its_own_louder_finding() {
         let mut r = healthy();
         r.crls[0].revoked = Some(true);
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&CrlUnreachable, r);
         assert_eq!(f.len(), 1);
         assert!(
             f[0].title
@@ -424,21 +404,11 @@ mod tests {
         assert_eq!(run(&ev), Outcome::Pass);
         let mut r = healthy();
         r.crls[0].expired = Some(true);
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r.clone()),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&CrlUnreachable, r.clone());
         assert!(f[0].title.contains("the CRL is expired"));
         r.crls[0].expired = Some(false);
         r.crls[0].parse_error = Some("bad DER".into());
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&CrlUnreachable, r);
         assert!(f[0].title.contains("not a readable CRL"));
         assert!(
             matches!(run(&ServerEvidence::default()), Outcome::Skip(s) if s.contains("eems-doctor probe"))
@@ -449,12 +419,7 @@ mod tests {
     fn a_crl_that_does_not_verify_is_not_obtained() {
         let mut r = healthy();
         r.crls[0].signature = Some(CrlVerdict::SignatureMismatch);
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r.clone()),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&CrlUnreachable, r.clone());
         assert!(
             f[0].title
                 .contains("the downloaded CRL did not verify: the signature does not verify with the issuer's key"),
@@ -466,12 +431,7 @@ mod tests {
         // A portal page served as .crl: the verdict wins over the parse error.
         r.crls[0].parse_error = Some("not a CRL: Parsing Error".into());
         r.crls[0].signature = Some(CrlVerdict::NotACrl("<html><head><title>Login".into()));
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r.clone()),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&CrlUnreachable, r.clone());
         assert!(
             f[0].title
                 .contains("did not verify: not a CRL (starts `<html><head><title>Login`)"),
@@ -480,12 +440,7 @@ mod tests {
         );
         r.crls[0].parse_error = None;
         r.crls[0].signature = Some(CrlVerdict::OtherIssuer("CN=Contoso CA".into()));
-        let Outcome::Fail(f) = run(&ServerEvidence {
-            probes: Some(r.clone()),
-            ..ServerEvidence::default()
-        }) else {
-            panic!()
-        };
+        let f = failed(&CrlUnreachable, r.clone());
         assert!(
             f[0].title
                 .contains("a CRL of another issuer (`CN=Contoso CA`)"),
